@@ -1,0 +1,29 @@
+/// An image manifest (OCI image manifest or Docker v2 schema 2): a config and an ordered list of layers.
+public struct ImageManifest: Codable, Hashable, Sendable {
+    public var schemaVersion: Int = 2
+    public var mediaType: String?
+    public var config: Descriptor
+    public var layers: [Descriptor]
+    public var annotations: [String: String]?
+
+    public init(mediaType: String?, config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
+        self.mediaType = mediaType
+        self.config = config
+        self.layers = layers
+        self.annotations = annotations
+    }
+}
+
+/// An image index (OCI index or Docker manifest list): descriptors of manifests, one per platform.
+public struct ImageIndex: Codable, Hashable, Sendable {
+    public var schemaVersion: Int = 2
+    public var mediaType: String?
+    public var manifests: [Descriptor]
+    public var annotations: [String: String]?
+
+    public init(mediaType: String?, manifests: [Descriptor], annotations: [String: String]? = nil) {
+        self.mediaType = mediaType
+        self.manifests = manifests
+        self.annotations = annotations
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs, when missing, the Debian packages swiftdock needs to build, test and benchmark.
+# Idempotent: a second run installs nothing and returns quickly.
+set -euo pipefail
+
+PACKAGES=(
+  # build: C libraries behind the system-library targets
+  pkg-config zlib1g-dev libssl-dev libarchive-dev libisal-dev libzstd-dev
+  # tests: independent readers, a base image source, the registry
+  skopeo umoci busybox-static docker-registry tar gzip coreutils
+  # benchmarks: the side-by-side peers
+  pigz isal
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null || { echo "setup: swift is not on PATH (expected /opt/swift)" >&2; exit 1; }
