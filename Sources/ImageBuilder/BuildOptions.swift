@@ -1,1 +1,63 @@
 import ImageModel
+import Layers
+
+/// What `swiftdock build` was asked to do.
+public struct BuildOptions: Sendable {
+    /// How RUN instructions are handled.
+    public enum RunMode: String, Sendable, CaseIterable {
+        /// Execute RUN in a sandbox (not available yet: the build stops with a clear error).
+        case exec
+        /// Record RUN in the history only, with a warning per skipped step.
+        case record
+    }
+
+    public var contextDirectory: String
+    /// Path of the Dockerfile; nil means `<context>/Dockerfile`. May lie outside the context.
+    public var dockerfilePath: String?
+    public var tags: [Reference]
+    public var buildArgs: [String: String]
+    public var target: String?
+    /// `--platform`; nil means the base image's platform (or the host's for `scratch`).
+    public var platform: Platform?
+    public var runMode: RunMode
+    public var format: ImageFormat
+    public var compression: LayerCompression
+    /// Clamps new files' mtimes and sets `created` (reproducible builds).
+    public var sourceDateEpoch: Int64?
+
+    public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
+                buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,
+                runMode: RunMode = .exec, format: ImageFormat = .oci,
+                compression: LayerCompression = LayerWriter.defaultCompression, sourceDateEpoch: Int64? = nil) {
+        self.contextDirectory = contextDirectory
+        self.dockerfilePath = dockerfilePath
+        self.tags = tags
+        self.buildArgs = buildArgs
+        self.target = target
+        self.platform = platform
+        self.runMode = runMode
+        self.format = format
+        self.compression = compression
+        self.sourceDateEpoch = sourceDateEpoch
+    }
+}
+
+/// Progress the builder reports; the CLI decides how to show it.
+public enum BuildEvent: Sendable {
+    /// `[stage 1/3] COPY /Sourcecode /Sourcecode` — a step starts.
+    case step(stage: String, number: Int, total: Int, text: String)
+    case warning(String)
+    /// A layer finished: its digest and sizes.
+    case layerWritten(digest: Digest, size: Int64, uncompressedSize: Int64)
+    case note(String)
+}
+
+/// What a successful build produced.
+public struct BuildResult: Sendable {
+    public var manifest: Descriptor
+    public var config: Descriptor
+    /// The image ID docker shows: the config digest.
+    public var imageID: Digest { config.digest }
+    public var tags: [Reference]
+    public var warnings: [String]
+}

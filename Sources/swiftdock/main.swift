@@ -1,10 +1,15 @@
 import ArgumentParser
+import Foundation
 
-struct Swiftdock: ParsableCommand {
+/// `swiftdock`: build, store and push OCI images without a daemon or root.
+struct Swiftdock: AsyncParsableCommand {
+    static let version = "0.1.0"
     static let configuration = CommandConfiguration(
         commandName: "swiftdock",
-        abstract: "Build, store and push OCI images without a daemon.",
-        version: "0.1.0")
+        abstract: "Build, store and push OCI images without a daemon or root.",
+        version: version,
+        subcommands: [BuildCommand.self, ImagesCommand.self, TagCommand.self, RmiCommand.self,
+                      InspectCommand.self, SaveCommand.self])
 }
 
-Swiftdock.main()
+await CommandLine.runSwiftdock()

@@ -1,0 +1,228 @@
+import BuildContext
+import DockerfileSyntax
+import Layers
+
+/// Turns one (already expanded) COPY or ADD into the entries of its layer, following
+/// BuildKit's rules: sources relative to the context, a directory copies its contents,
+/// several sources need a destination ending in `/`, parent directories created, modes kept,
+/// symlinks not followed, hard links kept within the step.
+struct CopyPlanner {
+    /// Where sources are read from: the build context, or a stage/image root unpacked on disk.
+    struct Source {
+        var directory: ContextDirectory
+        /// Owners recorded while unpacking rootless (path → owner); nil for the build context,
+        /// whose files land as root unless `--chown` says otherwise.
+        var owners: [String: Owner]?
+    }
+
+    var instruction: CopyInstruction
+    var isAdd: Bool
+    var source: Source
+    var workdir: String
+    var view: FilesystemView
+    var owner: Owner?
+    var chmod: FileModeChange?
+    /// Seconds since the epoch for entries with no source file (heredocs, created directories).
+    var now: Int64
+
+    private var items: [String: LayerEntry] = [:]
+    private var archives: [LayerItem] = []
+    private var firstPathOfInode: [InodeKey: String] = [:]
+    private struct InodeKey: Hashable { var device: UInt64; var inode: UInt64 }
+
+    init(instruction: CopyInstruction, isAdd: Bool, source: Source, workdir: String, view: FilesystemView,
+         owner: Owner?, chmod: FileModeChange?, now: Int64) {
+        self.instruction = instruction
+        self.isAdd = isAdd
+        self.source = source
+        self.workdir = workdir
+        self.view = view
+        self.owner = owner
+        self.chmod = chmod
+        self.now = now
+    }
+
+    /// The layer's items, parents before children, in byte order of path components.
+    mutating func plan() throws -> [LayerItem] {
+        let keyword = isAdd ? "ADD" : "COPY"
+        var dest = instruction.destination
+        let endsAsDirectory = dest.hasSuffix("/") || dest.hasSuffix("/.") || dest == "." || dest.isEmpty
+        if !dest.hasPrefix("/") { dest = workdir + "/" + dest }
+        let destPath = cleanLayerPath(dest)
+
+        let heredocNames = Set(instruction.heredocs.map(\.name))
+        var matched: [(String, [ContextEntry])] = []
+        for src in instruction.sources {
+            if src.hasPrefix("<<"), heredocNames.contains(heredocName(src)) { continue }
+            if Self.isRemote(src) {
+                guard isAdd else { throw BuildError("\(src): \(keyword) does not accept URLs; use ADD") }
+                throw BuildError("ADD \(src): adding from a URL or git repository needs the registry client, which is not available yet")
+            }
+            matched.append((src, try source.directory.resolveSources(src)))
+        }
+        let totalSources = instruction.sources.count
+        let manyMatches = matched.reduce(0) { $0 + $1.1.count } + instruction.heredocs.count > 1
+        if (totalSources > 1 || manyMatches) && !endsAsDirectory && !view.isDirectory(destPath) {
+            throw BuildError("When using \(keyword) with more than one source file, the destination must be a directory and end with a /")
+        }
+        let destIsDirectory = endsAsDirectory || totalSources > 1 || manyMatches || view.isDirectory(destPath)
+        let excludes = instruction.excludes.isEmpty ? nil : try PatternMatcher(patterns: instruction.excludes)
+
+        for heredoc in instruction.heredocs {
+            let target = destIsDirectory ? join(destPath, heredoc.name) : destPath
+            let mode = chmod?.apply(to: 0o644, isDirectory: false) ?? 0o644
+            add(LayerEntry(path: target, kind: .regularFile(.bytes(Array(heredoc.content.utf8))), mode: mode,
+                           uid: owner?.uid ?? 0, gid: owner?.gid ?? 0, mtimeSeconds: now))
+        }
+
+        for (src, entries) in matched {
+            let pivot = parentsPivot(src)
+            for entry in entries {
+                if let excludes, excludes.isExcluded(entry.relativePath) { continue }
+                var base = destPath
+                if instruction.parents {
+                    let parent = FilesystemView.split(entry.relativePath).0
+                    base = join(destPath, strip(pivot, from: parent))
+                }
+                switch entry.type {
+                case .directory:
+                    ensureDirectory(base, like: entry)
+                    for child in try source.directory.walk(entry, excluding: instruction.excludes) {
+                        let rel = strip(entry.relativePath, from: child.relativePath)
+                        try addEntry(child, at: join(base, rel))
+                    }
+                default:
+                    let name = FilesystemView.split(entry.relativePath).1
+                    let target = (destIsDirectory || instruction.parents) ? join(base, name) : base
+                    if isAdd, instruction.unpack != false, case .regular = entry.type,
+                       ArchiveDetector.isExtractableArchive(path: entry.absolutePath) {
+                        ensureDirectory(destIsDirectory ? base : target, like: nil)
+                        archives.append(.archive(archivePath: entry.absolutePath,
+                                                 destination: destIsDirectory ? base : target, owner: owner))
+                    } else {
+                        try addEntry(entry, at: target)
+                    }
+                }
+            }
+        }
+        addMissingParents()
+        return items.values.sorted { Self.componentsPrecede($0.path, $1.path) }.map(LayerItem.entry) + archives
+    }
+
+    // MARK: entries
+
+    private mutating func addEntry(_ entry: ContextEntry, at target: String) throws {
+        let owned = ownerOf(entry)
+        var mode = entry.mode
+        let kind: LayerEntry.Kind
+        switch entry.type {
+        case .directory:
+            kind = .directory
+            mode = chmod?.apply(to: mode, isDirectory: true) ?? mode
+        case .regular:
+            if entry.linkCount > 1 {
+                let key = InodeKey(device: entry.device, inode: entry.inode)
+                if let first = firstPathOfInode[key] {
+                    add(LayerEntry(path: target, kind: .hardlink(target: first), mode: chmod?.apply(to: mode, isDirectory: false) ?? mode,
+                                   uid: owned.uid, gid: owned.gid, mtimeSeconds: entry.mtimeSeconds, mtimeNanoseconds: entry.mtimeNanoseconds))
+                    return
+                }
+                firstPathOfInode[key] = target
+            }
+            kind = .regularFile(.file(path: entry.absolutePath, size: entry.size))
+            mode = chmod?.apply(to: mode, isDirectory: false) ?? mode
+        case .symlink(let linkTarget):
+            kind = .symlink(target: linkTarget)
+        case .other:
+            return  // sockets, devices and FIFOs are not copied, as BuildKit skips them
+        }
+        add(LayerEntry(path: target, kind: kind, mode: mode, uid: owned.uid, gid: owned.gid,
+                       mtimeSeconds: entry.mtimeSeconds, mtimeNanoseconds: entry.mtimeNanoseconds))
+    }
+
+    private func ownerOf(_ entry: ContextEntry) -> Owner {
+        if let owner { return owner }
+        guard let owners = source.owners else { return Owner(uid: 0, gid: 0) }
+        return owners[entry.relativePath] ?? Owner(uid: entry.uid, gid: entry.gid)
+    }
+
+    /// The destination directory of a directory copy: created when missing, with the source
+    /// directory's mode and time, never touching an existing one.
+    private mutating func ensureDirectory(_ path: String, like entry: ContextEntry?) {
+        guard !path.isEmpty, !view.isDirectory(path), items[path] == nil else { return }
+        var mode: UInt32 = 0o755
+        var mtime = now
+        if let entry {
+            mode = chmod?.apply(to: entry.mode, isDirectory: true) ?? entry.mode
+            mtime = entry.mtimeSeconds
+        }
+        let o = owner ?? Owner(uid: 0, gid: 0)
+        add(LayerEntry(path: path, kind: .directory, mode: mode, uid: o.uid, gid: o.gid, mtimeSeconds: mtime))
+    }
+
+    /// Parents that neither exist below nor are written by this step, created 0755 (owned by
+    /// `--chown` when given, as BuildKit's mkdir -p does).
+    private mutating func addMissingParents() {
+        var needed = Set<String>()
+        for path in items.keys { for a in ancestors(of: path) where items[a] == nil && !view.exists(a) { needed.insert(a) } }
+        for case .archive(_, let dest, _) in archives { for a in ancestors(of: dest) + [dest] where items[a] == nil && !view.exists(a) { needed.insert(a) } }
+        let o = owner ?? Owner(uid: 0, gid: 0)
+        for path in needed {
+            items[path] = LayerEntry(path: path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now)
+        }
+    }
+
+    private mutating func add(_ entry: LayerEntry) {
+        guard !entry.path.isEmpty else { return }
+        items[entry.path] = entry
+    }
+
+    // MARK: paths
+
+    private func join(_ a: String, _ b: String) -> String {
+        if a.isEmpty { return b }
+        if b.isEmpty { return a }
+        return a + "/" + b
+    }
+
+    /// `child` relative to `prefix` (`a/b`, `a/b/c/d` → `c/d`).
+    private func strip(_ prefix: String, from child: String) -> String {
+        if prefix.isEmpty { return child }
+        if child == prefix { return "" }
+        return child.hasPrefix(prefix + "/") ? String(child.dropFirst(prefix.count + 1)) : child
+    }
+
+    /// For `--parents`, the part of the source before a `/./` pivot is not kept.
+    private func parentsPivot(_ src: String) -> String {
+        guard let range = src.range(of: "/./") else { return "" }
+        return cleanLayerPath(String(src[..<range.lowerBound]))
+    }
+
+    private func heredocName(_ src: String) -> String {
+        var name = String(src.dropFirst(2))
+        if name.hasPrefix("-") { name.removeFirst() }
+        return name.trimmingCharacters(in: ["\"", "'"])
+    }
+
+    static func isRemote(_ src: String) -> Bool {
+        src.hasPrefix("http://") || src.hasPrefix("https://") || src.hasPrefix("git@") || src.hasPrefix("git://")
+    }
+
+    /// Tar order: component by component in byte order, so a directory precedes its children.
+    static func componentsPrecede(_ a: String, _ b: String) -> Bool {
+        let ca = a.utf8.split(separator: UInt8(ascii: "/")), cb = b.utf8.split(separator: UInt8(ascii: "/"))
+        for (x, y) in zip(ca, cb) where !x.elementsEqual(y) {
+            return x.lexicographicallyPrecedes(y)
+        }
+        return ca.count < cb.count
+    }
+}
+
+private extension String {
+    func trimmingCharacters(in set: Set<Character>) -> String {
+        var s = Substring(self)
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}

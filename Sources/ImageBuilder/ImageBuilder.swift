@@ -1,0 +1,238 @@
+import DockerfileSyntax
+import Foundation
+import ImageModel
+import ImageStore
+import Layers
+
+/// Builds an image from a Dockerfile and a context into the local store, without a daemon.
+///
+/// Parse → plan (only the stages the target needs) → run each stage's instructions → write
+/// config and manifest → tag. Nothing reaches the store's index unless the whole build
+/// succeeds; layers are written to temp files and only then renamed to their digests.
+public struct ImageBuilder {
+    public let store: ImageStore
+    public let events: @Sendable (BuildEvent) -> Void
+
+    public init(store: ImageStore, events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
+        self.store = store
+        self.events = events
+    }
+
+    public func build(_ options: BuildOptions) async throws -> BuildResult {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: options.contextDirectory, isDirectory: &isDirectory) else {
+            throw BuildError("unable to prepare context: path \"\(options.contextDirectory)\" not found")
+        }
+        guard isDirectory.boolValue else {
+            throw BuildError("unable to prepare context: path \"\(options.contextDirectory)\" is not a directory")
+        }
+        let dockerfilePath = options.dockerfilePath ?? (options.contextDirectory as NSString).appendingPathComponent("Dockerfile")
+        guard let data = fm.contents(atPath: dockerfilePath) else {
+            let reason = fm.fileExists(atPath: dockerfilePath) ? "permission denied" : "no such file or directory"
+            throw BuildError("failed to read dockerfile: open \(dockerfilePath): \(reason)")
+        }
+        let dockerfile = try DockerfileParser.parse(String(decoding: data, as: UTF8.self), fileName: dockerfilePath)
+        for warning in dockerfile.warnings { events(.warning(warning.description)) }
+
+        let session = BuildSession(options: options, store: store, events: events, dockerfile: dockerfile,
+                                   contextRoot: options.contextDirectory, dockerfilePath: dockerfilePath)
+        do {
+            let result = try await run(session)
+            await session.finishPendingWrites()
+            session.cleanUp()
+            return result
+        } catch {
+            // Layer tasks may still be writing into temp files: let them end before removing.
+            await session.finishPendingWrites()
+            session.cleanUp()
+            throw error
+        }
+    }
+
+    private func run(_ session: BuildSession) async throws -> BuildResult {
+        let options = session.options
+        let dockerfile = session.dockerfile
+        let host = Platform.host
+        let target = options.platform ?? host
+        session.automaticArgs = Dockerfile.automaticPlatformArgs(
+            buildOS: host.os, buildArch: host.architecture, buildVariant: host.variant,
+            targetOS: target.os, targetArch: target.architecture, targetVariant: target.variant)
+        try resolveGlobalArgs(session)
+
+        let globalLookup: (String) -> String? = { session.globalArgs[$0] ?? session.automaticArgs[$0] }
+        let order = try dockerfile.requiredStages(target: options.target, globalArgs: globalLookup)
+        let totalSteps = order.reduce(0) { $0 + dockerfile.stages[$1].instructions.count + 1 }
+        var step = 0
+        var last: StageState?
+        for index in order {
+            let stage = dockerfile.stages[index]
+            var executor = StageExecutor(session: session, escape: dockerfile.directives.escape,
+                                         state: try await baseState(for: stage, session: session),
+                                         stepNumber: step, totalSteps: totalSteps)
+            session.emit(.step(stage: executor.state.name, number: step + 1, total: totalSteps, text: stage.original))
+            executor.stepNumber += 1
+            for trigger in try onBuildTriggers(of: executor.state, stage: stage) {
+                try await executor.execute(trigger)
+            }
+            executor.state.config.config.onBuild = nil
+            for instruction in stage.instructions {
+                try await executor.execute(instruction)
+            }
+            step = executor.stepNumber
+            session.finishedStages[index] = executor.state
+            last = executor.state
+        }
+        guard let final = last else { throw BuildError("the Dockerfile has no stage to build") }
+        warnUnusedBuildArgs(session)
+        return try await commit(final, session: session)
+    }
+
+    /// Global ARGs: `--build-arg` overrides the default; defaults may use earlier global ARGs.
+    private func resolveGlobalArgs(_ session: BuildSession) throws {
+        let dockerfile = session.dockerfile
+        for instruction in dockerfile.globalArgs {
+            let lookup: (String) -> String? = { session.globalArgs[$0] ?? session.automaticArgs[$0] }
+            let expanded: Instruction
+            do {
+                expanded = try instruction.expanded(escape: dockerfile.directives.escape, lookup: lookup).instruction
+            } catch {
+                throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
+            }
+            guard case .arg(let declarations) = expanded.kind else { continue }
+            for d in declarations {
+                if let value = session.options.buildArgs[d.name] ?? d.defaultValue {
+                    session.globalArgs[d.name] = value
+                }
+                session.markUsed([d.name])
+            }
+        }
+    }
+
+    /// The starting state of a stage: `scratch`, an earlier stage, or an image in the store.
+    private func baseState(for stage: Stage, session: BuildSession) async throws -> StageState {
+        let dockerfile = session.dockerfile
+        let lookup: (String) -> String? = { session.globalArgs[$0] ?? session.automaticArgs[$0] }
+        let expander = ShellWordExpander(escape: dockerfile.directives.escape)
+        let baseName: String
+        var platform: Platform? = session.options.platform
+        do {
+            let expansion = try expander.expand(stage.baseName, lookup: lookup)
+            session.markUsed(expansion.usedNames)
+            baseName = expansion.value
+            if let p = stage.platform {
+                let expandedPlatform = try expander.expand(p, lookup: lookup)
+                session.markUsed(expandedPlatform.usedNames)
+                platform = try Platform(parsing: expandedPlatform.value)
+            }
+        } catch {
+            throw BuildError.wrap(error, at: stage.location, instruction: "FROM")
+        }
+        let name = stage.name ?? "stage-\(stage.index)"
+
+        if baseName.lowercased() == "scratch" {
+            var config = ImageConfiguration(platform: platform ?? Platform.host)
+            // BuildKit gives images built from scratch a default PATH and WorkingDir "/".
+            config.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+            return StageState(name: name, config: config)
+        }
+        if let index = dockerfile.stageIndex(named: baseName), index < stage.index, let parent = session.finishedStages[index] {
+            var state = parent
+            state.name = name
+            state.cmdSet = false
+            state.args = [:]
+            return state
+        }
+        let reference: Reference
+        do {
+            reference = try Reference(parsing: baseName)
+        } catch {
+            throw BuildError("\(error)", at: stage.location, instruction: "FROM")
+        }
+        guard let descriptor = try store.resolve(reference) else {
+            throw BuildError("base image \(reference.familiarDescription) is not in the local store, and pulling from a registry is not available yet",
+                             at: stage.location, instruction: "FROM")
+        }
+        let image = try store.image(descriptor)
+        if let wanted = platform, wanted.os != image.config.os || wanted.architecture != image.config.architecture {
+            session.emit(.warning("\(stage.location): FROM: base image \(reference.familiarDescription) is \(image.config.platform), not the requested \(wanted)"))
+        }
+        var state = StageState(name: name, config: image.config)
+        state.config.created = nil
+        state.config.author = image.config.author
+        let format = session.options.format
+        for (i, layer) in image.manifest.layers.enumerated() {
+            var converted = layer
+            converted.mediaType = format.layerMediaType(converting: layer.mediaType)
+            let diffID = i < image.config.rootfs.diffIDs.count ? image.config.rootfs.diffIDs[i] : layer.digest
+            let path = store.blobPath(layer.digest)
+            state.layers.append(.stored(descriptor: converted, diffID: diffID, path: path))
+            do {
+                state.view.apply(try LayerHeaders.read(blobPath: path))
+            } catch {
+                throw BuildError("\(error)", at: stage.location, instruction: "FROM")
+            }
+        }
+        if let shell = image.config.config.shell { state.shell = shell }
+        return state
+    }
+
+    /// The base image's ONBUILD triggers, parsed as instructions of this stage's FROM line.
+    private func onBuildTriggers(of state: StageState, stage: Stage) throws -> [Instruction] {
+        guard let triggers = state.config.config.onBuild, !triggers.isEmpty else { return [] }
+        return try triggers.map { trigger in
+            do {
+                let parsed = try DockerfileParser.parse("FROM scratch\n" + trigger + "\n", fileName: stage.location.file)
+                guard var instruction = parsed.stages.first?.instructions.first else {
+                    throw BuildError("empty ONBUILD trigger", at: stage.location, instruction: "ONBUILD")
+                }
+                instruction.location = stage.location
+                return instruction
+            } catch let error as DockerfileError {
+                throw BuildError("ONBUILD trigger \"\(trigger)\" of the base image: \(error.message)", at: stage.location, instruction: "FROM")
+            }
+        }
+    }
+
+    private func warnUnusedBuildArgs(_ session: BuildSession) {
+        let unused = session.options.buildArgs.keys
+            .filter { !session.consumedArgs.contains($0) && !Dockerfile.proxyArgNames.contains($0) && session.automaticArgs[$0] == nil }
+            .sorted()
+        if !unused.isEmpty {
+            session.emit(.warning("One or more build-args [\(unused.joined(separator: " "))] were not consumed"))
+        }
+    }
+
+    /// Waits for the final stage's layers, moves them into the store, writes config and
+    /// manifest, and only then tags.
+    private func commit(_ final: StageState, session: BuildSession) async throws -> BuildResult {
+        let format = session.options.format
+        var config = final.config
+        config.created = session.created
+        var descriptors: [Descriptor] = []
+        var diffIDs: [Digest] = []
+        for layer in final.layers {
+            switch layer {
+            case .stored(let descriptor, let diffID, _):
+                descriptors.append(descriptor)
+                diffIDs.append(diffID)
+            case .pending(let task, let path):
+                let written = try await task.value
+                try store.ingest(temporaryFile: path, digest: written.digest)
+                session.emit(.layerWritten(digest: written.digest, size: written.size, uncompressedSize: written.uncompressedSize))
+                let mediaType = session.options.compression == .none ? MediaType.ociLayer : format.gzipLayerMediaType
+                descriptors.append(Descriptor(mediaType: mediaType, digest: written.digest, size: written.size))
+                diffIDs.append(written.diffID)
+            }
+        }
+        config.rootfs = RootFS(diffIDs: diffIDs)
+        let configDescriptor = try store.writeJSON(config, mediaType: format.configMediaType)
+        let manifest = ImageManifest(mediaType: format.manifestMediaType, config: configDescriptor, layers: descriptors)
+        let manifestDescriptor = try store.writeJSON(manifest, mediaType: format.manifestMediaType)
+        for tag in session.options.tags {
+            try store.tag(tag, manifest: manifestDescriptor)
+        }
+        return BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
+                           warnings: session.warnings)
+    }
+}

@@ -1,0 +1,248 @@
+import BuildContext
+import DockerfileSyntax
+import Foundation
+import ImageModel
+import Layers
+
+/// Applies a stage's instructions one by one to its `StageState`, as BuildKit's dispatcher does.
+struct StageExecutor {
+    let session: BuildSession
+    let escape: Character
+    var state: StageState
+    var stepNumber: Int
+    let totalSteps: Int
+
+    /// Runs one instruction; `instruction` is as parsed, expanded here with the values in force.
+    mutating func execute(_ instruction: Instruction) async throws {
+        stepNumber += 1
+        session.emit(.step(stage: state.name, number: stepNumber, total: totalSteps, text: instruction.original))
+        let lookup = state.lookup
+        let expanded: Instruction
+        do {
+            let result = try instruction.expanded(escape: escape, lookup: lookup)
+            expanded = result.instruction
+            session.markUsed(result.usedNames)
+        } catch {
+            throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
+        }
+        do {
+            try await apply(expanded)
+        } catch {
+            throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
+        }
+    }
+
+    private mutating func apply(_ instruction: Instruction) async throws {
+        var c = state.config.config
+        switch instruction.kind {
+        case .env(let pairs):
+            for pair in pairs { c.setEnvironment(pair.key, pair.value) }
+            state.config.config = c
+            record("ENV " + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        case .label(let pairs):
+            var labels = c.labels ?? [:]
+            for pair in pairs { labels[pair.key] = pair.value }
+            c.labels = labels
+            state.config.config = c
+            record("LABEL " + pairs.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        case .arg(let declarations):
+            for d in declarations {
+                let value = session.stageArgValue(name: d.name, default: d.defaultValue)
+                state.args[d.name] = .some(value)
+            }
+            record("ARG " + declarations.map { d in state.args[d.name].flatMap { $0 }.map { "\(d.name)=\($0)" } ?? d.name }
+                .joined(separator: " "))
+        case .expose(let words):
+            var ports = c.exposedPorts ?? [:]
+            for port in try words.flatMap(Self.parsePorts) { ports[port] = EmptyObject() }
+            c.exposedPorts = ports
+            state.config.config = c
+            record("EXPOSE " + words.joined(separator: " "))
+        case .volume(let paths):
+            var volumes = c.volumes ?? [:]
+            for path in paths {
+                guard !path.isEmpty else { throw BuildError("VOLUME specified can not be an empty string") }
+                volumes[path] = EmptyObject()
+            }
+            c.volumes = volumes
+            state.config.config = c
+            record("VOLUME " + goQuotedList(paths).replacingOccurrences(of: "\"", with: ""))
+        case .user(let user):
+            c.user = user
+            state.config.config = c
+            record("USER " + user)
+        case .stopSignal(let signal):
+            guard Self.isValidSignal(signal) else { throw BuildError("invalid signal: \(signal)") }
+            c.stopSignal = signal
+            state.config.config = c
+            record("STOPSIGNAL " + signal)
+        case .healthcheck(let check):
+            switch check {
+            case .none:
+                c.healthcheck = Healthcheck(test: ["NONE"])
+            case .check(let command, let interval, let timeout, let startPeriod, let startInterval, let retries):
+                let test: [String]
+                switch command {
+                case .exec(let args): test = ["CMD"] + args
+                case .shell(let line): test = ["CMD-SHELL", line]
+                }
+                c.healthcheck = Healthcheck(test: test, interval: interval, timeout: timeout, startPeriod: startPeriod,
+                                            startInterval: startInterval, retries: retries)
+            }
+            state.config.config = c
+            record(instruction.original)
+        case .shell(let shell):
+            state.shell = shell
+            c.shell = shell
+            state.config.config = c
+            record("SHELL " + goQuotedList(shell).replacingOccurrences(of: "\"", with: ""))
+        case .cmd(let form):
+            c.cmd = command(form)
+            state.cmdSet = true
+            state.config.config = c
+            record("CMD " + goQuotedList(c.cmd ?? []))
+        case .entrypoint(let form):
+            c.entrypoint = command(form)
+            if !state.cmdSet { c.cmd = nil }
+            state.config.config = c
+            record("ENTRYPOINT " + goQuotedList(c.entrypoint ?? []))
+        case .onbuild(let trigger):
+            c.onBuild = (c.onBuild ?? []) + [trigger]
+            state.config.config = c
+            record("ONBUILD " + trigger)
+        case .maintainer(let name):
+            state.config.author = name
+            record("MAINTAINER " + name)
+        case .workdir(let path):
+            try await workdir(path)
+        case .run(let run):
+            try runStep(run, instruction: instruction)
+        case .copy(let copy):
+            try await copyStep(copy, isAdd: false, instruction: instruction)
+        case .add(let copy):
+            try await copyStep(copy, isAdd: true, instruction: instruction)
+        }
+    }
+
+    // MARK: steps with layers
+
+    private mutating func runStep(_ run: RunInstruction, instruction: Instruction) throws {
+        let argv: [String]
+        switch run.command {
+        case .exec(let args): argv = args
+        case .shell(let line): argv = state.shell + [line]
+        }
+        let createdBy = "RUN " + argv.joined(separator: " ") + " # buildkit"
+        switch session.options.runMode {
+        case .exec:
+            throw BuildError("executing RUN is not supported yet (rootless RUN arrives with the sandbox); "
+                             + "pass --run=record to record the step in the history without running it")
+        case .record:
+            session.emit(.warning("\(instruction.location): RUN not executed (--run=record): \(instruction.original)"))
+            state.config.history.append(History(created: session.created, createdBy: createdBy,
+                                                 comment: "swiftdock: recorded, not executed (--run=record)", emptyLayer: true))
+        }
+    }
+
+    private mutating func workdir(_ path: String) async throws {
+        var target = path
+        if !target.hasPrefix("/") { target = state.workdir + "/" + target }
+        let clean = "/" + cleanLayerPath(target)
+        state.config.config.workingDir = clean
+        let layerPath = cleanLayerPath(clean)
+        if layerPath.isEmpty || state.view.isDirectory(layerPath) {
+            record("WORKDIR " + clean)
+            return
+        }
+        // BuildKit creates the directory (and missing parents), owned by the current USER.
+        var owner = Owner(uid: 0, gid: 0)
+        if let user = state.config.config.user, !user.isEmpty {
+            let db = try await session.userDatabase(for: state)
+            if let resolved = db.resolveUser(user) { owner = Owner(uid: resolved.uid, gid: resolved.gid) }
+        }
+        var items: [LayerItem] = []
+        for dir in ancestors(of: layerPath) + [layerPath] where !state.view.exists(dir) {
+            items.append(.entry(LayerEntry(path: dir, kind: .directory, mode: 0o755, uid: owner.uid, gid: owner.gid,
+                                           mtimeSeconds: session.nowSeconds)))
+        }
+        try addLayer(items, createdBy: "WORKDIR " + clean)
+    }
+
+    private mutating func copyStep(_ copy: CopyInstruction, isAdd: Bool, instruction: Instruction) async throws {
+        let source: CopyPlanner.Source
+        if let from = copy.from {
+            source = try await session.copySource(from: from)
+        } else {
+            source = CopyPlanner.Source(directory: try session.context(), owners: nil)
+        }
+        var owner: Owner? = nil
+        if let chown = copy.chown, !chown.isEmpty {
+            let needsLookup = chown.split(separator: ":").contains { Int($0) == nil }
+            let db = needsLookup ? try await session.userDatabase(for: state) : UserDatabase(passwd: nil, group: nil)
+            let resolved = try db.resolveOwner(chown)
+            owner = Owner(uid: resolved.uid, gid: resolved.gid)
+        }
+        let chmod = try copy.chmod.map { try FileModeChange(parsing: $0) }
+        var planner = CopyPlanner(instruction: copy, isAdd: isAdd, source: source, workdir: state.workdir,
+                                  view: state.view, owner: owner, chmod: chmod, now: session.nowSeconds)
+        let items = try planner.plan()
+        let keyword = isAdd ? "ADD" : "COPY"
+        let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])
+            .joined(separator: " ") + " # buildkit"
+        try addLayer(items, createdBy: createdBy)
+    }
+
+    /// Starts writing a layer in its own task (layers are written concurrently) and records it.
+    private mutating func addLayer(_ items: [LayerItem], createdBy: String) throws {
+        guard !items.isEmpty else {
+            record(createdBy)
+            return
+        }
+        let path = try session.temporaryFile()
+        let writer = session.layerWriter
+        let task = Task { try await writer.write(items, to: path) }
+        session.track(task)
+        state.layers.append(.pending(task, path: path))
+        state.view.apply(items)
+        state.config.history.append(History(created: session.created, createdBy: createdBy,
+                                             comment: "buildkit.dockerfile.v0"))
+    }
+
+    private mutating func record(_ createdBy: String) {
+        state.config.history.append(History(created: session.created, createdBy: createdBy,
+                                             comment: "buildkit.dockerfile.v0", emptyLayer: true))
+    }
+
+    private func command(_ form: CommandForm) -> [String] {
+        switch form {
+        case .exec(let args): return args
+        case .shell(let line): return state.shell + [line]
+        }
+    }
+
+    // MARK: validation
+
+    /// `80`, `80/udp`, `8000-8002/tcp` → docker's `port/proto` keys.
+    static func parsePorts(_ word: String) throws -> [String] {
+        let parts = word.split(separator: "/", maxSplits: 1).map(String.init)
+        guard let spec = parts.first, !spec.isEmpty else { throw BuildError("invalid containerPort: \(word)") }
+        let proto = parts.count == 2 ? parts[1].lowercased() : "tcp"
+        guard ["tcp", "udp", "sctp"].contains(proto) else { throw BuildError("invalid proto: \(proto)") }
+        let bounds = spec.split(separator: "-", maxSplits: 1).map { UInt16($0) }
+        guard let low = bounds.first ?? nil, bounds.allSatisfy({ $0 != nil }) else { throw BuildError("invalid containerPort: \(word)") }
+        let high = bounds.count == 2 ? bounds[1]! : low
+        guard high >= low else { throw BuildError("invalid range specified for containerPort: \(word)") }
+        return (low...high).map { "\($0)/\(proto)" }
+    }
+
+    static func isValidSignal(_ signal: String) -> Bool {
+        if let n = Int(signal) { return n > 0 && n < 65 }
+        let names: Set<String> = ["ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT",
+                                  "KILL", "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM",
+                                  "TRAP", "TSTP", "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ"]
+        var name = signal.uppercased()
+        if name.hasPrefix("SIG") { name.removeFirst(3) }
+        if name.hasPrefix("RTMIN") || name.hasPrefix("RTMAX") { return true }
+        return names.contains(name)
+    }
+}

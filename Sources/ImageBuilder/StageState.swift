@@ -1,0 +1,75 @@
+import Foundation
+import ImageModel
+import Layers
+
+/// A layer of a stage: inherited from the base (already a blob in the store) or written by
+/// this build (a temp file, possibly still being written by its own task).
+enum StageLayer {
+    case stored(descriptor: Descriptor, diffID: Digest, path: String)
+    case pending(Task<WrittenLayer, Error>, path: String)
+
+    var path: String {
+        switch self {
+        case .stored(_, _, let path), .pending(_, let path): return path
+        }
+    }
+}
+
+/// Everything a stage has accumulated: config, layers, history, what its filesystem holds.
+struct StageState {
+    var name: String
+    var config: ImageConfiguration
+    var layers: [StageLayer] = []
+    var view = FilesystemView()
+    /// ARGs declared in this stage: name → value (nil when declared without value).
+    var args: [String: String?] = [:]
+    var shell: [String] = ["/bin/sh", "-c"]
+    /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
+    var cmdSet = false
+
+    /// Looks a variable up for word expansion: ENV wins over ARG, as docker documents.
+    func lookup(_ name: String) -> String? {
+        if let value = config.config.environmentValue(name) { return value }
+        if let arg = args[name] { return arg }
+        return nil
+    }
+
+    var workdir: String {
+        config.config.workingDir ?? "/"
+    }
+
+    /// Blob paths of all layers, bottom first, waiting for layers still being written.
+    func layerPaths() async throws -> [String] {
+        var paths: [String] = []
+        for layer in layers {
+            if case .pending(let task, _) = layer { _ = try await task.value }
+            paths.append(layer.path)
+        }
+        return paths
+    }
+}
+
+/// Go's %q of a string slice, as BuildKit writes CMD/ENTRYPOINT into history: `["sh" "-c" "x"]`.
+func goQuotedList(_ items: [String]) -> String {
+    "[" + items.map(goQuote).joined(separator: " ") + "]"
+}
+
+func goQuote(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                out += String(format: "\\x%02x", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+    }
+    return out + "\""
+}

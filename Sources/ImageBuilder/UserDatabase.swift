@@ -1,0 +1,71 @@
+/// `/etc/passwd` and `/etc/group` of an image, for `--chown=name:group` and USER lookups.
+struct UserDatabase {
+    struct User { var name: String; var uid: Int; var gid: Int }
+    var users: [User] = []
+    var groups: [String: Int] = [:]
+
+    init(passwd: [UInt8]?, group: [UInt8]?) {
+        for line in Self.lines(passwd) {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard f.count >= 4, let uid = Int(f[2]), let gid = Int(f[3]) else { continue }
+            users.append(User(name: String(f[0]), uid: uid, gid: gid))
+        }
+        for line in Self.lines(group) {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            guard f.count >= 3, let gid = Int(f[2]) else { continue }
+            groups[String(f[0])] = gid
+        }
+    }
+
+    private static func lines(_ bytes: [UInt8]?) -> [Substring] {
+        guard let bytes else { return [] }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("#") }
+    }
+
+    enum LookupError: Error, CustomStringConvertible {
+        case unknownUser(String), unknownGroup(String)
+        var description: String {
+            switch self {
+            case .unknownUser(let u): return "unable to find user \(u): no matching entries in passwd file"
+            case .unknownGroup(let g): return "unable to find group \(g): no matching entries in group file"
+            }
+        }
+    }
+
+    /// Resolves `user[:group]` as BuildKit does for `--chown`: numbers are taken as they are;
+    /// a user without a group uses the same number as its GID (docker's documented rule),
+    /// names come from the image's passwd/group files.
+    func resolveOwner(_ spec: String) throws -> (uid: Int, gid: Int) {
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let userPart = parts[0]
+        let uid: Int
+        if let n = Int(userPart) {
+            uid = n
+        } else if let user = users.first(where: { $0.name == userPart }) {
+            uid = user.uid
+        } else {
+            throw LookupError.unknownUser(userPart)
+        }
+        guard parts.count == 2 else { return (uid, uid) }
+        let groupPart = parts[1]
+        if let n = Int(groupPart) { return (uid, n) }
+        guard let gid = groups[groupPart] else { throw LookupError.unknownGroup(groupPart) }
+        return (uid, gid)
+    }
+
+    /// Resolves a USER value for owning a WORKDIR: name or number, optional group.
+    func resolveUser(_ spec: String) -> (uid: Int, gid: Int)? {
+        let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        var uid: Int? = Int(parts[0])
+        var gid: Int? = nil
+        if uid == nil, let user = users.first(where: { $0.name == parts[0] }) {
+            uid = user.uid
+            gid = user.gid
+        } else if let u = uid {
+            gid = users.first(where: { $0.uid == u })?.gid ?? 0
+        }
+        if parts.count == 2 { gid = Int(parts[1]) ?? groups[parts[1]] }
+        guard let uid, let gid else { return nil }
+        return (uid, gid)
+    }
+}

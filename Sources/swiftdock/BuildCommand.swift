@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import ImageBuilder
+import ImageModel
+import Layers
+
+struct BuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build an image from a Dockerfile and a context directory.")
+
+    @Option(name: [.customShort("t"), .long], help: "Name and optionally a tag (name:tag); repeatable.")
+    var tag: [String] = []
+
+    @Option(name: [.customShort("f"), .long], help: "Path of the Dockerfile (default: CONTEXT/Dockerfile).")
+    var file: String?
+
+    @Option(name: .customLong("build-arg"), help: "Set a build-time variable (KEY=VALUE, or KEY to take it from the environment); repeatable.")
+    var buildArg: [String] = []
+
+    @Option(help: "Build only up to this stage.")
+    var target: String?
+
+    @Option(help: "Target platform (os/arch[/variant]).")
+    var platform: String?
+
+    @Option(help: "RUN handling: exec (default; runs in a sandbox) or record (history only, with a warning).")
+    var run: String = "exec"
+
+    @Option(help: "Image format: oci (default) or docker (Docker v2 schema 2).")
+    var format: String = "oci"
+
+    @Option(name: .customLong("compression-level"), help: "gzip level for new layers, 0 (store) to 9.")
+    var compressionLevel: Int?
+
+    @Option(name: .customLong("source-date-epoch"), help: "Unix time for reproducible builds (default: $SOURCE_DATE_EPOCH).")
+    var sourceDateEpoch: Int64?
+
+    @Flag(name: [.customShort("q"), .long], help: "Print only the image ID.")
+    var quiet = false
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "The build context directory.")
+    var context: String
+
+    func run() async throws {
+        let tags = try tag.map(parseReference)
+        guard let runMode = BuildOptions.RunMode(rawValue: run) else {
+            throw ValidationError("invalid --run value \"\(run)\": expected exec or record")
+        }
+        guard let imageFormat = ImageFormat(rawValue: format) else {
+            throw ValidationError("invalid --format value \"\(format)\": expected oci or docker")
+        }
+        var compression = LayerWriter.defaultCompression
+        if let level = compressionLevel {
+            guard (0...9).contains(level) else { throw ValidationError("--compression-level must be between 0 and 9") }
+            compression = .gzip(level: level)
+        }
+        var epoch = sourceDateEpoch
+        if epoch == nil, let text = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"], !text.isEmpty {
+            guard let value = Int64(text) else { throw ValidationError("invalid SOURCE_DATE_EPOCH \"\(text)\": expected a Unix time") }
+            epoch = value
+        }
+        var args: [String: String] = [:]
+        for entry in buildArg {
+            if let eq = entry.firstIndex(of: "=") {
+                args[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+            } else if let value = ProcessInfo.processInfo.environment[entry] {
+                args[entry] = value  // docker: `--build-arg NAME` takes the value from the environment
+            }
+        }
+        let options = BuildOptions(
+            contextDirectory: context, dockerfilePath: file, tags: tags, buildArgs: args, target: target,
+            platform: try platform.map { p in
+                do { return try Platform(parsing: p) } catch { throw ValidationError("\(error)") }
+            },
+            runMode: runMode, format: imageFormat, compression: compression, sourceDateEpoch: epoch)
+
+        let quiet = self.quiet
+        let builder = ImageBuilder(store: try store.openStore()) { event in
+            switch event {
+            case .step(let stage, let number, let total, let text):
+                if !quiet { printError("[\(stage) \(number)/\(total)] \(text)") }
+            case .warning(let text):
+                printError("WARNING: \(text)")
+            case .layerWritten(let digest, let size, let uncompressed):
+                if !quiet { printError("layer \(digest) \(formatSize(size)) (\(formatSize(uncompressed)) uncompressed)") }
+            case .note(let text):
+                if !quiet { printError(text) }
+            }
+        }
+        let result = try await builder.build(options)
+        if !quiet {
+            printError("writing manifest \(result.manifest.digest) done")
+            for tag in result.tags { printError("naming to \(tag.description) done") }
+        }
+        print(result.imageID.description)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+
+/// Docker's exit codes: 0 success, 1 a failure of the operation, 125 a bad invocation.
+enum ExitCode32 {
+    static let failure: Int32 = 1
+    static let usage: Int32 = 125
+}
+
+extension CommandLine {
+    /// Parses, runs, and turns any error into one line on stderr and docker's exit codes.
+    static func runSwiftdock() async {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        do {
+            var command = try Swiftdock.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(0)
+        } catch let error as CleanExit {
+            Swiftdock.exit(withError: error)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch let error as ValidationError {
+            fail(error.message, code: ExitCode32.usage)
+        } catch {
+            let code = Swiftdock.exitCode(for: error)
+            if code != .failure && code.rawValue != 1 {
+                // Usage errors from the argument parser: its message, docker's exit code.
+                fail(Swiftdock.message(for: error), code: ExitCode32.usage)
+            }
+            fail(String(describing: error), code: ExitCode32.failure)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        let oneLine = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
+        FileHandle.standardError.write(Data("Error: \(oneLine)\n".utf8))
+        exit(code)
+    }
+}
+
+/// Writes a line to stderr (progress, warnings): stdout is kept for results.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up and runs every test: unit tests of each module and end-to-end tests that drive the
+# built swiftdock binary with skopeo and umoci as independent readers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+swift build --build-tests 2>&1 | tail -n 3
+export SWIFTDOCK_BIN=$(swift build --show-bin-path)/swiftdock
+set +e
+# All tests are XCTest; the per-test "started/passed" lines are dropped to keep the log short.
+swift test --skip-build --disable-swift-testing 2>&1 | grep -E --line-buffered -v '^Test Case .* (started|passed)'
+status=${PIPESTATUS[0]}
+exit "$status"
