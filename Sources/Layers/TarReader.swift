@@ -17,9 +17,7 @@ final class TarReader {
         archive_read_support_filter_zstd(archive)
         archive_read_support_format_tar(archive)
         if archive_read_open_filename(archive, path, 1 << 20) != ArchiveStatus.ok {
-            let error = self.error()
-            archive_read_free(archive)
-            throw error
+            throw error()  // deinit frees the archive
         }
     }
 
