@@ -17,11 +17,12 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
 
         .target(name: "ImageModel"),
         .target(name: "DockerfileSyntax"),
         .target(name: "BuildContext"),
-        .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive"]),
+        .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL"]),
         .target(name: "ImageStore", dependencies: ["ImageModel", "CArchive"]),
         .target(name: "ImageBuilder", dependencies: [
             "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore",
@@ -31,10 +32,13 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // `swift build -c release --product layer-bench`; driven by Benchmarks/layer-writer.sh.
+        .executableTarget(name: "layer-bench", dependencies: ["Layers"], path: "Benchmarks/LayerBench"),
+
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "ImageModel"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "ImageModel"]),
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ImageModel"]),

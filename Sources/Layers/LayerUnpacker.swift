@@ -1,0 +1,178 @@
+import CArchive
+import Foundation
+
+/// Unpacks stacked layer blobs into a directory and reads single files out of them, applying
+/// OCI whiteouts (`.wh.NAME` removes NAME from lower layers, `.wh..wh..opq` hides a directory's
+/// lower contents).
+public struct LayerUnpacker {
+    /// Extracts `layers` (blob paths, any of gzip/bzip2/xz/zstd/none, bottom layer first) into
+    /// `directory` (created if missing). Keeps symlinks, hard links, modes and mtimes; skips
+    /// device nodes; never writes through a symlink (libarchive's secure flags plus our own
+    /// checks for whiteouts). When not running as root, ownership is not applied: the returned
+    /// table records the intended uid/gid/mode of every path.
+    public static func unpack(layers: [String], into directory: String) throws -> OwnershipTable {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        guard let resolved = realpath(directory, nil) else {
+            throw LayerError.writeFailed(path: directory, reason: LayerError.errnoText())
+        }
+        let root = String(cString: resolved)
+        free(resolved)
+        var table = OwnershipTable()
+        for layer in layers {
+            try LayerExtraction(layer: layer, root: root).run(into: &table)
+        }
+        return table
+    }
+
+    /// The final content of the regular file `path` (absolute or relative to `/`) in the stack of
+    /// `layers` (bottom layer first, as for `unpack`), searched from the top layer down,
+    /// honouring whiteouts and opaque directories and following symlinks and hard links.
+    /// Nil when absent or not a regular file. Streams the blobs; nothing is extracted to disk.
+    public static func readFile(_ path: String, fromLayers layers: [String]) throws -> [UInt8]? {
+        var target = try TarReader.normalize(path, archive: path) ?? ""
+        for _ in 0..<16 {
+            switch try LayerFileLookup.find(target, in: layers) {
+            case .content(let bytes): return bytes
+            case .absent: return nil
+            case .symlink(let link):
+                guard let next = LayerFileLookup.resolve(link, from: target) else { return nil }
+                target = next
+            }
+        }
+        return nil  // symlink loop
+    }
+}
+
+/// One layer being extracted onto disk.
+private struct LayerExtraction {
+    let layer: String
+    let root: String
+    let isRoot = geteuid() == 0
+
+    func run(into table: inout OwnershipTable) throws {
+        let reader = try TarReader(path: layer)
+        let disk = archive_write_disk_new()!
+        defer { archive_write_free(disk) }
+        var flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS
+            | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+        if isRoot { flags |= ARCHIVE_EXTRACT_OWNER }
+        archive_write_disk_set_options(disk, Int32(flags))
+        var thisLayer = Set<String>()
+        while let entry = try reader.next() {
+            let name = reader.entryPath(entry)
+            guard let rel = try TarReader.normalize(name, archive: layer) else { continue }
+            let parts = rel.split(separator: "/")
+            let base = String(parts.last!)
+            let parent = parts.dropLast().joined(separator: "/")
+            if base == ".wh..wh..opq" {
+                try clearDirectory(parent, keeping: thisLayer, table: &table)
+                continue
+            }
+            if base.hasPrefix(".wh.") {
+                let hidden = parent.isEmpty ? String(base.dropFirst(4)) : parent + "/" + base.dropFirst(4)
+                if !thisLayer.contains(hidden) {
+                    try removeItem(hidden)
+                    table.remove(subtree: hidden)
+                }
+                continue
+            }
+            let type = archive_entry_filetype(entry)
+            if type == FileType.character || type == FileType.block {
+                table.skipped.append(rel)
+                continue
+            }
+            guard safeParents(rel) else { throw LayerError.unsafeEntry(archive: layer, entry: name) }
+            var ancestor = ""
+            for part in parts {
+                ancestor = ancestor.isEmpty ? String(part) : ancestor + "/" + part
+                thisLayer.insert(ancestor)
+            }
+            let hardlink = try TarReader.hardlink(of: entry).map { link -> String in
+                guard let target = try TarReader.normalize(link, archive: layer) else {
+                    throw LayerError.unsafeEntry(archive: layer, entry: link)
+                }
+                return target
+            }
+            try replaceExisting(rel, withDirectory: type == FileType.directory && hardlink == nil)
+            let perm = UInt32(archive_entry_perm(entry)) & 0o7777
+            let owner = Owner(uid: Int(archive_entry_uid(entry)), gid: Int(archive_entry_gid(entry)))
+            if let hardlink {
+                table.owners[rel] = table.owners[hardlink] ?? owner
+                table.modes[rel] = table.modes[hardlink] ?? perm
+                archive_entry_set_hardlink(entry, root + "/" + hardlink)
+            } else {
+                table.owners[rel] = owner
+                table.modes[rel] = perm
+                if !isRoot {
+                    if type == FileType.directory { archive_entry_set_perm(entry, mode_t(perm | 0o700)) }
+                    if type == FileType.regular { archive_entry_set_perm(entry, mode_t(perm | 0o600)) }
+                }
+            }
+            archive_entry_set_pathname(entry, root + "/" + rel)
+            if archive_write_header(disk, entry) < ArchiveStatus.warn { throw diskError(disk, rel) }
+            if archive_entry_size(entry) > 0 {
+                while let (base, count, offset) = try reader.nextBlock() {
+                    if archive_write_data_block(disk, base, count, la_int64_t(offset)) < ArchiveStatus.warn {
+                        throw diskError(disk, rel)
+                    }
+                }
+            }
+            if archive_write_finish_entry(disk) < ArchiveStatus.warn { throw diskError(disk, rel) }
+        }
+        if archive_write_close(disk) < ArchiveStatus.warn { throw diskError(disk, "") }
+    }
+
+    private func diskError(_ disk: OpaquePointer, _ rel: String) -> LayerError {
+        let message = archive_error_string(disk).map { String(cString: $0) } ?? "unknown error"
+        return .archive(path: rel.isEmpty ? layer : "\(layer) (entry \(rel))", message: message)
+    }
+
+    /// True when every ancestor of `rel` below the root is a real directory (or missing), so
+    /// nothing done at `rel` can land outside the root through a symlink.
+    private func safeParents(_ rel: String) -> Bool {
+        var path = root
+        for part in rel.split(separator: "/").dropLast() {
+            path += "/" + part
+            var st = stat()
+            if lstat(path, &st) != 0 { return true }
+            if st.st_mode & S_IFMT != S_IFDIR { return false }
+        }
+        return true
+    }
+
+    private func fileType(_ rel: String) -> mode_t? {
+        var st = stat()
+        return lstat(root + "/" + rel, &st) == 0 ? st.st_mode & S_IFMT : nil
+    }
+
+    /// Removes `rel` (recursively, never following symlinks) if it exists.
+    private func removeItem(_ rel: String) throws {
+        guard safeParents(rel), fileType(rel) != nil else { return }
+        do {
+            try FileManager.default.removeItem(atPath: root + "/" + rel)
+        } catch {
+            throw LayerError.writeFailed(path: root + "/" + rel, reason: "cannot remove: \(error.localizedDescription)")
+        }
+    }
+
+    /// Makes room for a new entry: an existing directory is kept only for a directory; any other
+    /// existing file is unlinked (so a new file never writes through an old hard link).
+    private func replaceExisting(_ rel: String, withDirectory: Bool) throws {
+        guard let existing = fileType(rel) else { return }
+        if existing == S_IFDIR && withDirectory { return }
+        try removeItem(rel)
+    }
+
+    /// Applies an opaque marker: removes `dir`'s children that this layer did not create.
+    private func clearDirectory(_ dir: String, keeping keep: Set<String>, table: inout OwnershipTable) throws {
+        let probe = dir.isEmpty ? "x" : dir + "/x"
+        guard safeParents(probe), dir.isEmpty || fileType(dir) == S_IFDIR else { return }
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? root : root + "/" + dir)) ?? []
+        for child in children {
+            let rel = dir.isEmpty ? child : dir + "/" + child
+            if keep.contains(rel) { continue }
+            try removeItem(rel)
+            table.remove(subtree: rel)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import CCrypto
+import ImageModel
+
+/// Incremental SHA-256 over a byte stream, backed by OpenSSL's EVP interface (which uses the
+/// CPU's SHA extensions when present).
+///
+/// Value semantics: copies are independent (the OpenSSL context is copied on write).
+public struct SHA256Stream: @unchecked Sendable {
+    private final class Context {
+        let ctx: OpaquePointer
+        init() {
+            ctx = EVP_MD_CTX_new()!
+            EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+        }
+        init(copying other: Context) {
+            ctx = EVP_MD_CTX_new()!
+            EVP_MD_CTX_copy_ex(ctx, other.ctx)
+        }
+        deinit { EVP_MD_CTX_free(ctx) }
+    }
+
+    private var context = Context()
+
+    /// Creates a stream over no bytes yet.
+    public init() {}
+
+    /// Feeds `bytes` into the hash.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if !isKnownUniquelyReferenced(&context) { context = Context(copying: context) }
+        EVP_DigestUpdate(context.ctx, base, bytes.count)
+    }
+
+    /// Feeds `bytes` into the hash.
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// The digest of every byte fed so far. The stream stays usable; more bytes may follow.
+    public func finalize() -> Digest {
+        let done = Context(copying: context)
+        var md = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(done.ctx, &md, &length)
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        hex.reserveCapacity(64)
+        for byte in md {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0xf)])
+        }
+        // 64 lower-case hex digits always parse.
+        return try! Digest(sha256Hex: String(decoding: hex, as: UTF8.self))
+    }
+}

@@ -1,0 +1,217 @@
+import CArchive
+import Foundation
+
+/// File-type bits as libarchive spells them (`AE_IF*`, whose casts Swift cannot import).
+enum FileType {
+    static let mask: UInt32 = 0o170000
+    static let regular: UInt32 = 0o100000
+    static let directory: UInt32 = 0o040000
+    static let symlink: UInt32 = 0o120000
+    static let character: UInt32 = 0o020000
+    static let block: UInt32 = 0o060000
+    static let fifo: UInt32 = 0o010000
+}
+
+/// libarchive status codes.
+enum ArchiveStatus {
+    static let ok: Int32 = 0
+    static let eof: Int32 = 1
+    static let warn: Int32 = -20
+}
+
+/// Serialises layer items as a POSIX pax tar (restricted: pax headers only where ustar cannot
+/// express an entry) through libarchive, handing every byte to a `LayerStream`.
+final class TarEmitter {
+    private let archive: OpaquePointer
+    private let entry: OpaquePointer
+    fileprivate let stream: LayerStream
+    private let sourceDateEpoch: Int64?
+    private let outputPath: String
+    private let readBuffer: UnsafeMutableRawPointer
+    private static let readBufferSize = 1 << 20
+    /// An error thrown by the stream inside libarchive's write callback.
+    fileprivate var callbackError: Error?
+
+    init(stream: LayerStream, sourceDateEpoch: Int64?, outputPath: String) throws {
+        self.stream = stream
+        self.sourceDateEpoch = sourceDateEpoch
+        self.outputPath = outputPath
+        archive = archive_write_new()
+        entry = archive_entry_new()
+        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
+        archive_write_set_format_pax_restricted(archive)
+        archive_write_add_filter_none(archive)
+        // No blocking: headers and data reach the callback as produced; the archive ends with
+        // the two zero records and no padding to a 10 KiB block (as Docker/Go tar writers do).
+        archive_write_set_bytes_per_block(archive, 0)
+        let rc = archive_write_open(archive, Unmanaged.passUnretained(self).toOpaque(), nil, tarWriteCallback, nil)
+        if rc != ArchiveStatus.ok { throw archiveError() }
+    }
+
+    deinit {
+        archive_write_free(archive)
+        archive_entry_free(entry)
+        readBuffer.deallocate()
+    }
+
+    /// Writes one item: an entry, or every entry of a local archive re-rooted under its destination.
+    func emit(_ item: LayerItem) throws {
+        switch item {
+        case .entry(let e): try emit(e)
+        case .archive(let path, let destination, let owner):
+            try emitArchive(path: path, destination: destination, owner: owner)
+        }
+    }
+
+    /// Writes the end-of-archive records.
+    func finish() throws {
+        let rc = archive_write_close(archive)
+        if rc != ArchiveStatus.ok { throw archiveError() }
+    }
+
+    private func clamp(_ seconds: Int64, _ nanos: Int) -> (Int64, Int) {
+        if let epoch = sourceDateEpoch, seconds >= epoch, seconds > epoch || nanos > 0 { return (epoch, 0) }
+        return (seconds, nanos)
+    }
+
+    private func emit(_ e: LayerEntry) throws {
+        archive_entry_clear(entry)
+        archive_entry_set_pathname_utf8(entry, e.path)
+        archive_entry_set_perm(entry, mode_t(e.mode & 0o7777))
+        archive_entry_set_uid(entry, la_int64_t(e.uid))
+        archive_entry_set_gid(entry, la_int64_t(e.gid))
+        let (sec, nsec) = clamp(e.mtimeSeconds, Int(e.mtimeNanoseconds))
+        archive_entry_set_mtime(entry, time_t(sec), nsec)
+        switch e.kind {
+        case .directory:
+            archive_entry_set_filetype(entry, FileType.directory)
+        case .regularFile(let content):
+            archive_entry_set_filetype(entry, FileType.regular)
+            archive_entry_set_size(entry, content.size)
+        case .symlink(let target):
+            archive_entry_set_filetype(entry, FileType.symlink)
+            archive_entry_set_symlink_utf8(entry, target)
+        case .hardlink(let target):
+            archive_entry_set_filetype(entry, FileType.regular)
+            archive_entry_set_hardlink_utf8(entry, target)
+            archive_entry_set_size(entry, 0)
+        }
+        try writeHeader(e.path)
+        if case .regularFile(let content) = e.kind {
+            switch content {
+            case .bytes(let bytes):
+                try bytes.withUnsafeBytes { try writeData($0.baseAddress, $0.count, e.path) }
+            case .file(let path, let size):
+                try copyFile(path, size: size)
+            }
+        }
+    }
+
+    private func writeHeader(_ name: String) throws {
+        if archive_write_header(archive, entry) < ArchiveStatus.warn { throw archiveError(name) }
+    }
+
+    private func writeData(_ base: UnsafeRawPointer?, _ count: Int, _ name: String) throws {
+        guard let base, count > 0 else { return }
+        if archive_write_data(archive, base, count) < 0 { throw archiveError(name) }
+    }
+
+    /// Streams exactly `size` bytes of `path`, failing if the file is shorter or longer.
+    private func copyFile(_ path: String, size: Int64) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LayerError.unreadable(path: path, reason: LayerError.errnoText()) }
+        defer { close(fd) }
+        var done: Int64 = 0
+        while done < size {
+            let want = Int(min(Int64(Self.readBufferSize), size - done))
+            let n = read(fd, readBuffer, want)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw LayerError.unreadable(path: path, reason: LayerError.errnoText())
+            }
+            if n == 0 { throw LayerError.sizeChanged(path: path, expected: size, actual: done) }
+            try writeData(readBuffer, n, path)
+            done += Int64(n)
+        }
+        var extra: UInt8 = 0
+        if read(fd, &extra, 1) > 0 {
+            var st = stat()
+            let actual = fstat(fd, &st) == 0 ? Int64(st.st_size) : size + 1
+            throw LayerError.sizeChanged(path: path, expected: size, actual: actual)
+        }
+    }
+
+    // MARK: Archives (ADD auto-extraction)
+
+    private func emitArchive(path: String, destination: String, owner: Owner?) throws {
+        let reader = try TarReader(path: path)
+        let prefix = destination.split(separator: "/").joined(separator: "/")
+        func place(_ relative: String) -> String {
+            prefix.isEmpty ? relative : prefix + "/" + relative
+        }
+        while let source = try reader.next() {
+            guard let relative = try TarReader.normalize(reader.entryPath(source), archive: path) else { continue }
+            archive_entry_set_pathname_utf8(source, place(relative))
+            if let link = TarReader.hardlink(of: source) {
+                guard let target = try TarReader.normalize(link, archive: path) else {
+                    throw LayerError.unsafeEntry(archive: path, entry: link)
+                }
+                archive_entry_set_hardlink_utf8(source, place(target))
+            }
+            if let owner {
+                archive_entry_set_uid(source, la_int64_t(owner.uid))
+                archive_entry_set_gid(source, la_int64_t(owner.gid))
+            }
+            archive_entry_set_uname(source, nil)
+            archive_entry_set_gname(source, nil)
+            archive_entry_unset_atime(source)
+            archive_entry_unset_ctime(source)
+            archive_entry_unset_birthtime(source)
+            let (sec, nsec) = clamp(Int64(archive_entry_mtime(source)), archive_entry_mtime_nsec(source))
+            archive_entry_set_mtime(source, time_t(sec), nsec)
+            let hasData = archive_entry_filetype(source) == FileType.regular && archive_entry_size(source) > 0
+            archive_entry_sparse_clear(source)
+            if archive_write_header(archive, source) < ArchiveStatus.warn { throw archiveError(place(relative)) }
+            if hasData { try copyData(from: reader, entryName: relative) }
+        }
+    }
+
+    /// Streams the current entry's data, filling sparse holes with zeros.
+    private func copyData(from reader: TarReader, entryName: String) throws {
+        var position: Int64 = 0
+        while let (base, count, offset) = try reader.nextBlock() {
+            if offset > position { try writeZeros(offset - position, entryName) }
+            try writeData(base, count, entryName)
+            position = offset + Int64(count)
+        }
+    }
+
+    private func writeZeros(_ count: Int64, _ name: String) throws {
+        memset(readBuffer, 0, Self.readBufferSize)
+        var left = count
+        while left > 0 {
+            let n = Int(min(left, Int64(Self.readBufferSize)))
+            try writeData(readBuffer, n, name)
+            left -= Int64(n)
+        }
+    }
+
+    private func archiveError(_ name: String? = nil) -> Error {
+        if let callbackError { return callbackError }
+        let message = archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
+        return LayerError.archive(path: name.map { "\(outputPath) (entry \($0))" } ?? outputPath, message: message)
+    }
+}
+
+private let tarWriteCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeRawPointer?, Int) -> Int = {
+    _, context, buffer, length in
+    let emitter = Unmanaged<TarEmitter>.fromOpaque(context!).takeUnretainedValue()
+    do {
+        try emitter.stream.consume(UnsafeRawBufferPointer(start: buffer, count: length))
+        return length
+    } catch {
+        emitter.callbackError = error
+        return -1
+    }
+}
+

@@ -1,0 +1,125 @@
+import CZlib
+import Dispatch
+import Foundation
+
+/// Where the tar byte stream goes after the diff ID has seen it.
+protocol TarSink: AnyObject {
+    func consume(_ bytes: UnsafeRawBufferPointer) throws
+    /// Ends the stream (flushes, writes trailers) without closing the output.
+    func finish() throws
+}
+
+/// The uncompressed tar stream: hashed into the diff ID and counted, then passed on.
+final class LayerStream {
+    private(set) var diffID = SHA256Stream()
+    private(set) var count: Int64 = 0
+    let sink: TarSink
+
+    init(sink: TarSink) { self.sink = sink }
+
+    func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        diffID.update(bytes)
+        count += Int64(bytes.count)
+        try sink.consume(bytes)
+    }
+}
+
+/// Uncompressed layers: tar bytes straight to the file.
+final class PlainSink: TarSink {
+    let output: BlobOutput
+    init(output: BlobOutput) { self.output = output }
+    func consume(_ bytes: UnsafeRawBufferPointer) throws { try output.write(bytes) }
+    func finish() throws {}
+}
+
+/// pigz-style parallel gzip. The tar stream is cut into fixed-size blocks; each block is
+/// compressed on a worker (GCD) as raw deflate primed with the previous block's last 32 KiB and
+/// ending in a sync flush; the producer writes finished blocks in order, combining their CRCs,
+/// and closes the single gzip member with an empty final block and the trailer.
+///
+/// Memory is `window × ~2.2 × blockSize` whatever the layer size. Block boundaries depend only
+/// on the byte stream, so the output is deterministic.
+final class ParallelGzipSink: TarSink {
+    private let output: BlobOutput
+    private let blocks: [DeflateBlock]
+    private var submitted = 0
+    private var emitted = 0
+    private var crc: UInt32 = 0
+    private var totalIn: UInt64 = 0
+    private static let queue = DispatchQueue.global(qos: .userInitiated)
+
+    /// Fixed gzip header: deflate, no flags, mtime 0, no extra flags, OS 255 (unknown).
+    static let header: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
+
+    init(output: BlobOutput, level: Int, blockSize: Int) throws {
+        self.output = output
+        let size = max(blockSize, 2 * DeflateBlock.dictionarySize)
+        let window = 2 * ProcessInfo.processInfo.activeProcessorCount + 2
+        blocks = try (0..<window).map { _ in try DeflateBlock(capacity: size, level: level) }
+        try output.write(Self.header)
+    }
+
+    private var current: DeflateBlock { blocks[submitted % blocks.count] }
+
+    func consume(_ bytes: UnsafeRawBufferPointer) throws {
+        guard var base = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        totalIn &+= UInt64(remaining)
+        while remaining > 0 {
+            let block = current
+            let n = min(remaining, block.inputCapacity - block.inputCount)
+            (block.input + block.inputCount).update(from: base.assumingMemoryBound(to: UInt8.self), count: n)
+            block.inputCount += n
+            base += n
+            remaining -= n
+            if block.inputCount == block.inputCapacity { try submit() }
+        }
+    }
+
+    private func submit() throws {
+        let block = current
+        if submitted > 0 {
+            let previous = blocks[(submitted - 1) % blocks.count]
+            let n = min(DeflateBlock.dictionarySize, previous.inputCount)
+            block.dict.update(from: previous.input + (previous.inputCount - n), count: n)
+            block.dictCount = n
+        } else {
+            block.dictCount = 0
+        }
+        Self.queue.async {
+            block.run()
+            block.done.signal()
+        }
+        submitted += 1
+        if submitted - emitted == blocks.count { try emitOldest() }
+        current.inputCount = 0
+    }
+
+    private func emitOldest() throws {
+        let block = blocks[emitted % blocks.count]
+        block.done.wait()
+        emitted += 1
+        if let error = block.error { throw LayerError.compression(path: output.path, message: error) }
+        try output.write(UnsafeRawBufferPointer(start: block.output, count: block.outputCount))
+        crc = UInt32(crc32_combine(uLong(crc), uLong(block.crc), off_t(block.inputCount)))
+    }
+
+    func finish() throws {
+        if current.inputCount > 0 { try submit() }
+        while emitted < submitted { try emitOldest() }
+        let size = UInt32(truncatingIfNeeded: totalIn)
+        var trailer: [UInt8] = [0x03, 0x00]  // empty final static block
+        for v in [crc, size] {
+            trailer += [UInt8(v & 0xff), UInt8((v >> 8) & 0xff), UInt8((v >> 16) & 0xff), UInt8(v >> 24)]
+        }
+        try output.write(trailer)
+    }
+
+    deinit {
+        // After an error, let in-flight blocks finish before their buffers go away.
+        while emitted < submitted {
+            blocks[emitted % blocks.count].done.wait()
+            emitted += 1
+        }
+    }
+}
