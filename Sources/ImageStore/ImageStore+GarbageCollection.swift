@@ -1,0 +1,114 @@
+import Foundation
+import ImageModel
+
+/// Removing tags and the blobs no tag needs any more.
+extension ImageStore {
+    /// Removes a tag (or, for a digest reference, every tag of that repository pointing at
+    /// the digest), then — under the same lock — deletes the blobs of the untagged image
+    /// that no remaining tag references. Blobs of other images, including ones written by a
+    /// build that has not tagged yet, are never touched (see `prune`).
+    public func untag(_ reference: Reference) throws -> UntagResult {
+        try lock.withLock {
+            var index = try readIndex()
+            let removed: [Descriptor]
+            if let digest = reference.digest {
+                removed = index.manifests.filter {
+                    $0.digest == digest && ImageStore.reference(of: $0)?.repository == reference.repository
+                }
+            } else {
+                let name = try ImageStore.tagName(reference)
+                removed = index.manifests.filter { $0.annotations?[ImageStore.refNameAnnotation] == name }
+            }
+            guard !removed.isEmpty else { throw StoreError.imageNotFound(reference.familiarDescription) }
+            let removedSet = Set(removed)
+            index.manifests.removeAll { removedSet.contains($0) }
+
+            // Learn what the untagged images consist of before anything is deleted.
+            var orphans: [Descriptor] = []
+            for entry in removed where !index.manifests.contains(where: { $0.digest == entry.digest }) {
+                if !orphans.contains(where: { $0.digest == entry.digest }) { orphans.append(entry) }
+            }
+            let orphanImages = orphans.map { (entry: $0, image: try? image($0), blobs: try? reachableBlobs(from: $0)) }
+            try writeIndex(index)
+
+            var result = UntagResult(untagged: removed.compactMap(ImageStore.reference(of:)),
+                                     deletedImageID: nil, deletedBlobs: [], deletedLayers: [])
+            guard !orphans.isEmpty else { return result }
+            // If some remaining image cannot be read, what it shares is unknown: delete nothing.
+            var keep = Set<Digest>()
+            for entry in index.manifests {
+                guard let blobs = try? reachableBlobs(from: entry) else { return result }
+                keep.formUnion(blobs)
+            }
+            var deleted = Set<Digest>()
+            for orphan in orphanImages {
+                for digest in orphan.blobs ?? [orphan.entry.digest] where !keep.contains(digest) && !deleted.contains(digest) {
+                    if hasBlob(digest) {
+                        try FileSystem.removeFile(blobPath(digest))
+                        deleted.insert(digest)
+                    }
+                }
+                if let stored = orphan.image {
+                    if deleted.contains(stored.imageID) && result.deletedImageID == nil { result.deletedImageID = stored.imageID }
+                    result.deletedLayers += stored.manifest.layers.map(\.digest).filter { deleted.contains($0) && !result.deletedLayers.contains($0) }
+                }
+            }
+            FileSystem.syncDirectory(blobsDirectory)
+            result.deletedBlobs = deleted.sorted()
+            return result
+        }
+    }
+
+    /// Deletes every blob that no tag references and that was last modified more than
+    /// `gracePeriod` seconds ago (younger ones may belong to a build that has not tagged
+    /// yet). Returns the deleted digests. Fails, deleting nothing, if a tagged image cannot
+    /// be read completely.
+    @discardableResult
+    public func prune(gracePeriod: TimeInterval = ImageStore.defaultStaleTemporaryAge) throws -> [Digest] {
+        try lock.withLock {
+            var keep = Set<Digest>()
+            for entry in try readIndex().manifests {
+                keep.formUnion(try reachableBlobs(from: entry))
+            }
+            let cutoff = Date().timeIntervalSince1970 - gracePeriod
+            var deleted: [Digest] = []
+            for name in try FileSystem.list(blobsDirectory) {
+                guard let digest = try? Digest(sha256Hex: name), !keep.contains(digest),
+                      let st = FileSystem.status(blobPath(digest)), TimeInterval(st.st_mtim.tv_sec) <= cutoff
+                else { continue }
+                try FileSystem.removeFile(blobPath(digest))
+                deleted.append(digest)
+            }
+            FileSystem.syncDirectory(blobsDirectory)
+            return deleted
+        }
+    }
+
+    /// The digests of a descriptor and everything it references (index → manifests →
+    /// config and layers), in walk order without repeats. Foreign layers (with `urls`) that
+    /// are not stored are skipped. With `requirePresent` a missing blob is an error.
+    func reachableBlobs(from descriptor: Descriptor, requirePresent: Bool = false) throws -> [Digest] {
+        var order: [Digest] = []
+        var seen = Set<Digest>()
+        func visit(_ d: Descriptor) throws {
+            guard seen.insert(d.digest).inserted else { return }
+            let present = hasBlob(d.digest)
+            if !present {
+                if !(d.urls ?? []).isEmpty { return }
+                if requirePresent || MediaType.isIndex(d.mediaType) || MediaType.isManifest(d.mediaType) {
+                    throw StoreError.blobNotFound(d.digest)
+                }
+            }
+            order.append(d.digest)
+            if MediaType.isIndex(d.mediaType) {
+                for child in try readJSON(ImageIndex.self, d.digest).manifests { try visit(child) }
+            } else if MediaType.isManifest(d.mediaType) {
+                let manifest = try readJSON(ImageManifest.self, d.digest)
+                try visit(manifest.config)
+                for layer in manifest.layers { try visit(layer) }
+            }
+        }
+        try visit(descriptor)
+        return order
+    }
+}
