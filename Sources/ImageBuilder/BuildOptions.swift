@@ -28,7 +28,7 @@ public struct BuildOptions: Sendable {
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,
                 runMode: RunMode = .exec, format: ImageFormat = .oci,
-                compression: LayerCompression = LayerWriter.defaultCompression, sourceDateEpoch: Int64? = nil) {
+                compression: LayerCompression = LayerCompression.defaultGzip, sourceDateEpoch: Int64? = nil) {
         self.contextDirectory = contextDirectory
         self.dockerfilePath = dockerfilePath
         self.tags = tags

@@ -13,6 +13,15 @@ public enum LayerHeaders {
         public var uid: Int
         public var gid: Int
         public var mtimeSeconds: Int64
+
+        public init(path: String, kind: Kind, mode: UInt32, uid: Int, gid: Int, mtimeSeconds: Int64) {
+            self.path = path
+            self.kind = kind
+            self.mode = mode
+            self.uid = uid
+            self.gid = gid
+            self.mtimeSeconds = mtimeSeconds
+        }
     }
 
     public struct ReadError: Error, CustomStringConvertible {
@@ -47,9 +56,9 @@ public enum LayerHeaders {
                 kind = .hardlink
             } else {
                 switch archive_entry_filetype(entry) {
-                case UInt32(AE_IFDIR): kind = .directory
-                case UInt32(AE_IFREG): kind = .file
-                case UInt32(AE_IFLNK): kind = .symlink
+                case FileType.directory: kind = .directory
+                case FileType.regular: kind = .file
+                case FileType.symlink: kind = .symlink
                 default: kind = .other
                 }
             }

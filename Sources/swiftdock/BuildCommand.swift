@@ -52,7 +52,7 @@ struct BuildCommand: AsyncParsableCommand {
         guard let imageFormat = ImageFormat(rawValue: format) else {
             throw ValidationError("invalid --format value \"\(format)\": expected oci or docker")
         }
-        var compression = LayerWriter.defaultCompression
+        var compression = LayerCompression.defaultGzip
         if let level = compressionLevel {
             guard (0...9).contains(level) else { throw ValidationError("--compression-level must be between 0 and 9") }
             compression = .gzip(level: level)

@@ -28,7 +28,7 @@ final class BuildFeatureTests: XCTestCase {
                 let f = line.split(separator: " ", omittingEmptySubsequences: true)
                 let arrow = f.firstIndex(of: "->") ?? f.firstIndex(of: "link")
                 let path = arrow.map { f[$0 - 1] } ?? f.last!
-                return "\(path) \(f[0]) \(f[1])" + (arrow.map { " -> \(f.last!)" } ?? "")
+                return "\(path) \(f[0]) \(f[1])" + (arrow == nil ? "" : " -> \(f.last!)")
             }
     }
 
@@ -83,7 +83,8 @@ final class BuildFeatureTests: XCTestCase {
         let rootfs = (c["rootfs"] as! [String: Any])["diff_ids"] as! [String]
         XCTAssertEqual(rootfs.count, history.filter { $0["empty_layer"] as? Bool != true }.count)
         // The directory WORKDIR made belongs to nobody special (USER came later) and is 0755.
-        XCTAssertTrue(try topLayer("meta").contains("srv/app/ drwxr-xr-x 0/0"), "\(try topLayer("meta"))")
+        let workdirLayer = try topLayer("meta")
+        XCTAssertTrue(workdirLayer.contains("srv/app/ drwxr-xr-x 0/0"), "\(workdirLayer)")
     }
 
     func testEntrypointResetsInheritedCmd() throws {

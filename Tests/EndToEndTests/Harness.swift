@@ -8,6 +8,11 @@ struct CommandResult {
     var stderr: String
 }
 
+/// Holds what a reader thread collected; read only after the thread is joined.
+final class DataBox: @unchecked Sendable {
+    var data = Data()
+}
+
 /// Runs the built `swiftdock` binary and other tools for end-to-end tests.
 enum Harness {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
@@ -35,12 +40,13 @@ enum Harness {
         process.standardError = err
         try process.run()
         // Read both pipes while the process runs so a chatty child cannot block on a full pipe.
-        var outData = Data(), errData = Data()
+        let outBox = DataBox()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async { outBox.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
         group.wait()
+        let outData = outBox.data
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData, as: UTF8.self))
