@@ -1,2 +1,153 @@
+import BuildContext
+import DockerfileSyntax
+import Foundation
+import Layers
 import XCTest
 @testable import ImageBuilder
+
+final class FileModeChangeTests: XCTestCase {
+    func testOctalAndSymbolic() throws {
+        let cases: [(spec: String, mode: UInt32, isDirectory: Bool, expected: UInt32)] = [
+            ("755", 0o644, false, 0o755),
+            ("0600", 0o755, true, 0o600),
+            ("4755", 0o644, false, 0o4755),
+            ("u=rwX,go=rX", 0o600, true, 0o755),
+            ("u=rwX,go=rX", 0o600, false, 0o644),
+            ("u=rwX,go=rX", 0o700, false, 0o755),
+            ("+x", 0o644, false, 0o755),
+            ("a-w", 0o666, false, 0o444),
+            ("g+w", 0o644, false, 0o664),
+            ("o=", 0o777, false, 0o770),
+            ("u+s", 0o755, false, 0o4755),
+            ("+t", 0o777, true, 0o1777),
+        ]
+        for c in cases {
+            XCTAssertEqual(try FileModeChange(parsing: c.spec).apply(to: c.mode, isDirectory: c.isDirectory), c.expected,
+                           "\(c.spec) on \(String(c.mode, radix: 8))")
+        }
+        for bad in ["", "999", "77777", "u=q", "z+x", "u", "rwx"] {
+            XCTAssertThrowsError(try FileModeChange(parsing: bad), bad)
+        }
+    }
+}
+
+final class UserDatabaseTests: XCTestCase {
+    let db = UserDatabase(passwd: Array("root:x:0:0:root:/root:/bin/sh\njupyter:x:1000:100::/home/jupyter:/bin/sh\n".utf8),
+                          group: Array("root:x:0:\nusers:x:100:\nstaff:x:50:\n".utf8))
+
+    func testChownResolution() throws {
+        let cases: [(String, Int, Int)] = [
+            ("0", 0, 0), ("1000", 1000, 1000), ("10:11", 10, 11), ("jupyter", 1000, 1000),
+            ("jupyter:staff", 1000, 50), ("1000:users", 1000, 100), ("root:0", 0, 0),
+        ]
+        for (spec, uid, gid) in cases {
+            let owner = try db.resolveOwner(spec)
+            XCTAssertEqual(owner.uid, uid, spec)
+            XCTAssertEqual(owner.gid, gid, spec)
+        }
+        XCTAssertThrowsError(try db.resolveOwner("nobody")) { XCTAssertTrue("\($0)".contains("nobody")) }
+        XCTAssertThrowsError(try db.resolveOwner("jupyter:wheel")) { XCTAssertTrue("\($0)".contains("wheel")) }
+    }
+
+    func testUserResolutionForWorkdir() {
+        XCTAssertEqual(db.resolveUser("jupyter").map { [$0.uid, $0.gid] }, [1000, 100])
+        XCTAssertEqual(db.resolveUser("1000").map { [$0.uid, $0.gid] }, [1000, 100])
+        XCTAssertEqual(db.resolveUser("4242").map { [$0.uid, $0.gid] }, [4242, 0])
+        XCTAssertNil(db.resolveUser("ghost"))
+    }
+}
+
+final class StageExecutorRulesTests: XCTestCase {
+    func testPorts() throws {
+        let cases: [(String, [String])] = [
+            ("80", ["80/tcp"]), ("53/udp", ["53/udp"]), ("8000-8002", ["8000/tcp", "8001/tcp", "8002/tcp"]),
+            ("9/SCTP", ["9/sctp"]),
+        ]
+        for (word, expected) in cases { XCTAssertEqual(try StageExecutor.parsePorts(word), expected, word) }
+        for bad in ["", "x", "80/foo", "90-80", "70000"] { XCTAssertThrowsError(try StageExecutor.parsePorts(bad), bad) }
+    }
+
+    func testSignals() {
+        for good in ["SIGTERM", "TERM", "9", "SIGRTMIN+3", "sigint"] { XCTAssertTrue(StageExecutor.isValidSignal(good), good) }
+        for bad in ["SIGFOO", "0", "100", ""] { XCTAssertFalse(StageExecutor.isValidSignal(bad), bad) }
+    }
+
+    func testGoQuoting() {
+        XCTAssertEqual(goQuotedList(["/bin/sh", "-c", "echo \"hi\"\n"]), #"["/bin/sh" "-c" "echo \"hi\"\n"]"#)
+    }
+
+    func testPathHelpers() {
+        XCTAssertEqual(cleanLayerPath("/a/./b//c/"), "a/b/c")
+        XCTAssertEqual(cleanLayerPath("/../x"), "x")
+        XCTAssertEqual(ancestors(of: "a/b/c"), ["a", "a/b"])
+        XCTAssertTrue(CopyPlanner.componentsPrecede("a", "a/b"))
+        XCTAssertTrue(CopyPlanner.componentsPrecede("a/z", "a-b"), "component order, not string order")
+        XCTAssertFalse(CopyPlanner.componentsPrecede("b", "a/z"))
+    }
+}
+
+final class CopyPlannerTests: XCTestCase {
+    var root: String!
+
+    override func setUpWithError() throws {
+        root = NSTemporaryDirectory() + "copyplanner-\(UUID().uuidString.prefix(8))"
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/dir/sub", withIntermediateDirectories: true)
+        try "a".write(toFile: root + "/a.txt", atomically: true, encoding: .utf8)
+        try "b".write(toFile: root + "/b.txt", atomically: true, encoding: .utf8)
+        try "c".write(toFile: root + "/dir/sub/c.py", atomically: true, encoding: .utf8)
+        try "d".write(toFile: root + "/dir/d.txt", atomically: true, encoding: .utf8)
+    }
+
+    private func plan(_ sources: [String], _ dest: String, workdir: String = "/", view: FilesystemView = FilesystemView(),
+                      excludes: [String] = [], parents: Bool = false, heredocs: [Heredoc] = []) throws -> [String] {
+        let instruction = CopyInstruction(sources: sources, destination: dest, heredocs: heredocs, parents: parents, excludes: excludes)
+        var planner = CopyPlanner(instruction: instruction, isAdd: false,
+                                  source: .init(directory: try ContextDirectory(root: root), owners: nil),
+                                  workdir: workdir, view: view, owner: nil, chmod: nil, now: 0)
+        return try planner.plan().map { item in
+            guard case .entry(let e) = item else { return "archive" }
+            switch e.kind {
+            case .directory: return e.path + "/"
+            default: return e.path
+            }
+        }
+    }
+
+    func testDestinationRules() throws {
+        let cases: [(sources: [String], dest: String, workdir: String, expected: [String])] = [
+            (["a.txt"], "/x", "/", ["x"]),
+            (["a.txt"], "/x/", "/", ["x/", "x/a.txt"]),
+            (["a.txt"], "x", "/app", ["app/", "app/x"]),
+            (["a.txt"], ".", "/app", ["app/", "app/a.txt"]),
+            (["a.txt", "b.txt"], "/x/", "/", ["x/", "x/a.txt", "x/b.txt"]),
+            (["*.txt"], "/x/", "/", ["x/", "x/a.txt", "x/b.txt"]),
+            (["dir"], "/x", "/", ["x/", "x/d.txt", "x/sub/", "x/sub/c.py"]),
+            (["/dir/"], "/", "/", ["d.txt", "sub/", "sub/c.py"]),
+            (["dir/sub/c.py"], "/deep/er/", "/", ["deep/", "deep/er/", "deep/er/c.py"]),
+        ]
+        for c in cases {
+            XCTAssertEqual(try plan(c.sources, c.dest, workdir: c.workdir), c.expected, "\(c.sources) → \(c.dest)")
+        }
+    }
+
+    func testExistingDirectoriesAreNeitherRecreatedNorReplaced() throws {
+        var view = FilesystemView()
+        view.apply([LayerHeaders.Header(path: "tmp", kind: .directory, mode: 0o1777, uid: 0, gid: 0, mtimeSeconds: 0)])
+        XCTAssertEqual(try plan(["a.txt"], "/tmp", view: view), ["tmp/a.txt"], "a file copied onto an existing directory goes inside")
+        XCTAssertEqual(try plan(["a.txt"], "/tmp/new/", view: view), ["tmp/new/", "tmp/new/a.txt"])
+    }
+
+    func testExcludeParentsAndHeredoc() throws {
+        XCTAssertEqual(try plan(["dir"], "/x/", excludes: ["*.txt"]), ["x/", "x/sub/", "x/sub/c.py"])
+        XCTAssertEqual(try plan(["dir/sub/c.py"], "/x/", parents: true), ["x/", "x/dir/", "x/dir/sub/", "x/dir/sub/c.py"])
+        XCTAssertEqual(try plan(["<<EOF"], "/etc/motd", heredocs: [Heredoc(name: "EOF", content: "hi\n", expand: true)]),
+                       ["etc/", "etc/motd"])
+    }
+
+    func testSeveralSourcesNeedADirectoryDestination() {
+        XCTAssertThrowsError(try plan(["a.txt", "b.txt"], "/x")) {
+            XCTAssertTrue("\($0)".contains("must be a directory and end with a /"), "\($0)")
+        }
+    }
+}
