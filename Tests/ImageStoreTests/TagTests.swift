@@ -151,6 +151,24 @@ final class TagTests: XCTestCase {
         XCTAssertEqual(try store.prune(gracePeriod: -1), [pending])
     }
 
+    func testTaggedIndexResolvesToHostManifestAndIsCollected() throws {
+        var host = try makeImage(store, layers: [base], cmd: ["host"])
+        host.platform = .host
+        var other = try makeImage(store, layers: [base], cmd: ["other"])
+        other.platform = Platform(os: "linux", architecture: "riscv64")
+        let index = try store.writeJSON(ImageIndex(mediaType: MediaType.ociIndex, manifests: [other, host]), mediaType: MediaType.ociIndex)
+        try store.tag(ref("multi"), manifest: index)
+
+        let stored = try store.image(XCTUnwrap(try store.resolve(ref("multi"))))
+        XCTAssertEqual(stored.config.config.cmd, ["host"])
+        XCTAssertEqual(try store.listImages().map(\.manifestDescriptor.digest), [index.digest])
+
+        let result = try store.untag(ref("multi"))
+        XCTAssertEqual(result.deletedImageID, stored.imageID)
+        for digest in [index.digest, host.digest, other.digest, base.descriptor.digest] { XCTAssertFalse(store.hasBlob(digest)) }
+        XCTAssertEqual(try FileSystem.list(store.root + "/tmp"), [], "index rewrites leave no temporary file")
+    }
+
     func testUnknownImage() throws {
         XCTAssertNil(try store.resolve(ref("nothing")))
         assertStoreError(try store.untag(ref("nothing:here"))) { $0 == .imageNotFound("nothing:here") }
