@@ -1,0 +1,133 @@
+import Foundation
+import ImageModel
+@testable import ImageStore
+import XCTest
+
+/// Output of a finished command.
+struct CommandResult {
+    var status: Int32
+    var output: String
+    var error: String
+}
+
+/// Runs a program (looked up in PATH via /usr/bin/env) and collects its output.
+@discardableResult
+func run(_ arguments: [String], environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+    nonisolated(unsafe) var errData = Data()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+        errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return CommandResult(status: process.terminationStatus,
+                         output: String(decoding: outData, as: UTF8.self),
+                         error: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs a program and fails the test (by throwing) unless it exits 0.
+@discardableResult
+func runChecked(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let result = try run(arguments)
+    guard result.status == 0 else {
+        throw TestFailure("\(arguments.joined(separator: " ")) exited \(result.status): \(result.error)\(result.output)")
+    }
+    return result.output
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The SHA-256 of a file as `sha256sum` computes it (an oracle independent of the store's hasher).
+func sha256sum(_ path: String) throws -> Digest {
+    let output = try runChecked(["sha256sum", path])
+    return try Digest(sha256Hex: String(output.prefix(64)))
+}
+
+/// A fresh, empty scratch directory removed when the test ends.
+func makeScratchDirectory(_ test: XCTestCase) throws -> String {
+    let path = NSTemporaryDirectory() + "swiftdock-store-tests-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+    return path
+}
+
+/// A layer built with the system tar: gzip blob digest and diff ID of the uncompressed tar.
+struct TestLayer {
+    var descriptor: Descriptor
+    var diffID: Digest
+}
+
+/// Writes `files` (path → content) into a directory, tars and gzips it with `tar czf`, and
+/// ingests the result into the store.
+func makeLayer(_ store: ImageStore, files: [String: String], scratch: String, format: ImageFormat = .oci) throws -> TestLayer {
+    let directory = scratch + "/layer-" + UUID().uuidString
+    for (path, content) in files {
+        let full = directory + "/" + path
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try content.write(toFile: full, atomically: false, encoding: .utf8)
+    }
+    let tarball = directory + ".tar.gz"
+    try runChecked(["tar", "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0",
+                    "-C", directory, "-czf", tarball, "."])
+    let plain = directory + ".tar"
+    try runChecked(["sh", "-c", "gzip -dc '\(tarball)' > '\(plain)'"])
+    let diffID = try sha256sum(plain)
+    let digest = try sha256sum(tarball)
+    let size = (try FileManager.default.attributesOfItem(atPath: tarball)[.size] as? NSNumber)?.int64Value ?? 0
+    let temporary = try store.makeTemporaryFile()
+    try FileManager.default.removeItem(atPath: temporary)
+    try FileManager.default.copyItem(atPath: tarball, toPath: temporary)
+    try store.ingest(temporaryFile: temporary, digest: digest, verify: true)
+    return TestLayer(descriptor: Descriptor(mediaType: format.gzipLayerMediaType, digest: digest, size: size), diffID: diffID)
+}
+
+/// Stores config and manifest for `layers`; returns the manifest descriptor (untagged).
+func makeImage(_ store: ImageStore, layers: [TestLayer], cmd: [String] = ["/bin/sh"], created: String = "2026-01-02T03:04:05Z",
+               format: ImageFormat = .oci) throws -> Descriptor {
+    var config = ImageConfiguration(created: created, platform: .host)
+    config.config.cmd = cmd
+    config.rootfs = RootFS(diffIDs: layers.map(\.diffID))
+    config.history = layers.map { _ in History(created: created, createdBy: "test") }
+    let configDescriptor = try store.writeJSON(config, mediaType: format.configMediaType)
+    let manifest = ImageManifest(mediaType: format.manifestMediaType, config: configDescriptor, layers: layers.map(\.descriptor))
+    return try store.writeJSON(manifest, mediaType: format.manifestMediaType)
+}
+
+func ref(_ text: String) -> Reference {
+    try! Reference(parsing: text)
+}
+
+/// Asserts that `body` throws a `StoreError` for which `matches` holds.
+func assertStoreError<T>(_ body: @autoclosure () throws -> T, _ matches: (StoreError) -> Bool,
+                         file: StaticString = #filePath, line: UInt = #line) {
+    do {
+        _ = try body()
+        XCTFail("expected a StoreError, got success", file: file, line: line)
+    } catch let error as StoreError {
+        XCTAssertTrue(matches(error), "unexpected error: \(error)", file: file, line: line)
+        XCTAssertFalse(error.description.contains("\n"), "error message is not one line: \(error)", file: file, line: line)
+    } catch {
+        XCTFail("expected a StoreError, got \(error)", file: file, line: line)
+    }
+}
+
+/// Whether a command-line tool is installed (interop tests skip without it).
+func hasTool(_ name: String) -> Bool {
+    (try? run(["sh", "-c", "command -v \(name)"]).status) == 0
+}
