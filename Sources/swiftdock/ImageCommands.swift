@@ -44,7 +44,6 @@ struct ImagesCommand: ParsableCommand {
             images = images.filter { $0.reference?.repository == wanted.repository
                 && (repository.contains(":") ? $0.reference?.tag == wanted.tag : true) }
         }
-        images.sort { ($0.created ?? "", $0.reference?.description ?? "") > ($1.created ?? "", $1.reference?.description ?? "") }
         if quiet {
             var seen = Set<Digest>()
             for image in images where seen.insert(image.imageID).inserted {
@@ -55,13 +54,13 @@ struct ImagesCommand: ParsableCommand {
         let now = Date()
         if format == "json" {
             for image in images {
-                let created = image.created.flatMap(Timestamp.parse)
+                let created = image.created
                 let object: [String: String] = [
                     "Repository": image.reference?.familiarRepository ?? "<none>",
                     "Tag": image.reference?.tag ?? "<none>",
                     "ID": noTrunc ? image.imageID.description : image.imageID.shortID,
-                    "Digest": image.manifest.digest.description,
-                    "CreatedAt": image.created ?? "",
+                    "Digest": image.manifestDescriptor.digest.description,
+                    "CreatedAt": created.map(Timestamp.rfc3339) ?? "",
                     "CreatedSince": created.map { formatSince($0, now: now) } ?? "N/A",
                     "Size": formatSize(image.size),
                 ]
@@ -71,7 +70,7 @@ struct ImagesCommand: ParsableCommand {
         }
         var rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
         for image in images {
-            let created = image.created.flatMap(Timestamp.parse)
+            let created = image.created
             rows.append([image.reference?.familiarRepository ?? "<none>", image.reference?.tag ?? "<none>",
                          noTrunc ? image.imageID.description : image.imageID.shortID,
                          created.map { formatSince($0, now: now) } ?? "N/A", formatSize(image.size)])
@@ -115,15 +114,13 @@ struct RmiCommand: ParsableCommand {
                 if let reference {
                     references = [reference]
                 } else {
-                    references = try store.listImages().filter { $0.manifest.digest == descriptor.digest }.compactMap(\.reference)
+                    references = try store.listImages().filter { $0.manifestDescriptor.digest == descriptor.digest }.compactMap(\.reference)
                     if references.count > 1 && !force {
                         throw StoreError.io(path: name, reason: "image is referenced in multiple repositories (use -f to remove all)")
                     }
                 }
                 for reference in references {
-                    let result = try store.untag(reference)
-                    print("Untagged: \(reference.familiarDescription)")
-                    for digest in result.deletedBlobs { print("Deleted: \(digest)") }
+                    for line in try store.untag(reference).lines { print(line) }
                 }
             } catch {
                 printError("Error: \(error)")
@@ -149,7 +146,7 @@ struct InspectCommand: ParsableCommand {
         for name in images {
             let (descriptor, _) = try resolveImage(name, in: store)
             let image = try store.image(descriptor)
-            let tags = try store.listImages().filter { $0.manifest.digest == descriptor.digest }
+            let tags = try store.listImages().filter { $0.manifestDescriptor.digest == descriptor.digest }
                 .compactMap { $0.reference?.familiarDescription }
             let document: [String: Any] = [
                 "Id": image.configDescriptor.digest.description,
@@ -201,7 +198,7 @@ struct SaveCommand: ParsableCommand {
         let references = try images.map { name -> Reference in
             let (descriptor, reference) = try resolveImage(name, in: store)
             if let reference { return reference }
-            guard let tagged = try store.listImages().first(where: { $0.manifest.digest == descriptor.digest })?.reference else {
+            guard let tagged = try store.listImages().first(where: { $0.manifestDescriptor.digest == descriptor.digest })?.reference else {
                 throw StoreError.imageNotFound(name)
             }
             return tagged
