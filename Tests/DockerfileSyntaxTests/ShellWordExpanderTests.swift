@@ -5,7 +5,7 @@ final class ShellWordExpanderTests: XCTestCase {
     /// SET=plain, EMPTY="", UNSET not defined; a few extras for patterns.
     static let env: [String: String] = [
         "SET": "plain", "EMPTY": "", "X": "x", "FOO": "xxyy", "PATHV": "/tmp/tmp/bar.txt", "SP": "a b  c",
-        "STARS": "a***yy*", "Q": "???y", "URL": "http://google.de", "KOREAN": "한국어",
+        "STARS": "a***yy*", "Q": "???y", "URL": "http://google.de", "KOREAN": "한국어", "BS": "\\",
     ]
     func lookup(_ name: String) -> String? { Self.env[name] }
 
@@ -98,6 +98,7 @@ final class ShellWordExpanderTests: XCTestCase {
             ("${FOO/a/b", "syntax error: missing '}'"),
             ("${FOO#\\x}", "invalid pattern (\\x) in substitution: invalid escape '\\x'"),
             ("${FOO/\\x/y}", "invalid pattern (\\x) in substitution: invalid escape '\\x'"),
+            ("${FOO#$BS}", "invalid pattern (\\) in substitution: invalid escape '\\'"),
             ("'open", "unexpected end of statement while looking for matching single-quote"),
             ("\"open", "unexpected end of statement while looking for matching double-quote"),
             ("${FOO:-'x}", "syntax error: missing '}'"),
@@ -122,7 +123,7 @@ final class ShellWordExpanderTests: XCTestCase {
         let errors: [(String, String)] = [
             ("", "time: invalid duration \"\""), ("abc", "time: invalid duration \"abc\""),
             ("10", "time: missing unit in duration \"10\""), ("3x", "time: unknown unit \"x\" in duration \"3x\""),
-            ("-", "time: invalid duration \"-\""),
+            ("-", "time: invalid duration \"-\""), ("9999999999h", "time: invalid duration \"9999999999h\""),
         ]
         for (input, message) in errors {
             XCTAssertThrowsError(try GoDuration.parse(input)) { XCTAssertEqual(($0 as? FlagError)?.message, message, input) }
