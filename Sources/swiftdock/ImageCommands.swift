@@ -41,8 +41,8 @@ struct ImagesCommand: ParsableCommand {
         var images = try store.openStore().listImages()
         if let repository {
             let wanted = try parseReference(repository)
-            images = images.filter { $0.reference?.repository == wanted.repository
-                && (repository.contains(":") ? $0.reference?.tag == wanted.tag : true) }
+            images = images.filter { $0.reference.repository == wanted.repository
+                && (repository.contains(":") ? $0.reference.tag == wanted.tag : true) }
         }
         if quiet {
             var seen = Set<Digest>()
@@ -56,8 +56,8 @@ struct ImagesCommand: ParsableCommand {
             for image in images {
                 let created = image.created
                 let object: [String: String] = [
-                    "Repository": image.reference?.familiarRepository ?? "<none>",
-                    "Tag": image.reference?.tag ?? "<none>",
+                    "Repository": image.reference.familiarRepository,
+                    "Tag": image.reference.tag ?? "<none>",
                     "ID": noTrunc ? image.imageID.description : image.imageID.shortID,
                     "Digest": image.manifestDescriptor.digest.description,
                     "CreatedAt": created.map(Timestamp.rfc3339) ?? "",
@@ -71,7 +71,7 @@ struct ImagesCommand: ParsableCommand {
         var rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
         for image in images {
             let created = image.created
-            rows.append([image.reference?.familiarRepository ?? "<none>", image.reference?.tag ?? "<none>",
+            rows.append([image.reference.familiarRepository, image.reference.tag ?? "<none>",
                          noTrunc ? image.imageID.description : image.imageID.shortID,
                          created.map { formatSince($0, now: now) } ?? "N/A", formatSize(image.size)])
         }
@@ -114,7 +114,7 @@ struct RmiCommand: ParsableCommand {
                 if let reference {
                     references = [reference]
                 } else {
-                    references = try store.listImages().filter { $0.manifestDescriptor.digest == descriptor.digest }.compactMap(\.reference)
+                    references = try store.listImages().filter { $0.manifestDescriptor.digest == descriptor.digest }.map(\.reference)
                     if references.count > 1 && !force {
                         throw StoreError.io(path: name, reason: "image is referenced in multiple repositories (use -f to remove all)")
                     }
@@ -147,7 +147,7 @@ struct InspectCommand: ParsableCommand {
             let (descriptor, _) = try resolveImage(name, in: store)
             let image = try store.image(descriptor)
             let tags = try store.listImages().filter { $0.manifestDescriptor.digest == descriptor.digest }
-                .compactMap { $0.reference?.familiarDescription }
+                .compactMap { $0.reference.familiarDescription }
             let document: [String: Any] = [
                 "Id": image.configDescriptor.digest.description,
                 "Digest": descriptor.digest.description,
@@ -163,7 +163,7 @@ struct InspectCommand: ParsableCommand {
             documents.append(document)
         }
         if let format {
-            for document in documents { print(try TemplateField.render(format, document)) }
+            for document in documents { print(try TemplateField.render(format, document as! [String: Any])) }
             return
         }
         let data = try JSONSerialization.data(withJSONObject: documents, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
