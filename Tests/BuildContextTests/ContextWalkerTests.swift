@@ -177,6 +177,17 @@ final class ContextWalkerTests: XCTestCase {
         XCTAssertEqual(try ctx.walk(try ctx.resolveSources("a/b")[0]).map(\.relativePath), ["a/b/c.txt"])
     }
 
+    func testWalkerUsesFsutilParentResults() throws {
+        // fsutil threads per-pattern parent results (MatchesUsingParentResults): `!b` was never
+        // evaluated for `b`, so it cannot rescue `b/x`, while MatchesOrParentMatches says "kept".
+        let t = try TempTree()
+        try t.make(["b/x", "b/y"])
+        let ctx = try context(t, ["b/x", "!b"])
+        XCTAssertFalse(ctx.matcher!.isExcluded("b/x"))
+        XCTAssertEqual(try walkAll(ctx), ["b", "b/y"])
+        XCTAssertThrowsError(try ctx.resolveSources("b/x"))
+    }
+
     func testWalkOfFileIsEmpty() throws {
         let t = try TempTree()
         try t.make(["f"])
