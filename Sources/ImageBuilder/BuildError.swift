@@ -15,7 +15,14 @@ public struct BuildError: Error, CustomStringConvertible, Sendable {
 
     /// Wraps any error raised while handling `instruction`, keeping a DockerfileError as it is.
     static func wrap(_ error: Error, at location: SourceLocation, instruction: String) -> Error {
-        if error is DockerfileError || error is BuildError { return error }
+        if error is DockerfileError { return error }
+        if var buildError = error as? BuildError {
+            if buildError.location == nil {
+                buildError.location = location
+                buildError.instruction = instruction
+            }
+            return buildError
+        }
         return BuildError(String(describing: error), at: location, instruction: instruction)
     }
 

@@ -102,7 +102,8 @@ final class BuildSession {
             layerPaths = image.manifest.layers.map { store.blobPath($0.digest) }
         }
         let directory = try temporaryFile()
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         let table = try LayerUnpacker.unpack(layers: layerPaths, into: directory)
         let source = CopyPlanner.Source(directory: try ContextDirectory(root: directory), owners: table.owners)
         unpackedSources[from] = source

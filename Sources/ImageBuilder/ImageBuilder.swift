@@ -128,7 +128,7 @@ public struct ImageBuilder {
         } catch {
             throw BuildError.wrap(error, at: stage.location, instruction: "FROM")
         }
-        let name = stage.name ?? "stage-\(stage.index)"
+        let name = stage.name ?? ""
 
         if baseName.lowercased() == "scratch" {
             var config = ImageConfiguration(platform: platform ?? Platform.host)

@@ -81,7 +81,7 @@ struct BuildCommand: AsyncParsableCommand {
         let builder = ImageBuilder(store: try store.openStore()) { event in
             switch event {
             case .step(let stage, let number, let total, let text):
-                if !quiet { printError("[\(stage) \(number)/\(total)] \(text)") }
+                if !quiet { printError("[\(stage.isEmpty ? "" : stage + " ")\(number)/\(total)] \(text)") }
             case .warning(let text):
                 printError("WARNING: \(text)")
             case .layerWritten(let digest, let size, let uncompressed):

@@ -142,7 +142,8 @@ final class BuildFeatureTests: XCTestCase {
 
         // The final stage's files came from the build stage with --chown by name.
         let finalLayers = try topLayerBelow("multi")
-        XCTAssertTrue(finalLayers.contains("app/main.py -rw-r--r-- 1000/100"), "\(finalLayers)")
+        XCTAssertTrue(finalLayers.contains("app/pkg/lib.py -rw-r--r-- 1000/100"), "\(finalLayers)")
+        XCTAssertTrue(finalLayers.contains("app/pkg/ drwxr-x--- 1000/100"), "\(finalLayers)")
     }
 
     func testAddExtractsLocalArchivesByContent() throws {
@@ -184,7 +185,7 @@ final class BuildFeatureTests: XCTestCase {
         XCTAssertEqual(try swiftdock.ok("inspect", "--format", "{{.Id}}", String(id.dropFirst(7).prefix(12))).stdout, id + "\n")
         let rmi = try swiftdock.ok("rmi", "demo:1").stdout
         XCTAssertTrue(rmi.contains("Untagged: demo:1"), rmi)
-        XCTAssertFalse(try swiftdock.ok("images").stdout.contains("demo "))
+        XCTAssertFalse(try swiftdock.ok("images").stdout.split(separator: "\n").contains { $0.hasPrefix("demo ") })
         let missing = try swiftdock("rmi", "demo:1")
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("demo:1"), missing.stderr)

@@ -105,12 +105,13 @@ struct Swiftdock {
     }
 
     /// Builds the busybox base image from Debian's busybox-static and tags it as the tutorial's base.
-    func buildBase() throws {
+    func buildBase(environment: [String: String] = [:]) throws {
         let rootfs = Harness.packageRoot.appendingPathComponent("Fixtures/base/rootfs").path
         if !FileManager.default.fileExists(atPath: rootfs + "/bin/busybox") {
             try Harness.sh("bash '\(Harness.packageRoot.path)/Fixtures/base/make-rootfs.sh' >/dev/null")
         }
-        try ok("build", "-q", "-t", "swiftdock.local/busybox-base", Harness.packageRoot.appendingPathComponent("Fixtures/base").path)
+        try ok("build", "-q", "-t", "swiftdock.local/busybox-base", Harness.packageRoot.appendingPathComponent("Fixtures/base").path,
+               environment: environment)
         try ok("tag", "swiftdock.local/busybox-base", "gcr.io/deeplearning-platform-release/base-cpu:latest")
     }
 }
