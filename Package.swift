@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "DockerfileSyntax"),
         .target(name: "BuildContext"),
         .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL"]),
-        .target(name: "ImageStore", dependencies: ["ImageModel", "CArchive"]),
+        .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive"]),
         .target(name: "ImageBuilder", dependencies: [
             "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore",
         ]),
@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "ImageModel", "CArchive"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "ImageModel"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "ImageModel", "Layers"]),
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ImageModel"]),
     ],

@@ -1,3 +1,4 @@
+import DockerfileSyntax
 import Foundation
 import ImageModel
 import Layers
@@ -51,25 +52,5 @@ struct StageState {
 
 /// Go's %q of a string slice, as BuildKit writes CMD/ENTRYPOINT into history: `["sh" "-c" "x"]`.
 func goQuotedList(_ items: [String]) -> String {
-    "[" + items.map(goQuote).joined(separator: " ") + "]"
-}
-
-func goQuote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                out += String(format: "\\x%02x", scalar.value)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
+    "[" + items.map(goQuoted).joined(separator: " ") + "]"
 }

@@ -1,3 +1,4 @@
+import Layers
 import Foundation
 import ImageModel
 #if canImport(Glibc)
@@ -131,9 +132,9 @@ enum FileSystem {
 
     /// The SHA-256 digest and size of a file's content.
     static func digest(ofFile path: String) throws -> (Digest, Int64) {
-        var hasher = SHA256()
+        var hasher = SHA256Stream()
         let size = try forEachChunk(path) { hasher.update($0) }
-        return (hasher.finalizeDigest(), size)
+        return (hasher.finalize(), size)
     }
 
     /// Flushes a file's data to disk.
@@ -177,13 +178,13 @@ enum FileSystem {
     static func copyFile(_ from: String, to: String) throws -> Digest {
         let out = try open(to, O_WRONLY | O_CREAT | O_EXCL)
         defer { close(out) }
-        var hasher = SHA256()
+        var hasher = SHA256Stream()
         try forEachChunk(from) { chunk in
             hasher.update(chunk)
             try writeAll(out, chunk, path: to)
         }
         if fsync(out) != 0 { throw ioError(to, "fsync failed") }
-        return hasher.finalizeDigest()
+        return hasher.finalize()
     }
 
     /// A random lower-case hex string of `count` digits for unique temporary names.

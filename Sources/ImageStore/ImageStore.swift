@@ -1,3 +1,4 @@
+import Layers
 import Foundation
 import ImageModel
 #if canImport(Glibc)
@@ -138,7 +139,7 @@ public final class ImageStore: @unchecked Sendable {
     /// Stores bytes as a blob and returns their SHA-256 digest.
     @discardableResult
     public func writeBlob(_ bytes: [UInt8]) throws -> Digest {
-        let digest = SHA256.digest(bytes)
+        let digest = SHA256Stream.digest(of: bytes)
         if hasBlob(digest) { return digest }
         let temporary = temporaryPath()
         do {
@@ -164,7 +165,7 @@ public final class ImageStore: @unchecked Sendable {
         guard FileSystem.isRegularFile(path) else { throw StoreError.blobNotFound(digest) }
         let bytes = try FileSystem.readFile(path)
         if digest.algorithm == "sha256" {
-            let actual = SHA256.digest(bytes)
+            let actual = SHA256Stream.digest(of: bytes)
             guard actual == digest else { throw StoreError.digestMismatch(path: path, expected: digest, actual: actual) }
         }
         return bytes

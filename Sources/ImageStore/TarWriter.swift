@@ -1,3 +1,4 @@
+import Layers
 import CArchive
 import Foundation
 import ImageModel
@@ -88,7 +89,7 @@ final class TarWriter {
     func addFile(_ name: String, contentsOf source: String) throws -> Digest {
         guard let st = FileSystem.status(source) else { throw FileSystem.ioError(source, "cannot read") }
         try writeHeader(name: name, isDirectory: false, size: Int64(st.st_size))
-        var hasher = SHA256()
+        var hasher = SHA256Stream()
         let written = try FileSystem.forEachChunk(source) { chunk in
             hasher.update(chunk)
             try writeData(chunk, name: name)
@@ -97,7 +98,7 @@ final class TarWriter {
             throw StoreError.io(path: source, reason: "changed size while being archived")
         }
         guard archive_write_finish_entry(archive) == ARCHIVE_OK else { throw failure("cannot finish \(name)") }
-        return hasher.finalizeDigest()
+        return hasher.finalize()
     }
 
     /// Writes the end-of-archive blocks, fsyncs and closes the file.

@@ -21,6 +21,13 @@ public struct SHA256Stream: @unchecked Sendable {
 
     private var context = Context()
 
+    /// The SHA-256 digest of `bytes` in one call.
+    public static func digest(of bytes: [UInt8]) -> Digest {
+        var stream = SHA256Stream()
+        stream.update(bytes)
+        return stream.finalize()
+    }
+
     /// Creates a stream over no bytes yet.
     public init() {}
 

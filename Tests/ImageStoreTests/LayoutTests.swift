@@ -1,6 +1,7 @@
 import Foundation
 import ImageModel
 @testable import ImageStore
+import Layers
 import XCTest
 
 /// The on-disk layout, blobs and their integrity.
@@ -13,7 +14,7 @@ final class LayoutTests: XCTestCase {
              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
         ]
         for (input, hex) in vectors {
-            XCTAssertEqual(SHA256.digest(Array(input.utf8)).encoded, hex, "sha256(\"\(input)\")")
+            XCTAssertEqual(SHA256Stream.digest(of: Array(input.utf8)).encoded, hex, "sha256(\"\(input)\")")
         }
         // Odd sizes around block boundaries, fed in uneven pieces, against sha256sum.
         let scratch = try makeScratchDirectory(self)
@@ -21,7 +22,7 @@ final class LayoutTests: XCTestCase {
             let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 3) }
             let path = scratch + "/v\(size)"
             _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-            var hasher = SHA256()
+            var hasher = SHA256Stream()
             var offset = 0, step = 1
             while offset < size {
                 let end = min(size, offset + step)
@@ -29,7 +30,7 @@ final class LayoutTests: XCTestCase {
                 offset = end
                 step = step * 3 + 1
             }
-            XCTAssertEqual(hasher.finalizeDigest(), try sha256sum(path), "size \(size)")
+            XCTAssertEqual(hasher.finalize(), try sha256sum(path), "size \(size)")
         }
     }
 
@@ -94,7 +95,7 @@ final class LayoutTests: XCTestCase {
         let store = try ImageStore(root: try makeScratchDirectory(self) + "/store")
         let bytes = Array("layer bytes".utf8)
         let digest = try store.writeBlob(bytes)
-        XCTAssertEqual(digest, SHA256.digest(bytes))
+        XCTAssertEqual(digest, SHA256Stream.digest(of: bytes))
         XCTAssertEqual(try store.writeBlob(bytes), digest, "writing twice is a no-op")
         XCTAssertTrue(store.hasBlob(digest))
         XCTAssertEqual(store.blobPath(digest), store.root + "/blobs/sha256/" + digest.encoded)
@@ -106,7 +107,7 @@ final class LayoutTests: XCTestCase {
         assertStoreError(try store.readBlob(digest)) {
             if case .digestMismatch(let path, let expected, _) = $0 { return path == store.blobPath(digest) && expected == digest } else { return false }
         }
-        let missing = SHA256.digest(Array("never stored".utf8))
+        let missing = SHA256Stream.digest(of: Array("never stored".utf8))
         assertStoreError(try store.readBlob(missing)) { $0 == .blobNotFound(missing) }
         XCTAssertEqual(try FileSystem.list(store.root + "/tmp"), [], "no temporary file is left behind")
     }
@@ -124,11 +125,11 @@ final class LayoutTests: XCTestCase {
     func testIngestVerifiesAndDeduplicates() throws {
         let store = try ImageStore(root: try makeScratchDirectory(self) + "/store")
         let content = Data("streamed layer".utf8)
-        let digest = SHA256.digest(Array(content))
+        let digest = SHA256Stream.digest(of: Array(content))
 
         let wrong = try store.makeTemporaryFile()
         try content.write(to: URL(fileURLWithPath: wrong))
-        let bogus = SHA256.digest(Array("other".utf8))
+        let bogus = SHA256Stream.digest(of: Array("other".utf8))
         assertStoreError(try store.ingest(temporaryFile: wrong, digest: bogus, verify: true)) {
             if case .digestMismatch = $0 { return true } else { return false }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import ImageModel
 @testable import ImageStore
+import Layers
 import XCTest
 
 /// Tags, resolution, listing and removal with garbage collection.
@@ -67,8 +68,8 @@ final class TagTests: XCTestCase {
     }
 
     func testTagRequiresStoredBlobsAndATag() throws {
-        let missingLayer = Descriptor(mediaType: MediaType.ociLayerGzip, digest: SHA256.digest([1, 2, 3]), size: 3)
-        let broken = TestLayer(descriptor: missingLayer, diffID: SHA256.digest([4]))
+        let missingLayer = Descriptor(mediaType: MediaType.ociLayerGzip, digest: SHA256Stream.digest(of: [1, 2, 3]), size: 3)
+        let broken = TestLayer(descriptor: missingLayer, diffID: SHA256Stream.digest(of: [4]))
         let manifest = try makeImage(store, layers: [base, broken])
         assertStoreError(try store.tag(ref("broken"), manifest: manifest)) { $0 == .blobNotFound(missingLayer.digest) }
         let good = try makeImage(store, layers: [base])
