@@ -1,4 +1,4 @@
-// layer-bench DIR [--level N | --none] [--block BYTES] [--repeat N] [--out FILE]
+// layer-bench DIR [--level N | --none] [--block BYTES] [--repeat N] [--out FILE (kept)]
 // Walks DIR (sorted, parents first), writes it as one layer with LayerWriter and prints
 // throughput (uncompressed tar bytes / wall time), compressed size, ratio and peak RSS.
 import Foundation
@@ -15,7 +15,8 @@ if let level = option("--level").flatMap(Int.init) { compression = .gzip(level: 
 if let i = arguments.firstIndex(of: "--none") { arguments.remove(at: i); compression = .none }
 let block = option("--block").flatMap(Int.init)
 let repeats = option("--repeat").flatMap(Int.init) ?? 1
-let out = option("--out") ?? NSTemporaryDirectory() + "layer-bench-\(getpid()).blob"
+let keep = option("--out")
+let out = keep ?? NSTemporaryDirectory() + "layer-bench-\(getpid()).blob"
 guard let root = arguments.first else {
     FileHandle.standardError.write("usage: layer-bench DIR [--level N|--none] [--block BYTES] [--repeat N]\n".data(using: .utf8)!)
     exit(2)
@@ -66,4 +67,4 @@ for run in 1...repeats {
                  Double(usage.ru_maxrss) / 1024))
     print("  digest \(layer.digest)  diffID \(layer.diffID)")
 }
-unlink(out)
+if keep == nil { unlink(out) }
