@@ -62,7 +62,7 @@ for run in 1...repeats {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     let mb = Double(layer.uncompressedSize) / 1e6
     print(String(format: "run %d  %@  items %d  tar %.1f MB  %.2f s  %.0f MB/s  blob %.1f MB  ratio %.3f  peakRSS %.0f MB",
-                 run, "\(compression)", items.count, mb, seconds, mb / seconds,
+                 run, "\(compression)".replacingOccurrences(of: " ", with: ""), items.count, mb, seconds, mb / seconds,
                  Double(layer.size) / 1e6, Double(layer.size) / Double(layer.uncompressedSize),
                  Double(usage.ru_maxrss) / 1024))
     print("  digest \(layer.digest)  diffID \(layer.diffID)")

@@ -150,8 +150,8 @@ final class LayerWriterTests: XCTestCase {
         for result in results { XCTAssertEqual(result, expected) }
     }
 
-    func testDefaultIsIsalLevelOne() {
-        XCTAssertEqual(LayerWriter().compression, .gzip(level: 1))
+    func testDefaultIsIsalLevelTwo() {
+        XCTAssertEqual(LayerWriter().compression, .gzip(level: 2))
     }
 
     func testSHA256StreamMatchesKnownVectors() {
