@@ -23,7 +23,7 @@ public struct WrittenLayer: Sendable, Hashable {
 /// Turns layer items into a (compressed) OCI layer blob in one streaming pass:
 /// tar (libarchive) → diff ID hash → compressor → digest hash and count → file.
 ///
-/// Memory stays bounded (fixed-size buffers, ~15 MB per write on 2 cores, more with more cores)
+/// Memory stays bounded (fixed-size buffers, ~9 MB per write on 2 cores, more with more cores)
 /// whatever the layer size; each source file is read once. Compression runs on every core
 /// (see `ParallelGzipSink`), while the calling write's own thread produces the tar stream and
 /// hashes it. Independent `write` calls may run concurrently.
