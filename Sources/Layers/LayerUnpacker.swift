@@ -93,7 +93,7 @@ private struct LayerExtraction {
                 }
                 return target
             }
-            try replaceExisting(rel, withDirectory: type == FileType.directory && hardlink == nil)
+            try replaceExisting(rel, withDirectory: type == FileType.directory && hardlink == nil, table: &table)
             let perm = UInt32(archive_entry_perm(entry)) & 0o7777
             let owner = Owner(uid: Int(archive_entry_uid(entry)), gid: Int(archive_entry_gid(entry)))
             if let hardlink {
@@ -157,10 +157,11 @@ private struct LayerExtraction {
 
     /// Makes room for a new entry: an existing directory is kept only for a directory; any other
     /// existing file is unlinked (so a new file never writes through an old hard link).
-    private func replaceExisting(_ rel: String, withDirectory: Bool) throws {
+    private func replaceExisting(_ rel: String, withDirectory: Bool, table: inout OwnershipTable) throws {
         guard let existing = fileType(rel) else { return }
         if existing == S_IFDIR && withDirectory { return }
         try removeItem(rel)
+        if existing == S_IFDIR { table.remove(subtree: rel) }
     }
 
     /// Applies an opaque marker: removes `dir`'s children that this layer did not create.

@@ -69,9 +69,11 @@ final class TarEmitter {
         if rc != ArchiveStatus.ok { throw archiveError() }
     }
 
-    private func clamp(_ seconds: Int64, _ nanos: Int) -> (Int64, Int) {
-        if let epoch = sourceDateEpoch, seconds >= epoch, seconds > epoch || nanos > 0 { return (epoch, 0) }
-        return (seconds, nanos)
+    /// Entry mtimes are written in whole seconds (as Docker's and BuildKit's tar writers do), so
+    /// entries look the same whether or not they need a pax header; `sourceDateEpoch` caps them.
+    private func mtime(_ seconds: Int64) -> time_t {
+        if let epoch = sourceDateEpoch, seconds > epoch { return time_t(epoch) }
+        return time_t(seconds)
     }
 
     private func emit(_ e: LayerEntry) throws {
@@ -80,8 +82,7 @@ final class TarEmitter {
         archive_entry_set_perm(entry, mode_t(e.mode & 0o7777))
         archive_entry_set_uid(entry, la_int64_t(e.uid))
         archive_entry_set_gid(entry, la_int64_t(e.gid))
-        let (sec, nsec) = clamp(e.mtimeSeconds, Int(e.mtimeNanoseconds))
-        archive_entry_set_mtime(entry, time_t(sec), nsec)
+        archive_entry_set_mtime(entry, mtime(e.mtimeSeconds), 0)
         switch e.kind {
         case .directory:
             archive_entry_set_filetype(entry, FileType.directory)
@@ -167,8 +168,7 @@ final class TarEmitter {
             archive_entry_unset_atime(source)
             archive_entry_unset_ctime(source)
             archive_entry_unset_birthtime(source)
-            let (sec, nsec) = clamp(Int64(archive_entry_mtime(source)), archive_entry_mtime_nsec(source))
-            archive_entry_set_mtime(source, time_t(sec), nsec)
+            archive_entry_set_mtime(source, mtime(Int64(archive_entry_mtime(source))), 0)
             let hasData = archive_entry_filetype(source) == FileType.regular && archive_entry_size(source) > 0
             archive_entry_sparse_clear(source)
             if archive_write_header(archive, source) < ArchiveStatus.warn { throw archiveError(place(relative)) }

@@ -27,7 +27,7 @@ final class LayerWriterTests: XCTestCase {
             e("app/link", .symlink(target: "small.txt"), 0o777),
             e("app/hard", .hardlink(target: "app/small.txt"), 0o644, uid: 1000, gid: 1000),
             e("app/setuid", .regularFile(.bytes([0x7f, 0x45])), 0o4755),
-            e(longDir, .directory, 0o750),
+            e(longDir, .directory, 0o750, nanos: 123_456_789),
             e(longPath, .regularFile(.bytes(Array("long\n".utf8))), 0o644),
             e("app/longlink", .symlink(target: longTarget), 0o777),
             e("tmp", .directory, 0o1777),
@@ -53,6 +53,7 @@ final class LayerWriterTests: XCTestCase {
             ("app/link", FileType.symlink, 0o777, 0, 0, 1_700_000_000, nil),
             ("app/setuid", FileType.regular, 0o4755, 0, 0, 1_700_000_000, [0x7f, 0x45]),
             (longPath, FileType.regular, 0o644, 0, 0, 1_700_000_000, Array("long\n".utf8)),
+            (longDir + "/", FileType.directory, 0o750, 0, 0, 1_700_000_000, []),
             ("tmp/", FileType.directory, 0o1777, 0, 0, 1_700_000_000, []),
         ]
         for (path, type, perm, uid, gid, mtime, content) in cases {
@@ -62,6 +63,7 @@ final class LayerWriterTests: XCTestCase {
             XCTAssertEqual(entry.uid, uid, path)
             XCTAssertEqual(entry.gid, gid, path)
             XCTAssertEqual(entry.mtime, mtime, path)
+            XCTAssertEqual(entry.mtimeNanos, 0, path)  // whole seconds, even with a pax header
             XCTAssertEqual(entry.uname ?? "", "", path)
             if let content { XCTAssertEqual(entry.content, content, path) }
         }
@@ -148,8 +150,8 @@ final class LayerWriterTests: XCTestCase {
         for result in results { XCTAssertEqual(result, expected) }
     }
 
-    func testDefaultIsIsalLevelOne() {
-        XCTAssertEqual(LayerWriter().compression, .gzip(level: 1))
+    func testDefaultIsIsalLevelTwo() {
+        XCTAssertEqual(LayerWriter().compression, .gzip(level: 2))
     }
 
     func testSHA256StreamMatchesKnownVectors() {
