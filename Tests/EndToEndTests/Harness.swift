@@ -104,6 +104,11 @@ struct Swiftdock {
         try Harness.sh("cd '\(home)' && find . -path ./tmp -prune -o -type f -printf '%p %s\\n' | sort; cat index.json 2>/dev/null || true")
     }
 
+    /// The store's index.json as it is on disk.
+    func indexJSON() throws -> String {
+        try String(contentsOfFile: home + "/index.json", encoding: .utf8)
+    }
+
     /// Builds the busybox base image from Debian's busybox-static and tags it as the tutorial's base.
     func buildBase(environment: [String: String] = [:]) throws {
         let rootfs = Harness.packageRoot.appendingPathComponent("Fixtures/base/rootfs").path
