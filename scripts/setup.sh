@@ -9,7 +9,7 @@ PACKAGES=(
   # tests: independent readers, a base image source, the registry
   skopeo umoci busybox-static docker-registry tar gzip coreutils
   # benchmarks: the side-by-side peers
-  pigz isal
+  pigz isal bc time
 )
 
 missing=()

@@ -165,6 +165,31 @@ final class BuildFeatureTests: XCTestCase {
         XCTAssertTrue(all.contains("z/hello.gz"), "a gzip of a non-tar file is copied as is: \(all)")
     }
 
+    func testDockerfileOutsideTheContextAndItsOwnIgnoreFile() throws {
+        let elsewhere = try Harness.makeTemporaryDirectory("dockerfiles")
+        try Harness.sh("cd '\(context!)' && echo keep > keep.txt && echo secret > secret.txt && echo log > app.log")
+        try Harness.write("secret.txt\n", to: context + "/.dockerignore")
+        try Harness.write("FROM scratch\nCOPY . /ctx/\n", to: elsewhere + "/app.Dockerfile")
+        // With only the context's .dockerignore: secret.txt is left out.
+        try swiftdock.ok("build", "-f", elsewhere + "/app.Dockerfile", "-t", "outside", context)
+        var layer = try topLayer("outside").joined(separator: "\n")
+        XCTAssertTrue(layer.contains("ctx/keep.txt") && layer.contains("ctx/app.log"), layer)
+        XCTAssertFalse(layer.contains("secret.txt"), layer)
+        // <Dockerfile>.dockerignore beside the Dockerfile replaces the context's file entirely.
+        try Harness.write("*.log\n", to: elsewhere + "/app.Dockerfile.dockerignore")
+        try swiftdock.ok("build", "-f", elsewhere + "/app.Dockerfile", "-t", "outside2", context)
+        layer = try topLayer("outside2").joined(separator: "\n")
+        XCTAssertTrue(layer.contains("ctx/secret.txt"), layer)
+        XCTAssertFalse(layer.contains("app.log"), layer)
+    }
+
+    func testUnusedBuildArgIsWarnedAbout() throws {
+        try Harness.write("FROM scratch\nARG USED\nLABEL v=$USED\n", to: context + "/Dockerfile")
+        let result = try swiftdock.ok("build", "--build-arg", "USED=1", "--build-arg", "NOT_USED=2",
+                                      "--build-arg", "HTTP_PROXY=http://proxy:3128", "-t", "args", context)
+        XCTAssertTrue(result.stderr.contains("WARNING: One or more build-args [NOT_USED] were not consumed"), result.stderr)
+    }
+
     func testImagesTagRmiInspect() throws {
         try Harness.write("FROM gcr.io/deeplearning-platform-release/base-cpu:latest\nLABEL a=b\n", to: context + "/Dockerfile")
         let id = try swiftdock.ok("build", "-q", "-t", "demo:1", context).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
