@@ -19,15 +19,18 @@ extension CommandLine {
                 try command.run()
             }
             exit(0)
-        } catch let error as CleanExit {
-            Swiftdock.exit(withError: error)
         } catch let error as ExitCode {
             exit(error.rawValue)
         } catch let error as ValidationError {
             fail(error.message, code: ExitCode32.usage)
         } catch {
             let code = Swiftdock.exitCode(for: error)
-            if code != .failure && code.rawValue != 1 {
+            if code.isSuccess {
+                // --help and --version: the parser's text on stdout.
+                print(Swiftdock.fullMessage(for: error))
+                exit(0)
+            }
+            if code.rawValue != ExitCode.failure.rawValue {
                 // Usage errors from the argument parser: its message, docker's exit code.
                 fail(Swiftdock.message(for: error), code: ExitCode32.usage)
             }
