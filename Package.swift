@@ -11,6 +11,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries, reached through small module maps.
@@ -24,11 +28,19 @@ let package = Package(
         .target(name: "BuildContext"),
         .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL"]),
         .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive"]),
+        .target(name: "Registry", dependencies: [
+            "ImageModel", "ImageStore", "Layers",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "ImageBuilder", dependencies: [
             "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore",
         ]),
         .executableTarget(name: "swiftdock", dependencies: [
-            "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers",
+            "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers", "Registry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -41,7 +53,16 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "ImageModel", "Layers"]),
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "ImageModel", "ImageStore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ImageModel"]),
+
+        // Loopback stand-ins the tests start: a registry token server (RS256 JWTs), Google's
+        // OAuth token endpoint and metadata server, and a proxy that corrupts blobs.
+        .executableTarget(name: "registry-fixtures", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], path: "Tests/RegistryFixtures"),
     ],
     swiftLanguageModes: [.v5]
 )
