@@ -120,6 +120,11 @@ public struct Reference: Hashable, Sendable, CustomStringConvertible, Codable {
 
     /// True for registries on the loopback interface, which docker reaches over plain HTTP.
     public var isLoopbackRegistry: Bool {
+        Reference.isLoopback(domain: domain)
+    }
+
+    /// True for `localhost`, `127.0.0.0/8` and `[::1]`, with or without a port.
+    public static func isLoopback(domain: String) -> Bool {
         var host = domain
         if host.hasPrefix("["), let close = host.firstIndex(of: "]") {
             host = String(host[host.index(after: host.startIndex)..<close])
