@@ -149,7 +149,7 @@ struct CopyPlanner {
     /// The destination directory of a directory copy: created when missing, with the source
     /// directory's mode and time, never touching an existing one.
     private mutating func ensureDirectory(_ path: String, like entry: ContextEntry?) {
-        guard !path.isEmpty, !view.isDirectory(path), items[path] == nil else { return }
+        guard !path.isEmpty, !view.exists(path), items[path] == nil else { return }
         var mode: UInt32 = 0o755
         var mtime = now
         if let entry {

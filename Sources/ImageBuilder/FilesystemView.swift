@@ -5,6 +5,13 @@ import Layers
 /// from the entries this build adds, applying OCI whiteouts.
 struct FilesystemView {
     private(set) var entries: [String: LayerHeaders.Header] = [:]
+    /// False when some lower layer was not read (a base layer still in its registry): then a
+    /// path this view does not know may exist, and the builder must not create or replace it.
+    private(set) var isComplete = true
+
+    mutating func markIncomplete() {
+        isComplete = false
+    }
 
     /// Applies one layer's headers on top, honouring `.wh.NAME` and `.wh..wh..opq`.
     mutating func apply(_ headers: [LayerHeaders.Header]) {
@@ -44,8 +51,9 @@ struct FilesystemView {
         path.isEmpty || entries[path]?.kind == .directory
     }
 
+    /// True when the path exists — or, in an incomplete view, might exist.
     func exists(_ path: String) -> Bool {
-        path.isEmpty || entries[path] != nil
+        path.isEmpty || entries[path] != nil || !isComplete
     }
 
     private mutating func removeDescendants(of dir: String) {

@@ -167,11 +167,7 @@ public struct ImageBuilder {
             let diffID = i < image.config.rootfs.diffIDs.count ? image.config.rootfs.diffIDs[i] : layer.digest
             let path = store.blobPath(layer.digest)
             state.layers.append(.stored(descriptor: converted, diffID: diffID, path: path))
-            do {
-                state.view.apply(try LayerHeaders.read(blobPath: path))
-            } catch {
-                throw BuildError("\(error)", at: stage.location, instruction: "FROM")
-            }
+            state.unreadBaseLayers.append(path)
         }
         if let shell = image.config.config.shell { state.shell = shell }
         return state

@@ -150,7 +150,10 @@ struct StageExecutor {
         let clean = "/" + cleanLayerPath(target)
         state.config.config.workingDir = clean
         let layerPath = cleanLayerPath(clean)
-        if layerPath.isEmpty || state.view.isDirectory(layerPath) {
+        try state.loadBaseView()
+        // With base layers still remote, whether the directory exists is unknown: leave it to
+        // the runtime, which creates a missing WorkingDir when a container starts.
+        if layerPath.isEmpty || state.view.isDirectory(layerPath) || !state.view.isComplete {
             record("WORKDIR " + clean)
             return
         }
@@ -169,6 +172,7 @@ struct StageExecutor {
     }
 
     private mutating func copyStep(_ copy: CopyInstruction, isAdd: Bool, instruction: Instruction) async throws {
+        try state.loadBaseView()
         let source: CopyPlanner.Source
         if let from = copy.from {
             source = try await session.copySource(from: from)

@@ -22,6 +22,8 @@ struct StageState {
     var config: ImageConfiguration
     var layers: [StageLayer] = []
     var view = FilesystemView()
+    /// Base layers whose headers are not yet in `view` (read on first need, see `loadBaseView`).
+    var unreadBaseLayers: [String] = []
     /// ARGs declared in this stage: name → value (nil when declared without value).
     var args: [String: String?] = [:]
     var shell: [String] = ["/bin/sh", "-c"]
@@ -37,6 +39,23 @@ struct StageState {
 
     var workdir: String {
         config.config.workingDir ?? "/"
+    }
+
+    /// Reads the base layers' headers into `view` the first time a step needs to know what
+    /// exists; with a layer not in the store the view stays incomplete rather than pulling it.
+    mutating func loadBaseView() throws {
+        guard !unreadBaseLayers.isEmpty else { return }
+        let fm = FileManager.default
+        if unreadBaseLayers.allSatisfy({ fm.fileExists(atPath: $0) }) {
+            var base = FilesystemView()
+            for path in unreadBaseLayers { base.apply(try LayerHeaders.read(blobPath: path)) }
+            // Entries this stage already added stay on top.
+            base.apply(view.entries.values.sorted { $0.path < $1.path })
+            view = base
+        } else {
+            view.markIncomplete()
+        }
+        unreadBaseLayers = []
     }
 
     /// Blob paths of all layers, bottom first, waiting for layers still being written.

@@ -138,6 +138,15 @@ final class CopyPlannerTests: XCTestCase {
         XCTAssertEqual(try plan(["a.txt"], "/tmp/new/", view: view), ["tmp/new/", "tmp/new/a.txt"])
     }
 
+    func testAnIncompleteViewNeverCreatesOrReplacesPathsItDoesNotKnow() throws {
+        var view = FilesystemView()
+        view.markIncomplete()
+        XCTAssertEqual(try plan(["a.txt"], "/usr/local/bin/", view: view), ["usr/local/bin/a.txt"],
+                       "parents may exist in a base layer still in its registry: not emitted")
+        XCTAssertEqual(try plan(["dir"], "/opt/app", view: view), ["opt/app/d.txt", "opt/app/sub/", "opt/app/sub/c.py"])
+        XCTAssertEqual(try plan(["a.txt"], "/x", view: view), ["x"], "an unknown destination is a file, not a directory")
+    }
+
     func testExcludeParentsAndHeredoc() throws {
         XCTAssertEqual(try plan(["dir"], "/x/", excludes: ["*.txt"]), ["x/", "x/sub/", "x/sub/c.py"])
         XCTAssertEqual(try plan(["dir/sub/c.py"], "/x/", parents: true), ["x/", "x/dir/", "x/dir/sub/", "x/dir/sub/c.py"])
