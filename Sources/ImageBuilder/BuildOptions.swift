@@ -24,6 +24,8 @@ public struct BuildOptions: Sendable {
     public var compression: LayerCompression
     /// Clamps new files' mtimes and sets `created` (reproducible builds).
     public var sourceDateEpoch: Int64?
+    /// Pull base images even when the store has them (`--pull`).
+    public var alwaysPull: Bool = false
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,

@@ -10,6 +10,7 @@ import Layers
 final class BuildSession {
     let options: BuildOptions
     let store: ImageStore
+    let source: ImageSource?
     let events: @Sendable (BuildEvent) -> Void
     let layerWriter: LayerWriter
     let dockerfile: Dockerfile
@@ -33,10 +34,11 @@ final class BuildSession {
     private var contextDirectory: ContextDirectory?
     private(set) var warnings: [String] = []
 
-    init(options: BuildOptions, store: ImageStore, events: @escaping @Sendable (BuildEvent) -> Void,
+    init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {
         self.options = options
         self.store = store
+        self.source = source
         self.events = events
         self.dockerfile = dockerfile
         self.contextRoot = contextRoot
@@ -95,10 +97,8 @@ final class BuildSession {
             do { reference = try Reference(parsing: from) } catch {
                 throw BuildError("--from=\(from): not a stage name or index, and not an image reference: \(error)")
             }
-            guard let descriptor = try store.resolve(reference) else {
-                throw BuildError("--from=\(from): image \(reference.familiarDescription) is not in the local store (pulling from a registry is not available yet)")
-            }
-            let image = try store.image(descriptor)
+            let image = try store.image(try await baseImage(reference, platform: options.platform))
+            try await ensureLocal(image.manifest.layers.map(\.digest))
             layerPaths = image.manifest.layers.map { store.blobPath($0.digest) }
         }
         let directory = try temporaryFile()
@@ -110,8 +110,56 @@ final class BuildSession {
         return source
     }
 
+    /// An image from the store (local first, as docker does), else pulled through `source`.
+    func baseImage(_ reference: Reference, platform: Platform?) async throws -> Descriptor {
+        if !options.alwaysPull, let descriptor = try store.resolve(reference) { return descriptor }
+        guard let source else {
+            throw BuildError("image \(reference.familiarDescription) is not in the local store (swiftdock pull it first)")
+        }
+        emit(.note("pulling \(reference.familiarDescription)"))
+        return try await source.pull(reference, platform: platform)
+    }
+
+    /// Makes blobs local (base layers stay in their registry until a step reads them).
+    func ensureLocal(_ digests: [Digest]) async throws {
+        let missing = digests.filter { !store.hasBlob($0) }
+        guard !missing.isEmpty else { return }
+        guard let source else {
+            throw BuildError("layer \(missing[0]) is not in the local store and no registry is available to fetch it")
+        }
+        try await source.ensureLocal(missing)
+    }
+
+    /// `ADD <URL>`: the file downloaded into a temp file, checked against `--checksum`, as an
+    /// entry with BuildKit's mode 0600 and the server's Last-Modified time.
+    func download(_ url: String, checksum: String?) async throws -> ContextEntry {
+        guard let source else { throw BuildError("ADD \(url): downloading needs network access, which this build has not got") }
+        let path = try temporaryFile()
+        let lastModified = try await source.download(url, to: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? 0
+        if let checksum {
+            guard checksum.hasPrefix("sha256:") else {
+                throw BuildError("ADD \(url): unsupported --checksum \"\(checksum)\": expected sha256:<hex>")
+            }
+            let actual = try SHA256Stream.digest(ofFile: path)
+            guard actual.description == checksum else {
+                throw BuildError("ADD \(url): checksum mismatch: expected \(checksum), got \(actual)")
+            }
+        }
+        var name = URL(string: url)?.lastPathComponent ?? ""
+        if name.isEmpty || name == "/" { name = "__unnamed__" }
+        let mtime = Int64(lastModified?.timeIntervalSince1970 ?? TimeInterval(nowSeconds))
+        var info = stat()
+        _ = lstat(path, &info)
+        return ContextEntry(relativePath: name, absolutePath: path, type: .regular, mode: 0o600, uid: 0, gid: 0, size: size,
+                            mtimeSeconds: mtime, mtimeNanoseconds: 0, device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
+                            linkCount: 1)
+    }
+
     /// The passwd/group database of a stage's current filesystem.
     func userDatabase(for state: StageState) async throws -> UserDatabase {
+        try await ensureLocal(state.storedLayerDigests)
         let paths = try await state.layerPaths()
         let passwd = try LayerUnpacker.readFile("etc/passwd", fromLayers: paths)
         let group = try LayerUnpacker.readFile("etc/group", fromLayers: paths)

@@ -25,6 +25,9 @@ struct CopyPlanner {
     /// Seconds since the epoch for entries with no source file (heredocs, created directories).
     var now: Int64
 
+    /// Files already downloaded for `ADD <URL>` sources, by URL.
+    var downloads: [String: ContextEntry] = [:]
+
     private var items: [String: LayerEntry] = [:]
     private var archives: [LayerItem] = []
     private var firstPathOfInode: [InodeKey: String] = [:]
@@ -56,7 +59,11 @@ struct CopyPlanner {
             if src.hasPrefix("<<"), heredocNames.contains(heredocName(src)) { continue }
             if Self.isRemote(src) {
                 guard isAdd else { throw BuildError("\(src): \(keyword) does not accept URLs; use ADD") }
-                throw BuildError("ADD \(src): adding from a URL or git repository needs the registry client, which is not available yet")
+                guard let downloaded = downloads[src] else {
+                    throw BuildError("ADD \(src): git sources are not supported; use an http(s) URL")
+                }
+                matched.append((src, [downloaded]))
+                continue
             }
             matched.append((src, try source.directory.resolveSources(src)))
         }
@@ -94,7 +101,7 @@ struct CopyPlanner {
                 default:
                     let name = FilesystemView.split(entry.relativePath).1
                     let target = (destIsDirectory || instruction.parents) ? join(base, name) : base
-                    if isAdd, instruction.unpack != false, case .regular = entry.type,
+                    if isAdd, instruction.unpack != false, !Self.isRemote(src), case .regular = entry.type,
                        ArchiveDetector.isExtractableArchive(path: entry.absolutePath) {
                         ensureDirectory(destIsDirectory ? base : target, like: nil)
                         archives.append(.archive(archivePath: entry.absolutePath,

@@ -11,10 +11,13 @@ import Layers
 /// succeeds; layers are written to temp files and only then renamed to their digests.
 public struct ImageBuilder {
     public let store: ImageStore
+    /// Registries, for bases and layers the store lacks; nil means local only.
+    public let source: ImageSource?
     public let events: @Sendable (BuildEvent) -> Void
 
-    public init(store: ImageStore, events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
+    public init(store: ImageStore, source: ImageSource? = nil, events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) {
         self.store = store
+        self.source = source
         self.events = events
     }
 
@@ -35,7 +38,7 @@ public struct ImageBuilder {
         let dockerfile = try DockerfileParser.parse(String(decoding: data, as: UTF8.self), fileName: dockerfilePath)
         for warning in dockerfile.warnings { events(.warning(warning.description)) }
 
-        let session = BuildSession(options: options, store: store, events: events, dockerfile: dockerfile,
+        let session = BuildSession(options: options, store: store, source: source, events: events, dockerfile: dockerfile,
                                    contextRoot: options.contextDirectory, dockerfilePath: dockerfilePath)
         do {
             let result = try await run(session)
@@ -149,9 +152,11 @@ public struct ImageBuilder {
         } catch {
             throw BuildError("\(error)", at: stage.location, instruction: "FROM")
         }
-        guard let descriptor = try store.resolve(reference) else {
-            throw BuildError("base image \(reference.familiarDescription) is not in the local store, and pulling from a registry is not available yet",
-                             at: stage.location, instruction: "FROM")
+        let descriptor: Descriptor
+        do {
+            descriptor = try await session.baseImage(reference, platform: platform)
+        } catch {
+            throw BuildError.wrap(error, at: stage.location, instruction: "FROM")
         }
         let image = try store.image(descriptor)
         if let wanted = platform, wanted.os != image.config.os || wanted.architecture != image.config.architecture {

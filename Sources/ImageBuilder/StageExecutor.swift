@@ -189,6 +189,13 @@ struct StageExecutor {
         let chmod = try copy.chmod.map { try FileModeChange(parsing: $0) }
         var planner = CopyPlanner(instruction: copy, isAdd: isAdd, source: source, workdir: state.workdir,
                                   view: state.view, owner: owner, chmod: chmod, now: session.nowSeconds)
+        if isAdd {
+            for src in copy.sources where src.hasPrefix("http://") || src.hasPrefix("https://") {
+                planner.downloads[src] = try await session.download(src, checksum: copy.checksum)
+            }
+        } else if copy.checksum != nil {
+            throw BuildError("--checksum is only supported by ADD with an http(s) source")
+        }
         let items = try planner.plan()
         let keyword = isAdd ? "ADD" : "COPY"
         let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])

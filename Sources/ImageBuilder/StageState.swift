@@ -58,6 +58,14 @@ struct StageState {
         unreadBaseLayers = []
     }
 
+    /// Digests of the layers inherited from the base image.
+    var storedLayerDigests: [Digest] {
+        layers.compactMap { layer in
+            if case .stored(let descriptor, _, _) = layer { return descriptor.digest }
+            return nil
+        }
+    }
+
     /// Blob paths of all layers, bottom first, waiting for layers still being written.
     func layerPaths() async throws -> [String] {
         var paths: [String] = []

@@ -1,4 +1,7 @@
 import CCrypto
+#if canImport(Glibc)
+import Glibc
+#endif
 import ImageModel
 
 /// Incremental SHA-256 over a byte stream, backed by OpenSSL's EVP interface (which uses the
@@ -25,6 +28,22 @@ public struct SHA256Stream: @unchecked Sendable {
     public static func digest(of bytes: [UInt8]) -> Digest {
         var stream = SHA256Stream()
         stream.update(bytes)
+        return stream.finalize()
+    }
+
+    /// The SHA-256 digest of a file's content, read in 1 MiB chunks.
+    public static func digest(ofFile path: String) throws -> Digest {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw LayerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var stream = SHA256Stream()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw LayerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { stream.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
         return stream.finalize()
     }
 
