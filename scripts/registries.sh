@@ -36,7 +36,9 @@ log() { echo "registries: $*" >&2; }
 
 # --- processes -------------------------------------------------------------------------------
 
-alive() { [ -f "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null; }
+# ours PID: the process is still one this script starts (guards against a recycled pid).
+ours() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qE 'docker-registry|registry-fixtures'; }
+alive() { [ -f "$PIDS/$1.pid" ] && ours "$(cat "$PIDS/$1.pid")"; }
 
 # launch NAME CMD...: starts CMD in the background, logging to LOGS/NAME.log.
 launch() {
@@ -51,7 +53,7 @@ stop_all() {
   for f in "$PIDS"/*.pid; do
     [ -e "$f" ] || continue
     pid=$(cat "$f")
-    if kill -0 "$pid" 2>/dev/null; then
+    if ours "$pid"; then
       kill "$pid" 2>/dev/null || true
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -9 "$pid" 2>/dev/null || true
