@@ -29,6 +29,14 @@ final class FixtureSmokeTests: XCTestCase {
         }
     }
 
+    override class func tearDown() {
+        if let layout {
+            try? FileManager.default.removeItem(atPath: (layout as NSString).deletingLastPathComponent)
+            self.layout = nil
+        }
+        super.tearDown()
+    }
+
     // MARK: - Helpers
 
     private func value(_ name: String) throws -> String {
