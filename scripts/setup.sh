@@ -7,7 +7,9 @@ PACKAGES=(
   # build: C libraries behind the system-library targets
   pkg-config zlib1g-dev libssl-dev libarchive-dev libisal-dev libzstd-dev
   # tests: independent readers, a base image source, the registry
-  skopeo umoci busybox-static docker-registry tar gzip coreutils curl python3
+  skopeo umoci busybox-static docker-registry tar gzip coreutils python3
+  # registry fixtures (scripts/registries.sh): htpasswd, key generation, HTTP and JSON
+  apache2-utils openssl curl jq
   # benchmarks: the side-by-side peers
   pigz isal bc time
 )

@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests 2>&1 | tail -n 3
 export SWIFTDOCK_BIN=$(swift build --show-bin-path)/swiftdock
+# Real registries on loopback (open, htpasswd, token, Artifact-Registry-style token), token and
+# Google stand-ins, and a corrupting proxy: started here, stopped on exit.
+REG_STATE=$(mktemp -d /tmp/swiftdock-registries.XXXXXX)
+trap 'bash scripts/registries.sh stop "$REG_STATE"' EXIT
+bash scripts/registries.sh start "$REG_STATE"
+set -a; . "$REG_STATE/env"; set +a
 set +e
 # All tests are XCTest; the per-test "started/passed" lines are dropped to keep the log short.
 swift test --skip-build --disable-swift-testing 2>&1 | grep -E --line-buffered -v '^Test Case .* (started|passed)'

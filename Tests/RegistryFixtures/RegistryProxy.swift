@@ -1,0 +1,94 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+
+/// A reverse proxy in front of a loopback registry that misbehaves on purpose.
+///
+/// Requests are forwarded unchanged, `Host` included, so the registry's `Location` headers
+/// point back at the proxy. Then, by mode:
+/// - `corruptBlobs`: the body of every successful `GET /v2/<name>/blobs/<digest>` has one byte
+///   flipped (the middle one); `Content-Length` is kept, so only a digest check notices.
+/// - `stripService`: `service="…"` is removed from `WWW-Authenticate: Bearer` challenges, as
+///   Artifact Registry's challenges carry none (docker-registry 2.8 always writes one).
+struct RegistryProxy {
+    let spec: ProxySpec
+
+    /// Headers that describe one connection, not the message.
+    private static let hopByHop: Set<String> = [
+        "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
+        "proxy-connection", "proxy-authenticate", "proxy-authorization", "content-length",
+    ]
+
+    func responder() -> CallbackResponder<BasicRequestContext> {
+        CallbackResponder { request, _ in try await self.forward(request) }
+    }
+
+    private func forward(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 30)
+        var headers = HTTPHeaders()
+        if let authority = request.head.authority { headers.add(name: "Host", value: authority) }
+        for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
+            headers.add(name: field.name.rawName, value: field.value)
+        }
+        headers.add(name: "Connection", value: "close")
+        if body.readableBytes > 0 || ["POST", "PUT", "PATCH"].contains(request.method.rawValue) {
+            headers.add(name: "Content-Length", value: String(body.readableBytes))
+        }
+        let path = request.head.path ?? "/"
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: path, headers: headers)
+        var upstream = try await UpstreamClient(host: spec.upstreamHost, port: spec.upstreamPort).send(head, body: body)
+
+        var fields = HTTPFields()
+        for (name, value) in upstream.head.headers {
+            let lower = name.lowercased()
+            guard let fieldName = HTTPField.Name(name) else { continue }
+            if lower == "content-length" {
+                // Kept for HEAD answers, whose body is empty; bodies are never resized here.
+                fields.append(HTTPField(name: fieldName, value: value))
+            } else if !Self.hopByHop.contains(lower) {
+                let rewritten = spec.mode == .stripService && lower == "www-authenticate" ? Self.withoutService(value) : value
+                fields.append(HTTPField(name: fieldName, value: rewritten))
+            }
+        }
+        if spec.mode == .corruptBlobs, request.method == .get, upstream.head.status == .ok,
+           Self.isBlobPath(path), upstream.body.readableBytes > 0 {
+            let index = upstream.body.readerIndex + upstream.body.readableBytes / 2
+            let byte = upstream.body.getInteger(at: index, as: UInt8.self)!
+            upstream.body.setInteger(byte ^ 0xFF, at: index)
+            print("proxy :\(spec.listenPort): corrupted byte \(index) of \(path)")
+        }
+        if fields[.contentLength] == nil, request.method != .head {
+            fields[.contentLength] = String(upstream.body.readableBytes)
+        }
+        print("proxy :\(spec.listenPort): \(request.method) \(path) -> \(upstream.head.status.code)")
+        return Response(
+            status: HTTPResponse.Status(code: Int(upstream.head.status.code), reasonPhrase: upstream.head.status.reasonPhrase),
+            headers: fields,
+            body: .init(byteBuffer: upstream.body)
+        )
+    }
+
+    /// `/v2/<name>/blobs/<digest>` (not `/blobs/uploads/…`).
+    static func isBlobPath(_ path: String) -> Bool {
+        let plain = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
+        guard plain.hasPrefix("/v2/"), let range = plain.range(of: "/blobs/", options: .backwards) else { return false }
+        let digest = plain[range.upperBound...]
+        return !digest.isEmpty && !digest.contains("/") && digest != "uploads"
+    }
+
+    /// A challenge with its `service="…"` parameter (and the comma before or after it) removed.
+    static func withoutService(_ challenge: String) -> String {
+        guard let start = challenge.range(of: "service=\"") else { return challenge }
+        guard let close = challenge[start.upperBound...].firstIndex(of: "\"") else { return challenge }
+        var lower = start.lowerBound
+        var upper = challenge.index(after: close)
+        if lower > challenge.startIndex, challenge[challenge.index(before: lower)] == "," {
+            lower = challenge.index(before: lower)
+        } else if upper < challenge.endIndex, challenge[upper] == "," {
+            upper = challenge.index(after: upper)
+        }
+        return String(challenge[..<lower] + challenge[upper...])
+    }
+}
