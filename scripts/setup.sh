@@ -7,7 +7,7 @@ PACKAGES=(
   # build: C libraries behind the system-library targets
   pkg-config zlib1g-dev libssl-dev libarchive-dev libisal-dev libzstd-dev
   # tests: independent readers, a base image source, the registry
-  skopeo umoci busybox-static docker-registry tar gzip coreutils
+  skopeo umoci busybox-static docker-registry apache2-utils tar gzip coreutils
   # benchmarks: the side-by-side peers
   pigz isal bc time
 )

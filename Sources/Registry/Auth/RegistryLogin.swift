@@ -28,7 +28,12 @@ public enum RegistryLogin {
         let registry = RegistryHost.normalize(name)
         let url = http.authBaseURL(for: registry) + "/v2/"
         let resolved = ResolvedCredential(credential, source: "the given credentials")
-        let ping = try await http.authFetch(url: url, method: .GET, headers: [], body: nil)
+        let ping: AuthHTTPReply
+        do {
+            ping = try await http.authFetch(url: url, method: .GET, headers: [], body: nil)
+        } catch let error as RegistryError {
+            throw RegistryError(error.kind, registry: registry, status: error.status, error.message)
+        }
         if ping.status == 200 { return }
         guard ping.status == 401 else {
             throw RegistryError(.invalidResponse, registry: registry, status: ping.status,
