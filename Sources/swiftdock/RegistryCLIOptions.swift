@@ -16,6 +16,6 @@ struct RegistryCLIOptions: ParsableArguments {
 
     /// The client every registry command uses; credentials come from the authenticator.
     func makeClient() -> RegistryClient {
-        RegistryClient(options: registryOptions, authenticator: AnonymousAuthenticator())
+        RegistryClient(options: registryOptions, authenticator: RegistryAuthenticator(environment: registryOptions.environment))
     }
 }
