@@ -17,9 +17,12 @@ public final class RegistryClient: Sendable {
         self.authenticator = authenticator
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.additionalTrustRoots = TrustRoots.fromEnvironment(options.environment)
-        let configuration = HTTPClient.Configuration(
+        var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(30), read: .seconds(300)), decompression: .disabled)
+        // A refused connection fails the request at once; `send` retries with its own bounded
+        // backoff. (AHC would otherwise retry silently until the 30 s connect timeout.)
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
