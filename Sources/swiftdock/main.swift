@@ -9,7 +9,7 @@ struct Swiftdock: AsyncParsableCommand {
         abstract: "Build, store and push OCI images without a daemon or root.",
         version: version,
         subcommands: [BuildCommand.self, ImagesCommand.self, TagCommand.self, RmiCommand.self,
-                      InspectCommand.self, SaveCommand.self])
+                      InspectCommand.self, SaveCommand.self, PullCommand.self, PushCommand.self])
 }
 
 await CommandLine.runSwiftdock()
