@@ -38,7 +38,7 @@ struct PullCommand: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try parseReference(image)
-        let wanted = try platform.map(Platform.init(parsing:)) ?? .host
+        let wanted = try platform.map(Platform.init(parsing:))
         let store = try store.openStore()
         let renderer = ProgressRenderer(quiet: quiet, pulling: true)
         if !quiet { print("\(reference.tag ?? reference.digest?.description ?? Reference.defaultTag): Pulling from \(reference.path)") }

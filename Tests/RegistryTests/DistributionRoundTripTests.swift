@@ -233,4 +233,24 @@ final class DistributionRoundTripTests: XCTestCase {
         XCTAssertEqual(pull.manifest.mediaType, MediaType.dockerManifest)
         XCTAssertEqual(pull.manifest.digest, manifest.digest)
     }
+
+    func testExplicitPlatformMustMatchASinglePlatformImage() async throws {
+        let registry = try TestRegistry.shared(self)
+        let scratch = try scratchDirectory(self)
+        let store = try ImageStore(root: scratch + "/a")
+        let ref = reference("\(registry.host)/single/app-\(UUID().uuidString.prefix(8).lowercased()):v1")
+        _ = try TestImages.tagged(store, as: ref, scratch: scratch, platform: Platform(os: "linux", architecture: "arm64"))
+        _ = try await ImagePusher(client: client, store: store).push(ref)
+        let other = try ImageStore(root: scratch + "/b")
+        // No --platform: taken as is. A matching one (with arm64 ≡ arm64/v8): fine. Another: refused.
+        _ = try await ImagePuller(client: client, store: other).pull(ref)
+        _ = try await ImagePuller(client: client, store: other, platform: try Platform(parsing: "linux/arm64/v8")).pull(ref)
+        do {
+            _ = try await ImagePuller(client: client, store: other, platform: try Platform(parsing: "linux/amd64")).pull(ref)
+            XCTFail("expected a platform mismatch")
+        } catch let error as RegistryError {
+            XCTAssertTrue(error.description.contains("is for linux/arm64, which does not match the requested platform linux/amd64"),
+                          error.description)
+        }
+    }
 }

@@ -33,13 +33,15 @@ public struct PullResult: Sendable {
 public struct ImagePuller: Sendable {
     public var client: RegistryClient
     public var store: ImageStore
-    /// The platform chosen from an index (default: linux and the host's architecture).
-    public var platform: Platform
+    /// The platform chosen from an index. Nil: linux and the host's architecture, and a
+    /// single-platform image is taken whatever its platform; set (`--platform`), a
+    /// single-platform image must match it too, as docker requires.
+    public var platform: Platform?
     /// Concurrent layer downloads.
     public var jobs: Int
     public var onEvent: TransferObserver?
 
-    public init(client: RegistryClient, store: ImageStore, platform: Platform = .host, jobs: Int = 4,
+    public init(client: RegistryClient, store: ImageStore, platform: Platform? = nil, jobs: Int = 4,
                 onEvent: TransferObserver? = nil) {
         self.client = client
         self.store = store
@@ -56,6 +58,7 @@ public struct ImagePuller: Sendable {
         let top = try await client.fetchManifest(reference.digest?.description ?? reference.tag ?? Reference.defaultTag,
                                                  in: repository)
         var manifestBytes = top
+        let platform = self.platform ?? .host
         if MediaType.isIndex(top.mediaType) {
             let index = try decode(ImageIndex.self, top.bytes, "index \(top.digest)", repository)
             guard let entry = PlatformMatcher.choose(index.manifests, for: platform) else {
@@ -74,6 +77,12 @@ public struct ImagePuller: Sendable {
         try await client.fetchBlob(manifest.config.digest, size: manifest.config.size, from: repository, into: store)
         let configBytes = try store.readBlob(manifest.config.digest)
         let config = try decode(ImageConfiguration.self, configBytes, "config \(manifest.config.digest)", repository)
+        if let wanted = self.platform, !MediaType.isIndex(top.mediaType),
+           PlatformMatcher.choose([Descriptor(mediaType: manifestBytes.mediaType, digest: manifestBytes.digest, size: 0,
+                                              platform: config.platform)], for: wanted) == nil {
+            throw repository.error(.notFound, "image \(reference.tag ?? top.digest.description) is for \(config.platform), "
+                                   + "which does not match the requested platform \(wanted)")
+        }
 
         var downloaded: [Digest] = []
         let missing = manifest.layers.filter { !store.hasBlob($0.digest) && ($0.urls ?? []).isEmpty }
