@@ -80,23 +80,30 @@ extension ImageStore {
                 deleted.append(digest)
             }
             FileSystem.syncDirectory(blobsDirectory)
+            try retainRemoteSources(keep)
             return deleted
         }
     }
 
     /// The digests of a descriptor and everything it references (index → manifests →
     /// config and layers), in walk order without repeats. Foreign layers (with `urls`) that
-    /// are not stored are skipped. With `requirePresent` a missing blob is an error.
-    func reachableBlobs(from descriptor: Descriptor, requirePresent: Bool = false) throws -> [Digest] {
+    /// are not stored are skipped. With `requirePresent` a missing blob is an error — except,
+    /// with `allowRemoteLayers`, a layer with a recorded remote source (see `RemoteSource`).
+    func reachableBlobs(from descriptor: Descriptor, requirePresent: Bool = false,
+                        allowRemoteLayers: Bool = false) throws -> [Digest] {
         var order: [Digest] = []
         var seen = Set<Digest>()
-        func visit(_ d: Descriptor) throws {
+        var sources: [Digest: [RemoteSource]]?
+        func visit(_ d: Descriptor, isLayer: Bool = false) throws {
             guard seen.insert(d.digest).inserted else { return }
             let present = hasBlob(d.digest)
             if !present {
                 if !(d.urls ?? []).isEmpty { return }
                 if requirePresent || MediaType.isIndex(d.mediaType) || MediaType.isManifest(d.mediaType) {
-                    throw StoreError.blobNotFound(d.digest)
+                    if sources == nil && isLayer && allowRemoteLayers { sources = try remoteSources() }
+                    guard isLayer, allowRemoteLayers, !(sources?[d.digest] ?? []).isEmpty else {
+                        throw StoreError.blobNotFound(d.digest)
+                    }
                 }
             }
             order.append(d.digest)
@@ -105,7 +112,7 @@ extension ImageStore {
             } else if MediaType.isManifest(d.mediaType) {
                 let manifest = try readJSON(ImageManifest.self, d.digest)
                 try visit(manifest.config)
-                for layer in manifest.layers { try visit(layer) }
+                for layer in manifest.layers { try visit(layer, isLayer: true) }
             }
         }
         try visit(descriptor)

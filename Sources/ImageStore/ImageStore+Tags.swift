@@ -56,8 +56,9 @@ extension ImageStore {
     // MARK: tags
 
     /// Points `reference` (which must have a tag) at `manifest`, replacing the tag if it
-    /// exists. The manifest and every blob it references must already be stored; this is
-    /// checked under the lock, so a concurrent `untag` cannot leave a dangling tag.
+    /// exists. The manifest, its config and every layer must already be stored, or — for a
+    /// layer — have a recorded remote source (`recordRemoteSource`); this is checked under
+    /// the lock, so a concurrent `untag` cannot leave a dangling tag.
     /// Returns the descriptor the tag pointed to before, if any.
     @discardableResult
     public func tag(_ reference: Reference, manifest: Descriptor) throws -> Descriptor? {
@@ -68,7 +69,7 @@ extension ImageStore {
         var entry = manifest
         entry.annotations = (manifest.annotations ?? [:]).merging([ImageStore.refNameAnnotation: name]) { $1 }
         return try modifyIndex { index in
-            _ = try reachableBlobs(from: manifest, requirePresent: true)
+            _ = try reachableBlobs(from: manifest, requirePresent: true, allowRemoteLayers: true)
             let matches = index.manifests.indices.filter { index.manifests[$0].annotations?[ImageStore.refNameAnnotation] == name }
             guard let first = matches.first else {
                 index.manifests.append(entry)

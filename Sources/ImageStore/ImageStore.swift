@@ -46,7 +46,7 @@ public final class ImageStore: @unchecked Sendable {
         try FileSystem.makeDirectories(self.root)
         let hasLayoutFile = FileSystem.exists(layoutPath)
         if !hasLayoutFile {
-            let unexpected = try FileSystem.list(self.root).filter { !["blobs", "tmp", "index.lock", "index.json"].contains($0) }
+            let unexpected = try FileSystem.list(self.root).filter { !["blobs", "tmp", "index.lock", "index.json", "remote-sources.json"].contains($0) }
             if !unexpected.isEmpty {
                 throw StoreError.notAnImageLayout(path: self.root, reason: "no oci-layout file, but it contains \(unexpected.prefix(3).joined(separator: ", "))")
             }

@@ -17,9 +17,12 @@ public final class RegistryClient: Sendable {
         self.authenticator = authenticator
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.additionalTrustRoots = TrustRoots.fromEnvironment(options.environment)
-        let configuration = HTTPClient.Configuration(
+        var configuration = HTTPClient.Configuration(
             tlsConfiguration: tls, redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(30), read: .seconds(300)), decompression: .disabled)
+        // A refused connection fails the request at once; `send` retries with its own bounded
+        // backoff. (AHC would otherwise retry silently until the 30 s connect timeout.)
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
@@ -35,7 +38,9 @@ public final class RegistryClient: Sendable {
         var authorization = await authenticator.cachedAuthorization(registry: request.registry, scopes: request.scopes)
         var answeredChallenge = false
         var url = absoluteURL(request.target, registry: request.registry)
-        let registryHost = URL(string: url)?.host
+        // Credentials go to the registry's own host only, never to where a Location or a
+        // redirect points elsewhere (upload backends, blob CDNs).
+        let registryHost = URL(string: options.baseURL(for: request.registry))?.host
         var method = request.method
         var redirects = 0
         var attempt = 0

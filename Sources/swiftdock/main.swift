@@ -8,8 +8,9 @@ struct Swiftdock: AsyncParsableCommand {
         commandName: "swiftdock",
         abstract: "Build, store and push OCI images without a daemon or root.",
         version: version,
-        subcommands: [BuildCommand.self, ImagesCommand.self, TagCommand.self, RmiCommand.self,
-                      InspectCommand.self, SaveCommand.self, LoginCommand.self, LogoutCommand.self])
+        subcommands: [BuildCommand.self, PullCommand.self, PushCommand.self, ImagesCommand.self, TagCommand.self, RmiCommand.self,
+                      InspectCommand.self, SaveCommand.self,
+                      LoginCommand.self, LogoutCommand.self])
 }
 
 await CommandLine.runSwiftdock()

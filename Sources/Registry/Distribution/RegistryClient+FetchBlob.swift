@@ -1,0 +1,95 @@
+import AsyncHTTPClient
+import Foundation
+import ImageModel
+import ImageStore
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Downloading blobs into the local store.
+extension RegistryClient {
+    /// Downloads a blob from `repository` into `store`: streamed to a temporary file under the
+    /// store's `tmp/`, hashed while written, and ingested only when digest (and size, when
+    /// known) match — never a half-stored blob. A blob already in the store is not fetched.
+    /// A connection lost mid-body is retried from the start (up to `options.maxAttempts`).
+    /// - Parameters:
+    ///   - size: the descriptor's size, checked against what arrives; nil to trust Content-Length.
+    ///   - onProgress: bytes received so far and the total (0 when unknown).
+    public func fetchBlob(_ digest: Digest, size: Int64? = nil, from repository: RegistryRepository,
+                          into store: ImageStore,
+                          onProgress: (@Sendable (_ completed: Int64, _ total: Int64) -> Void)? = nil) async throws {
+        if store.hasBlob(digest) { return }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try await fetchBlobOnce(digest, size: size, from: repository, into: store, onProgress: onProgress)
+                return
+            } catch let error as RegistryError {
+                throw error
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                guard attempt < options.maxAttempts, Self.isTransient(error) else {
+                    throw repository.error(.transport, "pull blob \(digest): \(Self.describe(error))")
+                }
+                try await Task.sleep(nanoseconds: UInt64(options.initialBackoff * pow(2, Double(attempt - 1)) * 1e9))
+            }
+        }
+    }
+
+    private func fetchBlobOnce(_ digest: Digest, size: Int64?, from repository: RegistryRepository, into store: ImageStore,
+                               onProgress: (@Sendable (Int64, Int64) -> Void)?) async throws {
+        let (response, announced) = try await openBlob(digest, in: repository)
+        let expected = size ?? announced
+        if let size, let announced, size != announced {
+            _ = try? await response.body.collect(upTo: 0)
+            throw repository.error(.digestMismatch, "pull blob \(digest): the registry announces \(announced) bytes, the manifest says \(size)")
+        }
+        let progress = onProgress.map { report in ByteProgress(total: expected ?? 0) { report($0, $1) } }
+        let stream = VerifyingBlobStream(response.body, digest: digest, size: expected, origin: repository,
+                                         onBytes: progress.map { p in { p.add($0) } })
+        let temporary = try store.makeTemporaryFile()
+        do {
+            let fd = open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw StoreError.io(path: temporary, reason: "cannot open for writing: \(String(cString: strerror(errno)))")
+            }
+            defer { close(fd) }
+            while let chunk = try await stream.next() {
+                try chunk.withUnsafeReadableBytes { buffer in
+                    var offset = 0
+                    while offset < buffer.count {
+                        let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                        if n < 0 {
+                            if errno == EINTR { continue }
+                            throw StoreError.io(path: temporary, reason: "cannot write: \(String(cString: strerror(errno)))")
+                        }
+                        offset += n
+                    }
+                }
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try store.ingest(temporaryFile: temporary, digest: digest)
+    }
+
+    /// Downloads several blobs, at most `jobs` at a time; each digest once.
+    /// - Parameter onEvent: `downloading` progress and `downloaded` per blob.
+    public func fetchBlobs(_ descriptors: [Descriptor], from repository: RegistryRepository, into store: ImageStore,
+                           jobs: Int = 4, onEvent: TransferObserver? = nil) async throws {
+        var seen = Set<Digest>()
+        let unique = descriptors.filter { seen.insert($0.digest).inserted }
+        try await forEachConcurrently(unique, limit: jobs) { descriptor in
+            let isLayer = !(descriptor.mediaType.contains("config"))
+            try await self.fetchBlob(descriptor.digest, size: descriptor.size, from: repository, into: store) { done, total in
+                onEvent?(TransferEvent(digest: descriptor.digest, isLayer: isLayer,
+                                       state: .downloading(completed: done, total: total)))
+            }
+            onEvent?(TransferEvent(digest: descriptor.digest, isLayer: isLayer, state: .downloaded))
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import AsyncHTTPClient
+import ImageModel
+import Layers
+import NIOCore
+
+/// A blob body read from a registry, checked on the fly: SHA-256 and length must match the
+/// descriptor before the last chunk is handed on.
+///
+/// One chunk is always held back until the next arrives (or the source ends and the hash
+/// checks out), so a consumer that forwards the chunks — an upload to another registry —
+/// never sends the final bytes of a wrong blob: the upload fails instead of completing.
+/// `mismatch` then tells what went wrong. Pull-based: a chunk is read from the source only
+/// when the consumer asks, so memory stays at a few chunks whatever the blob size.
+final class VerifyingBlobStream: @unchecked Sendable {
+    let digest: Digest
+    /// The length the bytes must have; nil when neither the descriptor nor the response says.
+    let expectedSize: Int64?
+    private let origin: RegistryRepository
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private var hash = SHA256Stream()
+    private var count: Int64 = 0
+    private var pending: ByteBuffer?
+    private var finished = false
+    private let onBytes: (@Sendable (Int) -> Void)?
+    /// Set when the content did not match: the reason, for the error the caller reports.
+    private(set) var mismatch: RegistryError?
+
+    /// - Parameters:
+    ///   - size: the expected length, when known.
+    ///   - origin: the repository the bytes come from, for error messages.
+    ///   - onBytes: called with each chunk's size as it is handed on.
+    init(_ body: HTTPClientResponse.Body, digest: Digest, size: Int64?, origin: RegistryRepository,
+         onBytes: (@Sendable (Int) -> Void)? = nil) {
+        self.iterator = body.makeAsyncIterator()
+        self.digest = digest
+        self.expectedSize = size
+        self.origin = origin
+        self.onBytes = onBytes
+    }
+
+    /// The next verified chunk; nil at the (verified) end. Throws on a mismatch or a read error.
+    func next() async throws -> ByteBuffer? {
+        if finished { return nil }
+        while true {
+            guard let chunk = try await iterator.next() else {
+                finished = true
+                try verifyEnd()
+                let last = pending
+                pending = nil
+                if let last { onBytes?(last.readableBytes) }
+                return last
+            }
+            guard chunk.readableBytes > 0 else { continue }
+            count += Int64(chunk.readableBytes)
+            if let expectedSize, count > expectedSize {
+                try fail("the registry sent more than the expected \(expectedSize) bytes")
+            }
+            chunk.withUnsafeReadableBytes { hash.update($0) }
+            let previous = pending
+            pending = chunk
+            if let previous {
+                onBytes?(previous.readableBytes)
+                return previous
+            }
+        }
+    }
+
+    private func verifyEnd() throws {
+        if let expectedSize, count != expectedSize {
+            try fail("the registry sent \(count) bytes, expected \(expectedSize)")
+        }
+        let actual = hash.finalize()
+        if actual != digest {
+            try fail("content hashes to \(actual)")
+        }
+    }
+
+    private func fail(_ reason: String) throws -> Never {
+        let error = origin.error(.digestMismatch, "blob \(digest) is corrupt at the source: \(reason)")
+        mismatch = error
+        finished = true
+        pending = nil
+        throw error
+    }
+
+    /// The chunks as the once-only stream an upload body takes.
+    func makeStream() -> AsyncThrowingStream<ByteBuffer, Error> {
+        AsyncThrowingStream(unfolding: { try await self.next() })
+    }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import ImageModel
+import ImageStore
+import Registry
+
+/// `swiftdock push [-q] [--jobs N] REF [DEST_REF]`: uploads a stored image to a registry.
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push", abstract: "Push an image from the local store to a registry.")
+
+    @Flag(name: [.customShort("q"), .long], help: "Print only the final result line.")
+    var quiet = false
+
+    @Option(help: "Blobs to transfer in parallel.")
+    var jobs: Int = 4
+
+    @OptionGroup var registry: RegistryCLIOptions
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "The image to push (reference or image ID).")
+    var image: String
+
+    @Argument(help: "Where to push it (default: the image reference; without a tag, :latest).")
+    var destination: String?
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() async throws {
+        let store = try store.openStore()
+        let (descriptor, sourceReference) = try resolveImage(image, in: store)
+        guard let target = try destination.map(parseReference) ?? sourceReference else {
+            throw ValidationError("pushing an image ID needs a destination reference")
+        }
+        let renderer = ProgressRenderer(quiet: quiet, pulling: false)
+        if !quiet { print("The push refers to repository [\(target.repository)]") }
+        let client = registry.makeClient()
+        let result: PushResult
+        do {
+            let pusher = ImagePusher(client: client, store: store, jobs: jobs, onEvent: renderer.observer)
+            result = try await pusher.push(manifest: descriptor, to: target)
+        } catch {
+            renderer.finish()
+            await client.shutdown()
+            throw error
+        }
+        renderer.finish()
+        await client.shutdown()
+        print(result.summary)
+    }
+}
