@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The main job: set up, build swiftdock, build the busybox stand-in base image, build the
-# tutorial fixture on top of it, and show the result.
+# tutorial fixture on top of it, push it to a local registry and show it there.
 #
-# gcr.io/deeplearning-platform-release/base-cpu is multi-GB and needs a registry; until the
-# registry client lands, a busybox image built here from Debian's busybox-static is tagged
-# with that name as a stand-in, and RUN steps are recorded (--run=record), not executed.
+# gcr.io/deeplearning-platform-release/base-cpu is multi-GB and lives in Google's registry,
+# which this machine cannot reach: a busybox image built here from Debian's busybox-static is
+# tagged with that name as a stand-in. RUN steps are recorded (--run=record), not executed,
+# until the RUN issue lands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -21,3 +22,12 @@ image_id=$("$bin" build --run=record -t python-docker Fixtures/tutorial)
 echo "image ID: $image_id"
 echo "digest:   $("$bin" inspect --format '{{.Digest}}' python-docker)"
 "$bin" images
+
+# A CNCF registry on a loopback port stands in for europe-west3-docker.pkg.dev.
+registry=$(bash scripts/local-registry.sh start out/registry)
+remote=$registry/tweetiment-xyz/tweetimentrep/python-docker
+"$bin" tag python-docker "$remote"
+"$bin" push "$remote"
+echo "in the registry (stop it with: bash scripts/local-registry.sh stop out/registry):"
+curl -fsS "http://$registry/v2/tweetiment-xyz/tweetimentrep/python-docker/tags/list"; echo
+skopeo inspect --tls-verify=false "docker://$remote" | grep -E '"(Name|Digest|Architecture|Os)"'

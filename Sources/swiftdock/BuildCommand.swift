@@ -3,6 +3,7 @@ import Foundation
 import ImageBuilder
 import ImageModel
 import Layers
+import Registry
 
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,6 +40,16 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("q"), .long], help: "Print only the image ID.")
     var quiet = false
 
+    @Flag(help: "Pull base images even when the local store has them.")
+    var pull = false
+
+    @Flag(help: "Push every tag to its registry after a successful build.")
+    var push = false
+
+    @Option(help: "Blobs to transfer in parallel (pull and push).")
+    var jobs: Int = 4
+
+    @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
 
     @Argument(help: "The build context directory.")
@@ -70,15 +81,22 @@ struct BuildCommand: AsyncParsableCommand {
                 args[entry] = value  // docker: `--build-arg NAME` takes the value from the environment
             }
         }
-        let options = BuildOptions(
+        var options = BuildOptions(
             contextDirectory: context, dockerfilePath: file, tags: tags, buildArgs: args, target: target,
             platform: try platform.map { p in
                 do { return try Platform(parsing: p) } catch { throw ValidationError("\(error)") }
             },
             runMode: runMode, format: imageFormat, compression: compression, sourceDateEpoch: epoch)
+        options.alwaysPull = pull
+        if push && tags.isEmpty { throw ValidationError("--push needs at least one -t/--tag") }
 
         let quiet = self.quiet
-        let builder = ImageBuilder(store: try store.openStore()) { event in
+        let imageStore = try store.openStore()
+        let client = registry.makeClient()
+        let source = RegistryImageSource(client: client, store: imageStore, jobs: jobs) { text in
+            if !quiet { printError(text) }
+        }
+        let builder = ImageBuilder(store: imageStore, source: source) { event in
             switch event {
             case .step(let stage, let number, let total, let text):
                 if !quiet { printError("[\(stage.isEmpty ? "" : stage + " ")\(number)/\(total)] \(text)") }
@@ -90,11 +108,33 @@ struct BuildCommand: AsyncParsableCommand {
                 if !quiet { printError(text) }
             }
         }
-        let result = try await builder.build(options)
+        let result: BuildResult
+        do {
+            result = try await builder.build(options)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
         if !quiet {
             printError("writing manifest \(result.manifest.digest) done")
             for tag in result.tags { printError("naming to \(tag.description) done") }
         }
+        if push {
+            for tag in result.tags {
+                let renderer = ProgressRenderer(quiet: quiet, pulling: false)
+                do {
+                    let pushed = try await ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
+                        .push(manifest: result.manifest, to: tag)
+                    renderer.finish()
+                    printError(pushed.summary)
+                } catch {
+                    renderer.finish()
+                    await client.shutdown()
+                    throw error
+                }
+            }
+        }
+        await client.shutdown()
         print(result.imageID.description)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// Runs `body` for every element with at most `limit` running at once. The first failure
 /// cancels the others and is rethrown.
-func forEachConcurrently<T: Sendable>(_ items: [T], limit: Int,
+public func forEachConcurrently<T: Sendable>(_ items: [T], limit: Int,
                                       _ body: @escaping @Sendable (T) async throws -> Void) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
         var running = 0

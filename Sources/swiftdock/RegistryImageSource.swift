@@ -1,0 +1,41 @@
+import Foundation
+import ImageBuilder
+import ImageModel
+import ImageStore
+import Registry
+
+/// What `build` uses when the store lacks something: bases pulled lazily (manifest and config
+/// only), layers fetched from where the store recorded them when a step reads them, and
+/// `ADD <URL>` downloads.
+struct RegistryImageSource: ImageSource {
+    let client: RegistryClient
+    let store: ImageStore
+    let jobs: Int
+    let report: @Sendable (String) -> Void
+
+    func pull(_ reference: Reference, platform: Platform?) async throws -> Descriptor {
+        let result = try await ImagePuller(client: client, store: store, platform: platform, jobs: jobs).pull(reference)
+        report("\(reference.familiarDescription): pulled \(result.digest) (\(result.remoteLayers.count) layers left in the registry until needed)")
+        return result.manifest
+    }
+
+    func ensureLocal(_ digests: [Digest]) async throws {
+        try await forEachConcurrently(digests, limit: jobs) { digest in
+            let sources = try store.remoteSources(of: digest)
+            var lastError: Error = StoreError.blobNotFound(digest)
+            for source in sources {
+                do {
+                    try await client.fetchBlob(digest, from: RegistryRepository(source), into: store)
+                    return
+                } catch {
+                    lastError = error
+                }
+            }
+            throw lastError
+        }
+    }
+
+    func download(_ url: String, to path: String) async throws -> Date? {
+        try await client.download(url, to: path)
+    }
+}
