@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImageModel
 import ImageStore
+import Registry
 
 /// Finds an image by reference, or by (a prefix of) its ID as docker allows.
 func resolveImage(_ text: String, in store: ImageStore) throws -> (Descriptor, Reference?) {
@@ -175,7 +176,7 @@ struct InspectCommand: ParsableCommand {
     }
 }
 
-struct SaveCommand: ParsableCommand {
+struct SaveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "save", abstract: "Write images to a docker-archive tar or an OCI layout directory.")
 
     @Option(help: "docker (a tar `docker load` reads) or oci (an OCI image layout directory).")
@@ -184,10 +185,11 @@ struct SaveCommand: ParsableCommand {
     @Option(name: [.customShort("o"), .long], help: "Output file (docker) or directory (oci).")
     var output: String
 
+    @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
     @Argument(help: "Images to save.") var images: [String]
 
-    func run() throws {
+    func run() async throws {
         let saveFormat: SaveFormat
         switch format {
         case "docker": saveFormat = .docker
@@ -202,6 +204,22 @@ struct SaveCommand: ParsableCommand {
                 throw StoreError.imageNotFound(name)
             }
             return tagged
+        }
+        // Layers a pull left in their registry are fetched now: a saved image is complete.
+        var missing: [Digest] = []
+        for reference in references {
+            guard let descriptor = try store.resolve(reference) else { continue }
+            missing += try store.image(descriptor).manifest.layers.map(\.digest).filter { !store.hasBlob($0) }
+        }
+        if !missing.isEmpty {
+            let client = registry.makeClient()
+            do {
+                try await RegistryImageSource(client: client, store: store, jobs: 4, report: { _ in }).ensureLocal(missing)
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
         }
         try store.save(references, format: saveFormat, to: output)
     }

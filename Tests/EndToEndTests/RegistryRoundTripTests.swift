@@ -93,6 +93,14 @@ final class RegistryRoundTripTests: XCTestCase {
             let consumer = try Swiftdock()
             let pull = try consumer.ok("pull", base, environment: environment)
             XCTAssertTrue(pull.stdout.contains("Digest: sha256:"), "\(mode.name): \(pull.stdout)")
+            if i == 0 {
+                // The pull left the layer in the registry; save fetches it, verified, first.
+                let blobsBefore = try Harness.sh("ls '\(consumer.home)/blobs/sha256' | wc -l")
+                let saved = try Harness.makeTemporaryDirectory("saved") + "/oci"
+                try consumer.ok("save", base, "--format", "oci", "-o", saved, environment: environment)
+                XCTAssertNotEqual(try Harness.sh("ls '\(consumer.home)/blobs/sha256' | wc -l"), blobsBefore)
+                try Harness.sh("cd '\(saved)/..' && umoci unpack --rootless --image oci:1 b >/dev/null && test -x b/rootfs/bin/busybox")
+            }
             let context = try Harness.makeTemporaryDirectory("rt")
             try Harness.write("FROM \(base)\nCOPY notebook.ipynb /Sourcecode/\n", to: context + "/Dockerfile")
             try Harness.write("{\"cells\": []}\n", to: context + "/notebook.ipynb")
