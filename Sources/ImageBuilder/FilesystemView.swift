@@ -31,10 +31,10 @@ struct FilesystemView {
         }
     }
 
-    /// Records entries added by this build.
+    /// Records entries added by this build (whiteouts from RUN diffs included).
     mutating func apply(_ items: [LayerItem]) {
-        for item in items {
-            guard case .entry(let e) = item else { continue }
+        apply(items.compactMap { item -> LayerHeaders.Header? in
+            guard case .entry(let e) = item else { return nil }
             let kind: LayerHeaders.Header.Kind
             switch e.kind {
             case .directory: kind = .directory
@@ -42,9 +42,8 @@ struct FilesystemView {
             case .symlink: kind = .symlink
             case .hardlink: kind = .hardlink
             }
-            entries[e.path] = LayerHeaders.Header(path: e.path, kind: kind, mode: e.mode, uid: e.uid, gid: e.gid,
-                                                  mtimeSeconds: e.mtimeSeconds)
-        }
+            return LayerHeaders.Header(path: e.path, kind: kind, mode: e.mode, uid: e.uid, gid: e.gid, mtimeSeconds: e.mtimeSeconds)
+        })
     }
 
     func isDirectory(_ path: String) -> Bool {
