@@ -11,7 +11,7 @@ PACKAGES=(
   # registry fixtures (scripts/registries.sh): htpasswd, key generation, HTTP and JSON
   apache2-utils openssl curl jq
   # benchmarks: the side-by-side peers
-  pigz isal bc time
+  pigz isal bc time buildah
 )
 
 missing=()
