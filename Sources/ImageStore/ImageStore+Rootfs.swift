@@ -86,7 +86,7 @@ extension ImageStore {
                 guard FileSystem.exists(path) else { return }
                 let doomed = temporaryPath(suffix: ".rootfs-removed")
                 try FileSystem.rename(path, doomed)
-                try FileSystem.removeTree(doomed)
+                try removeTreeForcibly(doomed)
             }
             try FileSystem.removeFile(path + ".lock")
         }
@@ -130,17 +130,30 @@ extension ImageStore {
             if Glibc.rename(staging, entry) != 0 {
                 let code = errno
                 guard code == EEXIST || code == ENOTEMPTY else { throw FileSystem.ioError(entry, "cannot rename \(staging) into place", code) }
-                try? FileSystem.removeTree(staging)  // another builder won
+                try? removeTreeForcibly(staging)  // another builder won
             }
             FileSystem.syncDirectory(rootfsCacheDirectory)
         } catch {
-            try? FileSystem.removeTree(staging)
+            try? removeTreeForcibly(staging)
             throw error
         }
     }
 
     private func oneLine(_ error: Error) -> String {
         String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// Removes a tree that may hold directories without write permission (layers can say
+/// `dr-xr-xr-x`): each directory is made `u+rwx` first when possible.
+private func removeTreeForcibly(_ path: String) throws {
+    guard let st = FileSystem.status(path) else { return }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+        if st.st_mode & 0o700 != 0o700 { _ = chmod(path, (st.st_mode & 0o7777) | 0o700) }
+        for name in try FileSystem.list(path) { try removeTreeForcibly(path + "/" + name) }
+        if rmdir(path) != 0 && errno != ENOENT { throw FileSystem.ioError(path, "cannot remove directory") }
+    } else {
+        try FileSystem.removeFile(path)
     }
 }
 
