@@ -1,0 +1,188 @@
+import Foundation
+import ImageModel
+import Layers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An unpacked root file system of a stack of layers, shared by every build that starts from
+/// the same layers. Read-only: use it as an overlay lower dir, never write into it.
+public struct UnpackedRootfs: Sendable, Hashable {
+    /// Absolute path of the root directory (`$store/cache/rootfs/<chain-id hex>/rootfs`).
+    public var path: String
+    /// Owner and mode every path should have. When the store unpacked without root, ownership
+    /// was not applied on disk (files belong to the unpacking user) and modes got `u+rw(x)`;
+    /// this table holds what the layers said.
+    public var owners: OwnershipTable
+    /// OCI chain ID of the layers' diff IDs; nil for an empty layer list.
+    public var chainID: Digest?
+
+    public init(path: String, owners: OwnershipTable, chainID: Digest?) {
+        self.path = path
+        self.owners = owners
+        self.chainID = chainID
+    }
+}
+
+/// The cache of unpacked base root file systems:
+///
+/// ```
+/// cache/rootfs/<chain-id hex>/rootfs       the unpacked tree
+/// cache/rootfs/<chain-id hex>/owners.json  its OwnershipTable
+/// cache/rootfs/<chain-id hex>.lock         flock(2) held while that chain is being built
+/// cache/rootfs/empty/…                     the empty layer list
+/// ```
+///
+/// An entry is built once under `tmp/` and renamed into place whole, so a `<hex>` directory is
+/// always complete; it is never modified afterwards. The per-chain lock only avoids duplicate
+/// work: when two builders race anyway (different stores on one root, a removed lock file),
+/// the first rename wins and the loser discards its copy.
+extension ImageStore {
+    var rootfsCacheDirectory: String { root + "/cache/rootfs" }
+
+    /// The OCI chain ID of a stack of diff IDs (bottom first): `ChainID(L0) = DiffID(L0)`,
+    /// `ChainID(L0…Ln) = sha256(ChainID(L0…Ln-1) + " " + DiffID(Ln))`. Nil for no layers.
+    public static func chainID(of diffIDs: [Digest]) -> Digest? {
+        guard var chain = diffIDs.first else { return nil }
+        for diffID in diffIDs.dropFirst() {
+            chain = SHA256Stream.digest(of: Array("\(chain) \(diffID)".utf8))
+        }
+        return chain
+    }
+
+    /// The unpacked root file system of `layers` (bottom first), unpacking the blobs on first
+    /// use. The result is shared and read-only. Throws `StoreError.blobNotFound` when a blob is
+    /// missing, and a one-line `StoreError` naming the chain and the layer when unpacking fails.
+    /// The blobs' content is trusted to match the given diff IDs (it is not re-hashed).
+    public func rootfs(forLayers layers: [(digest: Digest, diffID: Digest)]) throws -> UnpackedRootfs {
+        let chain = ImageStore.chainID(of: layers.map(\.diffID))
+        let name = chain?.encoded ?? "empty"
+        let entry = rootfsCacheDirectory + "/" + name
+        if let cached = try loadRootfs(entry, chain: chain) { return cached }
+
+        for layer in layers where !hasBlob(layer.digest) { throw StoreError.blobNotFound(layer.digest) }
+        try FileSystem.makeDirectories(rootfsCacheDirectory)
+        return try FileLock(path: entry + ".lock").withLock {
+            if let cached = try loadRootfs(entry, chain: chain) { return cached }
+            try buildRootfs(layers, chain: chain, at: entry)
+            guard let built = try loadRootfs(entry, chain: chain) else {
+                throw StoreError.corrupt(path: entry, reason: "rootfs cache entry vanished right after being built")
+            }
+            return built
+        }
+    }
+
+    /// Deletes every cached root file system (for `prune`). Each entry disappears atomically
+    /// (renamed away, then deleted); do not run while builds use the cache.
+    public func removeRootfsCache() throws {
+        guard FileSystem.isDirectory(rootfsCacheDirectory) else { return }
+        for name in try FileSystem.list(rootfsCacheDirectory) {
+            let path = rootfsCacheDirectory + "/" + name
+            if name.hasSuffix(".lock") {
+                try FileSystem.removeFile(path)
+                continue
+            }
+            try FileLock(path: path + ".lock").withLock {
+                guard FileSystem.exists(path) else { return }
+                let doomed = temporaryPath(suffix: ".rootfs-removed")
+                try FileSystem.rename(path, doomed)
+                try removeTreeForcibly(doomed)
+            }
+            try FileSystem.removeFile(path + ".lock")
+        }
+    }
+
+    // MARK: private
+
+    /// The cached entry at `entry`, nil when absent.
+    private func loadRootfs(_ entry: String, chain: Digest?) throws -> UnpackedRootfs? {
+        let tree = entry + "/rootfs"
+        guard FileSystem.isDirectory(tree) else { return nil }
+        let ownersPath = entry + "/owners.json"
+        let owners: OwnershipFile
+        do {
+            owners = try CanonicalJSON.decode(OwnershipFile.self, from: Data(try FileSystem.readFile(ownersPath)))
+        } catch {
+            throw StoreError.corrupt(path: ownersPath, reason: "cannot read the ownership table of rootfs \(chain?.description ?? "empty"): \(oneLine(error))")
+        }
+        return UnpackedRootfs(path: tree, owners: owners.table, chainID: chain)
+    }
+
+    /// Unpacks `layers` under `tmp/` and renames the result to `entry`.
+    private func buildRootfs(_ layers: [(digest: Digest, diffID: Digest)], chain: Digest?, at entry: String) throws {
+        let staging = temporaryPath(suffix: ".rootfs")
+        if mkdir(staging, 0o755) != 0 { throw FileSystem.ioError(staging, "cannot create directory") }
+        do {
+            let paths = layers.map { blobPath($0.digest) }
+            let table: OwnershipTable
+            do {
+                table = try LayerUnpacker.unpack(layers: paths, into: staging + "/rootfs")
+            } catch {
+                let text = oneLine(error)
+                let index = paths.lastIndex(where: { text.contains($0) })
+                let which = index.map { "layer \($0 + 1) of \(layers.count) (\(layers[$0].digest))" } ?? "its layers"
+                throw StoreError.io(path: entry, reason: "cannot unpack \(which) for rootfs \(chain?.description ?? "empty"): \(text)")
+            }
+            try FileSystem.createDurably(staging + "/owners.json", Array(try CanonicalJSON.encode(OwnershipFile(table))))
+            // One flush of the file system instead of an fsync per file: the renamed entry must
+            // never hold files whose data did not reach the disk.
+            flushFileSystem(of: staging)
+            if Glibc.rename(staging, entry) != 0 {
+                let code = errno
+                guard code == EEXIST || code == ENOTEMPTY else { throw FileSystem.ioError(entry, "cannot rename \(staging) into place", code) }
+                try? removeTreeForcibly(staging)  // another builder won
+            }
+            FileSystem.syncDirectory(rootfsCacheDirectory)
+        } catch {
+            try? removeTreeForcibly(staging)
+            throw error
+        }
+    }
+
+    private func oneLine(_ error: Error) -> String {
+        String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// Removes a tree that may hold directories without write permission (layers can say
+/// `dr-xr-xr-x`): each directory is made `u+rwx` first when possible.
+private func removeTreeForcibly(_ path: String) throws {
+    guard let st = FileSystem.status(path) else { return }
+    if (st.st_mode & S_IFMT) == S_IFDIR {
+        if st.st_mode & 0o700 != 0o700 { _ = chmod(path, (st.st_mode & 0o7777) | 0o700) }
+        for name in try FileSystem.list(path) { try removeTreeForcibly(path + "/" + name) }
+        if rmdir(path) != 0 && errno != ENOENT { throw FileSystem.ioError(path, "cannot remove directory") }
+    } else {
+        try FileSystem.removeFile(path)
+    }
+}
+
+private typealias SyncFS = @convention(c) (Int32) -> Int32
+/// `syncfs(2)` (not declared by Swift's Glibc module), looked up once.
+nonisolated(unsafe) private let syncfsFunction: SyncFS? = dlsym(nil, "syncfs").map { unsafeBitCast($0, to: SyncFS.self) }
+
+/// Flushes the file system holding `path` (`syncfs`, else `sync`).
+private func flushFileSystem(of path: String) {
+    let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    defer { if fd >= 0 { close(fd) } }
+    if fd >= 0, let syncfsFunction, syncfsFunction(fd) == 0 { return }
+    sync()
+}
+
+/// `owners.json`: an `OwnershipTable` as JSON (`owners` maps a path to `[uid, gid]`).
+private struct OwnershipFile: Codable {
+    var owners: [String: [Int]]
+    var modes: [String: UInt32]
+    var skipped: [String]
+
+    init(_ table: OwnershipTable) {
+        owners = table.owners.mapValues { [$0.uid, $0.gid] }
+        modes = table.modes
+        skipped = table.skipped
+    }
+
+    var table: OwnershipTable {
+        OwnershipTable(owners: owners.compactMapValues { $0.count == 2 ? Owner(uid: $0[0], gid: $0[1]) : nil },
+                       modes: modes, skipped: skipped)
+    }
+}
