@@ -39,11 +39,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
+        // RUN steps: user/mount/PID namespaces over an overlay, set up by a C constructor in the
+        // re-executed binary (Sources/CSandbox/helper.c) before Swift's main.
+        .target(name: "CSandbox"),
+        .target(name: "Sandbox", dependencies: ["CSandbox"]),
         .target(name: "ImageBuilder", dependencies: [
             "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore",
         ]),
         .executableTarget(name: "swiftdock", dependencies: [
-            "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers", "Registry",
+            "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -58,6 +62,7 @@ let package = Package(
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "ImageModel", "ImageStore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["ImageModel"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
 
         // Loopback stand-ins the tests start: a registry token server (RS256 JWTs), Google's
         // OAuth token endpoint and metadata server, and a proxy that corrupts blobs.

@@ -1,0 +1,23 @@
+#ifndef CSANDBOX_H
+#define CSANDBOX_H
+#include <stddef.h>
+
+/// Name of the environment variable that turns a re-executed `/proc/self/exe` into the sandbox
+/// helper (handled by a constructor in this library, before Swift's `main`).
+#define CSB_MARKER "SWIFTDOCK_SANDBOX_INIT"
+
+/// Spawns `/proc/self/exe` as the sandbox helper. `spec` is the serialized spec (see Spec.swift),
+/// `fd0..fd2` become the helper's (and the command's) stdio. On success returns 0, sets `*pid`
+/// and `*errfd` (read end of the pipe the helper writes a one-line error to; EOF without data =
+/// no sandbox error). On failure returns an errno value and writes a message into `msg`.
+int csb_spawn(const void *spec, size_t len, int fd0, int fd1, int fd2,
+              int *pid, int *errfd, char *msg, size_t msglen);
+
+/// Waits for `pid` (retrying on EINTR). Returns the exit status, 128+N for signal N, or -errno.
+int csb_wait(int pid);
+
+/// Probes newuidmap and /etc/subuid|subgid for the real user: returns the number of subordinate
+/// IDs available in both (0 when none or newuidmap/newgidmap are missing).
+unsigned csb_subid_count(void);
+
+#endif

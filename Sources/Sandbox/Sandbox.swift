@@ -1,0 +1,302 @@
+import CSandbox
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A bind mount into the container (RUN --mount=type=bind/cache).
+public struct SandboxMount: Sendable, Hashable {
+    public var source: String
+    /// Absolute path in the container.
+    public var target: String
+    public var readOnly: Bool
+    public init(source: String, target: String, readOnly: Bool) {
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
+    }
+}
+
+public enum SandboxNetwork: Sendable {
+    /// Share the host's network (BuildKit's rootless default).
+    case host
+    /// A new network namespace with only `lo`, brought up.
+    case none
+}
+
+public enum SandboxStdio: Sendable {
+    /// The command gets this process's stdin, stdout and stderr.
+    case inherit
+    /// stdin is /dev/null; stdout and stderr are read through pipes and delivered chunk by chunk
+    /// (never two calls at once).
+    case capture(@Sendable (_ isError: Bool, _ bytes: [UInt8]) -> Void)
+}
+
+public struct SandboxSpec: Sendable {
+    /// Read-only layers, top first (overlay lowerdir order); at least one.
+    public var lowerDirs: [String]
+    /// Existing empty directory that receives every change (the RUN's diff).
+    public var upperDir: String
+    /// Existing empty directory on the same file system as `upperDir`.
+    public var workDir: String
+    /// `argv[0]` is looked up in the container's PATH (from `environment`) unless it contains a `/`.
+    public var argv: [String]
+    /// "K=V"; a default PATH is added when missing.
+    public var environment: [String]
+    /// Absolute; created (owned by uid:gid) when missing.
+    public var workingDirectory: String
+    public var uid: UInt32
+    public var gid: UInt32
+    public var supplementaryGroups: [UInt32]
+    public var network: SandboxNetwork
+    /// Applied after the root file system is mounted.
+    public var mounts: [SandboxMount]
+    public var hostname: String
+    public var stdio: SandboxStdio
+
+    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    public init(
+        lowerDirs: [String], upperDir: String, workDir: String, argv: [String],
+        environment: [String] = ["PATH=\(SandboxSpec.defaultPath)"], workingDirectory: String = "/",
+        uid: UInt32 = 0, gid: UInt32 = 0, supplementaryGroups: [UInt32] = [],
+        network: SandboxNetwork = .host, mounts: [SandboxMount] = [], hostname: String = "swiftdock",
+        stdio: SandboxStdio = .inherit
+    ) {
+        self.lowerDirs = lowerDirs
+        self.upperDir = upperDir
+        self.workDir = workDir
+        self.argv = argv
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.uid = uid
+        self.gid = gid
+        self.supplementaryGroups = supplementaryGroups
+        self.network = network
+        self.mounts = mounts
+        self.hostname = hostname
+        self.stdio = stdio
+    }
+}
+
+public struct SandboxSupport: Sendable {
+    public var available: Bool
+    /// One line: what is missing and the way out.
+    public var reason: String?
+    public init(available: Bool, reason: String?) {
+        self.available = available
+        self.reason = reason
+    }
+}
+
+/// One line: what failed (which syscall, which path) and the errno text.
+public struct SandboxError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public enum Sandbox {
+    /// Probes once whether user namespaces and an overlay inside one work here.
+    public static func support() -> SandboxSupport { probed }
+
+    /// Runs `spec.argv` in the sandbox; returns its exit status (killed by signal N → 128+N).
+    /// Throws `SandboxError` when the sandbox could not be set up or the command not executed.
+    /// Cancelling the task kills the sandbox (and every process in it).
+    public static func run(_ spec: SandboxSpec) async throws -> Int32 {
+        let process = SandboxProcess()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Int32, Error>) in
+                let thread = Thread {
+                    do { cont.resume(returning: try runBlocking(spec, probe: false, process: process)) }
+                    catch { cont.resume(throwing: error) }
+                }
+                thread.name = "swiftdock-sandbox"
+                thread.start()
+            }
+        } onCancel: {
+            process.kill()
+        }
+    }
+
+    private static let probed: SandboxSupport = probe()
+
+    private static func probe() -> SandboxSupport {
+        let way = "build with --run=record to record RUN steps without executing them"
+        let base = (ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/tmp"
+        var template = Array("\(base)/swiftdock-sandbox-probe.XXXXXX".utf8CString)
+        guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
+            return SandboxSupport(available: false, reason: "cannot create a probe directory in \(base): \(String(cString: strerror(errno))); \(way)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for sub in ["lower", "upper", "work"] { mkdir("\(dir)/\(sub)", 0o755) }
+        let spec = SandboxSpec(lowerDirs: ["\(dir)/lower"], upperDir: "\(dir)/upper", workDir: "\(dir)/work", argv: ["/bin/true"])
+        do {
+            let status = try runBlocking(spec, probe: true, process: SandboxProcess())
+            if status == 0 { return SandboxSupport(available: true, reason: nil) }
+            return SandboxSupport(available: false, reason: "the sandbox probe exited with status \(status); \(way)")
+        } catch let error as SandboxError {
+            let m = error.message
+            if m.contains("unshare") || m.contains("ID mapping") {
+                return SandboxSupport(available: false, reason: "user namespaces are not available here (\(m)); \(way)")
+            }
+            if m.contains("overlay") {
+                return SandboxSupport(available: false, reason: "overlayfs in a user namespace is not available here (\(m)); \(way)")
+            }
+            return SandboxSupport(available: false, reason: "\(m); \(way)")
+        } catch {
+            return SandboxSupport(available: false, reason: "\(error); \(way)")
+        }
+    }
+
+    static func serialize(_ spec: SandboxSpec, probe: Bool) throws -> [UInt8] {
+        var out: [UInt8] = []
+        func add(_ key: Character, _ value: String) throws {
+            if value.utf8.contains(0) { throw SandboxError("sandbox: NUL byte in \(value.debugDescription)") }
+            out.append(key.asciiValue!)
+            out.append(contentsOf: value.utf8)
+            out.append(0)
+        }
+        guard !spec.lowerDirs.isEmpty else { throw SandboxError("sandbox: no lower directory (a RUN needs at least one layer)") }
+        guard !spec.argv.isEmpty || probe else { throw SandboxError("sandbox: empty argv") }
+        guard spec.workingDirectory.hasPrefix("/") else { throw SandboxError("sandbox: working directory \(spec.workingDirectory) is not absolute") }
+        for m in spec.mounts where !m.target.hasPrefix("/") {
+            throw SandboxError("sandbox: mount target \(m.target) is not absolute")
+        }
+        for l in spec.lowerDirs { try add("L", absolute(l)) }
+        try add("U", absolute(spec.upperDir))
+        try add("W", absolute(spec.workDir))
+        for a in spec.argv { try add("A", a) }
+        var env = spec.environment
+        if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.append("PATH=\(SandboxSpec.defaultPath)") }
+        for e in env { try add("E", e) }
+        try add("C", spec.workingDirectory)
+        try add("u", String(spec.uid))
+        try add("g", String(spec.gid))
+        for g in spec.supplementaryGroups { try add("G", String(g)) }
+        try add("N", spec.network == .none ? "none" : "host")
+        try add("H", spec.hostname)
+        for m in spec.mounts {
+            try add("m", absolute(m.source))
+            try add("t", m.target)
+            try add("r", m.readOnly ? "1" : "0")
+        }
+        if probe { try add("P", "1") }
+        return out
+    }
+
+    private static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return FileManager.default.currentDirectoryPath + "/" + path
+    }
+
+    static func runBlocking(_ spec: SandboxSpec, probe: Bool, process: SandboxProcess) throws -> Int32 {
+        let data = try serialize(spec, probe: probe)
+        var fds: (Int32, Int32, Int32) = (0, 1, 2)
+        var toClose: [Int32] = []
+        var readers: [(fd: Int32, isError: Bool)] = []
+        var callback: (@Sendable (Bool, [UInt8]) -> Void)?
+        defer { for fd in toClose { close(fd) } }
+        if case .capture(let cb) = spec.stdio {
+            callback = cb
+            let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            if null < 0 { throw SandboxError("sandbox: open /dev/null: \(String(cString: strerror(errno)))") }
+            toClose.append(null)
+            var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
+            if pipe2(&out, O_CLOEXEC) < 0 { throw SandboxError("sandbox: pipe2: \(String(cString: strerror(errno)))") }
+            toClose.append(out[1])
+            if pipe2(&err, O_CLOEXEC) < 0 { close(out[0]); throw SandboxError("sandbox: pipe2: \(String(cString: strerror(errno)))") }
+            toClose.append(err[1])
+            fds = (null, out[1], err[1])
+            readers = [(out[0], false), (err[0], true)]
+        }
+        var pid: Int32 = 0
+        var errfd: Int32 = -1
+        var msg = [CChar](repeating: 0, count: 1024)
+        let rc = data.withUnsafeBytes { buf in
+            csb_spawn(buf.baseAddress, buf.count, fds.0, fds.1, fds.2, &pid, &errfd, &msg, msg.count)
+        }
+        for fd in toClose { close(fd) }
+        toClose = []
+        if rc != 0 {
+            for r in readers { close(r.fd) }
+            throw SandboxError("sandbox: " + String(cString: msg))
+        }
+        process.started(pid)
+
+        let done = DispatchGroup()
+        let deliver = NSLock()
+        for r in readers {
+            done.enter()
+            let t = Thread {
+                var buf = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let n = buf.withUnsafeMutableBytes { read(r.fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    deliver.lock()
+                    callback?(r.isError, Array(buf[0..<n]))
+                    deliver.unlock()
+                }
+                close(r.fd)
+                done.leave()
+            }
+            t.name = "swiftdock-sandbox-output"
+            t.start()
+        }
+
+        let status = process.wait()
+        done.wait()
+        // Every writer of the error pipe has exited or exec'd by now.
+        var message: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        _ = fcntl(errfd, F_SETFL, O_NONBLOCK)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(errfd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            message += buf[0..<n]
+        }
+        close(errfd)
+        if !message.isEmpty {
+            let text = String(decoding: message, as: UTF8.self)
+            let line = text.split(separator: "\n").first.map(String.init) ?? text
+            throw SandboxError(line)
+        }
+        if status < 0 { throw SandboxError("sandbox: waitpid \(pid): \(String(cString: strerror(-status)))") }
+        return status
+    }
+}
+
+/// The spawned helper; `kill` is safe against PID reuse (the zombie is kept until marked).
+final class SandboxProcess: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pid: Int32 = 0
+    private var exited = false
+    private var cancelled = false
+
+    func started(_ pid: Int32) {
+        lock.lock()
+        self.pid = pid
+        let kill = cancelled
+        lock.unlock()
+        if kill { Glibc.kill(pid, SIGKILL) }
+    }
+
+    func kill() {
+        lock.lock()
+        defer { lock.unlock() }
+        cancelled = true
+        if pid > 0 && !exited { _ = Glibc.kill(pid, SIGKILL) }
+    }
+
+    func wait() -> Int32 {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+        lock.lock()
+        exited = true
+        lock.unlock()
+        return csb_wait(pid)
+    }
+}
