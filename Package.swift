@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "CSandbox"),
         .target(name: "Sandbox", dependencies: ["CSandbox"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore",
+            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox",
         ]),
         .executableTarget(name: "swiftdock", dependencies: [
             "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox",

@@ -4,8 +4,7 @@
 #
 # gcr.io/deeplearning-platform-release/base-cpu is multi-GB and lives in Google's registry,
 # which this machine cannot reach: a busybox image built here from Debian's busybox-static is
-# tagged with that name as a stand-in. RUN steps are recorded (--run=record), not executed,
-# until the RUN issue lands.
+# tagged with that name as a stand-in. RUN steps execute in the rootless sandbox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,10 +17,12 @@ bash Fixtures/base/make-rootfs.sh >/dev/null
 "$bin" build -t swiftdock.local/busybox-base:latest Fixtures/base >/dev/null
 "$bin" tag swiftdock.local/busybox-base:latest gcr.io/deeplearning-platform-release/base-cpu:latest
 
-image_id=$("$bin" build --run=record -t python-docker Fixtures/tutorial)
+image_id=$("$bin" build -t python-docker Fixtures/tutorial)
 echo "image ID: $image_id"
 echo "digest:   $("$bin" inspect --format '{{.Digest}}' python-docker)"
 "$bin" images
+echo "swiftdock run python-docker ls -l /Sourcecode:"
+"$bin" run python-docker ls -l /Sourcecode
 
 # A CNCF registry on a loopback port stands in for europe-west3-docker.pkg.dev.
 registry=$(bash scripts/local-registry.sh start out/registry)

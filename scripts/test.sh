@@ -12,6 +12,11 @@ REG_STATE=$(mktemp -d /tmp/swiftdock-registries.XXXXXX)
 trap 'bash scripts/registries.sh stop "$REG_STATE"' EXIT
 bash scripts/registries.sh start "$REG_STATE"
 set -a; . "$REG_STATE/env"; set +a
+# An unprivileged user for the rootless RUN tests (created once; root only).
+if [ "$(id -u)" -eq 0 ]; then
+  id swiftdock-ci >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin swiftdock-ci
+  export SWIFTDOCK_TEST_UNPRIVILEGED_USER=swiftdock-ci
+fi
 set +e
 # All tests are XCTest; the per-test "started/passed" lines are dropped to keep the log short.
 swift test --skip-build --disable-swift-testing 2>&1 | grep -E --line-buffered -v '^Test Case .* (started|passed)'

@@ -91,3 +91,5 @@ int csb_wait(int pid) {
     if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
     return 255;
 }
+
+int csb_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -52,6 +52,8 @@ public enum BuildEvent: Sendable {
     /// A layer finished: its digest and sizes.
     case layerWritten(digest: Digest, size: Int64, uncompressedSize: Int64)
     case note(String)
+    /// A line a RUN step printed, prefixed with its step (`#3 …`).
+    case output(String)
 }
 
 /// What a successful build produced.

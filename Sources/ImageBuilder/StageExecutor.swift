@@ -116,7 +116,7 @@ struct StageExecutor {
         case .workdir(let path):
             try await workdir(path)
         case .run(let run):
-            try runStep(run, instruction: instruction)
+            try await runStep(run, instruction: instruction)
         case .copy(let copy):
             try await copyStep(copy, isAdd: false, instruction: instruction)
         case .add(let copy):
@@ -126,17 +126,17 @@ struct StageExecutor {
 
     // MARK: steps with layers
 
-    private mutating func runStep(_ run: RunInstruction, instruction: Instruction) throws {
-        let argv: [String]
+    private mutating func runStep(_ run: RunInstruction, instruction: Instruction) async throws {
+        let plan = RunCommand.plan(run, shell: state.shell)
+        let shown: [String]
         switch run.command {
-        case .exec(let args): argv = args
-        case .shell(let line): argv = state.shell + [line]
+        case .exec(let args): shown = args
+        case .shell(let line): shown = state.shell + [line]
         }
-        let createdBy = "RUN " + argv.joined(separator: " ") + " # buildkit"
+        let createdBy = "RUN " + shown.joined(separator: " ") + " # buildkit"
         switch session.options.runMode {
         case .exec:
-            throw BuildError("executing RUN is not supported yet (rootless RUN arrives with the sandbox); "
-                             + "pass --run=record to record the step in the history without running it")
+            try await executeRun(run, plan: plan, instruction: instruction, createdBy: createdBy)
         case .record:
             session.emit(.warning("\(instruction.location): RUN not executed (--run=record): \(instruction.original)"))
             state.config.history.append(History(created: session.created, createdBy: createdBy,
@@ -204,7 +204,7 @@ struct StageExecutor {
     }
 
     /// Starts writing a layer in its own task (layers are written concurrently) and records it.
-    private mutating func addLayer(_ items: [LayerItem], createdBy: String) throws {
+    mutating func addLayer(_ items: [LayerItem], createdBy: String) throws {
         guard !items.isEmpty else {
             record(createdBy)
             return

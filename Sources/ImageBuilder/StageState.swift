@@ -24,6 +24,9 @@ struct StageState {
     var view = FilesystemView()
     /// Base layers whose headers are not yet in `view` (read on first need, see `loadBaseView`).
     var unreadBaseLayers: [String] = []
+    /// Layer index → a directory holding that layer's files, for use as an overlay lower dir:
+    /// a RUN's upper dir, or a COPY layer unpacked on first need.
+    var layerDirectories: [Int: String] = [:]
     /// ARGs declared in this stage: name → value (nil when declared without value).
     var args: [String: String?] = [:]
     var shell: [String] = ["/bin/sh", "-c"]

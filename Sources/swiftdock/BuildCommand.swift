@@ -104,7 +104,7 @@ struct BuildCommand: AsyncParsableCommand {
                 printError("WARNING: \(text)")
             case .layerWritten(let digest, let size, let uncompressed):
                 if !quiet { printError("layer \(digest) \(formatSize(size)) (\(formatSize(uncompressed)) uncompressed)") }
-            case .note(let text):
+            case .note(let text), .output(let text):
                 if !quiet { printError(text) }
             }
         }

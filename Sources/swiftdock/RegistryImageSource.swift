@@ -20,7 +20,7 @@ struct RegistryImageSource: ImageSource {
     }
 
     func ensureLocal(_ digests: [Digest]) async throws {
-        try await forEachConcurrently(digests, limit: jobs) { digest in
+        try await forEachConcurrently(digests.filter { !store.hasBlob($0) }, limit: jobs) { digest in
             let sources = try store.remoteSources(of: digest)
             var lastError: Error = StoreError.blobNotFound(digest)
             for source in sources {

@@ -98,10 +98,11 @@ struct Swiftdock {
         return result
     }
 
-    /// A fingerprint of the whole store (every file's path and size, and index.json's bytes),
+    /// A fingerprint of the store's content (every blob's path and size, and index.json's bytes),
     /// to prove a failed command left it unchanged.
     func fingerprint() throws -> String {
-        try Harness.sh("cd '\(home)' && find . -path ./tmp -prune -o -type f -printf '%p %s\\n' | sort; cat index.json 2>/dev/null || true")
+        // tmp/ holds work in progress and cache/ unpacked root filesystems: neither is image content.
+        try Harness.sh("cd '\(home)' && find . \\( -path ./tmp -o -path ./cache \\) -prune -o -type f -printf '%p %s\\n' | sort; cat index.json 2>/dev/null || true")
     }
 
     /// The store's index.json as it is on disk.

@@ -74,17 +74,20 @@ final class TutorialTests: XCTestCase {
         XCTAssertEqual(created, "2023-11-14T22:13:20Z\n")
     }
 
-    func testRunWithoutRecordStopsWithOneLineAndLeavesTheStore() throws {
-        let before = try swiftdock.fingerprint()
-        let result = try swiftdock("build", "-t", "python-docker", tutorial)
-        XCTAssertNotEqual(result.status, 0)
-        let lines = result.stderr.split(separator: "\n")
-        XCTAssertEqual(lines.filter { $0.hasPrefix("Error") }.count, 1, result.stderr)
-        let error = lines.last.map(String.init) ?? ""
-        XCTAssertTrue(error.hasPrefix("Error: "), result.stderr)
-        XCTAssertTrue(error.contains("Dockerfile:2: RUN:"), error)
-        XCTAssertTrue(error.contains("--run=record"), error)
-        XCTAssertEqual(try swiftdock.fingerprint(), before)
+    func testTutorialRunExecutesAndSwiftdockRunListsSourcecode() throws {
+        let build = try swiftdock.ok("build", "-t", "python-docker", tutorial)
+        XCTAssertFalse(build.stderr.contains("not executed"), build.stderr)
+        let history = try swiftdock.ok("inspect", "--format", "{{json .Config.history}}", "python-docker").stdout
+        let entries = try JSONSerialization.jsonObject(with: Data(history.utf8)) as! [[String: Any]]
+        let run = entries.first { ($0["created_by"] as? String) == "RUN /bin/sh -c mkdir -p /Sourcecode # buildkit" }
+        XCTAssertNotNil(run, history)
+        XCTAssertNil(run?["empty_layer"], "mkdir -p /Sourcecode changed the filesystem: a layer")
+        let listing = try swiftdock.ok("run", "--rm", "python-docker", "ls", "/Sourcecode").stdout
+        XCTAssertEqual(listing, "dockerVertexai.ipynb\ninput.csv\n")
+        let status = try swiftdock("run", "python-docker", "sh", "-c", "echo out; echo err >&2; exit 7")
+        XCTAssertEqual(status.status, 7)
+        XCTAssertEqual(status.stdout, "out\n")
+        XCTAssertTrue(status.stderr.contains("err"), status.stderr)
     }
 
     /// `tar -tvzf` of the image's top layer, one line per entry.

@@ -1,0 +1,124 @@
+import BuildContext
+import DockerfileSyntax
+import Foundation
+import ImageModel
+import Layers
+import Sandbox
+
+/// Executing RUN: the stage's layers as overlay lower dirs, the command in the sandbox, the
+/// upper dir turned into the step's layer (and kept as a lower dir for later RUNs).
+extension StageExecutor {
+    mutating func executeRun(_ run: RunInstruction, plan: RunCommand.Plan, instruction: Instruction, createdBy: String) async throws {
+        let support = Sandbox.support()
+        guard support.available else {
+            throw BuildError(support.reason ?? "RUN cannot be executed here; build with --run=record to record it without running it")
+        }
+        var network = SandboxNetwork.host
+        var mounts: [SandboxMount] = []
+        for flag in run.flags {
+            switch flag.name {
+            case "network":
+                switch flag.value ?? "default" {
+                case "none": network = .none
+                case "host", "default": network = .host
+                default: throw BuildError("unsupported --network=\(flag.value ?? "")")
+                }
+            case "mount":
+                mounts.append(try await session.sandboxMount(try RunMount.parse(flag.value ?? ""), stage: state))
+            case "security":
+                if flag.value != "sandbox" { throw BuildError("--security=\(flag.value ?? "") is not supported") }
+            default:
+                throw BuildError("--\(flag.name) is not supported")
+            }
+        }
+        let lowers = try await session.lowerDirectories(for: &state)
+        let upper = try session.temporaryDirectory()
+        let work = try session.temporaryDirectory()
+        var owner = (uid: UInt32(0), gid: UInt32(0))
+        if let user = state.config.config.user, !user.isEmpty {
+            let db = try await session.userDatabase(for: state)
+            guard let resolved = db.resolveUser(user) else {
+                throw BuildError("unable to find user \(user): no matching entries in passwd file")
+            }
+            owner = (UInt32(resolved.uid), UInt32(resolved.gid))
+        }
+        if let script = plan.script {
+            let path = try session.temporaryFile()
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o755)
+            mounts.append(SandboxMount(source: path, target: RunCommand.scriptPath, readOnly: true))
+        }
+        let printer = LinePrinter(prefix: "#\(stepNumber) ", emit: session.emit)
+        let spec = SandboxSpec(
+            lowerDirs: lowers, upperDir: upper, workDir: work, argv: plan.argv, environment: runEnvironment(),
+            workingDirectory: state.workdir, uid: owner.uid, gid: owner.gid, supplementaryGroups: [],
+            network: network, mounts: mounts, hostname: "swiftdock",
+            stdio: .capture { isError, bytes in printer.feed(bytes, isError: isError) })
+        let status = try await Sandbox.run(spec)
+        printer.flush()
+        guard status == 0 else {
+            throw BuildError("process \"\(plan.argv.joined(separator: " "))\" did not complete successfully: exit code: \(status)")
+        }
+        // The sandbox keeps its own mount points out of the upper dir; RUN --mount targets are
+        // never part of the layer either.
+        let excluded = Set(mounts.map { cleanLayerPath($0.target) })
+        let items = try OverlayDiff.items(upperDir: upper, idMap: session.idMap, excluding: excluded,
+                                          sourceDateEpoch: session.options.sourceDateEpoch)
+        guard !items.isEmpty else {
+            state.config.history.append(History(created: session.created, createdBy: createdBy,
+                                                 comment: "buildkit.dockerfile.v0", emptyLayer: true))
+            return
+        }
+        try addLayer(items, createdBy: createdBy)
+        state.layerDirectories[state.layers.count - 1] = upper
+    }
+
+    /// The process environment: the image's Env, then the stage's ARGs (not overriding Env),
+    /// then proxy build args, which BuildKit passes to RUN without declaration.
+    private func runEnvironment() -> [String] {
+        var env = state.config.config.env ?? []
+        var names = Set(env.compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) })
+        for (name, value) in state.args.sorted(by: { $0.key < $1.key }) {
+            guard let value, !names.contains(name) else { continue }
+            env.append("\(name)=\(value)")
+            names.insert(name)
+        }
+        for (name, value) in session.options.buildArgs.sorted(by: { $0.key < $1.key })
+        where Dockerfile.proxyArgNames.contains(name) && !names.contains(name) {
+            env.append("\(name)=\(value)")
+        }
+        if !names.contains("PATH") { env.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") }
+        return env
+    }
+}
+
+/// Splits a RUN's output into lines, prefixed with the step, as BuildKit's plain progress does.
+final class LinePrinter: @unchecked Sendable {
+    private let prefix: String
+    private let emit: (BuildEvent) -> Void
+    private var pending: [Bool: [UInt8]] = [:]
+    private let lock = NSLock()
+
+    init(prefix: String, emit: @escaping (BuildEvent) -> Void) {
+        self.prefix = prefix
+        self.emit = emit
+    }
+
+    func feed(_ bytes: [UInt8], isError: Bool) {
+        lock.lock()
+        defer { lock.unlock() }
+        var buffer = pending[isError, default: []] + bytes
+        while let newline = buffer.firstIndex(of: 10) {
+            emit(.output(prefix + String(decoding: buffer[..<newline], as: UTF8.self)))
+            buffer.removeSubrange(...newline)
+        }
+        pending[isError] = buffer
+    }
+
+    func flush() {
+        lock.lock()
+        defer { lock.unlock() }
+        for (_, rest) in pending where !rest.isEmpty { emit(.output(prefix + String(decoding: rest, as: UTF8.self))) }
+        pending = [:]
+    }
+}

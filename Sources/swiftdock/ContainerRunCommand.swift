@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import ImageBuilder
+import ImageModel
+import ImageStore
+import Registry
+import Sandbox
+
+/// `swiftdock run [--rm] [-e K=V] [-w DIR] [-u USER] [--entrypoint E] IMAGE [CMD...]`: runs a
+/// command in an image's filesystem in the rootless sandbox. Nothing is kept afterwards (there
+/// are no containers to list or remove), so `--rm` is accepted and implied.
+struct ContainerRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in an image (rootless, nothing kept).")
+
+    @Flag(help: "Remove the container when it exits (always the case).") var rm = false
+    @Flag(name: .customShort("i"), help: "Keep stdin attached (always the case).") var interactive = false
+    @Flag(name: .customShort("t"), help: "Accepted for docker compatibility; the terminal is passed through.") var tty = false
+    @Option(name: [.customShort("e"), .long], help: "Set an environment variable (K=V, or K to take it from here); repeatable.")
+    var env: [String] = []
+    @Option(name: [.customShort("w"), .long], help: "Working directory inside the container.") var workdir: String?
+    @Option(name: [.customShort("u"), .long], help: "User (name or uid[:gid]).") var user: String?
+    @Option(help: "Override the image's ENTRYPOINT.") var entrypoint: String?
+    @Option(help: "Network: host (default) or none.") var network: String = "host"
+    @OptionGroup var registry: RegistryCLIOptions
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The image.") var image: String
+    @Argument(parsing: .captureForPassthrough, help: "Command and arguments (default: the image's CMD).") var command: [String] = []
+
+    func run() async throws {
+        let support = Sandbox.support()
+        guard support.available else { throw ValidationError(support.reason ?? "the sandbox is not available here") }
+        guard network == "host" || network == "none" else { throw ValidationError("--network must be host or none") }
+        let store = try self.store.openStore()
+        let client = registry.makeClient()
+        let source = RegistryImageSource(client: client, store: store, jobs: 4) { _ in }
+        let status: Int32
+        do {
+            let descriptor: Descriptor
+            if let found = try? resolveImage(image, in: store) {
+                descriptor = found.0
+            } else {
+                descriptor = try await source.pull(try parseReference(image), platform: nil)
+            }
+            let stored = try store.image(descriptor)
+            let layers = stored.manifest.layers
+            try await source.ensureLocal(layers.map(\.digest))
+            let pairs = zip(layers, stored.config.rootfs.diffIDs).map { (digest: $0.0.digest, diffID: $0.1) }
+            let rootfs = try store.rootfs(forLayers: pairs)
+            let config = stored.config.config
+
+            var argv: [String]
+            if let entrypoint {
+                argv = (entrypoint.isEmpty ? [] : [entrypoint]) + command
+            } else {
+                argv = (config.entrypoint ?? []) + (command.isEmpty ? (config.cmd ?? []) : command)
+            }
+            guard !argv.isEmpty else { throw ValidationError("no command specified: the image has no CMD or ENTRYPOINT") }
+
+            var environment = config.env ?? []
+            for entry in env {
+                let name = String(entry.split(separator: "=", maxSplits: 1)[0])
+                let value: String
+                if entry.contains("=") { value = String(entry.dropFirst(name.count + 1)) }
+                else if let host = ProcessInfo.processInfo.environment[name] { value = host }
+                else { continue }
+                environment.removeAll { $0.hasPrefix(name + "=") }
+                environment.append("\(name)=\(value)")
+            }
+            if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
+                environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+            }
+            var uid: UInt32 = 0, gid: UInt32 = 0
+            if let spec = user ?? config.user, !spec.isEmpty {
+                let ids = try ImageUsers.resolve(spec, layers: layers.map { store.blobPath($0.digest) })
+                uid = UInt32(ids.uid)
+                gid = UInt32(ids.gid)
+            }
+            let upper = try temporaryDirectory(in: store)
+            let work = try temporaryDirectory(in: store)
+            defer {
+                try? FileManager.default.removeItem(atPath: upper)
+                try? FileManager.default.removeItem(atPath: work)
+            }
+            await client.shutdown()
+            status = try await Sandbox.run(SandboxSpec(
+                lowerDirs: [rootfs.path], upperDir: upper, workDir: work, argv: argv, environment: environment,
+                workingDirectory: workdir ?? config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
+                uid: uid, gid: gid, supplementaryGroups: [], network: network == "none" ? .none : .host,
+                mounts: [], hostname: String(descriptor.digest.encoded.prefix(12)), stdio: .inherit))
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        throw ExitCode(status)
+    }
+
+    private func temporaryDirectory(in store: ImageStore) throws -> String {
+        let path = try store.makeTemporaryFile()
+        try? FileManager.default.removeItem(atPath: path)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        return path
+    }
+}
