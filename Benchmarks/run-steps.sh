@@ -8,7 +8,7 @@ RUNS=${1:-3}
 command -v buildah >/dev/null || { echo "needs buildah (apt-get install buildah)" >&2; exit 2; }
 swift build -c release --product swiftdock 2>&1 | tail -1
 BIN=$(swift build -c release --show-bin-path)/swiftdock
-WORK=$(mktemp -d)
+WORK=/tmp/swiftdock-bench-run-$$; mkdir -p "$WORK"
 trap 'buildah --root "$WORK/buildah" --runroot "$WORK/buildah-run" --storage-driver vfs rm -a >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 export SWIFTDOCK_HOME=$WORK/store
 bash Fixtures/base/make-rootfs.sh >/dev/null
@@ -24,7 +24,11 @@ mkdir -p "$WORK/ctx"
 { echo "FROM bench-base"; echo 'RUN mkdir /data && i=0; while [ $i -lt 10000 ]; do echo $i > /data/f$i; i=$((i+1)); done'; } > "$WORK/ctx/files.Dockerfile"
 for f in from ten files; do sed 's#^FROM bench-base#FROM localhost/bench-base#' "$WORK/ctx/$f.Dockerfile" > "$WORK/ctx/$f.buildah"; done
 
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+seconds() {  # fails loudly: a contender that errors must not look fast
+  local t0 t1; t0=$(date +%s.%N)
+  "$@" >/dev/null 2>"$WORK/last.err" || { echo "failed: $* ($(tail -n 1 "$WORK/last.err"))" >&2; exit 1; }
+  t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l
+}
 printf '%-28s %10s %10s %10s\n' "" "FROM only" "10×RUN" "10k files"
 for run in $(seq "$RUNS"); do
   s0=$(seconds "$BIN" build -q -f "$WORK/ctx/from.Dockerfile" -t b0 "$WORK/ctx")
