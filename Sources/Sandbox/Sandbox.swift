@@ -204,9 +204,9 @@ public enum Sandbox {
             if null < 0 { throw SandboxError("sandbox: open /dev/null: \(String(cString: strerror(errno)))") }
             toClose.append(null)
             var out: [Int32] = [0, 0], err: [Int32] = [0, 0]
-            if pipe2(&out, O_CLOEXEC) < 0 { throw SandboxError("sandbox: pipe2: \(String(cString: strerror(errno)))") }
+            if csb_pipe(&out) < 0 { throw SandboxError("sandbox: pipe2: \(String(cString: strerror(errno)))") }
             toClose.append(out[1])
-            if pipe2(&err, O_CLOEXEC) < 0 { close(out[0]); throw SandboxError("sandbox: pipe2: \(String(cString: strerror(errno)))") }
+            if csb_pipe(&err) < 0 { close(out[0]); throw SandboxError("sandbox: pipe2: \(String(cString: strerror(errno)))") }
             toClose.append(err[1])
             fds = (null, out[1], err[1])
             readers = [(out[0], false), (err[0], true)]
@@ -225,6 +225,7 @@ public enum Sandbox {
         }
         process.started(pid)
 
+        let deliverTo = callback
         let done = DispatchGroup()
         let deliver = NSLock()
         for r in readers {
@@ -236,7 +237,7 @@ public enum Sandbox {
                     if n < 0 && errno == EINTR { continue }
                     if n <= 0 { break }
                     deliver.lock()
-                    callback?(r.isError, Array(buf[0..<n]))
+                    deliverTo?(r.isError, Array(buf[0..<n]))
                     deliver.unlock()
                 }
                 close(r.fd)

@@ -13,6 +13,9 @@
 int csb_spawn(const void *spec, size_t len, int fd0, int fd1, int fd2,
               int *pid, int *errfd, char *msg, size_t msglen);
 
+/// pipe2(fds, O_CLOEXEC) (Glibc does not export pipe2 to Swift). Returns 0 or -1 with errno.
+int csb_pipe(int fds[2]);
+
 /// Waits for `pid` (retrying on EINTR). Returns the exit status, 128+N for signal N, or -errno.
 int csb_wait(int pid);
 
