@@ -12,6 +12,8 @@ PACKAGES=(
   apache2-utils openssl curl jq
   # benchmarks: the side-by-side peers
   pigz isal bc time buildah
+  # sandbox: newuidmap/newgidmap, used when /etc/subuid and /etc/subgid give the user a range
+  uidmap
 )
 
 missing=()

@@ -1,4 +1,4 @@
-// The sandbox helper. `Sandbox.run` spawns /proc/self/exe with SWIFTDOCK_SANDBOX_INIT=3,4 in the
+// The sandbox helper. `Sandbox.run` spawns /proc/self/exe with SWIFTDOCK_SANDBOX_INIT=3,4,<parent pid> in the
 // environment; the constructor below runs before any Swift code (single-threaded, so unshare of
 // a user namespace and fork are safe), does the whole setup and never returns:
 //
@@ -756,9 +756,15 @@ static void helper(int specfd) {
 __attribute__((constructor)) static void csb_constructor(void) {
     const char *marker = getenv(CSB_MARKER);
     if (!marker) return;
-    int specfd = -1, errfd = -1;
-    if (sscanf(marker, "%d,%d", &specfd, &errfd) != 2) return;
+    int specfd = -1, errfd = -1, parent = 0;
+    if (sscanf(marker, "%d,%d,%d", &specfd, &errfd, &parent) < 2) return;
     g_errfd = errfd;
+    // Die with the process that started us (and, through the init's own death signal, take the
+    // whole sandbox along).
+    if (parent > 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) DIE("sandbox: prctl PR_SET_PDEATHSIG: %s", ERR);
+        if (getppid() != parent) _exit(125);
+    }
     fcntl(errfd, F_SETFD, FD_CLOEXEC);
     fcntl(specfd, F_SETFD, FD_CLOEXEC);
     helper(specfd);

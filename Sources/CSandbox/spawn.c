@@ -60,7 +60,11 @@ int csb_spawn(const void *spec, size_t len, int fd0, int fd1, int fd2,
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], CSB_MARKER "=", strlen(CSB_MARKER) + 1) != 0) env[k++] = environ[i];
-    env[k++] = CSB_MARKER "=3,4";
+    // The parent's pid lets the helper close the PR_SET_PDEATHSIG race. The death signal is tied
+    // to the spawning thread: Sandbox.run spawns and waits on the same dedicated thread.
+    char marker[64];
+    snprintf(marker, sizeof marker, CSB_MARKER "=3,4,%d", (int)getpid());
+    env[k++] = marker;
     env[k] = NULL;
 
     char *argv[] = {"swiftdock-sandbox", NULL};

@@ -129,7 +129,10 @@ public enum Sandbox {
         guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
             return SandboxSupport(available: false, reason: "cannot create a probe directory in \(base): \(String(cString: strerror(errno))); \(way)")
         }
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer {
+            chmod("\(dir)/work/work", 0o700)  // overlay leaves it mode 000; unprivileged removal needs to list it
+            try? FileManager.default.removeItem(atPath: dir)
+        }
         for sub in ["lower", "upper", "work"] { mkdir("\(dir)/\(sub)", 0o755) }
         let spec = SandboxSpec(lowerDirs: ["\(dir)/lower"], upperDir: "\(dir)/upper", workDir: "\(dir)/work", argv: ["/bin/true"])
         do {
