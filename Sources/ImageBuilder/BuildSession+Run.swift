@@ -8,9 +8,8 @@ import Sandbox
 extension BuildSession {
     /// A fresh empty temp directory in the store (removed with the build's other temp files).
     func temporaryDirectory() throws -> String {
-        let path = try temporaryFile()
-        try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        let path = try store.makeTemporaryDirectory()
+        trackTemporary(path)
         return path
     }
 

@@ -75,6 +75,11 @@ final class BuildSession {
         return opened
     }
 
+    /// Removes `path` with the build's other temp files.
+    func trackTemporary(_ path: String) {
+        temporaryPaths.append(path)
+    }
+
     /// A fresh temp file in the store (same file system, so the final rename is atomic).
     func temporaryFile() throws -> String {
         let path = try store.makeTemporaryFile()
@@ -101,9 +106,7 @@ final class BuildSession {
             try await ensureLocal(image.manifest.layers.map(\.digest))
             layerPaths = image.manifest.layers.map { store.blobPath($0.digest) }
         }
-        let directory = try temporaryFile()
-        try? FileManager.default.removeItem(atPath: directory)
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        let directory = try temporaryDirectory()
         let table = try LayerUnpacker.unpack(layers: layerPaths, into: directory)
         let source = CopyPlanner.Source(directory: try ContextDirectory(root: directory), owners: table.owners)
         unpackedSources[from] = source

@@ -101,6 +101,15 @@ public final class ImageStore: @unchecked Sendable {
         }
     }
 
+    /// A fresh empty directory under `tmp/` (overlay upper and work dirs, unpacked layers).
+    public func makeTemporaryDirectory() throws -> String {
+        while true {
+            let path = temporaryPath()
+            if mkdir(path, 0o755) == 0 { return path }
+            if errno != EEXIST && errno != EINTR { throw FileSystem.ioError(path, "cannot create temporary directory") }
+        }
+    }
+
     /// A fresh name under `tmp/` (not created): `<pid>-<random>`.
     func temporaryPath(suffix: String = "") -> String {
         "\(temporaryDirectory)/\(getpid())-\(FileSystem.randomHex())\(suffix)"

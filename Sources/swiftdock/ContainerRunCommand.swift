@@ -75,8 +75,8 @@ struct ContainerRunCommand: AsyncParsableCommand {
                 uid = UInt32(ids.uid)
                 gid = UInt32(ids.gid)
             }
-            let upper = try temporaryDirectory(in: store)
-            let work = try temporaryDirectory(in: store)
+            let upper = try store.makeTemporaryDirectory()
+            let work = try store.makeTemporaryDirectory()
             defer {
                 try? FileManager.default.removeItem(atPath: upper)
                 try? FileManager.default.removeItem(atPath: work)
@@ -92,12 +92,5 @@ struct ContainerRunCommand: AsyncParsableCommand {
             throw error
         }
         throw ExitCode(status)
-    }
-
-    private func temporaryDirectory(in store: ImageStore) throws -> String {
-        let path = try store.makeTemporaryFile()
-        try? FileManager.default.removeItem(atPath: path)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-        return path
     }
 }
