@@ -122,11 +122,11 @@ final class RunStepTests: XCTestCase {
         let binary = Harness.binary
         try Harness.sh("chmod o+rx \"$(dirname '\(binary)')\" '\(binary)'; d='\(binary)'; while [ \"$d\" != / ]; do d=$(dirname \"$d\"); chmod o+x \"$d\" 2>/dev/null || true; done")
         let result = try Harness.run("/usr/bin/setpriv", ["--reuid=\(ids[0])", "--regid=\(ids[1])", "--clear-groups",
-                                                           "env", "HOME=\(home)", "SWIFTDOCK_HOME=\(home)/store",
+                                                           "env", "HOME=\(home)", "TMPDIR=\(home)", "SWIFTDOCK_HOME=\(home)/store",
                                                            binary, "build", "-t", "unprivileged", context])
         XCTAssertEqual(result.status, 0, result.stderr)
         let run = try Harness.run("/usr/bin/setpriv", ["--reuid=\(ids[0])", "--regid=\(ids[1])", "--clear-groups",
-                                                        "env", "HOME=\(home)", "SWIFTDOCK_HOME=\(home)/store",
+                                                        "env", "HOME=\(home)", "TMPDIR=\(home)", "SWIFTDOCK_HOME=\(home)/store",
                                                         binary, "run", "unprivileged", "cat", "/made.txt"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout, "made by 0\n", "root inside the user namespace")
