@@ -12,10 +12,13 @@ REG_STATE=$(mktemp -d /tmp/swiftdock-registries.XXXXXX)
 trap 'bash scripts/registries.sh stop "$REG_STATE"' EXIT
 bash scripts/registries.sh start "$REG_STATE"
 set -a; . "$REG_STATE/env"; set +a
-# An unprivileged user for the rootless RUN tests (created once; root only).
+# An unprivileged user for the rootless RUN tests (created once; root only)…
 if [ "$(id -u)" -eq 0 ]; then
+  # …with subordinate id ranges, so newuidmap/newgidmap map an image's other users.
   id swiftdock-ci >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin swiftdock-ci
-  export SWIFTDOCK_TEST_UNPRIVILEGED_USER=swiftdock-ci
+  grep -q '^swiftdock-ci:' /etc/subuid 2>/dev/null || usermod --add-subuids 300000-365535 swiftdock-ci
+  grep -q '^swiftdock-ci:' /etc/subgid 2>/dev/null || usermod --add-subgids 300000-365535 swiftdock-ci
+  export SWIFTDOCK_TEST_SUBID_USER=swiftdock-ci
 fi
 set +e
 # All tests are XCTest; the per-test "started/passed" lines are dropped to keep the log short.

@@ -110,25 +110,39 @@ final class RunStepTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: try unpack("envs2") + "/out/cache-log", encoding: .utf8), "run\nrun\n")
     }
 
-    func testRunAsAnUnprivilegedUser() throws {
+    /// Builds and runs as `user` (switching from root), returning the image's layer listings.
+    private func buildAsUser(_ user: String, dockerfile: String, expectRun: String) throws {
         guard getuid() == 0 else { throw XCTSkip("runs the unprivileged case by switching from root") }
-        let user = ProcessInfo.processInfo.environment["SWIFTDOCK_TEST_UNPRIVILEGED_USER"] ?? "nobody"
-        let ids = try Harness.sh("id -u \(user); id -g \(user)").split(separator: "\n").map(String.init)
+        let ids = try Harness.run("/bin/sh", ["-c", "id -u \(user) && id -g \(user)"]).stdout.split(separator: "\n").map(String.init)
         guard ids.count == 2 else { throw XCTSkip("no user \(user)") }
         let home = try Harness.makeTemporaryDirectory("unpriv-home")
-        try Harness.sh("chmod 755 '\(home)' && chown -R \(ids[0]):\(ids[1]) '\(home)' '\(context!)' && chmod 755 '\(context!)' && chmod o+rx \(NSTemporaryDirectory())")
-        try Harness.write("FROM scratch\nCOPY rootfs/ /\nRUN echo made by $(id -u) > /made.txt && rm /etc/hostname\n", to: context + "/Dockerfile")
-        try Harness.sh("cp -a '\(Harness.packageRoot.path)/Fixtures/base/rootfs' '\(context!)/rootfs' && chown -R \(ids[0]):\(ids[1]) '\(context!)'")
+        try Harness.write(dockerfile, to: context + "/Dockerfile")
+        try Harness.sh("cp -a '\(Harness.packageRoot.path)/Fixtures/base/rootfs' '\(context!)/rootfs'")
+        try Harness.sh("chown -R \(ids[0]):\(ids[1]) '\(home)' '\(context!)' && chmod 755 '\(home)' '\(context!)'")
         let binary = Harness.binary
-        try Harness.sh("chmod o+rx \"$(dirname '\(binary)')\" '\(binary)'; d='\(binary)'; while [ \"$d\" != / ]; do d=$(dirname \"$d\"); chmod o+x \"$d\" 2>/dev/null || true; done")
-        let result = try Harness.run("/usr/bin/setpriv", ["--reuid=\(ids[0])", "--regid=\(ids[1])", "--clear-groups",
-                                                           "env", "HOME=\(home)", "TMPDIR=\(home)", "SWIFTDOCK_HOME=\(home)/store",
-                                                           binary, "build", "-t", "unprivileged", context])
-        XCTAssertEqual(result.status, 0, result.stderr)
-        let run = try Harness.run("/usr/bin/setpriv", ["--reuid=\(ids[0])", "--regid=\(ids[1])", "--clear-groups",
-                                                        "env", "HOME=\(home)", "TMPDIR=\(home)", "SWIFTDOCK_HOME=\(home)/store",
-                                                        binary, "run", "unprivileged", "cat", "/made.txt"])
-        XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertEqual(run.stdout, "made by 0\n", "root inside the user namespace")
+        try Harness.sh("d='\(binary)'; chmod o+rx \"$d\"; while [ \"$d\" != / ]; do d=$(dirname \"$d\"); chmod o+x \"$d\" 2>/dev/null || true; done")
+        let prefix = ["--reuid=\(ids[0])", "--regid=\(ids[1])", "--clear-groups",
+                      "env", "HOME=\(home)", "TMPDIR=\(home)", "SWIFTDOCK_HOME=\(home)/store", binary]
+        let build = try Harness.run("/usr/bin/setpriv", prefix + ["build", "-t", "unprivileged", context])
+        XCTAssertEqual(build.status, 0, "\(user): \(build.stderr)")
+        let run = try Harness.run("/usr/bin/setpriv", prefix + ["run", "unprivileged", "cat", "/made.txt"])
+        XCTAssertEqual(run.status, 0, "\(user): \(run.stderr)")
+        XCTAssertEqual(run.stdout, expectRun, user)
+    }
+
+    /// An unprivileged user without subordinate ids: container root is the user, one id only.
+    func testRunAsAnUnprivilegedUser() throws {
+        try buildAsUser("nobody", dockerfile: "FROM scratch\nCOPY rootfs/ /\nRUN echo made by $(id -u) > /made.txt && rm /etc/hostname\n",
+                        expectRun: "made by 0\n")
+    }
+
+    /// The test script's user with /etc/subuid and /etc/subgid ranges: newuidmap maps the
+    /// image's other users, so USER jupyter (1000:100) runs and owns what it writes.
+    func testRunAsAnUnprivilegedUserWithSubordinateIDs() throws {
+        guard let user = ProcessInfo.processInfo.environment["SWIFTDOCK_TEST_SUBID_USER"] else {
+            throw XCTSkip("SWIFTDOCK_TEST_SUBID_USER is not set (scripts/test.sh sets it up)")
+        }
+        try buildAsUser(user, dockerfile: "FROM scratch\nCOPY rootfs/ /\nUSER jupyter\nRUN echo made by $(id -u):$(id -g) > /tmp/made.txt\nUSER root\nRUN cp -p /tmp/made.txt /made.txt\n",
+                        expectRun: "made by 1000:100\n")
     }
 }
