@@ -40,7 +40,11 @@ final class TempTree {
     deinit {
         // Restore permissions changed by tests so cleanup succeeds.
         if let e = FileManager.default.enumerator(atPath: root) {
-            while let p = e.nextObject() as? String { chmod(root + "/" + p, 0o755) }
+            // Never through a symlink: tests point some outside the tree (at /tmp itself).
+            while let p = e.nextObject() as? String {
+                var st = stat()
+                if lstat(root + "/" + p, &st) == 0, (st.st_mode & S_IFMT) != S_IFLNK { chmod(root + "/" + p, 0o755) }
+            }
         }
         try? FileManager.default.removeItem(atPath: root)
     }
