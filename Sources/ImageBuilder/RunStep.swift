@@ -35,12 +35,17 @@ extension StageExecutor {
         let upper = try session.temporaryDirectory()
         let work = try session.temporaryDirectory()
         var owner = (uid: UInt32(0), gid: UInt32(0))
-        if let user = state.config.config.user, !user.isEmpty {
+        var environment = runEnvironment()
+        let needsHome = !environment.contains { $0.hasPrefix("HOME=") }
+        if (state.config.config.user ?? "").isEmpty == false || needsHome {
             let db = try await session.userDatabase(for: state)
-            guard let resolved = db.resolveUser(user) else {
-                throw BuildError("unable to find user \(user): no matching entries in passwd file")
+            if let user = state.config.config.user, !user.isEmpty {
+                guard let resolved = db.resolveUser(user) else {
+                    throw BuildError("unable to find user \(user): no matching entries in passwd file")
+                }
+                owner = (UInt32(resolved.uid), UInt32(resolved.gid))
             }
-            owner = (UInt32(resolved.uid), UInt32(resolved.gid))
+            if needsHome { environment.append("HOME=\(db.home(uid: Int(owner.uid)))") }
         }
         if let script = plan.script {
             let path = try session.temporaryFile()
@@ -50,7 +55,7 @@ extension StageExecutor {
         }
         let printer = LinePrinter(prefix: "#\(stepNumber) ", emit: session.emit)
         let spec = SandboxSpec(
-            lowerDirs: lowers, upperDir: upper, workDir: work, argv: plan.argv, environment: runEnvironment(),
+            lowerDirs: lowers, upperDir: upper, workDir: work, argv: plan.argv, environment: environment,
             workingDirectory: state.workdir, uid: owner.uid, gid: owner.gid, supplementaryGroups: [],
             network: network, mounts: mounts, hostname: "swiftdock",
             stdio: .capture { isError, bytes in printer.feed(bytes, isError: isError) })

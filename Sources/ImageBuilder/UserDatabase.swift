@@ -1,6 +1,6 @@
 /// `/etc/passwd` and `/etc/group` of an image, for `--chown=name:group` and USER lookups.
 struct UserDatabase {
-    struct User { var name: String; var uid: Int; var gid: Int }
+    struct User { var name: String; var uid: Int; var gid: Int; var home: String }
     var users: [User] = []
     var groups: [String: Int] = [:]
 
@@ -8,7 +8,7 @@ struct UserDatabase {
         for line in Self.lines(passwd) {
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
             guard f.count >= 4, let uid = Int(f[2]), let gid = Int(f[3]) else { continue }
-            users.append(User(name: String(f[0]), uid: uid, gid: gid))
+            users.append(User(name: String(f[0]), uid: uid, gid: gid, home: f.count > 5 ? String(f[5]) : "/"))
         }
         for line in Self.lines(group) {
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
@@ -51,6 +51,12 @@ struct UserDatabase {
         if let n = Int(groupPart) { return (uid, n) }
         guard let gid = groups[groupPart] else { throw LookupError.unknownGroup(groupPart) }
         return (uid, gid)
+    }
+
+    /// HOME for a user id, as docker sets it when the image's Env has none: the passwd entry's
+    /// home, else `/root` for root and `/` for anyone else.
+    func home(uid: Int) -> String {
+        users.first(where: { $0.uid == uid })?.home ?? (uid == 0 ? "/root" : "/")
     }
 
     /// Resolves a USER value for owning a WORKDIR: name or number, optional group.

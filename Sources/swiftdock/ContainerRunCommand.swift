@@ -70,10 +70,14 @@ struct ContainerRunCommand: AsyncParsableCommand {
                 environment.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
             }
             var uid: UInt32 = 0, gid: UInt32 = 0
+            let layerPaths = layers.map { store.blobPath($0.digest) }
             if let spec = user ?? config.user, !spec.isEmpty {
-                let ids = try ImageUsers.resolve(spec, layers: layers.map { store.blobPath($0.digest) })
+                let ids = try ImageUsers.resolve(spec, layers: layerPaths)
                 uid = UInt32(ids.uid)
                 gid = UInt32(ids.gid)
+            }
+            if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
+                environment.append("HOME=\(try ImageUsers.home(uid: Int(uid), layers: layerPaths))")
             }
             let upper = try store.makeTemporaryDirectory()
             let work = try store.makeTemporaryDirectory()

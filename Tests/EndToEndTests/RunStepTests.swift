@@ -56,6 +56,8 @@ final class RunStepTests: XCTestCase {
         XCTAssertEqual(try read("/app/exec.txt"), "exec-form\n")
         XCTAssertEqual(try read("/app/heredoc.txt"), "heredoc\n")
         XCTAssertEqual(try read("/app/cat.txt"), "from cat\n")
+        XCTAssertEqual(try read("/app/home.txt"), "/root\n", "HOME from the image's passwd, as docker sets it")
+        XCTAssertEqual(try swiftdock.ok("run", "-u", "jupyter", "changes", "sh", "-c", "echo $HOME").stdout, "/home/jupyter\n")
 
         let layers = try layerListings("changes")
         let second = layers[2]
