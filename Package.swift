@@ -54,14 +54,17 @@ let package = Package(
         // `swift build -c release --product layer-bench`; driven by Benchmarks/layer-writer.sh.
         .executableTarget(name: "layer-bench", dependencies: ["Layers"], path: "Benchmarks/LayerBench"),
 
+        // Helpers shared by the test targets (running real tools and collecting their output).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "ImageModel", "CArchive"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["ImageStore", "ImageModel", "Layers"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "ImageModel", "ImageStore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ImageModel"]),
+        .testTarget(name: "RegistryTests", dependencies: ["TestSupport", "Registry", "ImageModel", "ImageStore"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
 
         // Loopback stand-ins the tests start: a registry token server (RS256 JWTs), Google's

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The result of running a command.
@@ -6,11 +7,6 @@ struct CommandResult {
     var status: Int32
     var stdout: String
     var stderr: String
-}
-
-/// Holds what a reader thread collected; read only after the thread is joined.
-final class DataBox: @unchecked Sendable {
-    var data = Data()
 }
 
 /// Runs the built `swiftdock` binary and other tools for end-to-end tests.
@@ -27,29 +23,11 @@ enum Harness {
     @discardableResult
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                     currentDirectory: String? = nil) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-        process.arguments = executable.hasPrefix("/") ? arguments : [executable] + arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "SOURCE_DATE_EPOCH")
         for (k, v) in environment { env[k] = v }
-        process.environment = env
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes while the process runs so a chatty child cannot block on a full pipe.
-        let outBox = DataBox()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async { outBox.data = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        let outData = outBox.data
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+        let r = try runChildProcess(executable, arguments, environment: env, currentDirectory: currentDirectory)
+        return CommandResult(status: r.status, stdout: r.stdoutText, stderr: r.stderrText)
     }
 
     /// Runs a shell snippet; fails the test on a non-zero exit.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import ImageModel
 @testable import ImageStore
 import XCTest
@@ -13,29 +14,9 @@ struct CommandResult {
 /// Runs a program (looked up in PATH via /usr/bin/env) and collects its output.
 @discardableResult
 func run(_ arguments: [String], environment: [String: String]? = nil, currentDirectory: String? = nil) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes concurrently so a chatty child cannot block on a full pipe.
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus,
-                         output: String(decoding: outData, as: UTF8.self),
-                         error: String(decoding: errData, as: UTF8.self))
+    let env = environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } }
+    let r = try runChildProcess(arguments[0], Array(arguments.dropFirst()), environment: env, currentDirectory: currentDirectory)
+    return CommandResult(status: r.status, output: r.stdoutText, error: r.stderrText)
 }
 
 /// Runs a program and fails the test (by throwing) unless it exits 0.

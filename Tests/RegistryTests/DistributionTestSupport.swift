@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import ImageModel
 import ImageStore
 @testable import Registry
@@ -17,25 +18,8 @@ struct ToolResult {
 /// Runs a program found in PATH and collects its output (both pipes read concurrently).
 @discardableResult
 func tool(_ arguments: [String]) throws -> ToolResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async {
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.leave()
-    }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    group.wait()
-    process.waitUntilExit()
-    return ToolResult(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-                      error: String(decoding: errData, as: UTF8.self))
+    let r = try runChildProcess(arguments[0], Array(arguments.dropFirst()))
+    return ToolResult(status: r.status, output: r.stdoutText, error: r.stderrText)
 }
 
 /// Runs a program and throws unless it exits 0; returns stdout.

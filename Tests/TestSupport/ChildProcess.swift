@@ -1,0 +1,48 @@
+import Foundation
+
+/// What a child process printed and how it ended.
+public struct ChildProcessResult: Sendable {
+    public var status: Int32
+    public var stdout: Data
+    public var stderr: Data
+
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+}
+
+/// Runs a program (an absolute path, or a name looked up in PATH through /usr/bin/env) and
+/// collects both pipes, read concurrently so a chatty child cannot block on a full pipe.
+/// Shared by every test target that drives real tools (tar, skopeo, umoci, swiftdock).
+public func runChildProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+                            currentDirectory: String? = nil) throws -> ChildProcessResult {
+    let process = Process()
+    if executable.hasPrefix("/") {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+    } else {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+    }
+    if let environment { process.environment = environment }
+    if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let errBox = DataBox()
+    let group = DispatchGroup()
+    group.enter()
+    DispatchQueue.global().async {
+        errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+        group.leave()
+    }
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return ChildProcessResult(status: process.terminationStatus, stdout: outData, stderr: errBox.data)
+}
+
+/// Holds what the reader thread collected; read only after the thread is joined.
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
+}
