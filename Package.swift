@@ -46,8 +46,13 @@ let package = Package(
         .target(name: "ImageBuilder", dependencies: [
             "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox",
         ]),
+        // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
+        .target(name: "Vertex", dependencies: [
+            "ImageModel", "Registry",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .executableTarget(name: "swiftdock", dependencies: [
-            "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox",
+            "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Vertex",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -66,6 +71,7 @@ let package = Package(
         .testTarget(name: "RegistryTests", dependencies: ["TestSupport", "Registry", "ImageModel", "ImageStore"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel"]),
 
         // Loopback stand-ins the tests start: a registry token server (RS256 JWTs), Google's
         // OAuth token endpoint and metadata server, and a proxy that corrupts blobs.

@@ -163,6 +163,7 @@ public struct ImageBuilder {
             session.emit(.warning("\(stage.location): FROM: base image \(reference.familiarDescription) is \(image.config.platform), not the requested \(wanted)"))
         }
         var state = StageState(name: name, config: image.config)
+        state.base = (reference, descriptor.digest)
         state.config.created = nil
         state.config.author = image.config.author
         let format = session.options.format
@@ -228,7 +229,13 @@ public struct ImageBuilder {
         }
         config.rootfs = RootFS(diffIDs: diffIDs)
         let configDescriptor = try store.writeJSON(config, mediaType: format.configMediaType)
-        let manifest = ImageManifest(mediaType: format.manifestMediaType, config: configDescriptor, layers: descriptors)
+        // Docker's schema 2 has no annotations; OCI manifests name their base as buildah's do.
+        let annotations = final.base.flatMap { base in
+            format == .oci ? [ImageManifest.baseNameAnnotation: base.name.description,
+                              ImageManifest.baseDigestAnnotation: base.digest.description] : nil
+        }
+        let manifest = ImageManifest(mediaType: format.manifestMediaType, config: configDescriptor, layers: descriptors,
+                                     annotations: annotations)
         let manifestDescriptor = try store.writeJSON(manifest, mediaType: format.manifestMediaType)
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)

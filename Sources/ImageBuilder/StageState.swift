@@ -32,6 +32,9 @@ struct StageState {
     var shell: [String] = ["/bin/sh", "-c"]
     /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
     var cmdSet = false
+    /// The image this stage's chain started FROM (nil for scratch): recorded in the manifest's
+    /// `org.opencontainers.image.base.*` annotations, as buildah does.
+    var base: (name: Reference, digest: Digest)?
 
     /// Looks a variable up for word expansion: ENV wins over ARG, as docker documents.
     func lookup(_ name: String) -> String? {

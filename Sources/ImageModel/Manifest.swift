@@ -12,6 +12,11 @@ public struct ImageManifest: Codable, Hashable, Sendable {
         self.layers = layers
         self.annotations = annotations
     }
+
+    /// The reference of the image a build started FROM (OCI annotation, set by buildah and BuildKit).
+    public static let baseNameAnnotation = "org.opencontainers.image.base.name"
+    /// The manifest digest of that base image.
+    public static let baseDigestAnnotation = "org.opencontainers.image.base.digest"
 }
 
 /// An image index (OCI index or Docker manifest list): descriptors of manifests, one per platform.

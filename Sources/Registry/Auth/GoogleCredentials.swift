@@ -12,7 +12,8 @@ import Foundation
 ///
 /// `authorized_user` files use the refresh-token grant, service accounts an RS256
 /// JWT-bearer assertion. `SWIFTDOCK_GOOGLE_TOKEN_URI` overrides the token endpoint (tests);
-/// a service account's own `token_uri` is honoured otherwise. Tokens are cached until
+/// a service account's own `token_uri` is honoured otherwise, requested through
+/// `SWIFTDOCK_GOOGLE_API_BASE` when that is set (`GoogleAPIBase`). Tokens are cached until
 /// shortly before they expire.
 public actor GoogleCredentials {
     public nonisolated let environment: [String: String]
@@ -48,8 +49,15 @@ public actor GoogleCredentials {
         return (token.value, source)
     }
 
+    /// A cloud-platform access token for calling Google APIs (Vertex AI, Workbench, Cloud
+    /// Scheduler) and where it came from; nil when no Google credentials are available.
+    /// `purpose` names the caller in error messages.
+    public func accessToken(using client: RegistryClient, purpose: String) async throws -> (token: String, source: String)? {
+        try await accessToken(http: client, registry: purpose)
+    }
+
     /// Forgets the cached access token (a registry refused it).
-    func invalidate() {
+    public func invalidate() {
         cached = nil
     }
 
@@ -115,7 +123,7 @@ public actor GoogleCredentials {
         let host = URL(string: uri)?.host ?? uri
         let reply: AuthHTTPReply
         do {
-            reply = try await http.authFetch(url: uri, method: .POST,
+            reply = try await http.authFetch(url: GoogleAPIBase(environment: environment).transportURL(uri), method: .POST,
                                              headers: [("Content-Type", "application/x-www-form-urlencoded")],
                                              body: Array(FormEncoding.encode(form).utf8))
         } catch let error as RegistryError {

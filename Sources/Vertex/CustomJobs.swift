@@ -1,0 +1,37 @@
+/// Creating and following Vertex AI CustomJobs. A create answers with the job itself (not a
+/// long-running operation); its `name` is then polled on the same regional host.
+public struct CustomJobs: Sendable {
+    public let client: GoogleAPIClient
+    public let project: String
+    public let region: String
+
+    public init(client: GoogleAPIClient, project: String, region: String) {
+        self.client = client
+        self.project = project
+        self.region = region
+    }
+
+    public func create(_ job: CustomJob) async throws -> CustomJob {
+        try await client.call(.POST, GoogleEndpoints.customJobs(project: project, region: region), body: job,
+                              action: "create CustomJob in projects/\(project)/locations/\(region)")
+    }
+
+    /// `name` is the job's full resource name, `projects/…/customJobs/ID`.
+    public func get(_ name: String) async throws -> CustomJob {
+        try await client.call(.GET, "\(GoogleEndpoints.aiplatform(region: region))/\(name)", action: "get \(name)")
+    }
+
+    /// Polls until the job reaches a final state, calling `onChange` whenever its state changes.
+    /// Returns the final job; whether it succeeded is the caller's to judge.
+    public func wait(for name: String, schedule: PollSchedule,
+                     onChange: (CustomJob) -> Void) async throws -> CustomJob {
+        var lastState: String?
+        return try await schedule.poll({ try await get(name) }, until: { job in
+            if job.state != lastState {
+                lastState = job.state
+                onChange(job)
+            }
+            return job.state.map(CustomJob.finalStates.contains) ?? false
+        })
+    }
+}

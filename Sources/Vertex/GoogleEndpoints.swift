@@ -1,0 +1,28 @@
+/// The canonical URLs of the Google APIs swiftdock calls. These are what request bodies carry
+/// (a Scheduler job's target); `GoogleAPIBase` decides where a request actually goes.
+public enum GoogleEndpoints {
+    /// Vertex AI must be called on its regional host.
+    public static func aiplatform(region: String) -> String {
+        "https://\(region)-aiplatform.googleapis.com/v1"
+    }
+
+    /// `POST` here creates a CustomJob.
+    public static func customJobs(project: String, region: String) -> String {
+        "\(aiplatform(region: region))/projects/\(project)/locations/\(region)/customJobs"
+    }
+
+    public static let notebooks = "https://notebooks.googleapis.com/v2"
+
+    /// Workbench instances live in a zone.
+    public static func instances(project: String, zone: String) -> String {
+        "\(notebooks)/projects/\(project)/locations/\(zone)/instances"
+    }
+
+    public static let cloudScheduler = "https://cloudscheduler.googleapis.com/v1"
+
+    public static func schedulerJobs(project: String, region: String) -> String {
+        "\(cloudScheduler)/projects/\(project)/locations/\(region)/jobs"
+    }
+
+    public static let cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+}

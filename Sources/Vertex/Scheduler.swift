@@ -1,0 +1,52 @@
+import Foundation
+
+/// Cloud Scheduler jobs in one project and region. Answers are `Job`s, not operations.
+public struct Scheduler: Sendable {
+    public let client: GoogleAPIClient
+    public let project: String
+    public let region: String
+
+    public init(client: GoogleAPIClient, project: String, region: String) {
+        self.client = client
+        self.project = project
+        self.region = region
+    }
+
+    var jobs: String { GoogleEndpoints.schedulerJobs(project: project, region: region) }
+    var place: String { "projects/\(project)/locations/\(region)" }
+
+    public func create(_ job: SchedulerJob) async throws -> SchedulerJob {
+        let id = job.id ?? "job"
+        do {
+            return try await client.call(.POST, jobs, body: job, action: "create schedule \(id) in \(place)")
+        } catch let error as VertexError where error.httpStatus == 409 {
+            throw VertexError(.api, "schedule \(id) already exists in \(place)", httpStatus: 409, googleStatus: error.googleStatus)
+        }
+    }
+
+    /// Every job in the region (following page tokens).
+    public func list() async throws -> [SchedulerJob] {
+        struct Page: Decodable {
+            var jobs: [SchedulerJob]?
+            var nextPageToken: String?
+        }
+        var all: [SchedulerJob] = []
+        var token: String?
+        repeat {
+            let url = token.map { "\(jobs)?pageToken=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? jobs
+            let page: Page = try await client.call(.GET, url, action: "list schedules in \(place)")
+            all += page.jobs ?? []
+            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return all
+    }
+
+    public func delete(_ id: String) async throws {
+        let _: GoogleAPIClient.Empty = try await client.call(.DELETE, "\(jobs)/\(id)", action: "delete schedule \(id) in \(place)")
+    }
+
+    /// Runs the job now, outside its schedule.
+    public func run(_ id: String) async throws -> SchedulerJob {
+        try await client.call(.POST, "\(jobs)/\(id):run", body: GoogleAPIClient.Empty(), action: "run schedule \(id) in \(place)")
+    }
+}

@@ -1,0 +1,116 @@
+import ArgumentParser
+import Foundation
+import Vertex
+
+/// `swiftdock vertex schedule NAME --cron … -- IMAGE [vertex run flags]`, plus `list`,
+/// `delete`, `run`: Cloud Scheduler calls Vertex AI directly, creating the CustomJob that
+/// `vertex run` would — no Pub/Sub, no Cloud Function, no VM left running.
+struct ScheduleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule", abstract: "Run an image on Vertex AI on a cron schedule (Cloud Scheduler).",
+        discussion: """
+            swiftdock vertex schedule nightly --cron "0 6 * * *" --project P --region R \\
+                --service-account scheduler@P.iam.gserviceaccount.com -- IMAGE [vertex run flags]
+            """,
+        subcommands: [ScheduleCreateCommand.self, ScheduleListCommand.self, ScheduleDeleteCommand.self, ScheduleRunCommand.self],
+        defaultSubcommand: ScheduleCreateCommand.self)
+}
+
+struct ScheduleCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create a schedule (the default: `schedule NAME …`).")
+
+    @Argument(help: "Schedule name.")
+    var name: String
+
+    @Option(help: "unix-cron schedule, for example \"0 6 * * *\".")
+    var cron: String
+
+    @OptionGroup var location: RegionOptions
+
+    @Option(help: "Service account Cloud Scheduler calls Vertex AI as (needs roles/aiplatform.user).")
+    var serviceAccount: String
+
+    @Option(help: "Time zone of the schedule, for example Europe/Berlin (default: UTC).")
+    var timeZone: String?
+
+    @OptionGroup var mode: DryRunOption
+
+    @Argument(parsing: .postTerminator, help: "After --: IMAGE and `vertex run` flags.")
+    var runArguments: [String] = []
+
+    func run() async throws {
+        let (project, region) = try location.resolved()
+        guard !runArguments.isEmpty else {
+            throw ValidationError("expected -- IMAGE [vertex run flags] after the schedule's own flags")
+        }
+        let job: VertexJobOptions
+        do {
+            job = try VertexJobOptions.parse(runArguments)
+        } catch {
+            throw ValidationError("after --: \(VertexJobOptions.message(for: error))")
+        }
+        let request = ScheduleRequest(name: name, cron: cron, timeZone: timeZone, project: project, region: region,
+                                      serviceAccount: serviceAccount, run: try job.request())
+        let body = try usage { try request.job() }
+        if mode.dryRun {
+            try printRequestBody(body)
+            return
+        }
+        if let warning = request.run.registryWarning() { printError("WARNING: \(warning)") }
+        try await withGoogleAPI { client in
+            let created = try await Scheduler(client: client, project: project, region: region).create(body)
+            print(created.name ?? name)
+            printError("Scheduled \(request.run.image) at \"\(cron)\" \(timeZone ?? "UTC") as a Vertex AI CustomJob in \(region)")
+        }
+    }
+}
+
+struct ScheduleListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List schedules in a region.")
+
+    @OptionGroup var location: RegionOptions
+
+    func run() async throws {
+        let (project, region) = try location.resolved()
+        try await withGoogleAPI { client in
+            let jobs = try await Scheduler(client: client, project: project, region: region).list()
+            let rows = jobs.map { job in
+                [job.id ?? "", job.schedule ?? "", job.timeZone ?? "UTC", job.state ?? "", job.httpTarget?.uri ?? ""]
+            }
+            print(formatTable([["NAME", "SCHEDULE", "TIME ZONE", "STATE", "TARGET"]] + rows))
+        }
+    }
+}
+
+struct ScheduleDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a schedule.")
+
+    @Argument(help: "Schedule name.") var name: String
+    @OptionGroup var location: RegionOptions
+
+    func run() async throws {
+        let (project, region) = try location.resolved()
+        try usage { try ScheduleRequest.checkName(name) }
+        try await withGoogleAPI { client in
+            try await Scheduler(client: client, project: project, region: region).delete(name)
+            print(name)
+        }
+    }
+}
+
+struct ScheduleRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a schedule now, outside its cron times.")
+
+    @Argument(help: "Schedule name.") var name: String
+    @OptionGroup var location: RegionOptions
+
+    func run() async throws {
+        let (project, region) = try location.resolved()
+        try usage { try ScheduleRequest.checkName(name) }
+        try await withGoogleAPI { client in
+            let job = try await Scheduler(client: client, project: project, region: region).run(name)
+            print(job.name ?? name)
+        }
+    }
+}

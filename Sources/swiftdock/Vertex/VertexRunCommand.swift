@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Vertex
+
+/// What a CustomJob runs: the image and its container settings. Shared by `vertex run` and by
+/// the part of `vertex schedule` after `--`.
+struct VertexJobOptions: ParsableArguments {
+    @Argument(help: "The image to run, exactly as Vertex AI should pull it (for example europe-west3-docker.pkg.dev/P/R/IMAGE:TAG).")
+    var image: String
+
+    @Option(help: "Machine type.")
+    var machineType = VertexRunRequest.defaultMachineType
+
+    @Option(help: "Accelerator TYPE[:COUNT], for example NVIDIA_TESLA_T4:1.")
+    var accelerator: String?
+
+    @Option(help: "Overrides the image's ENTRYPOINT; each use appends one element.")
+    var command: [String] = []
+
+    @Option(help: "Overrides the image's CMD; each use appends one element.")
+    var arg: [String] = []
+
+    @Option(help: "Environment variable KEY=VALUE for the container.")
+    var env: [String] = []
+
+    @Option(help: "Service account the job runs as.")
+    var serviceAccount: String?
+
+    @Option(help: "Display name of the job (default: swiftdock-IMAGE).")
+    var displayName: String?
+
+    @Option(help: "Stop the job after this long, for example 3600s (Vertex's default is 7 days).")
+    var timeout: String?
+
+    @Option(help: "Run this notebook (a path inside the image) instead of the image's command.")
+    var notebook: String?
+
+    @Option(help: "With --notebook: the directory to run it in (default: the notebook's).")
+    var workdir: String?
+
+    @Option(help: "With --notebook: copy the files it writes to gs://BUCKET/PREFIX (through /gcs/).")
+    var outputs: String?
+
+    func request() throws -> VertexRunRequest {
+        if notebook == nil, workdir != nil || outputs != nil {
+            throw ValidationError("--workdir and --outputs go with --notebook")
+        }
+        return VertexRunRequest(
+            image: image, machineType: machineType, accelerator: accelerator, command: command, args: arg,
+            environment: env, serviceAccount: serviceAccount, displayName: displayName, timeout: timeout,
+            notebook: notebook.map { NotebookRun(notebook: $0, workdir: workdir, outputs: outputs) })
+    }
+}
+
+/// `swiftdock vertex run IMAGE --project P --region R [--wait] [--dry-run]`: runs the image
+/// once as a Vertex AI CustomJob; the machine is released when it ends.
+struct VertexRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run an image to completion as a Vertex AI CustomJob.")
+
+    @OptionGroup var location: RegionOptions
+    @OptionGroup var job: VertexJobOptions
+
+    @Flag(help: "Wait for the job to end, showing its state; exit non-zero unless it succeeds.")
+    var wait = false
+
+    @OptionGroup var mode: DryRunOption
+
+    func run() async throws {
+        let (project, region) = try location.resolved()
+        let request = try job.request()
+        let body = try usage { try request.customJob() }
+        if mode.dryRun {
+            try printRequestBody(body)
+            return
+        }
+        if let warning = request.registryWarning() { printError("WARNING: \(warning)") }
+        try await withGoogleAPI { client in
+            let jobs = CustomJobs(client: client, project: project, region: region)
+            let created = try await jobs.create(body)
+            guard let name = created.name else { throw VertexError(.api, "Vertex AI created a CustomJob without a name") }
+            print(name)
+            printError("Created CustomJob \(name) (\(created.state ?? "state unknown"))")
+            if let id = name.split(separator: "/").last {
+                printError("Console: https://console.cloud.google.com/vertex-ai/locations/\(region)/training/\(id)/cpu?project=\(project)")
+            }
+            guard wait else { return }
+            let final = try await jobs.wait(for: name, schedule: pollSchedule) { job in
+                printError("\(Self.timestamp()) \(job.state ?? "JOB_STATE_UNSPECIFIED")")
+            }
+            guard final.state == "JOB_STATE_SUCCEEDED" else {
+                let reason = final.error?.message.map { ": " + $0 } ?? ""
+                throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state")\(reason)")
+            }
+        }
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "HH:mm:ss"
+        return formatter.string(from: Date())
+    }
+}

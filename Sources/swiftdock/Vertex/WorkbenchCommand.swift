@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import ImageModel
+import ImageStore
+import Vertex
+
+/// `swiftdock vertex workbench create|start|stop|delete|describe`: Workbench (notebooks v2)
+/// instances running a custom container.
+struct WorkbenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "workbench", abstract: "Manage Vertex AI Workbench instances that run your image.",
+        subcommands: [WorkbenchCreateCommand.self, WorkbenchStartCommand.self, WorkbenchStopCommand.self,
+                      WorkbenchDeleteCommand.self, WorkbenchDescribeCommand.self])
+}
+
+/// `--project` and `--zone`: Workbench instances live in a zone.
+struct ZoneOptions: ParsableArguments {
+    @OptionGroup var project: ProjectOption
+
+    @Option(help: "Zone, for example europe-west3-a.")
+    var zone: String
+
+    func workbench(_ client: GoogleAPIClient) throws -> Workbench {
+        let (project, zone) = try resolved()
+        return Workbench(client: client, project: project, zone: zone)
+    }
+
+    func resolved() throws -> (project: String, zone: String) {
+        (try project.resolved(), try usage { try GoogleLocation.zone(zone) })
+    }
+}
+
+/// Prints an instance's name, state and JupyterLab address.
+func describe(_ instance: WorkbenchInstance, fallbackName: String) {
+    print("name:  \(instance.name ?? fallbackName)")
+    print("state: \(instance.state ?? "unknown")")
+    if let image = instance.gceSetup?.containerImage {
+        print("image: \(image.repository):\(image.tag ?? "latest")")
+    }
+    if let proxy = instance.proxyUri, !proxy.isEmpty {
+        print("url:   https://\(proxy)")
+    }
+}
+
+struct WorkbenchCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a Workbench instance running an image.")
+
+    @Argument(help: "Instance name.")
+    var name: String
+
+    @Option(help: "The image (REPOSITORY[:TAG]); it must derive from Google's workbench-container base.")
+    var image: String
+
+    @OptionGroup var location: ZoneOptions
+
+    @Option(help: "Machine type.")
+    var machineType = VertexRunRequest.defaultMachineType
+
+    @Option(help: "gs:// URI of a script to run after every start.")
+    var postStartupScript: String?
+
+    @Option(help: "Service account of the instance.")
+    var serviceAccount: String?
+
+    @Flag(help: "Wait until the instance is created.")
+    var wait = false
+
+    @OptionGroup var mode: DryRunOption
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        _ = try location.resolved()
+        let request = WorkbenchCreateRequest(name: name, image: image, machineType: machineType,
+                                             postStartupScript: postStartupScript, serviceAccount: serviceAccount)
+        let body = try usage { try request.instance() }
+        if mode.dryRun {
+            try printRequestBody(body)
+            return
+        }
+        if let warning = baseWarning() { printError("WARNING: \(warning)") }
+        try await withGoogleAPI { client in
+            let workbench = try location.workbench(client)
+            let operation = try await workbench.create(name, body)
+            printError("Creating Workbench instance \(name) (operation \(operation.name))")
+            guard wait else {
+                print(operation.name)
+                return
+            }
+            let done = try await workbench.wait(for: operation, schedule: pollSchedule)
+            describe(done.response ?? body, fallbackName: name)
+        }
+    }
+
+    /// Workbench runs only images built on Google's workbench-container base. When the image
+    /// is in the local store, its manifest says what it was built FROM.
+    func baseWarning() -> String? {
+        guard let reference = try? Reference(parsing: image), let store = try? store.openStore(),
+              let descriptor = try? store.resolve(reference), let stored = try? store.image(descriptor) else { return nil }
+        let requirement = "Workbench custom containers must derive from \(WorkbenchCreateRequest.supportedBases[0])[-slim]"
+        guard let base = stored.manifest.annotations?[ImageManifest.baseNameAnnotation] else {
+            return "cannot tell what \(image) was built FROM; \(requirement)"
+        }
+        return WorkbenchCreateRequest.isSupportedBase(base) ? nil : "\(image) was built FROM \(base); \(requirement)"
+    }
+}
+
+/// `start`, `stop` and `delete`: one call that answers with an operation.
+protocol WorkbenchOperationCommand: AsyncParsableCommand {
+    var name: String { get }
+    var location: ZoneOptions { get }
+    var wait: Bool { get }
+    static var verb: String { get }
+    func perform(_ workbench: Workbench) async throws -> Workbench.Operation
+}
+
+extension WorkbenchOperationCommand {
+    func run() async throws {
+        _ = try location.resolved()
+        try usage { try WorkbenchCreateRequest.checkName(name) }
+        try await withGoogleAPI { client in
+            let workbench = try location.workbench(client)
+            let operation = try await perform(workbench)
+            guard wait else {
+                printError("\(Self.verb.capitalized) requested for Workbench instance \(name)")
+                print(operation.name)
+                return
+            }
+            let done = try await workbench.wait(for: operation, schedule: pollSchedule)
+            if let instance = done.response, Self.verb != "delete" {
+                describe(instance, fallbackName: name)
+            } else {
+                print(name)
+            }
+        }
+    }
+}
+
+struct WorkbenchStartCommand: WorkbenchOperationCommand {
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped Workbench instance.")
+    static let verb = "start"
+    @Argument(help: "Instance name.") var name: String
+    @OptionGroup var location: ZoneOptions
+    @Flag(help: "Wait until the instance is running.") var wait = false
+    func perform(_ workbench: Workbench) async throws -> Workbench.Operation { try await workbench.perform("start", on: name) }
+}
+
+struct WorkbenchStopCommand: WorkbenchOperationCommand {
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a Workbench instance.")
+    static let verb = "stop"
+    @Argument(help: "Instance name.") var name: String
+    @OptionGroup var location: ZoneOptions
+    @Flag(help: "Wait until the instance is stopped.") var wait = false
+    func perform(_ workbench: Workbench) async throws -> Workbench.Operation { try await workbench.perform("stop", on: name) }
+}
+
+struct WorkbenchDeleteCommand: WorkbenchOperationCommand {
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a Workbench instance.")
+    static let verb = "delete"
+    @Argument(help: "Instance name.") var name: String
+    @OptionGroup var location: ZoneOptions
+    @Flag(help: "Wait until the instance is deleted.") var wait = false
+    func perform(_ workbench: Workbench) async throws -> Workbench.Operation { try await workbench.delete(name) }
+}
+
+struct WorkbenchDescribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show a Workbench instance.")
+
+    @Argument(help: "Instance name.") var name: String
+    @OptionGroup var location: ZoneOptions
+
+    @Flag(help: "Print Google's JSON for the instance.")
+    var json = false
+
+    func run() async throws {
+        _ = try location.resolved()
+        try usage { try WorkbenchCreateRequest.checkName(name) }
+        try await withGoogleAPI { client in
+            let instance = try await location.workbench(client).get(name)
+            if json { try printRequestBody(instance) } else { describe(instance, fallbackName: name) }
+        }
+    }
+}
