@@ -53,11 +53,11 @@ struct ScheduleCreateCommand: AsyncParsableCommand {
         let request = ScheduleRequest(name: name, cron: cron, timeZone: timeZone, project: project, region: region,
                                       serviceAccount: serviceAccount, run: try job.request())
         let body = try usage { try request.job() }
+        if let warning = request.run.registryWarning() { printError("WARNING: \(warning)") }
         if mode.dryRun {
             try printRequestBody(body)
             return
         }
-        if let warning = request.run.registryWarning() { printError("WARNING: \(warning)") }
         try await withGoogleAPI { client in
             let created = try await Scheduler(client: client, project: project, region: region).create(body)
             print(created.name ?? name)

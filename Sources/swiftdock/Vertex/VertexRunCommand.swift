@@ -70,11 +70,11 @@ struct VertexRunCommand: AsyncParsableCommand {
         let (project, region) = try location.resolved()
         let request = try job.request()
         let body = try usage { try request.customJob() }
+        if let warning = request.registryWarning() { printError("WARNING: \(warning)") }
         if mode.dryRun {
             try printRequestBody(body)
             return
         }
-        if let warning = request.registryWarning() { printError("WARNING: \(warning)") }
         try await withGoogleAPI { client in
             let jobs = CustomJobs(client: client, project: project, region: region)
             let created = try await jobs.create(body)

@@ -74,11 +74,11 @@ struct WorkbenchCreateCommand: AsyncParsableCommand {
         let request = WorkbenchCreateRequest(name: name, image: image, machineType: machineType,
                                              postStartupScript: postStartupScript, serviceAccount: serviceAccount)
         let body = try usage { try request.instance() }
+        if let warning = baseWarning() { printError("WARNING: \(warning)") }
         if mode.dryRun {
             try printRequestBody(body)
             return
         }
-        if let warning = baseWarning() { printError("WARNING: \(warning)") }
         try await withGoogleAPI { client in
             let workbench = try location.workbench(client)
             let operation = try await workbench.create(name, body)
