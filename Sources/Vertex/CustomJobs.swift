@@ -1,3 +1,5 @@
+import Foundation
+
 /// Creating and following Vertex AI CustomJobs. A create answers with the job itself (not a
 /// long-running operation); its `name` is then polled on the same regional host.
 public struct CustomJobs: Sendable {
@@ -19,6 +21,24 @@ public struct CustomJobs: Sendable {
     /// `name` is the job's full resource name, `projects/…/customJobs/ID`.
     public func get(_ name: String) async throws -> CustomJob {
         try await client.call(.GET, "\(GoogleEndpoints.aiplatform(region: region))/\(name)", action: "get \(name)")
+    }
+
+    /// Jobs matching an aiplatform list filter (`labels.KEY="VALUE"`, `state=…`), every page.
+    public func list(filter: String) async throws -> [CustomJob] {
+        struct Page: Decodable {
+            var customJobs: [CustomJob]?
+            var nextPageToken: String?
+        }
+        let base = GoogleEndpoints.customJobs(project: project, region: region) + "?filter=" + GoogleQuery.escape(filter)
+        var all: [CustomJob] = []
+        var token: String?
+        repeat {
+            let url = token.map { base + "&pageToken=" + GoogleQuery.escape($0) } ?? base
+            let page: Page = try await client.call(.GET, url, action: "list CustomJobs in projects/\(project)/locations/\(region)")
+            all += page.customJobs ?? []
+            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return all
     }
 
     /// Polls until the job reaches a final state, calling `onChange` whenever its state changes.

@@ -28,7 +28,7 @@ extension VertexError {
     }
 
     /// Newlines folded into spaces so a message stays on one line.
-    static func oneLine(_ text: String) -> String {
+    public static func oneLine(_ text: String) -> String {
         text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }.joined(separator: " ")
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The canonical URLs of the Google APIs swiftdock calls. These are what request bodies carry
 /// (a Scheduler job's target); `GoogleAPIBase` decides where a request actually goes.
 public enum GoogleEndpoints {
@@ -25,4 +27,14 @@ public enum GoogleEndpoints {
     }
 
     public static let cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"
+}
+
+/// Query-string escaping for Google API parameters (filters, page tokens).
+enum GoogleQuery {
+    private static let unreserved = CharacterSet(charactersIn:
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    static func escape(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? value
+    }
 }

@@ -33,7 +33,7 @@ public struct Scheduler: Sendable {
         var all: [SchedulerJob] = []
         var token: String?
         repeat {
-            let url = token.map { "\(jobs)?pageToken=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? jobs
+            let url = token.map { "\(jobs)?pageToken=" + GoogleQuery.escape($0) } ?? jobs
             let page: Page = try await client.call(.GET, url, action: "list schedules in \(place)")
             all += page.jobs ?? []
             token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }

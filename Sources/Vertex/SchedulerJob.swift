@@ -91,7 +91,8 @@ public struct ScheduleRequest: Sendable, Equatable {
     public func job() throws -> SchedulerJob {
         try Self.checkName(name)
         try CronSchedule.check(cron)
-        let customJob = try run.customJob()
+        var customJob = try run.customJob()
+        customJob.labels = (customJob.labels ?? [:]).merging([Self.labelKey: labelValue]) { $1 }
         let body = try GoogleJSON.encode(customJob).base64EncodedString()
         let target = SchedulerJob.HTTPTarget(
             uri: GoogleEndpoints.customJobs(project: project, region: region), httpMethod: "POST",
@@ -101,6 +102,20 @@ public struct ScheduleRequest: Sendable, Equatable {
             name: "projects/\(project)/locations/\(region)/jobs/\(name)",
             description: "swiftdock: run \(run.image) as a Vertex AI CustomJob", schedule: cron, timeZone: timeZone,
             attemptDeadline: "180s", retryConfig: .init(retryCount: 0), httpTarget: target)
+    }
+
+    /// The label every CustomJob a schedule creates carries, so `schedule run --wait` can
+    /// find the one it started.
+    public static let labelKey = "swiftdock-schedule"
+
+    /// Label values allow lowercase letters, digits, `-` and `_`, 63 at most.
+    public var labelValue: String { Self.labelValue(name: name) }
+
+    static func labelValue(name: String) -> String { String(name.lowercased().prefix(63)) }
+
+    /// The list filter for jobs this schedule created.
+    public static func jobFilter(name: String) -> String {
+        "labels.\(labelKey)=\"\(labelValue(name: name))\""
     }
 
     /// Scheduler job IDs: letters, digits, hyphens and underscores, 500 at most.

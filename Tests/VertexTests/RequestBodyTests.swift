@@ -122,7 +122,10 @@ final class RequestBodyTests: XCTestCase {
         XCTAssertEqual(target.oauthToken, .init(serviceAccountEmail: "scheduler@tweetiment-xyz.iam.gserviceaccount.com",
                                                 scope: "https://www.googleapis.com/auth/cloud-platform"))
         let decoded = try JSONDecoder().decode(CustomJob.self, from: XCTUnwrap(Data(base64Encoded: XCTUnwrap(target.body))))
-        XCTAssertEqual(decoded, try run.customJob())
+        var expected = try run.customJob()
+        expected.labels?["swiftdock-schedule"] = "nightly"
+        XCTAssertEqual(decoded, expected, "the CustomJob `vertex run` would create, labelled with the schedule")
+        XCTAssertEqual(ScheduleRequest.jobFilter(name: "Nightly_Run"), "labels.swiftdock-schedule=\"nightly_run\"")
     }
 
     func testBadSchedules() {

@@ -105,12 +105,36 @@ struct ScheduleRunCommand: AsyncParsableCommand {
     @Argument(help: "Schedule name.") var name: String
     @OptionGroup var location: RegionOptions
 
+    @Flag(help: "Wait for the CustomJob the run creates to end; exit non-zero unless it succeeds.")
+    var wait = false
+
+    /// How long Scheduler gets to create the CustomJob (its attempt deadline is 180 s).
+    static let appearanceTimeout: TimeInterval = 300
+
     func run() async throws {
         let (project, region) = try location.resolved()
         try usage { try ScheduleRequest.checkName(name) }
         try await withGoogleAPI { client in
-            let job = try await Scheduler(client: client, project: project, region: region).run(name)
-            print(job.name ?? name)
+            let jobs = CustomJobs(client: client, project: project, region: region)
+            let filter = ScheduleRequest.jobFilter(name: name)
+            // The schedule's jobs carry its label; the new one is whichever was not there before.
+            let before = wait ? Set(try await jobs.list(filter: filter).compactMap(\.name)) : []
+            let schedule = try await Scheduler(client: client, project: project, region: region).run(name)
+            guard wait else {
+                print(schedule.name ?? name)
+                return
+            }
+            printError("Ran schedule \(name); waiting for the CustomJob it creates")
+            let deadline = Date().addingTimeInterval(Self.appearanceTimeout)
+            let appeared = try await pollSchedule.poll({
+                try await jobs.list(filter: filter).compactMap(\.name).filter { !before.contains($0) }
+            }, until: { !$0.isEmpty || Date() > deadline })
+            guard let created = appeared.sorted().last else {
+                throw VertexError(.failed, "schedule \(name) ran, but no CustomJob labelled \(filter) appeared in "
+                    + "\(Int(Self.appearanceTimeout)) s; see the schedule's last attempt in the Cloud Scheduler console")
+            }
+            print(created)
+            try await waitForSuccess(of: created, in: jobs)
         }
     }
 }

@@ -84,21 +84,22 @@ struct VertexRunCommand: AsyncParsableCommand {
             if let id = name.split(separator: "/").last {
                 printError("Console: https://console.cloud.google.com/vertex-ai/locations/\(region)/training/\(id)/cpu?project=\(project)")
             }
-            guard wait else { return }
-            let final = try await jobs.wait(for: name, schedule: pollSchedule) { job in
-                printError("\(Self.timestamp()) \(job.state ?? "JOB_STATE_UNSPECIFIED")")
-            }
-            guard final.state == "JOB_STATE_SUCCEEDED" else {
-                let reason = final.error?.message.map { ": " + $0 } ?? ""
-                throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state")\(reason)")
-            }
+            if wait { try await waitForSuccess(of: name, in: jobs) }
         }
     }
+}
 
-    static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "HH:mm:ss"
-        return formatter.string(from: Date())
+/// Follows a CustomJob to its end, one stderr line per state change; throws unless it
+/// succeeded, with the job's own error message.
+func waitForSuccess(of name: String, in jobs: CustomJobs) async throws {
+    let formatter = DateFormatter()
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    formatter.dateFormat = "HH:mm:ss"
+    let final = try await jobs.wait(for: name, schedule: pollSchedule) { job in
+        printError("\(formatter.string(from: Date())) \(job.state ?? "JOB_STATE_UNSPECIFIED")")
+    }
+    guard final.state == "JOB_STATE_SUCCEEDED" else {
+        let reason = final.error?.message.map { ": " + VertexError.oneLine($0) } ?? ""
+        throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state")\(reason)")
     }
 }
