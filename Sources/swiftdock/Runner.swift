@@ -31,11 +31,31 @@ extension CommandLine {
                 exit(0)
             }
             if code.rawValue != ExitCode.failure.rawValue {
+                if let unknown = unknownSubcommand() {
+                    fail("'\(unknown.name)' is not a swiftdock\(unknown.parent) command. See 'swiftdock\(unknown.parent) --help'",
+                         code: ExitCode32.usage)
+                }
                 // Usage errors from the argument parser: its message, docker's exit code.
                 fail(Swiftdock.message(for: error), code: ExitCode32.usage)
             }
             fail(String(describing: error), code: ExitCode32.failure)
         }
+    }
+
+    /// The first word that should have named a subcommand but names none, with the command
+    /// path before it (`swiftdock biuld` → ("biuld", "")), as docker says "is not a docker command".
+    static func unknownSubcommand() -> (name: String, parent: String)? {
+        var command: ParsableCommand.Type = Swiftdock.self
+        var parent = ""
+        for word in arguments.dropFirst() {
+            let subcommands = command.configuration.subcommands
+            guard !subcommands.isEmpty, command.configuration.defaultSubcommand == nil else { return nil }
+            if word.hasPrefix("-") { return nil }
+            guard let next = subcommands.first(where: { $0._commandName == word }) else { return (word, parent) }
+            command = next
+            parent += " " + word
+        }
+        return nil
     }
 
     static func fail(_ message: String, code: Int32) -> Never {

@@ -90,4 +90,18 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(try swiftdock.fingerprint(), before, "\(c.name): store changed")
         }
     }
+
+    func testUnknownCommandsAreNamedAsDockerDoes() throws {
+        let swiftdock = try Swiftdock()
+        let cases: [([String], String)] = [
+            (["biuld", "."], "Error: 'biuld' is not a swiftdock command. See 'swiftdock --help'\n"),
+            (["vertex", "rn", "x"], "Error: 'rn' is not a swiftdock vertex command. See 'swiftdock vertex --help'\n"),
+            (["vertex", "workbench", "craete", "nb"], "Error: 'craete' is not a swiftdock vertex workbench command. See 'swiftdock vertex workbench --help'\n"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try swiftdock.run(arguments)
+            XCTAssertEqual(result.status, 125, arguments.joined(separator: " "))
+            XCTAssertEqual(result.stderr, expected)
+        }
+    }
 }
