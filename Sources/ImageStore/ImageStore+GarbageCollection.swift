@@ -65,19 +65,24 @@ extension ImageStore {
     /// be read completely.
     @discardableResult
     public func prune(gracePeriod: TimeInterval = ImageStore.defaultStaleTemporaryAge) throws -> [Digest] {
+        try pruneBlobs(gracePeriod: gracePeriod).map(\.digest)
+    }
+
+    /// `prune`, with each deleted blob's size.
+    public func pruneBlobs(gracePeriod: TimeInterval = ImageStore.defaultStaleTemporaryAge) throws -> [(digest: Digest, size: Int64)] {
         try lock.withLock {
             var keep = Set<Digest>()
             for entry in try readIndex().manifests {
                 keep.formUnion(try reachableBlobs(from: entry))
             }
             let cutoff = Date().timeIntervalSince1970 - gracePeriod
-            var deleted: [Digest] = []
+            var deleted: [(digest: Digest, size: Int64)] = []
             for name in try FileSystem.list(blobsDirectory) {
                 guard let digest = try? Digest(sha256Hex: name), !keep.contains(digest),
                       let st = FileSystem.status(blobPath(digest)), TimeInterval(st.st_mtim.tv_sec) <= cutoff
                 else { continue }
                 try FileSystem.removeFile(blobPath(digest))
-                deleted.append(digest)
+                deleted.append((digest, Int64(st.st_size)))
             }
             FileSystem.syncDirectory(blobsDirectory)
             try retainRemoteSources(keep)

@@ -73,9 +73,12 @@ extension ImageStore {
     }
 
     /// Deletes every cached root file system (for `prune`). Each entry disappears atomically
-    /// (renamed away, then deleted); do not run while builds use the cache.
-    public func removeRootfsCache() throws {
-        guard FileSystem.isDirectory(rootfsCacheDirectory) else { return }
+    /// (renamed away, then deleted); do not run while builds use the cache. Returns how many
+    /// entries went and the bytes their files held.
+    @discardableResult
+    public func removeRootfsCache() throws -> (entries: Int, bytes: Int64) {
+        guard FileSystem.isDirectory(rootfsCacheDirectory) else { return (0, 0) }
+        var removed = (entries: 0, bytes: Int64(0))
         for name in try FileSystem.list(rootfsCacheDirectory) {
             let path = rootfsCacheDirectory + "/" + name
             if name.hasSuffix(".lock") {
@@ -86,10 +89,25 @@ extension ImageStore {
                 guard FileSystem.exists(path) else { return }
                 let doomed = temporaryPath(suffix: ".rootfs-removed")
                 try FileSystem.rename(path, doomed)
+                removed.entries += 1
+                removed.bytes += Self.regularFileBytes(under: doomed)
                 try removeTreeForcibly(doomed)
             }
             try FileSystem.removeFile(path + ".lock")
         }
+        return removed
+    }
+
+    /// The sizes of the regular files in a tree, symlinks not followed.
+    static func regularFileBytes(under path: String) -> Int64 {
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total: Int64 = 0
+        while walker.nextObject() != nil {
+            if let attributes = walker.fileAttributes, attributes[.type] as? FileAttributeType == .typeRegular {
+                total += (attributes[.size] as? NSNumber)?.int64Value ?? 0
+            }
+        }
+        return total
     }
 
     // MARK: private

@@ -10,7 +10,7 @@ struct Swiftdock: AsyncParsableCommand {
         version: version,
         subcommands: [BuildCommand.self, PullCommand.self, PushCommand.self, ImagesCommand.self, TagCommand.self, RmiCommand.self,
                       InspectCommand.self, SaveCommand.self,
-                      ContainerRunCommand.self, LoginCommand.self, LogoutCommand.self, VertexCommand.self])
+                      ContainerRunCommand.self, LoginCommand.self, LogoutCommand.self, SystemCommand.self, VertexCommand.self])
 }
 
 await CommandLine.runSwiftdock()

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import ImageStore
+
+/// `swiftdock system prune [-f]`: frees what no tagged image needs — unreferenced blobs and the
+/// root file systems unpacked for RUN — as `docker system prune` frees a daemon's leftovers.
+struct SystemCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "system", abstract: "Manage the local store.", subcommands: [SystemPruneCommand.self])
+}
+
+struct SystemPruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune", abstract: "Delete blobs no tag references and the cached root file systems.")
+
+    @Flag(name: [.customShort("f"), .long], help: "Do not ask for confirmation.")
+    var force = false
+
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        let store = try self.store.openStore()
+        if !force {
+            print("WARNING! This will remove:")
+            print("  - all blobs no tagged image references (layers of untagged images, interrupted pulls)")
+            print("  - all root file systems cached for RUN steps (rebuilt on the next RUN)")
+            print("Are you sure you want to continue? [y/N] ", terminator: "")
+            fflush(stdout)
+            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else { return }
+        }
+        let blobs = try store.pruneBlobs()
+        let cache = try store.removeRootfsCache()
+        if !blobs.isEmpty {
+            print("Deleted blobs:")
+            for blob in blobs { print("deleted: \(blob.digest)") }
+            print("")
+        }
+        if cache.entries > 0 {
+            print("Deleted \(cache.entries) cached root file system\(cache.entries == 1 ? "" : "s")")
+            print("")
+        }
+        print("Total reclaimed space: \(formatSize(blobs.reduce(0) { $0 + $1.size } + cache.bytes))")
+    }
+}
