@@ -73,9 +73,18 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel"]),
 
+        // Google API test doubles: the JWT and OAuth grant checks registry-fixtures shares.
+        .target(name: "GoogleAPIStandIn", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ], path: "Tests/GoogleAPIStandIn"),
+
         // Loopback stand-ins the tests start: a registry token server (RS256 JWTs), Google's
         // OAuth token endpoint and metadata server, and a proxy that corrupts blobs.
         .executableTarget(name: "registry-fixtures", dependencies: [
+            "GoogleAPIStandIn",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import GoogleAPIStandIn
 import HTTPTypes
 import Hummingbird
 
@@ -13,7 +14,8 @@ import Hummingbird
 ///     signed by the service-account key (checked: signature, `iss` = client_email,
 ///     `aud` = token_uri, non-empty `scope`, `exp` in the future and at most an hour after `iat`).
 ///   Success: `{"access_token", "expires_in": 3599, "token_type": "Bearer"}`; failure: 400/401
-///   `{"error", "error_description"}` as Google answers.
+///   `{"error", "error_description"}` as Google answers. The checks are `OAuthGrantVerifier`'s
+///   (module GoogleAPIStandIn), shared with the in-process Google API stand-in.
 /// - `GET /computeMetadata/v1/instance/service-accounts/default/token` with
 ///   `Metadata-Flavor: Google` → the same JSON; 403 without the header. Also `/`,
 ///   `…/default/email` and `/computeMetadata/v1/project/project-id` for environment probes.
@@ -21,26 +23,10 @@ import Hummingbird
 /// Every access token minted is recorded in the `CredentialStore`, where the registry token
 /// servers accept it as the password of `oauth2accesstoken`.
 struct GoogleStandIn {
-    static let accessTokenLifetime = 3599
-    static let jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-
-    /// The `authorized_user` ADC file's client and refresh token.
-    struct AuthorizedUser {
-        var clientID: String
-        var clientSecret: String
-        var refreshToken: String
-    }
-
-    /// The service account whose assertions are accepted.
-    struct ServiceAccount {
-        var email: String
-        var tokenURI: String
-        var publicKey: _RSA.Signing.PublicKey
-    }
+    static let accessTokenLifetime = OAuthGrantVerifier.accessTokenLifetime
 
     let credentials: CredentialStore
-    let authorizedUser: AuthorizedUser
-    let serviceAccount: ServiceAccount
+    let grants: OAuthGrantVerifier
 
     /// Reads `adc-user.json`, `sa-key.json` (email and token_uri) and `sa.pub.pem` from the state directory.
     init(options: FixtureOptions, credentials: CredentialStore) throws {
@@ -62,8 +48,9 @@ struct GoogleStandIn {
         }
         let pem = try String(contentsOfFile: options.statePath("sa.pub.pem"), encoding: .utf8)
         self.credentials = credentials
-        self.authorizedUser = AuthorizedUser(clientID: clientID, clientSecret: secret, refreshToken: refresh)
-        self.serviceAccount = ServiceAccount(email: email, tokenURI: tokenURI, publicKey: try .init(pemRepresentation: pem))
+        self.grants = OAuthGrantVerifier(
+            authorizedUser: .init(clientID: clientID, clientSecret: secret, refreshToken: refresh),
+            serviceAccount: .init(email: email, audience: tokenURI, publicKey: try .init(pemRepresentation: pem)))
     }
 
     func router() -> Router<BasicRequestContext> {
@@ -77,7 +64,7 @@ struct GoogleStandIn {
             try self.metadata(request) { HTTPHelpers.text("swiftdock-test", status: .ok, headers: $0) }
         }
         router.get("/computeMetadata/v1/instance/service-accounts/default/email") { request, _ in
-            try self.metadata(request) { HTTPHelpers.text(self.serviceAccount.email, status: .ok, headers: $0) }
+            try self.metadata(request) { HTTPHelpers.text(self.grants.serviceAccount.email, status: .ok, headers: $0) }
         }
         router.get("/computeMetadata/v1/instance/service-accounts/default/token") { request, _ in
             let token = await self.credentials.mintGoogleAccessToken(lifetime: TimeInterval(Self.accessTokenLifetime))
@@ -99,51 +86,14 @@ struct GoogleStandIn {
     }
 
     private func token(_ request: Request) async throws -> Response {
-        let form = try await HTTPHelpers.form(request)
-        switch form["grant_type"] {
-        case "refresh_token":
-            guard form["client_id"] == authorizedUser.clientID, form["client_secret"] == authorizedUser.clientSecret else {
-                return Self.error(.unauthorized, "invalid_client", "The OAuth client was not found.")
-            }
-            guard form["refresh_token"] == authorizedUser.refreshToken else {
-                return Self.error(.badRequest, "invalid_grant", "Bad Request")
-            }
-        case Self.jwtBearerGrant:
-            if let problem = assertionProblem(form["assertion"]) {
-                return Self.error(.badRequest, "invalid_grant", problem)
-            }
-        default:
-            return Self.error(.badRequest, "unsupported_grant_type", "Invalid grant_type: \(form["grant_type"] ?? "")")
+        if case .failure(let refusal) = grants.check(try await FormEncoding.fields(of: request)) {
+            return HTTPHelpers.json(refusal.body, status: refusal.status)
         }
         let token = await credentials.mintGoogleAccessToken(lifetime: TimeInterval(Self.accessTokenLifetime))
         return HTTPHelpers.json(Self.tokenResponse(token))
     }
 
-    /// Why a service-account assertion is refused, or nil when it is good.
-    private func assertionProblem(_ assertion: String?) -> String? {
-        guard let assertion else { return "Missing required parameter: assertion" }
-        guard let jwt = JWT.verified(assertion, with: serviceAccount.publicKey) else { return "Invalid JWT Signature." }
-        let claims = jwt.claims
-        let now = Int(Date().timeIntervalSince1970)
-        guard claims["iss"] as? String == serviceAccount.email else { return "Invalid JWT: iss is not the service account" }
-        guard claims["aud"] as? String == serviceAccount.tokenURI else {
-            return "Invalid JWT: aud must be \(serviceAccount.tokenURI)"
-        }
-        guard let scope = claims["scope"] as? String, !scope.isEmpty else { return "Invalid JWT: scope is required" }
-        guard let exp = (claims["exp"] as? NSNumber)?.intValue, let iat = (claims["iat"] as? NSNumber)?.intValue else {
-            return "Invalid JWT: exp and iat are required"
-        }
-        guard exp > now, iat <= now + 60, exp - iat <= 3600 else {
-            return "Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe."
-        }
-        return nil
-    }
-
     static func tokenResponse(_ token: String) -> [String: Any] {
-        ["access_token": token, "expires_in": accessTokenLifetime, "token_type": "Bearer"]
-    }
-
-    static func error(_ status: HTTPResponse.Status, _ code: String, _ description: String) -> Response {
-        HTTPHelpers.json(["error": code, "error_description": description], status: status)
+        OAuthGrantVerifier.tokenResponse(token)
     }
 }

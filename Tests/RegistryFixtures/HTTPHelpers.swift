@@ -30,21 +30,6 @@ enum HTTPHelpers {
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }
 
-    /// The fields of an `application/x-www-form-urlencoded` body (last value wins).
-    static func form(_ request: Request) async throws -> [String: String] {
-        let buffer = try await request.body.collect(upTo: 1 << 20)
-        let text = String(buffer: buffer)
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String {
-                s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s)
-            }
-            fields[decode(kv[0])] = kv.count > 1 ? decode(kv[1]) : ""
-        }
-        return fields
-    }
-
     /// RFC 3339 UTC time, as token servers write `issued_at`.
     static func rfc3339(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()

@@ -1,6 +1,7 @@
 import Crypto
 import _CryptoExtras
 import Foundation
+import GoogleAPIStandIn
 
 /// How a registry JWT tells docker-registry which key signed it.
 enum JWTKeyIdentification: String {

@@ -1,4 +1,5 @@
 import Foundation
+import GoogleAPIStandIn
 import Hummingbird
 
 /// The token server docker-registry's `auth: token` mode points its `realm` at.
@@ -65,7 +66,7 @@ struct RegistryTokenServer {
     }
 
     private func post(_ request: Request) async throws -> Response {
-        let form = try await HTTPHelpers.form(request)
+        let form = try await FormEncoding.fields(of: request)
         guard let audience = audience(form["service"]) else {
             return oauthError(.badRequest, "invalid_request", "service is required")
         }

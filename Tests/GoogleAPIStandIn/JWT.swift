@@ -3,12 +3,17 @@ import _CryptoExtras
 import Foundation
 
 /// A compact-serialised RS256 JSON Web Token: `base64url(header).base64url(claims).base64url(signature)`.
-struct JWT {
-    var header: [String: Any]
-    var claims: [String: Any]
+public struct JWT {
+    public var header: [String: Any]
+    public var claims: [String: Any]
+
+    public init(header: [String: Any], claims: [String: Any]) {
+        self.header = header
+        self.claims = claims
+    }
 
     /// Signs with RSASSA-PKCS1-v1_5 over SHA-256 (`alg: RS256`).
-    func signed(with key: _RSA.Signing.PrivateKey) throws -> String {
+    public func signed(with key: _RSA.Signing.PrivateKey) throws -> String {
         var header = self.header
         header["alg"] = "RS256"
         header["typ"] = "JWT"
@@ -18,7 +23,7 @@ struct JWT {
     }
 
     /// Parses `token` and checks its RS256 signature against `key`; nil when either fails.
-    static func verified(_ token: String, with key: _RSA.Signing.PublicKey) -> JWT? {
+    public static func verified(_ token: String, with key: _RSA.Signing.PublicKey) -> JWT? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
               let headerData = Base64URL.decode(parts[0]),
