@@ -73,8 +73,10 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel"]),
 
-        // Google API test doubles: the JWT and OAuth grant checks registry-fixtures shares.
+        // Google API test doubles: the JWT and OAuth grant checks registry-fixtures shares, and the
+        // schema check of request bodies against Google's discovery documents (Fixtures/gcp-reference).
         .target(name: "GoogleAPIStandIn", dependencies: [
+            "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -12,9 +12,11 @@ public struct ChildProcessResult: Sendable {
 
 /// Runs a program (an absolute path, or a name looked up in PATH through /usr/bin/env) and
 /// collects both pipes, read concurrently so a chatty child cannot block on a full pipe.
-/// Shared by every test target that drives real tools (tar, skopeo, umoci, swiftdock).
+/// `input`, when given, is written to the child's standard input (then closed); SIGPIPE is ignored
+/// from then on, so a child that exits without reading it cannot kill the caller.
+/// Shared by every test target that drives real tools (tar, skopeo, umoci, swiftdock, python3).
 public func runChildProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                            currentDirectory: String? = nil) throws -> ChildProcessResult {
+                            currentDirectory: String? = nil, input: Data? = nil) throws -> ChildProcessResult {
     let process = Process()
     if executable.hasPrefix("/") {
         process.executableURL = URL(fileURLWithPath: executable)
@@ -28,9 +30,22 @@ public func runChildProcess(_ executable: String, _ arguments: [String], environ
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let stdin = input.map { _ in Pipe() }
+    if let stdin {
+        signal(SIGPIPE, SIG_IGN)
+        process.standardInput = stdin
+    }
     try process.run()
     let errBox = DataBox()
     let group = DispatchGroup()
+    if let stdin, let input {
+        group.enter()
+        DispatchQueue.global().async {
+            try? stdin.fileHandleForWriting.write(contentsOf: input)
+            try? stdin.fileHandleForWriting.close()
+            group.leave()
+        }
+    }
     group.enter()
     DispatchQueue.global().async {
         errBox.data = err.fileHandleForReading.readDataToEndOfFile()
