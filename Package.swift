@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // System libraries, reached through small module maps.
@@ -73,12 +75,18 @@ let package = Package(
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel"]),
 
-        // Google API test doubles: the JWT and OAuth grant checks registry-fixtures shares, and the
-        // schema check of request bodies against Google's discovery documents (Fixtures/gcp-reference).
+        // In-process loopback stand-in of the Google APIs `swiftdock vertex` calls (OAuth2 token,
+        // Vertex AI CustomJobs, Workbench instances, Cloud Scheduler), every request body checked
+        // against Google's discovery schemas (Fixtures/gcp-reference); also the JWT and OAuth
+        // grant checks registry-fixtures shares.
         .target(name: "GoogleAPIStandIn", dependencies: [
             "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Tests/GoogleAPIStandIn"),
