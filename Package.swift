@@ -90,6 +90,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Tests/GoogleAPIStandIn"),
+        .testTarget(name: "GoogleAPIStandInTests", dependencies: [
+            "GoogleAPIStandIn", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
 
         // Loopback stand-ins the tests start: a registry token server (RS256 JWTs), Google's
         // OAuth token endpoint and metadata server, and a proxy that corrupts blobs.
