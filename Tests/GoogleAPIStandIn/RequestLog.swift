@@ -16,6 +16,8 @@ public struct RecordedRequest: Sendable {
     public var responseStatus: Int
     /// True when the request was made by the stand-in itself: a Cloud Scheduler job's HTTP target.
     public var fromScheduler: Bool
+    /// 1 for the first request the stand-in received, 2 for the next… (not reset by `clearRecords()`).
+    public var number: Int
 
     /// The form fields, for `application/x-www-form-urlencoded` bodies.
     public var form: [String: String] { FormEncoding.decode(String(decoding: body, as: UTF8.self)) }

@@ -43,6 +43,7 @@ public actor StandInServer {
     var failures: [SchemaFailure] = []
     var runs: [ScheduledRun] = []
     var forcedErrors: [ForcedError] = []
+    var requestCount = 0
 
     // Resources.
     var accessTokens: [String: OAuthGrantVerifier.Grantee] = [:]
@@ -191,10 +192,11 @@ public actor StandInServer {
 
     /// Records, delays, then answers one request.
     func handle(_ request: IncomingRequest) async -> APIResponse {
-        let index = log.count
+        requestCount += 1
+        let number = requestCount
         log.append(RecordedRequest(method: request.method, path: request.path, query: request.query, headers: request.headers,
                                    body: request.body, json: request.body.isEmpty ? nil : JSONValue(data: request.body),
-                                   responseStatus: 0, fromScheduler: request.fromScheduler))
+                                   responseStatus: 0, fromScheduler: request.fromScheduler, number: number))
         if knobs.responseDelay > .zero { try? await Task.sleep(for: knobs.responseDelay) }
         let answer: APIResponse
         do {
@@ -204,7 +206,8 @@ public actor StandInServer {
         } catch {
             answer = .error(GoogleError(code: 500, status: "INTERNAL", message: "stand-in failure: \(error)"))
         }
-        log[index].responseStatus = answer.status
+        // Other requests may have been logged meanwhile, or the log cleared.
+        if let index = log.lastIndex(where: { $0.number == number }) { log[index].responseStatus = answer.status }
         return answer
     }
 
@@ -219,7 +222,7 @@ public actor StandInServer {
             return .error(forced.error)
         }
         if request.path == "/token" {
-            guard request.method == "POST" else { throw GoogleError(code: 405, status: "UNIMPLEMENTED", message: "POST /token only") }
+            guard request.method == "POST" else { throw Self.noRoute(request) }
             return token(request)
         }
         guard let token = request.bearerToken, accessTokens[token] != nil else { throw GoogleError.unauthenticated }

@@ -13,6 +13,7 @@ final class KnobsAndRecordsTests: StandInTestCase {
         XCTAssertEqual(log.map(\.method), ["POST", "POST", "GET"])
         XCTAssertEqual(log.map(\.path), [Self.instancesPath, "/token", Self.customJobsPath + "/1"])
         XCTAssertEqual(log.map(\.responseStatus), [200, 401, 401])
+        XCTAssertEqual(log.map(\.number), [1, 2, 3])
         XCTAssertEqual(log[0].query, ["instanceId": "nb", "requestId": "r 1"])
         XCTAssertEqual(log[0].headers["x-goog-user-project"], "billing")
         XCTAssertEqual(log[0].headers["authorization"], "Bearer \(token)")
