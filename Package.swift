@@ -71,9 +71,9 @@ let package = Package(
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
         .testTarget(name: "RegistryTests", dependencies: ["TestSupport", "Registry", "ImageModel", "ImageStore"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
-        .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel"]),
+        .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel", "GoogleAPIStandIn"]),
 
         // In-process loopback stand-in of the Google APIs `swiftdock vertex` calls (OAuth2 token,
         // Vertex AI CustomJobs, Workbench instances, Cloud Scheduler), every request body checked

@@ -14,10 +14,11 @@ struct VertexJobOptions: ParsableArguments {
     @Option(help: "Accelerator TYPE[:COUNT], for example NVIDIA_TESLA_T4:1.")
     var accelerator: String?
 
-    @Option(help: "Overrides the image's ENTRYPOINT; each use appends one element.")
+    // One value per use, even one starting with a dash (`--command -c`).
+    @Option(parsing: .unconditionalSingleValue, help: "Overrides the image's ENTRYPOINT; each use appends one element.")
     var command: [String] = []
 
-    @Option(help: "Overrides the image's CMD; each use appends one element.")
+    @Option(parsing: .unconditionalSingleValue, help: "Overrides the image's CMD; each use appends one element.")
     var arg: [String] = []
 
     @Option(help: "Environment variable KEY=VALUE for the container.")
