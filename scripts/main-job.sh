@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up, build swiftdock, build the busybox stand-in base image, build the
-# tutorial fixture on top of it, push it to a local registry and show it there.
+# tutorial fixture on top of it, push it to a local registry, show it there, and print the
+# Vertex AI CustomJob that would run its notebook (--dry-run).
 #
 # gcr.io/deeplearning-platform-release/base-cpu is multi-GB and lives in Google's registry,
 # which this machine cannot reach: a busybox image built here from Debian's busybox-static is
@@ -32,3 +33,10 @@ remote=$registry/tweetiment-xyz/tweetimentrep/python-docker
 echo "in the registry (stop it with: bash scripts/local-registry.sh stop out/registry):"
 curl -fsS "http://$registry/v2/tweetiment-xyz/tweetimentrep/python-docker/tags/list"; echo
 skopeo inspect --tls-verify=false "docker://$remote" | grep -E '"(Name|Digest|Architecture|Os)"'
+
+# The hand-off to Vertex AI: the CustomJob `swiftdock vertex run` would create to run the
+# notebook and keep output.csv (--dry-run prints the request body and sends nothing; on Google
+# Cloud drop --dry-run and add --wait).
+echo "swiftdock vertex run --dry-run (the CustomJob for Vertex AI; nothing is sent):"
+"$bin" vertex run "$remote" --project tweetiment-xyz --region europe-west3 \
+  --notebook /Sourcecode/dockerVertexai.ipynb --outputs gs://tweetiment-xyz-runs/nightly --dry-run
