@@ -12,8 +12,10 @@ extension ImageStore {
             var index = try readIndex()
             let removed: [Descriptor]
             if let digest = reference.digest {
+                let pulledByDigest = "\(reference.repository)@\(digest)"
                 removed = index.manifests.filter {
-                    $0.digest == digest && ImageStore.reference(of: $0)?.repository == reference.repository
+                    $0.annotations?[ImageStore.refNameAnnotation] == pulledByDigest
+                        || ($0.digest == digest && ImageStore.reference(of: $0)?.repository == reference.repository)
                 }
             } else {
                 let name = try ImageStore.tagName(reference)

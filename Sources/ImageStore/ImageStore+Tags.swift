@@ -46,17 +46,28 @@ extension ImageStore {
         return try? Reference(parsing: name)
     }
 
+    /// The entry name of a reference: `repository:tag`, or `repository@digest` for a
+    /// digest-only reference (an image pulled by digest, which docker lists with tag `<none>`).
     static func tagName(_ reference: Reference) throws -> String {
-        guard let tag = reference.tag else {
-            throw StoreError.invalidReference(reference.description, reason: "a tag is required, not only a digest")
+        if let tag = reference.tag { return reference.withTag(tag).description }
+        guard let digest = reference.digest else {
+            throw StoreError.invalidReference(reference.description, reason: "a tag or a digest is required")
         }
-        return reference.withTag(tag).description
+        return "\(reference.repository)@\(digest)"
+    }
+
+    /// Whether `digest` names `manifest`: it is the manifest's own digest, or that of a stored
+    /// index listing it (an image pulled by the digest of a multi-platform index).
+    func digest(_ digest: Digest, names manifest: Descriptor) -> Bool {
+        if digest == manifest.digest { return true }
+        guard hasBlob(digest), let index = try? readJSON(ImageIndex.self, digest) else { return false }
+        return index.manifests.contains { $0.digest == manifest.digest }
     }
 
     // MARK: tags
 
-    /// Points `reference` (which must have a tag) at `manifest`, replacing the tag if it
-    /// exists. The manifest, its config and every layer must already be stored, or — for a
+    /// Points `reference` at `manifest`, replacing the tag if it exists. A digest-only
+    /// reference must name that manifest (or an index, stored, that lists it). The manifest, its config and every layer must already be stored, or — for a
     /// layer — have a recorded remote source (`recordRemoteSource`); this is checked under
     /// the lock, so a concurrent `untag` cannot leave a dangling tag.
     /// Returns the descriptor the tag pointed to before, if any.
@@ -65,6 +76,9 @@ extension ImageStore {
         let name = try ImageStore.tagName(reference)
         guard MediaType.isManifest(manifest.mediaType) || MediaType.isIndex(manifest.mediaType) else {
             throw StoreError.unsupportedMediaType(manifest.mediaType, digest: manifest.digest)
+        }
+        if reference.tag == nil, let digest = reference.digest, !self.digest(digest, names: manifest) {
+            throw StoreError.invalidReference(reference.description, reason: "the digest names another manifest than \(manifest.digest)")
         }
         var entry = manifest
         entry.annotations = (manifest.annotations ?? [:]).merging([ImageStore.refNameAnnotation: name]) { $1 }
@@ -87,9 +101,11 @@ extension ImageStore {
     public func resolve(_ reference: Reference) throws -> Descriptor? {
         let entries = try readIndex().manifests
         if let digest = reference.digest {
-            return entries.first { entry in
-                entry.digest == digest && ImageStore.reference(of: entry)?.repository == reference.repository
-            }
+            let pulledByDigest = "\(reference.repository)@\(digest)"
+            return entries.first { $0.annotations?[ImageStore.refNameAnnotation] == pulledByDigest }
+                ?? entries.first { entry in
+                    entry.digest == digest && ImageStore.reference(of: entry)?.repository == reference.repository
+                }
         }
         let name = try ImageStore.tagName(reference)
         return entries.first { $0.annotations?[ImageStore.refNameAnnotation] == name }

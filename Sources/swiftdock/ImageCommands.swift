@@ -30,6 +30,9 @@ struct ImagesCommand: ParsableCommand {
     @Flag(name: .customLong("no-trunc"), help: "Show full image IDs.")
     var noTrunc = false
 
+    @Flag(help: "Show digests (the manifest's, which is what a registry names the image by).")
+    var digests = false
+
     @OptionGroup var store: StoreOptions
 
     @Argument(help: "Only images of this repository.")
@@ -69,12 +72,13 @@ struct ImagesCommand: ParsableCommand {
             }
             return
         }
-        var rows = [["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"]]
+        var rows = [["REPOSITORY", "TAG"] + (digests ? ["DIGEST"] : []) + ["IMAGE ID", "CREATED", "SIZE"]]
         for image in images {
             let created = image.created
-            rows.append([image.reference.familiarRepository, image.reference.tag ?? "<none>",
-                         noTrunc ? image.imageID.description : image.imageID.shortID,
-                         created.map { formatSince($0, now: now) } ?? "N/A", formatSize(image.size)])
+            let digest = (image.reference.digest ?? image.manifestDescriptor.digest).description
+            rows.append([image.reference.familiarRepository, image.reference.tag ?? "<none>"] + (digests ? [digest] : [])
+                + [noTrunc ? image.imageID.description : image.imageID.shortID,
+                   created.map { formatSince($0, now: now) } ?? "N/A", formatSize(image.size)])
         }
         print(formatTable(rows))
     }

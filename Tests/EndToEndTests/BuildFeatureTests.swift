@@ -200,6 +200,11 @@ final class BuildFeatureTests: XCTestCase {
                        "REPOSITORY TAG IMAGE ID CREATED SIZE")
         XCTAssertTrue(lines.contains { $0.hasPrefix("demo ") && $0.contains(" 1 ") && $0.contains(String(id.dropFirst(7).prefix(12))) }, table)
         XCTAssertTrue(lines.contains { $0.hasPrefix("localhost:5000/team/demo ") }, table)
+        let digest = try swiftdock.ok("inspect", "--format", "{{.Digest}}", "demo:1").stdout.trimmingCharacters(in: .newlines)
+        let withDigests = try swiftdock.ok("images", "--digests", "demo").stdout.split(separator: "\n")
+        XCTAssertEqual(withDigests.first.map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") },
+                       "REPOSITORY TAG DIGEST IMAGE ID CREATED SIZE")
+        XCTAssertTrue(withDigests.dropFirst().first?.contains(" \(digest) ") == true, "\(withDigests)")
         let json = try swiftdock.ok("images", "--format", "json").stdout
         for line in json.split(separator: "\n") {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]

@@ -133,4 +133,25 @@ final class RegistryRoundTripTests: XCTestCase {
         XCTAssertEqual(pull.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }.count, 1, pull.stderr)
         XCTAssertTrue(pull.stderr.contains("no/such-repo"), pull.stderr)
     }
+
+    func testPullByDigestIsListedRunnableAndRemovable() throws {
+        let open = try env("SWIFTDOCK_TEST_REGISTRY_OPEN")
+        let source = try Swiftdock()
+        try source.buildBase()
+        let remote = "\(open)/by-digest/base-\(UUID().uuidString.prefix(8).lowercased())"
+        try source.ok("tag", "swiftdock.local/busybox-base", remote + ":v1")
+        try source.ok("push", "-q", remote + ":v1")
+        let digest = try source.ok("inspect", "--format", "{{.Digest}}", remote + ":v1").stdout.trimmingCharacters(in: .newlines)
+
+        let swiftdock = try Swiftdock()
+        let pinned = "\(remote)@\(digest)"
+        try swiftdock.ok("pull", "-q", pinned)
+        let listed = try swiftdock.ok("images", "--digests").stdout.split(separator: "\n")
+        XCTAssertEqual(listed.count, 2, "\(listed)")
+        XCTAssertEqual(listed.last?.split(separator: " ", omittingEmptySubsequences: true).prefix(3).joined(separator: " "),
+                       "\(remote) <none> \(digest)")
+        XCTAssertEqual(try swiftdock.ok("run", "--rm", pinned, "echo", "pinned").stdout, "pinned\n")
+        XCTAssertTrue(try swiftdock.ok("rmi", pinned).stdout.hasPrefix("Untagged: \(pinned)"))
+        XCTAssertEqual(try swiftdock.ok("images", "-q").stdout, "")
+    }
 }

@@ -55,6 +55,36 @@ final class TagTests: XCTestCase {
         XCTAssertEqual(summary.manifestDescriptor.digest, manifest.digest)
     }
 
+    func testAnImagePulledByDigestIsRecordedUnderItsDigest() throws {
+        let manifest = try makeImage(store, layers: [base], cmd: ["sh"])
+        let byDigest = ref("localhost:5000/team/app@\(manifest.digest)")
+        try store.tag(byDigest, manifest: manifest)
+        XCTAssertEqual(try store.readIndex().manifests.map { $0.annotations?[ImageStore.refNameAnnotation] },
+                       ["localhost:5000/team/app@\(manifest.digest)"])
+        XCTAssertEqual(try store.resolve(byDigest)?.digest, manifest.digest)
+        XCTAssertNil(try store.resolve(ref("localhost:5000/team/app")), "no tag was made")
+        let listed = try XCTUnwrap(store.listImages().first)
+        XCTAssertNil(listed.reference.tag, "listed with tag <none>")
+        XCTAssertEqual(listed.reference.digest, manifest.digest)
+
+        // A digest that names another manifest is refused; nothing is recorded.
+        let other = try makeImage(store, layers: [base], cmd: ["other"])
+        XCTAssertThrowsError(try store.tag(ref("localhost:5000/team/app@\(other.digest)"), manifest: manifest))
+        XCTAssertEqual(try store.readIndex().manifests.count, 1)
+
+        // The digest of a stored index that lists the manifest names it too (a multi-platform pull).
+        var child = manifest
+        child.platform = Platform(os: "linux", architecture: "amd64")
+        let index = try store.writeJSON(ImageIndex(mediaType: MediaType.ociIndex, manifests: [child]), mediaType: MediaType.ociIndex)
+        let byIndex = ref("localhost:5000/team/multi@\(index.digest)")
+        try store.tag(byIndex, manifest: manifest)
+        XCTAssertEqual(try store.resolve(byIndex)?.digest, manifest.digest)
+
+        XCTAssertFalse(try store.untag(byDigest).lines.isEmpty)
+        XCTAssertNil(try store.resolve(byDigest))
+        XCTAssertEqual(try store.resolve(byIndex)?.digest, manifest.digest, "the other name keeps the image")
+    }
+
     func testRetagReplacesAndListsNewestFirst() throws {
         let old = try makeImage(store, layers: [base], cmd: ["old"], created: "2025-01-01T00:00:00Z")
         let new = try makeImage(store, layers: [base], cmd: ["new"], created: "2026-06-01T00:00:00Z")
@@ -67,13 +97,14 @@ final class TagTests: XCTestCase {
         XCTAssertEqual(try store.listImages().map(\.reference.familiarDescription), ["app:latest", "app:old"])
     }
 
-    func testTagRequiresStoredBlobsAndATag() throws {
+    func testTagRequiresStoredBlobsAndANameThatFits() throws {
         let missingLayer = Descriptor(mediaType: MediaType.ociLayerGzip, digest: SHA256Stream.digest(of: [1, 2, 3]), size: 3)
         let broken = TestLayer(descriptor: missingLayer, diffID: SHA256Stream.digest(of: [4]))
         let manifest = try makeImage(store, layers: [base, broken])
         assertStoreError(try store.tag(ref("broken"), manifest: manifest)) { $0 == .blobNotFound(missingLayer.digest) }
         let good = try makeImage(store, layers: [base])
-        assertStoreError(try store.tag(ref("x@\(good.digest)"), manifest: good)) {
+        let other = try makeImage(store, layers: [base], cmd: ["other"])
+        assertStoreError(try store.tag(ref("x@\(other.digest)"), manifest: good)) {
             if case .invalidReference = $0 { return true } else { return false }
         }
         let config = try store.writeJSON(["a": 1], mediaType: MediaType.ociConfig)

@@ -215,6 +215,17 @@ final class DistributionRoundTripTests: XCTestCase {
                 }
             }
         }
+
+        // Pulled by the index's digest: recorded under that digest, resolving to the chosen platform.
+        let byDigest = reference("\(ref.repository)@\(index.digest)")
+        let target = try ImageStore(root: scratch + "/by-digest")
+        let pulled = try await ImagePuller(client: client, store: target, platform: arm64).pull(byDigest)
+        XCTAssertEqual(pulled.manifest.digest, children[1].digest)
+        XCTAssertEqual(try target.resolve(byDigest)?.digest, children[1].digest)
+        XCTAssertNil(try target.resolve(ref), "no tag was made")
+        let single = reference("\(ref.repository)@\(children[0].digest)")
+        _ = try await ImagePuller(client: client, store: target).pull(single)
+        XCTAssertEqual(try target.resolve(single)?.digest, children[0].digest)
     }
 
     func testDockerMediaTypesRoundTrip() async throws {

@@ -52,7 +52,8 @@ public struct ImagePuller: Sendable {
 
     /// Fetches `reference`'s manifest (choosing the platform from an index), verifies and
     /// stores it and its config with the exact bytes received, records remote sources for
-    /// absent layers (or downloads them with `allLayers`), and tags the reference (when it has a tag).
+    /// absent layers (or downloads them with `allLayers`), and records the reference (a tag,
+    /// or for a digest-only reference `repository@digest`).
     public func pull(_ reference: Reference, allLayers: Bool = false) async throws -> PullResult {
         let repository = RegistryRepository(reference)
         let top = try await client.fetchManifest(reference.digest?.description ?? reference.tag ?? Reference.defaultTag,
@@ -97,12 +98,14 @@ public struct ImagePuller: Sendable {
         // Record the source of every layer, present or not: it also tells push where to mount from.
         try store.recordRemoteSource(repository.remoteSource, for: manifest.layers.map(\.digest))
         try store.writeBlob(manifestBytes.bytes)
+        // Kept so a digest-only reference to the index can be recorded (the store checks that
+        // the digest names the manifest); unreferenced, it goes with the next prune.
+        if reference.tag == nil, MediaType.isIndex(top.mediaType) { try store.writeBlob(top.bytes) }
 
         var descriptor = manifestBytes.descriptor
         descriptor.platform = config.platform
-        // A digest-only reference has no tag to record: the image is stored untagged (and
-        // reachable again by pulling it by digest, which then fetches nothing but the manifest).
-        let previous = reference.tag == nil ? nil : try store.tag(reference, manifest: descriptor)
+        // A digest-only reference is recorded as `repository@digest` (listed with tag <none>).
+        let previous = try store.tag(reference, manifest: descriptor)
         return PullResult(reference: reference, digest: top.digest, manifest: descriptor, platform: config.platform,
                           previous: previous, downloadedLayers: downloaded,
                           remoteLayers: allLayers ? [] : missing.map(\.digest))
