@@ -144,12 +144,13 @@ private struct TreeDiffWalker {
 
     /// Whether directory `rel` had entries and none of them is left.
     private func everyEntryGone(_ rel: String, _ host: String) throws -> Bool {
-        guard let before = snapshot.children[rel], !before.isEmpty else { return false }
-        for name in before where !excluded.contains(rel + "/" + name) {
+        // Excluded entries (mount targets) are neither gone nor kept.
+        let before = (snapshot.children[rel] ?? []).filter { !excluded.contains(rel + "/" + $0) }
+        for name in before {
             if TreeIO.status(host + "/" + name) != nil { return false }
             if errno != ENOENT { throw TreeIO.unreadable(host + "/" + name, LayerError.errnoText()) }
         }
-        return true
+        return !before.isEmpty
     }
 
     private func metadataDiffers(_ old: TreeSnapshot.Entry, _ st: stat) -> Bool {
@@ -162,7 +163,8 @@ private struct TreeDiffWalker {
         let copiedAt = snapshot.copiedAt
         let touched = st.st_ctim.tv_sec > copiedAt.tv_sec
             || (st.st_ctim.tv_sec == copiedAt.tv_sec && st.st_ctim.tv_nsec >= copiedAt.tv_nsec)
-        guard touched else { return false }
+        // Two empty files hold the same bytes (mount points the copy made have no original).
+        guard touched, st.st_size > 0 else { return false }
         guard let original = old.content else { return true }
         return try !FileCopy.sameContent(original, host)
     }
