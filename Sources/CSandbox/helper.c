@@ -6,7 +6,9 @@
 //                           user+mount+pid+uts+ipc(+net) namespaces, M writes P's uid/gid maps
 //                           (directly, or through newuidmap/newgidmap), forks I, waits for it
 //                           and exits with I's status (forwarding TERM/INT/HUP/QUIT/USR1/USR2).
-//   init I (PID 1)          mounts the overlay, /proc, /dev, resolv.conf/hosts and the binds,
+//   init I (PID 1)          mounts the overlay (or, copy-and-compare, binds the given root
+//                           directory after applying its pending owners), /proc, /dev,
+//                           resolv.conf/hosts and the binds,
 //                           pivot_root, creates the working directory, forks W, reaps every
 //                           process, exits with W's status (signal N -> 128+N) as soon as W ends.
 //   command W (PID 2)       setgroups/setgid/setuid, chdir, execve.
@@ -64,9 +66,13 @@ static void die(int code, const char *fmt, ...) {
 // Spec: NUL-terminated entries, the first byte of each is its key (see Spec.swift).
 
 struct mnt { char *src, *dst; int ro; };
+// An owner the unprivileged copy could not set: path relative to the root directory.
+struct owner { unsigned uid, gid, mode; char *path; };
 struct spec {
     char **lower; int nlower;
     char *upper, *work, *cwd, *hostname;
+    char *rootdir;   // copy-and-compare: this directory is the root, no overlay
+    struct owner *owners; int nowners;
     char **argv; int nargv;
     char **env; int nenv;
     unsigned uid, gid;
@@ -119,6 +125,17 @@ static void parse_spec(int fd, struct spec *s) {
         case 'N': s->netnone = strcmp(v, "none") == 0; break;
         case 'H': s->hostname = v; break;
         case 'P': s->probe = 1; break;
+        case 'R': s->rootdir = v; break;
+        case 'O': {
+            s->owners = realloc(s->owners, sizeof(struct owner) * (size_t)(s->nowners + 1));
+            if (!s->owners) DIE("sandbox: out of memory");
+            struct owner *o = &s->owners[s->nowners];
+            int used = 0;
+            if (sscanf(v, "%u:%u:%o:%n", &o->uid, &o->gid, &o->mode, &used) != 3 || used == 0) DIE("sandbox: malformed owner entry %s", v);
+            o->path = v + used;
+            s->nowners++;
+            break;
+        }
         case 'm':
             s->mounts = realloc(s->mounts, sizeof(struct mnt) * (size_t)(s->nmounts + 1));
             if (!s->mounts) DIE("sandbox: out of memory");
@@ -131,8 +148,8 @@ static void parse_spec(int fd, struct spec *s) {
         }
         p = e + 1;
     }
-    if (s->nlower == 0) DIE("sandbox: no lower directory in the spec");
-    if (!s->upper || !s->work) DIE("sandbox: no upper or work directory in the spec");
+    if (!s->rootdir && s->nlower == 0) DIE("sandbox: no lower directory in the spec");
+    if (!s->rootdir && (!s->upper || !s->work)) DIE("sandbox: no upper or work directory in the spec");
     if (!s->probe && s->nargv == 0) DIE("sandbox: empty argv");
 }
 
@@ -458,69 +475,9 @@ static void mark_cloexec_from(int lowest) {
     for (int fd = lowest; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-static void command(struct spec *s, enum mode mode) __attribute__((noreturn));
-static void command(struct spec *s, enum mode mode) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (size_t i = 0; i < sizeof fwd_sigs / sizeof fwd_sigs[0]; i++) signal(fwd_sigs[i], SIG_DFL);
-    signal(SIGPIPE, SIG_DFL);
-
-    if (mode != MODE_SINGLE && setgroups((size_t)s->ngroups, s->groups) < 0)
-        DIE("sandbox: setgroups: %s", ERR);
-    if (setresgid(s->gid, s->gid, s->gid) < 0) DIE("sandbox: setgid %u: %s", s->gid, ERR);
-    if (setresuid(s->uid, s->uid, s->uid) < 0) DIE("sandbox: setuid %u: %s", s->uid, ERR);
-    if (chdir(s->cwd) < 0) DIE("sandbox: chdir %s (as uid %u): %s", s->cwd, s->uid, ERR);
-    mark_cloexec_from(3);
-
-    const char *prog = s->argv[0];
-    if (strchr(prog, '/')) {
-        execve(prog, s->argv, s->env);
-        die(127, "sandbox: exec %s: %s", prog, ERR);
-    }
-    const char *path = env_get(s, "PATH");
-    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    int saved = ENOENT;
-    char cand[PATH_MAX];
-    for (const char *p = path; ; ) {
-        const char *c = strchr(p, ':');
-        size_t l = c ? (size_t)(c - p) : strlen(p);
-        snprintf(cand, sizeof cand, "%.*s/%s", (int)l, l ? p : ".", prog);
-        execve(cand, s->argv, s->env);
-        if (errno != ENOENT && errno != ENOTDIR) saved = errno;
-        if (!c) break;
-        p = c + 1;
-    }
-    if (saved == ENOENT) die(127, "sandbox: exec %s: executable file not found in $PATH (%s)", prog, path);
-    errno = saved;
-    die(127, "sandbox: exec %s: %s", prog, ERR);
-}
-
-static void init_process(struct spec *s, enum mode mode) __attribute__((noreturn));
-static void init_process(struct spec *s, enum mode mode) {
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) DIE("sandbox: make / private: %s", ERR);
-
-    // A staging tmpfs over a directory none of our host paths live under (private to this
-    // mount namespace, invisible to the host).
-    static const char *cands[] = {"/sys", "/mnt", "/media", "/srv", "/opt", "/run", "/boot", "/tmp", "/home", "/var", NULL};
-    const char *stage = NULL;
-    for (int i = 0; cands[i] && !stage; i++) {
-        struct stat st;
-        if (lstat(cands[i], &st) < 0 || !S_ISDIR(st.st_mode)) continue;
-        int clash = under(s->upper, cands[i]) || under(s->work, cands[i]);
-        for (int j = 0; j < s->nlower && !clash; j++) clash = under(s->lower[j], cands[i]);
-        for (int j = 0; j < s->nmounts && !clash; j++) clash = under(s->mounts[j].src, cands[i]);
-        clash = clash || under("/etc/resolv.conf", cands[i]) || under("/etc/hosts", cands[i]);
-        if (!clash) stage = cands[i];
-    }
-    if (!stage) DIE("sandbox: no staging directory (tried /sys, /mnt, /tmp, ...) outside the layer and mount paths");
-    if (mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) DIE("sandbox: mount tmpfs on %s: %s", stage, ERR);
-    char skel[PATH_MAX], root[PATH_MAX], p[MAX_PATH_BUF + 64], q[MAX_PATH_BUF + 64];
-    snprintf(skel, sizeof skel, "%s/skel", stage);
-    snprintf(root, sizeof root, "%s/root", stage);
-    mkdir_p(skel, 0755, 0, 0, 0);
-    mkdir_p(root, 0755, 0, 0, 0);
-
+// The overlay over the lower dirs and the skeleton layer, mounted on `root`.
+static void overlay_root(struct spec *s, const char *skel, const char *root) {
+    char p[MAX_PATH_BUF + 64], q[MAX_PATH_BUF + 64];
     // Skeleton: the bottom lower layer, supplying the mount points the image lacks so they never
     // land in the upper dir. Anything the image has wins over it.
     static const char *skel_dirs[] = {"/proc", "/dev", "/etc", NULL};
@@ -574,6 +531,96 @@ static void init_process(struct spec *s, enum mode mode) {
             errno = e;
             DIE("sandbox: mount overlay on %s (upperdir=%s, %d lower dirs): %s", root, s->upper, s->nlower, ERR);
         }
+    }
+}
+
+// Owners the unprivileged copy could not set (see PendingOwner in TreeCopy.swift). chown
+// clears setuid/setgid, so those bits are set again.
+static void apply_owners(struct spec *s) {
+    char p[MAX_PATH_BUF];
+    for (int i = 0; i < s->nowners; i++) {
+        struct owner *o = &s->owners[i];
+        snprintf(p, sizeof p, "%s/%s", s->rootdir, o->path);
+        if (fchownat(AT_FDCWD, p, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == EINVAL) continue;   // an id this namespace does not map: stays ours
+            DIE("sandbox: chown %s to %u:%u: %s", p, o->uid, o->gid, ERR);
+        }
+        struct stat st;
+        if ((o->mode & 06000) && lstat(p, &st) == 0 && !S_ISLNK(st.st_mode) && chmod(p, o->mode) < 0)
+            DIE("sandbox: chmod %s: %s", p, ERR);
+    }
+}
+
+static void command(struct spec *s, enum mode mode) __attribute__((noreturn));
+static void command(struct spec *s, enum mode mode) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (size_t i = 0; i < sizeof fwd_sigs / sizeof fwd_sigs[0]; i++) signal(fwd_sigs[i], SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+
+    if (mode != MODE_SINGLE && setgroups((size_t)s->ngroups, s->groups) < 0)
+        DIE("sandbox: setgroups: %s", ERR);
+    if (setresgid(s->gid, s->gid, s->gid) < 0) DIE("sandbox: setgid %u: %s", s->gid, ERR);
+    if (setresuid(s->uid, s->uid, s->uid) < 0) DIE("sandbox: setuid %u: %s", s->uid, ERR);
+    if (chdir(s->cwd) < 0) DIE("sandbox: chdir %s (as uid %u): %s", s->cwd, s->uid, ERR);
+    mark_cloexec_from(3);
+
+    const char *prog = s->argv[0];
+    if (strchr(prog, '/')) {
+        execve(prog, s->argv, s->env);
+        die(127, "sandbox: exec %s: %s", prog, ERR);
+    }
+    const char *path = env_get(s, "PATH");
+    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    int saved = ENOENT;
+    char cand[PATH_MAX];
+    for (const char *p = path; ; ) {
+        const char *c = strchr(p, ':');
+        size_t l = c ? (size_t)(c - p) : strlen(p);
+        snprintf(cand, sizeof cand, "%.*s/%s", (int)l, l ? p : ".", prog);
+        execve(cand, s->argv, s->env);
+        if (errno != ENOENT && errno != ENOTDIR) saved = errno;
+        if (!c) break;
+        p = c + 1;
+    }
+    if (saved == ENOENT) die(127, "sandbox: exec %s: executable file not found in $PATH (%s)", prog, path);
+    errno = saved;
+    die(127, "sandbox: exec %s: %s", prog, ERR);
+}
+
+static void init_process(struct spec *s, enum mode mode) __attribute__((noreturn));
+static void init_process(struct spec *s, enum mode mode) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) DIE("sandbox: make / private: %s", ERR);
+
+    // A staging tmpfs over a directory none of our host paths live under (private to this
+    // mount namespace, invisible to the host).
+    static const char *cands[] = {"/sys", "/mnt", "/media", "/srv", "/opt", "/run", "/boot", "/tmp", "/home", "/var", NULL};
+    const char *stage = NULL;
+    for (int i = 0; cands[i] && !stage; i++) {
+        struct stat st;
+        if (lstat(cands[i], &st) < 0 || !S_ISDIR(st.st_mode)) continue;
+        int clash = s->rootdir ? under(s->rootdir, cands[i]) : under(s->upper, cands[i]) || under(s->work, cands[i]);
+        for (int j = 0; j < s->nlower && !clash; j++) clash = under(s->lower[j], cands[i]);
+        for (int j = 0; j < s->nmounts && !clash; j++) clash = under(s->mounts[j].src, cands[i]);
+        clash = clash || under("/etc/resolv.conf", cands[i]) || under("/etc/hosts", cands[i]);
+        if (!clash) stage = cands[i];
+    }
+    if (!stage) DIE("sandbox: no staging directory (tried /sys, /mnt, /tmp, ...) outside the layer and mount paths");
+    if (mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) DIE("sandbox: mount tmpfs on %s: %s", stage, ERR);
+    char skel[PATH_MAX], root[PATH_MAX], p[MAX_PATH_BUF + 64], q[MAX_PATH_BUF + 64];
+    snprintf(skel, sizeof skel, "%s/skel", stage);
+    snprintf(root, sizeof root, "%s/root", stage);
+    mkdir_p(skel, 0755, 0, 0, 0);
+    mkdir_p(root, 0755, 0, 0, 0);
+
+    if (s->rootdir) {
+        // Copy-and-compare: the copy already holds the mount points; as root of the user
+        // namespace we can now give files to the image's other users.
+        apply_owners(s);
+        if (mount(s->rootdir, root, NULL, MS_BIND | MS_REC, NULL) < 0) DIE("sandbox: bind mount %s on %s: %s", s->rootdir, root, ERR);
+    } else {
+        overlay_root(s, skel, root);
     }
     if (chdir("/") < 0) DIE("sandbox: chdir /: %s", ERR);
     if (s->probe) _exit(0);

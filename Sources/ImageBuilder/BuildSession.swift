@@ -33,6 +33,8 @@ final class BuildSession {
     private var unpackedSources: [String: CopyPlanner.Source] = [:]
     private var contextDirectory: ContextDirectory?
     private(set) var warnings: [String] = []
+    /// Whether this build already said that RUN copies the root instead of overlaying it.
+    var notedCopyIsolation = false
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {

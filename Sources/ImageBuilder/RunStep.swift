@@ -5,8 +5,9 @@ import ImageModel
 import Layers
 import Sandbox
 
-/// Executing RUN: the stage's layers as overlay lower dirs, the command in the sandbox, the
-/// upper dir turned into the step's layer (and kept as a lower dir for later RUNs).
+/// Executing RUN: the stage's layers as overlay lower dirs (or copied, see `RunRoot`), the
+/// command in the sandbox, its changes turned into the step's layer (and kept as a lower dir
+/// for later RUNs).
 extension StageExecutor {
     mutating func executeRun(_ run: RunInstruction, plan: RunCommand.Plan, instruction: Instruction, createdBy: String) async throws {
         let support = Sandbox.support()
@@ -31,9 +32,11 @@ extension StageExecutor {
                 throw BuildError("--\(flag.name) is not supported")
             }
         }
+        if let fallback = support.fallback, !session.notedCopyIsolation {
+            session.notedCopyIsolation = true
+            session.emit(.note("\(fallback): RUN steps copy the root file system and compare it afterwards"))
+        }
         let lowers = try await session.lowerDirectories(for: &state)
-        let upper = try session.temporaryDirectory()
-        let work = try session.temporaryDirectory()
         var owner = (uid: UInt32(0), gid: UInt32(0))
         var environment = runEnvironment()
         let needsHome = !environment.contains { $0.hasPrefix("HOME=") }
@@ -54,8 +57,10 @@ extension StageExecutor {
             mounts.append(SandboxMount(source: path, target: RunCommand.scriptPath, readOnly: true))
         }
         let printer = LinePrinter(prefix: "#\(stepNumber) ", emit: session.emit)
+        let root = try RunRoot.prepare(support.isolation, lowers: lowers, mounts: mounts, session: session)
+        defer { root.discard() }
         let spec = SandboxSpec(
-            lowerDirs: lowers, upperDir: upper, workDir: work, argv: plan.argv, environment: environment,
+            root: root.sandboxRoot, argv: plan.argv, environment: environment,
             workingDirectory: state.workdir, uid: owner.uid, gid: owner.gid, supplementaryGroups: [],
             network: network, mounts: mounts, hostname: "swiftdock",
             stdio: .capture { isError, bytes in printer.feed(bytes, isError: isError) })
@@ -64,18 +69,17 @@ extension StageExecutor {
         guard status == 0 else {
             throw BuildError("process \"\(plan.argv.joined(separator: " "))\" did not complete successfully: exit code: \(status)")
         }
-        // The sandbox keeps its own mount points out of the upper dir; RUN --mount targets are
+        // The sandbox keeps its own mount points out of the changes; RUN --mount targets are
         // never part of the layer either.
         let excluded = Set(mounts.map { cleanLayerPath($0.target) })
-        let items = try OverlayDiff.items(upperDir: upper, idMap: session.idMap, excluding: excluded,
-                                          sourceDateEpoch: session.options.sourceDateEpoch)
-        guard !items.isEmpty else {
+        let (items, directory) = try root.layer(excluding: excluded, session: session)
+        guard !items.isEmpty, let directory else {
             state.config.history.append(History(created: session.created, createdBy: createdBy,
                                                  comment: "buildkit.dockerfile.v0", emptyLayer: true))
             return
         }
         try addLayer(items, createdBy: createdBy)
-        state.layerDirectories[state.layers.count - 1] = upper
+        state.layerDirectories[state.layers.count - 1] = directory
     }
 
     /// The process environment: the image's Env, then the stage's ARGs (not overriding Env),

@@ -33,13 +33,47 @@ public enum SandboxStdio: Sendable {
     case capture(@Sendable (_ isError: Bool, _ bytes: [UInt8]) -> Void)
 }
 
+/// An owner to give a file of a `SandboxRoot.directory` root, inside the user namespace (where
+/// an unprivileged user can give files to the image's other users).
+public struct SandboxOwner: Sendable, Hashable {
+    /// Relative to the root directory; never through a symlink (the last component is changed
+    /// itself).
+    public var path: String
+    /// Container ids.
+    public var uid: UInt32
+    public var gid: UInt32
+    /// Permission bits set again afterwards when they hold setuid/setgid (which chown clears).
+    public var mode: UInt32
+    public init(path: String, uid: UInt32, gid: UInt32, mode: UInt32) {
+        self.path = path
+        self.uid = uid
+        self.gid = gid
+        self.mode = mode
+    }
+}
+
+/// What the command sees as `/`.
+public enum SandboxRoot: Sendable {
+    /// overlayfs: read-only `lowerDirs` (top first, at least one); every change lands in the
+    /// existing empty `upperDir`; `workDir` is an existing empty directory on the same file
+    /// system as `upperDir`.
+    case overlay(lowerDirs: [String], upperDir: String, workDir: String)
+    /// The directory itself, changed in place (copy-and-compare isolation, where overlayfs in a
+    /// user namespace is refused); `owners` are applied before the command starts. It must
+    /// already hold the mount points (`/proc`, `/dev`, …) to keep them out of a later diff.
+    case directory(String, owners: [SandboxOwner])
+}
+
+/// How RUN steps get a root file system they can change.
+public enum SandboxIsolation: String, Sendable {
+    /// An overlay over the layers; its upper dir is the diff.
+    case overlay
+    /// A copy of the layers, compared with them afterwards.
+    case copy
+}
+
 public struct SandboxSpec: Sendable {
-    /// Read-only layers, top first (overlay lowerdir order); at least one.
-    public var lowerDirs: [String]
-    /// Existing empty directory that receives every change (the RUN's diff).
-    public var upperDir: String
-    /// Existing empty directory on the same file system as `upperDir`.
-    public var workDir: String
+    public var root: SandboxRoot
     /// `argv[0]` is looked up in the container's PATH (from `environment`) unless it contains a `/`.
     public var argv: [String]
     /// "K=V"; a default PATH is added when missing.
@@ -58,15 +92,13 @@ public struct SandboxSpec: Sendable {
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     public init(
-        lowerDirs: [String], upperDir: String, workDir: String, argv: [String],
+        root: SandboxRoot, argv: [String],
         environment: [String] = ["PATH=\(SandboxSpec.defaultPath)"], workingDirectory: String = "/",
         uid: UInt32 = 0, gid: UInt32 = 0, supplementaryGroups: [UInt32] = [],
         network: SandboxNetwork = .host, mounts: [SandboxMount] = [], hostname: String = "swiftdock",
         stdio: SandboxStdio = .inherit
     ) {
-        self.lowerDirs = lowerDirs
-        self.upperDir = upperDir
-        self.workDir = workDir
+        self.root = root
         self.argv = argv
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -84,9 +116,15 @@ public struct SandboxSupport: Sendable {
     public var available: Bool
     /// One line: what is missing and the way out.
     public var reason: String?
-    public init(available: Bool, reason: String?) {
+    /// How RUN steps get their root when available.
+    public var isolation: SandboxIsolation
+    /// One line when `auto` fell back to copying: why overlay was not used.
+    public var fallback: String?
+    public init(available: Bool, reason: String?, isolation: SandboxIsolation = .overlay, fallback: String? = nil) {
         self.available = available
         self.reason = reason
+        self.isolation = isolation
+        self.fallback = fallback
     }
 }
 
@@ -98,7 +136,8 @@ public struct SandboxError: Error, CustomStringConvertible, Sendable {
 }
 
 public enum Sandbox {
-    /// Probes once whether user namespaces and an overlay inside one work here.
+    /// Probes once whether user namespaces work here and how RUN gets its root: overlayfs inside
+    /// the user namespace, or a copy where that is refused (see `isolationVariable`).
     public static func support() -> SandboxSupport { probed }
 
     /// Runs `spec.argv` in the sandbox; returns its exit status (killed by signal N → 128+N).
@@ -120,10 +159,38 @@ public enum Sandbox {
         }
     }
 
-    private static let probed: SandboxSupport = probe()
+    /// The paths the sandbox mounts over in every root (besides `SandboxSpec.mounts`), relative
+    /// to it. A `SandboxRoot.directory` should hold them already.
+    public static let ownMountPoints: [(path: String, isDirectory: Bool)] = [
+        ("proc", true), ("dev", true), ("etc/resolv.conf", false), ("etc/hosts", false),
+    ]
 
-    private static func probe() -> SandboxSupport {
+    /// `auto` (default: overlay where the kernel allows it in a user namespace, else copy),
+    /// `overlay` or `copy`.
+    public static let isolationVariable = "SWIFTDOCK_RUN_ISOLATION"
+
+    private static let probed: SandboxSupport = probe(ProcessInfo.processInfo.environment[isolationVariable] ?? "")
+
+    private static func probe(_ requested: String) -> SandboxSupport {
         let way = "build with --run=record to record RUN steps without executing them"
+        switch requested.lowercased() {
+        case "overlay":
+            return probeOnce(.overlay, way: way)
+        case "copy":
+            return probeOnce(.copy, way: way)
+        case "", "auto":
+            let overlay = probeOnce(.overlay, way: way)
+            guard !overlay.available, overlay.reason?.hasPrefix("overlayfs") == true else { return overlay }
+            var copy = probeOnce(.copy, way: way)
+            if copy.available { copy.fallback = overlay.reason.map { String($0.prefix { $0 != ";" }) } }
+            return copy
+        default:
+            return SandboxSupport(available: false, reason: "\(isolationVariable)=\(requested) is not one of auto, overlay, copy")
+        }
+    }
+
+    /// Runs the helper up to the point where the root is mounted.
+    private static func probeOnce(_ isolation: SandboxIsolation, way: String) -> SandboxSupport {
         let base = (ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/tmp"
         var template = Array("\(base)/swiftdock-sandbox-probe.XXXXXX".utf8CString)
         guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
@@ -134,10 +201,13 @@ public enum Sandbox {
             try? FileManager.default.removeItem(atPath: dir)
         }
         for sub in ["lower", "upper", "work"] { mkdir("\(dir)/\(sub)", 0o755) }
-        let spec = SandboxSpec(lowerDirs: ["\(dir)/lower"], upperDir: "\(dir)/upper", workDir: "\(dir)/work", argv: ["/bin/true"])
+        let root: SandboxRoot = isolation == .overlay
+            ? .overlay(lowerDirs: ["\(dir)/lower"], upperDir: "\(dir)/upper", workDir: "\(dir)/work")
+            : .directory("\(dir)/lower", owners: [])
+        let spec = SandboxSpec(root: root, argv: ["/bin/true"])
         do {
             let status = try runBlocking(spec, probe: true, process: SandboxProcess())
-            if status == 0 { return SandboxSupport(available: true, reason: nil) }
+            if status == 0 { return SandboxSupport(available: true, reason: nil, isolation: isolation) }
             return SandboxSupport(available: false, reason: "the sandbox probe exited with status \(status); \(way)")
         } catch let error as SandboxError {
             let m = error.message
@@ -145,7 +215,7 @@ public enum Sandbox {
                 return SandboxSupport(available: false, reason: "user namespaces are not available here (\(m)); \(way)")
             }
             if m.contains("overlay") {
-                return SandboxSupport(available: false, reason: "overlayfs in a user namespace is not available here (\(m)); \(way)")
+                return SandboxSupport(available: false, reason: "overlayfs in a user namespace is not available here (\(m)); \(way), or with \(isolationVariable)=copy to copy the root file system for each RUN instead")
             }
             return SandboxSupport(available: false, reason: "\(m); \(way)")
         } catch {
@@ -161,15 +231,21 @@ public enum Sandbox {
             out.append(contentsOf: value.utf8)
             out.append(0)
         }
-        guard !spec.lowerDirs.isEmpty else { throw SandboxError("sandbox: no lower directory (a RUN needs at least one layer)") }
         guard !spec.argv.isEmpty || probe else { throw SandboxError("sandbox: empty argv") }
         guard spec.workingDirectory.hasPrefix("/") else { throw SandboxError("sandbox: working directory \(spec.workingDirectory) is not absolute") }
         for m in spec.mounts where !m.target.hasPrefix("/") {
             throw SandboxError("sandbox: mount target \(m.target) is not absolute")
         }
-        for l in spec.lowerDirs { try add("L", absolute(l)) }
-        try add("U", absolute(spec.upperDir))
-        try add("W", absolute(spec.workDir))
+        switch spec.root {
+        case .overlay(let lowerDirs, let upperDir, let workDir):
+            guard !lowerDirs.isEmpty else { throw SandboxError("sandbox: no lower directory (a RUN needs at least one layer)") }
+            for l in lowerDirs { try add("L", absolute(l)) }
+            try add("U", absolute(upperDir))
+            try add("W", absolute(workDir))
+        case .directory(let directory, let owners):
+            try add("R", absolute(directory))
+            for o in owners { try add("O", "\(o.uid):\(o.gid):\(String(o.mode, radix: 8)):\(o.path)") }
+        }
         for a in spec.argv { try add("A", a) }
         var env = spec.environment
         if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.append("PATH=\(SandboxSpec.defaultPath)") }

@@ -3,6 +3,7 @@ import Foundation
 import ImageBuilder
 import ImageModel
 import ImageStore
+import Layers
 import Registry
 import Sandbox
 
@@ -79,15 +80,22 @@ struct ContainerRunCommand: AsyncParsableCommand {
             if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
                 environment.append("HOME=\(try ImageUsers.home(uid: Int(uid), layers: layerPaths))")
             }
-            let upper = try store.makeTemporaryDirectory()
-            let work = try store.makeTemporaryDirectory()
-            defer {
-                try? FileManager.default.removeItem(atPath: upper)
-                try? FileManager.default.removeItem(atPath: work)
+            // Changes are thrown away: an overlay's upper dir, or the whole copy.
+            let scratch = try store.makeTemporaryDirectory()
+            defer { TreeCopy.remove(scratch) }
+            let root: SandboxRoot
+            switch support.isolation {
+            case .overlay:
+                for sub in ["upper", "work"] { try FileManager.default.createDirectory(atPath: scratch + "/" + sub, withIntermediateDirectories: false) }
+                root = .overlay(lowerDirs: [rootfs.path], upperDir: scratch + "/upper", workDir: scratch + "/work")
+            case .copy:
+                let points = Sandbox.ownMountPoints.map { MountPoint(path: $0.path, isDirectory: $0.isDirectory) }
+                _ = try TreeCopy.materialise(layers: [rootfs.path], into: scratch + "/root", mountPoints: points)
+                root = .directory(scratch + "/root", owners: [])
             }
             await client.shutdown()
             status = try await Sandbox.run(SandboxSpec(
-                lowerDirs: [rootfs.path], upperDir: upper, workDir: work, argv: argv, environment: environment,
+                root: root, argv: argv, environment: environment,
                 workingDirectory: workdir ?? config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
                 uid: uid, gid: gid, supplementaryGroups: [], network: network == "none" ? .none : .host,
                 mounts: [], hostname: String(descriptor.digest.encoded.prefix(12)), stdio: .inherit))

@@ -86,7 +86,7 @@ private struct TestError: Error, CustomStringConvertible {
 private func errnoText() -> String { String(cString: strerror(errno)) }
 
 /// `path kind mode uid:gid mtime`; file content is checked to point into the upper dir.
-private func describe(_ item: LayerItem, upper: String) -> String {
+func describe(_ item: LayerItem, upper: String) -> String {
     guard case .entry(let e) = item else { return "archive item" }
     let kind: String
     switch e.kind {

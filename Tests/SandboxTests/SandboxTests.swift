@@ -87,7 +87,7 @@ final class SandboxTests: XCTestCase {
         let work = try newDir("work", mode: 0o777)
         let collector = Collector()
         var spec = SandboxSpec(
-            lowerDirs: lowers ?? [Self.rootfs], upperDir: upper, workDir: work, argv: ["/bin/sh", "-c", script],
+            root: .overlay(lowerDirs: lowers ?? [Self.rootfs], upperDir: upper, workDir: work), argv: ["/bin/sh", "-c", script],
             stdio: .capture({ isError, bytes in collector.add(isError, bytes) }))
         configure(&spec)
         let status = try await Sandbox.run(spec)
@@ -138,7 +138,7 @@ final class SandboxTests: XCTestCase {
     func testMissingExecutableThrows() async throws {
         let upper = try newDir("upper", mode: 0o777), work = try newDir("work", mode: 0o777)
         do {
-            _ = try await Sandbox.run(SandboxSpec(lowerDirs: [Self.rootfs], upperDir: upper, workDir: work,
+            _ = try await Sandbox.run(SandboxSpec(root: .overlay(lowerDirs: [Self.rootfs], upperDir: upper, workDir: work),
                                                   argv: ["no-such-command"], stdio: .capture({ _, _ in })))
             XCTFail("expected an error")
         } catch let e as SandboxError {
@@ -271,6 +271,32 @@ final class SandboxTests: XCTestCase {
         let r = try await run("test -e /etc/hostname && echo present || echo hidden; cat /etc/added; cat /etc/passwd | head -1",
                               lowers: [layer, Self.rootfs])
         XCTAssertEqual(r.stdout, "hidden\nadded\nroot:x:0:0:root:/root:/bin/sh\n", r.stderr)
+    }
+
+    /// Copy-and-compare isolation: the command changes the directory itself; owners the copy
+    /// could not set are applied inside the namespace, setuid bits kept.
+    func testDirectoryRootIsChangedInPlaceWithOwnersApplied() async throws {
+        let root = try newDir("copy")
+        let cp = Process()
+        cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+        cp.arguments = ["-a", Self.rootfs + "/.", root]
+        try cp.run(); cp.waitUntilExit()
+        XCTAssertEqual(cp.terminationStatus, 0)
+        try write("tool\n", to: root + "/opt/tool")
+        chmod(root + "/opt/tool", 0o4755)
+        let mapsOthers = getuid() == 0
+        let owners = mapsOthers ? [SandboxOwner(path: "opt/tool", uid: 1000, gid: 100, mode: 0o4755)] : []
+        let collector = Collector()
+        let status = try await Sandbox.run(SandboxSpec(
+            root: .directory(root, owners: owners), argv: ["/bin/sh", "-c", "echo made > /made; rm /etc/hostname; stat -c '%u:%g %a' /opt/tool; test -e /proc/1/cmdline && echo proc"],
+            stdio: .capture({ isError, bytes in collector.add(isError, bytes) })))
+        XCTAssertEqual(status, 0, String(decoding: collector.err, as: UTF8.self))
+        XCTAssertEqual(String(decoding: collector.out, as: UTF8.self), mapsOthers ? "1000:100 4755\nproc\n" : "0:0 4755\nproc\n")
+        XCTAssertEqual(try String(contentsOfFile: root + "/made", encoding: .utf8), "made\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/etc/hostname"))
+        var st = stat()
+        XCTAssertEqual(lstat(root + "/opt/tool", &st), 0)
+        XCTAssertEqual(st.st_mode & 0o7777, 0o4755, "chown inside the sandbox must not lose the setuid bit")
     }
 
     func testHostResolvConfIsVisible() async throws {
