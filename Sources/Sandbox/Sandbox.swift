@@ -169,19 +169,23 @@ public enum Sandbox {
     /// `overlay` or `copy`.
     public static let isolationVariable = "SWIFTDOCK_RUN_ISOLATION"
 
-    private static let probed: SandboxSupport = probe(ProcessInfo.processInfo.environment[isolationVariable] ?? "")
+    private static let probed: SandboxSupport = choose(
+        requested: ProcessInfo.processInfo.environment[isolationVariable] ?? "",
+        probe: { probeOnce($0, way: "build with --run=record to record RUN steps without executing them") })
 
-    private static func probe(_ requested: String) -> SandboxSupport {
-        let way = "build with --run=record to record RUN steps without executing them"
+    /// The isolation for a `SWIFTDOCK_RUN_ISOLATION` value, given how each one probes: `auto`
+    /// takes overlay, falling back to copying only when overlay itself was refused (not when
+    /// user namespaces are missing altogether, which copying cannot fix).
+    static func choose(requested: String, probe: (SandboxIsolation) -> SandboxSupport) -> SandboxSupport {
         switch requested.lowercased() {
         case "overlay":
-            return probeOnce(.overlay, way: way)
+            return probe(.overlay)
         case "copy":
-            return probeOnce(.copy, way: way)
+            return probe(.copy)
         case "", "auto":
-            let overlay = probeOnce(.overlay, way: way)
+            let overlay = probe(.overlay)
             guard !overlay.available, overlay.reason?.hasPrefix("overlayfs") == true else { return overlay }
-            var copy = probeOnce(.copy, way: way)
+            var copy = probe(.copy)
             if copy.available { copy.fallback = overlay.reason.map { String($0.prefix { $0 != ";" }) } }
             return copy
         default:
