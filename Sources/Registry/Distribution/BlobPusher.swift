@@ -32,7 +32,7 @@ struct BlobPusher: Sendable {
 
     func push(_ descriptor: Descriptor, isLayer: Bool) async throws -> BlobPushOutcome {
         let digest = descriptor.digest
-        func emit(_ state: TransferState) { onEvent?(TransferEvent(digest: digest, isLayer: isLayer, state: state)) }
+        @Sendable func emit(_ state: TransferState) { onEvent?(TransferEvent(digest: digest, isLayer: isLayer, state: state)) }
 
         if try await client.blobSize(digest, in: destination) != nil {
             emit(.alreadyExists)
