@@ -27,11 +27,14 @@ let package = Package(
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
 
+        // Linux calls Swift's Glibc module lacks: xattrs, copy_file_range, FICLONE, syncfs.
+        .target(name: "CLinux"),
+
         .target(name: "ImageModel"),
         .target(name: "DockerfileSyntax"),
         .target(name: "BuildContext"),
-        .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL"]),
-        .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive"]),
+        .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
+        .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
         .target(name: "Registry", dependencies: [
             "ImageModel", "ImageStore", "Layers",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import ImageModel
 import Layers
@@ -175,15 +176,11 @@ private func removeTreeForcibly(_ path: String) throws {
     }
 }
 
-private typealias SyncFS = @convention(c) (Int32) -> Int32
-/// `syncfs(2)` (not declared by Swift's Glibc module), looked up once.
-nonisolated(unsafe) private let syncfsFunction: SyncFS? = dlsym(nil, "syncfs").map { unsafeBitCast($0, to: SyncFS.self) }
-
 /// Flushes the file system holding `path` (`syncfs`, else `sync`).
 private func flushFileSystem(of path: String) {
     let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     defer { if fd >= 0 { close(fd) } }
-    if fd >= 0, let syncfsFunction, syncfsFunction(fd) == 0 { return }
+    if fd >= 0, swiftdock_syncfs(fd) == 0 { return }
     sync()
 }
 

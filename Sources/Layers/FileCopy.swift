@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,14 +8,6 @@ import Glibc
 /// system shares extents (btrfs, xfs), else `copy_file_range` (in the kernel, no user-space
 /// buffer), else read/write; then xattrs, owner, mode and times.
 enum FileCopy {
-    private typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
-    private typealias IoctlInt = @convention(c) (Int32, UInt, Int32) -> Int32
-    // Looked up at run time: neither is declared by Swift's Glibc module (ioctl is variadic).
-    private static let copyFileRange: CopyFileRange? = dlsym(nil, "copy_file_range").map { unsafeBitCast($0, to: CopyFileRange.self) }
-    private static let ioctlInt: IoctlInt? = dlsym(nil, "ioctl").map { unsafeBitCast($0, to: IoctlInt.self) }
-    /// `FICLONE`, `_IOW(0x94, 9, int)`.
-    private static let ficlone: UInt = 0x4004_9409
-
     /// Creates `destination` (which must not exist) with the content of regular file `source`,
     /// mode 0600 until `applyMetadata` runs.
     static func copyContent(from source: String, to destination: String, size: Int64) throws {
@@ -25,19 +18,17 @@ enum FileCopy {
         guard output >= 0 else { throw LayerError.writeFailed(path: destination, reason: LayerError.errnoText()) }
         defer { close(output) }
         if size == 0 { return }
-        if let ioctlInt, ioctlInt(output, ficlone, input) == 0 { return }
+        if swiftdock_ficlone(output, input) == 0 { return }
         var copied: Int64 = 0
-        if let copyFileRange {
-            while copied < size {
-                let n = copyFileRange(input, nil, output, nil, Int(min(size - copied, 1 << 30)), 0)
-                if n > 0 { copied += Int64(n); continue }
-                if n == 0 { return }  // shrank meanwhile: copy what there is
-                if errno == EINTR { continue }
-                if copied == 0 && [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EPERM].contains(errno) { break }
-                throw LayerError.writeFailed(path: destination, reason: "copy_file_range from \(source): \(LayerError.errnoText())")
-            }
-            if copied >= size { return }
+        while copied < size {
+            let n = swiftdock_copy_file_range(input, output, Int(min(size - copied, 1 << 30)))
+            if n > 0 { copied += Int64(n); continue }
+            if n == 0 { return }  // shrank meanwhile: copy what there is
+            if errno == EINTR { continue }
+            if copied == 0 && [EXDEV, ENOSYS, EINVAL, EOPNOTSUPP, EPERM].contains(errno) { break }
+            throw LayerError.writeFailed(path: destination, reason: "copy_file_range from \(source): \(LayerError.errnoText())")
         }
+        if copied >= size { return }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }

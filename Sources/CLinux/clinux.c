@@ -1,0 +1,23 @@
+#define _GNU_SOURCE
+#include "clinux.h"
+
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+ssize_t swiftdock_llistxattr(const char *path, char *list, size_t size) { return llistxattr(path, list, size); }
+
+ssize_t swiftdock_lgetxattr(const char *path, const char *name, void *value, size_t size) {
+    return lgetxattr(path, name, value, size);
+}
+
+int swiftdock_lsetxattr(const char *path, const char *name, const void *value, size_t size) {
+    return lsetxattr(path, name, value, size, 0);
+}
+
+ssize_t swiftdock_copy_file_range(int in, int out, size_t length) { return copy_file_range(in, NULL, out, NULL, length, 0); }
+
+int swiftdock_ficlone(int out, int in) { return ioctl(out, FICLONE, in); }
+
+int swiftdock_syncfs(int fd) { return syncfs(fd); }

@@ -1,0 +1,17 @@
+// Linux calls Swift's Glibc module does not declare (sys/xattr.h, the _GNU_SOURCE ones, and
+// ioctl, which is variadic), as plain functions Swift can call.
+#pragma once
+#include <stddef.h>
+#include <sys/types.h>
+
+ssize_t swiftdock_llistxattr(const char *path, char *list, size_t size);
+ssize_t swiftdock_lgetxattr(const char *path, const char *name, void *value, size_t size);
+int swiftdock_lsetxattr(const char *path, const char *name, const void *value, size_t size);
+
+/// copy_file_range(2) from the current offsets of both descriptors.
+ssize_t swiftdock_copy_file_range(int in, int out, size_t length);
+
+/// ioctl(out, FICLONE, in): `out` shares `in`'s extents (btrfs, xfs); -1 where unsupported.
+int swiftdock_ficlone(int out, int in);
+
+int swiftdock_syncfs(int fd);
