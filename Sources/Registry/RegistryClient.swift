@@ -90,7 +90,7 @@ public final class RegistryClient: Sendable {
                 if status == 303 { method = .GET }
                 continue
             }
-            if [408, 429, 500, 502, 503, 504].contains(status), request.body.isReplayable, attempt < options.maxAttempts {
+            if Self.retriedStatuses.contains(status), request.body.isReplayable, attempt < options.maxAttempts {
                 let retryAfter = response.headers.first(name: "Retry-After").flatMap(TimeInterval.init)
                 _ = try? await response.body.collect(upTo: 1 << 20)
                 try await backoff(attempt: attempt, retryAfter: retryAfter)
@@ -100,10 +100,15 @@ public final class RegistryClient: Sendable {
         }
     }
 
-    /// A plain request outside the registry API (token endpoints, metadata servers): retries
-    /// like `send`, no registry authentication, body collected (at most 4 MiB).
+    /// The statuses `send` and `fetch` retry by default.
+    public static let retriedStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
+
+    /// A plain request outside the registry API (token endpoints, metadata servers, Google
+    /// APIs): retries like `send` (on `retrying` statuses; a caller whose request must not run
+    /// twice narrows them), no registry authentication, body collected (at most 4 MiB).
     public func fetch(url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [],
-                      body: [UInt8]? = nil) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+                      body: [UInt8]? = nil, retrying: Set<Int> = retriedStatuses)
+        async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
         var attempt = 0
         while true {
             attempt += 1
@@ -116,7 +121,7 @@ public final class RegistryClient: Sendable {
                 let response = try await http.execute(request, timeout: .seconds(60))
                 let bytes = try await response.body.collect(upTo: 4 << 20)
                 let status = Int(response.status.code)
-                if [408, 429, 500, 502, 503, 504].contains(status), attempt < options.maxAttempts {
+                if retrying.contains(status), attempt < options.maxAttempts {
                     try await backoff(attempt: attempt, retryAfter: response.headers.first(name: "Retry-After").flatMap(TimeInterval.init))
                     continue
                 }

@@ -57,7 +57,8 @@ public final class GoogleAPIClient: Sendable {
             let reply: (status: Int, headers: HTTPHeaders, body: [UInt8])
             do {
                 reply = try await transport.fetch(url: base.transportURL(url), method: method,
-                                                  headers: headers + [("Authorization", "Bearer " + token)], body: body)
+                                                  headers: headers + [("Authorization", "Bearer " + token)], body: body,
+                                                  retrying: method == .POST ? Self.retriedForPOST : RegistryClient.retriedStatuses)
             } catch let error as RegistryError {
                 throw VertexError(.transport, "\(action): cannot reach \(Self.host(url)): \(error.message)")
             }
@@ -86,6 +87,10 @@ public final class GoogleAPIClient: Sendable {
         }
         return found.token
     }
+
+    /// A POST creates or acts: it is retried only on answers that say it was not carried out
+    /// (RESOURCE_EXHAUSTED, UNAVAILABLE), so a job is never created twice after a 500.
+    static let retriedForPOST: Set<Int> = [429, 503]
 
     static func host(_ url: String) -> String {
         URL(string: url)?.host ?? url

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Workbench instances (notebooks v2) in one project and zone. Create, start, stop and delete
 /// answer with long-running operations, polled on `notebooks.googleapis.com/v2/{name}`.
 public struct Workbench: Sendable {
@@ -19,7 +21,8 @@ public struct Workbench: Sendable {
     /// Starts creating `name`; an existing instance fails with "already exists".
     public func create(_ name: String, _ instance: WorkbenchInstance) async throws -> Operation {
         do {
-            return try await client.call(.POST, "\(instances)?instanceId=\(name)", body: instance,
+            // requestId makes a retried create return the same operation instead of ALREADY_EXISTS.
+            return try await client.call(.POST, "\(instances)?instanceId=\(name)&requestId=\(UUID().uuidString.lowercased())", body: instance,
                                          action: "create Workbench instance \(name) in \(place)")
         } catch let error as VertexError where error.httpStatus == 409 {
             throw VertexError(.api, "Workbench instance \(name) already exists in \(place)")

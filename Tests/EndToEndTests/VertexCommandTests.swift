@@ -141,6 +141,8 @@ final class VertexCommandTests: XCTestCase {
         let requests = await google.requests
         let create = try XCTUnwrap(requests.first { $0.method == "POST" && $0.path.hasSuffix("/instances") })
         XCTAssertEqual(create.query["instanceId"], "swiftdock-nb")
+        XCTAssertEqual(UUID(uuidString: create.query["requestId"] ?? "")?.uuidString.lowercased(), create.query["requestId"],
+                       "a requestId makes a retried create safe")
         XCTAssertEqual(create.json?["gceSetup"]?["containerImage"],
                        ["repository": "europe-west3-docker.pkg.dev/swiftdock-test/tutorial/python-docker", "tag": "latest"])
         XCTAssertEqual(create.json?["gceSetup"]?["metadata"]?["post-startup-script"]?.stringValue, "gs://tweetiment-runs/start.sh")
@@ -225,6 +227,26 @@ final class VertexCommandTests: XCTestCase {
         XCTAssertEqual(result.stderr,
                        "Error: create CustomJob in projects/swiftdock-test/locations/europe-west3: PERMISSION_DENIED: \(message) (HTTP 403)\n")
         XCTAssertEqual(result.stdout, "")
+    }
+
+    func testCreatesAreRetriedOnlyWhenGoogleSaysTheyWereNotCarriedOut() async throws {
+        let path = "/v1/projects/swiftdock-test/locations/europe-west3/customJobs"
+        await google.forceError(GoogleError(code: 503, status: "UNAVAILABLE", message: "The service is currently unavailable."),
+                                path: path, method: "POST", times: 1)
+        _ = try await ok(["vertex", "run", image] + regionFlags)
+        var creates = await calls().filter { $0 == "POST \(path)" }
+        XCTAssertEqual(creates.count, 2, "UNAVAILABLE is retried")
+        let jobs = await google.storedCustomJobs
+        XCTAssertEqual(jobs.count, 1, "one job")
+
+        await google.clearRecords()
+        await google.forceError(GoogleError(code: 500, status: "INTERNAL", message: "Internal error encountered."),
+                                path: path, method: "POST", times: 1)
+        let failed = try await swiftdock(["vertex", "run", image] + regionFlags)
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertEqual(failed.stderr, "Error: create CustomJob in projects/swiftdock-test/locations/europe-west3: INTERNAL: Internal error encountered. (HTTP 500)\n")
+        creates = await calls().filter { $0 == "POST \(path)" }
+        XCTAssertEqual(creates, ["POST \(path)"], "a create that may have happened is not sent again")
     }
 
     func testBadInputFailsBeforeAnyRequest() async throws {
