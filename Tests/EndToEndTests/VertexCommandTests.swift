@@ -130,6 +130,18 @@ final class VertexCommandTests: XCTestCase {
         XCTAssertEqual(token.form["grant_type"], "refresh_token")
     }
 
+    func testGcloudIsTheLastCredentialSource() async throws {
+        let token = await google.mintAccessToken()
+        let bin = home + "/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try Harness.write("#!/bin/sh\n[ \"$*\" = \"auth print-access-token\" ] && echo \(token)\n", to: bin + "/gcloud")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: bin + "/gcloud")
+        _ = try await ok(["vertex", "run", image] + regionFlags, environment: ["GOOGLE_APPLICATION_CREDENTIALS": "", "PATH": bin])
+        let requests = await google.requests
+        XCTAssertFalse(requests.contains { $0.path == "/token" }, "no ADC file, no metadata server: gcloud's token is used")
+        XCTAssertEqual(requests.first?.headers["authorization"], "Bearer \(token)")
+    }
+
     // MARK: vertex workbench
 
     func testWorkbenchLifecycle() async throws {
