@@ -144,6 +144,7 @@ public struct ImageBuilder {
             state.name = name
             state.cmdSet = false
             state.args = [:]
+            state.declaredArgs = []
             return state
         }
         let reference: Reference

@@ -49,6 +49,7 @@ struct StageExecutor {
             for d in declarations {
                 let value = session.stageArgValue(name: d.name, default: d.defaultValue)
                 state.args[d.name] = .some(value)
+                if !state.declaredArgs.contains(d.name) { state.declaredArgs.append(d.name) }
             }
             record("ARG " + declarations.map { d in state.args[d.name].flatMap { $0 }.map { "\(d.name)=\($0)" } ?? d.name }
                 .joined(separator: " "))
@@ -133,7 +134,11 @@ struct StageExecutor {
         case .exec(let args): shown = args
         case .shell(let line): shown = state.shell + [line]
         }
-        let createdBy = "RUN " + shown.joined(separator: " ") + " # buildkit"
+        // BuildKit prefixes the stage's ARGs (ENV winning) so the history says what the step saw.
+        let args = state.declaredArgs.map { name in
+            "\(name)=\(state.config.config.environmentValue(name) ?? state.args[name].flatMap { $0 } ?? "")"
+        }
+        let createdBy = "RUN " + ((args.isEmpty ? [] : ["|\(args.count)"] + args) + shown).joined(separator: " ") + " # buildkit"
         switch session.options.runMode {
         case .exec:
             try await executeRun(run, plan: plan, instruction: instruction, createdBy: createdBy)

@@ -29,6 +29,8 @@ struct StageState {
     var layerDirectories: [Int: String] = [:]
     /// ARGs declared in this stage: name → value (nil when declared without value).
     var args: [String: String?] = [:]
+    /// Their names in declaration order, for RUN's history (`RUN |2 A=1 B= …`, as BuildKit writes it).
+    var declaredArgs: [String] = []
     var shell: [String] = ["/bin/sh", "-c"]
     /// Whether CMD was set in this stage (ENTRYPOINT then keeps it).
     var cmdSet = false

@@ -87,6 +87,21 @@ final class BuildFeatureTests: XCTestCase {
         XCTAssertTrue(workdirLayer.contains("srv/app/ drwxr-xr-x 0/0"), "\(workdirLayer)")
     }
 
+    func testRunHistoryNamesTheArgsInScopeAsBuildKitDoes() throws {
+        try Harness.write("""
+        FROM gcr.io/deeplearning-platform-release/base-cpu:latest
+        RUN echo before
+        ARG VERSION=1.0 EMPTY
+        ARG MODE=fast
+        ENV MODE=slow
+        RUN echo $VERSION
+        """, to: context + "/Dockerfile")
+        try swiftdock.ok("build", "-q", "--run", "record", "--build-arg", "VERSION=2.5", "-t", "args", context)
+        let history = (try config("args")["history"] as! [[String: Any]]).compactMap { $0["created_by"] as? String }
+        XCTAssertTrue(history.contains("RUN /bin/sh -c echo before # buildkit"), "\(history)")
+        XCTAssertTrue(history.contains("RUN |3 VERSION=2.5 EMPTY= MODE=slow /bin/sh -c echo $VERSION # buildkit"), "\(history)")
+    }
+
     func testEntrypointResetsInheritedCmd() throws {
         try Harness.write("FROM gcr.io/deeplearning-platform-release/base-cpu:latest\nENTRYPOINT [\"/bin/echo\"]\n", to: context + "/Dockerfile")
         try swiftdock.ok("build", "-t", "ep", context)
