@@ -17,6 +17,7 @@
 // and the process exits 125 (127 when the command cannot be executed).
 #define _GNU_SOURCE
 #include "csandbox.h"
+#include "sandbox_internal.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -39,119 +40,6 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define MAX_PATH_BUF 8192
-
-static int g_errfd = -1;
-
-static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void die(int code, const char *fmt, ...) {
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) n = 0;
-    if (n > (int)sizeof buf - 2) n = (int)sizeof buf - 2;
-    buf[n++] = '\n';
-    int fd = g_errfd >= 0 ? g_errfd : 2;
-    ssize_t w = write(fd, buf, (size_t)n);
-    (void)w;
-    _exit(code);
-}
-#define DIE(...) die(125, __VA_ARGS__)
-#define ERR strerror(errno)
-
-// ---------------------------------------------------------------------------------------------
-// Spec: NUL-terminated entries, the first byte of each is its key (see Spec.swift).
-
-struct mnt { char *src, *dst; int ro; };
-// An owner the unprivileged copy could not set: path relative to the root directory.
-struct owner { unsigned uid, gid, mode; char *path; };
-struct spec {
-    char **lower; int nlower;
-    char *upper, *work, *cwd, *hostname;
-    char *rootdir;   // copy-and-compare: this directory is the root, no overlay
-    struct owner *owners; int nowners;
-    char **argv; int nargv;
-    char **env; int nenv;
-    unsigned uid, gid;
-    gid_t *groups; int ngroups;
-    int netnone, probe;
-    struct mnt *mounts; int nmounts;
-};
-
-static void push(char ***arr, int *n, char *s) {
-    *arr = realloc(*arr, sizeof(char *) * (size_t)(*n + 2));
-    if (!*arr) DIE("sandbox: out of memory");
-    (*arr)[(*n)++] = s;
-    (*arr)[*n] = NULL;
-}
-
-static void parse_spec(int fd, struct spec *s) {
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) DIE("sandbox: out of memory");
-        if (len == cap) { cap *= 2; buf = realloc(buf, cap); continue; }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0) { if (errno == EINTR) continue; DIE("sandbox: read spec: %s", ERR); }
-        if (n == 0) break;
-        len += (size_t)n;
-    }
-    close(fd);
-    memset(s, 0, sizeof *s);
-    s->hostname = "swiftdock";
-    s->cwd = "/";
-    char *p = buf, *end = buf + len;
-    while (p < end) {
-        char *e = memchr(p, 0, (size_t)(end - p));
-        if (!e) DIE("sandbox: malformed spec");
-        char key = *p; char *v = p + 1;
-        switch (key) {
-        case 'L': push(&s->lower, &s->nlower, v); break;
-        case 'U': s->upper = v; break;
-        case 'W': s->work = v; break;
-        case 'A': push(&s->argv, &s->nargv, v); break;
-        case 'E': push(&s->env, &s->nenv, v); break;
-        case 'C': s->cwd = v; break;
-        case 'u': s->uid = (unsigned)strtoul(v, NULL, 10); break;
-        case 'g': s->gid = (unsigned)strtoul(v, NULL, 10); break;
-        case 'G':
-            s->groups = realloc(s->groups, sizeof(gid_t) * (size_t)(s->ngroups + 1));
-            if (!s->groups) DIE("sandbox: out of memory");
-            s->groups[s->ngroups++] = (gid_t)strtoul(v, NULL, 10);
-            break;
-        case 'N': s->netnone = strcmp(v, "none") == 0; break;
-        case 'H': s->hostname = v; break;
-        case 'P': s->probe = 1; break;
-        case 'R': s->rootdir = v; break;
-        case 'O': {
-            s->owners = realloc(s->owners, sizeof(struct owner) * (size_t)(s->nowners + 1));
-            if (!s->owners) DIE("sandbox: out of memory");
-            struct owner *o = &s->owners[s->nowners];
-            int used = 0;
-            if (sscanf(v, "%u:%u:%o:%n", &o->uid, &o->gid, &o->mode, &used) != 3 || used == 0) DIE("sandbox: malformed owner entry %s", v);
-            o->path = v + used;
-            s->nowners++;
-            break;
-        }
-        case 'm':
-            s->mounts = realloc(s->mounts, sizeof(struct mnt) * (size_t)(s->nmounts + 1));
-            if (!s->mounts) DIE("sandbox: out of memory");
-            s->mounts[s->nmounts].src = v; s->mounts[s->nmounts].dst = "/"; s->mounts[s->nmounts].ro = 0;
-            s->nmounts++;
-            break;
-        case 't': if (s->nmounts) s->mounts[s->nmounts - 1].dst = v; break;
-        case 'r': if (s->nmounts) s->mounts[s->nmounts - 1].ro = v[0] == '1'; break;
-        default: break;
-        }
-        p = e + 1;
-    }
-    if (!s->rootdir && s->nlower == 0) DIE("sandbox: no lower directory in the spec");
-    if (!s->rootdir && (!s->upper || !s->work)) DIE("sandbox: no upper or work directory in the spec");
-    if (!s->probe && s->nargv == 0) DIE("sandbox: empty argv");
-}
 
 // ---------------------------------------------------------------------------------------------
 // Subordinate IDs (/etc/subuid, /etc/subgid) and newuidmap/newgidmap.
@@ -569,7 +457,7 @@ static void command(struct spec *s, enum mode mode) {
     const char *prog = s->argv[0];
     if (strchr(prog, '/')) {
         execve(prog, s->argv, s->env);
-        die(127, "sandbox: exec %s: %s", prog, ERR);
+        csb_die(127, "sandbox: exec %s: %s", prog, ERR);
     }
     const char *path = env_get(s, "PATH");
     if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -584,9 +472,9 @@ static void command(struct spec *s, enum mode mode) {
         if (!c) break;
         p = c + 1;
     }
-    if (saved == ENOENT) die(127, "sandbox: exec %s: executable file not found in $PATH (%s)", prog, path);
+    if (saved == ENOENT) csb_die(127, "sandbox: exec %s: executable file not found in $PATH (%s)", prog, path);
     errno = saved;
-    die(127, "sandbox: exec %s: %s", prog, ERR);
+    csb_die(127, "sandbox: exec %s: %s", prog, ERR);
 }
 
 static void init_process(struct spec *s, enum mode mode) __attribute__((noreturn));
@@ -694,8 +582,8 @@ static void init_process(struct spec *s, enum mode mode) {
     if (w == 0) command(s, mode);
     install_forwarding(w);
     sigprocmask(SIG_SETMASK, &old, NULL);
-    close(g_errfd);
-    g_errfd = 2;
+    close(csb_errfd);
+    csb_errfd = 2;
     for (;;) {
         int st;
         pid_t r = waitpid(-1, &st, 0);
@@ -707,7 +595,7 @@ static void init_process(struct spec *s, enum mode mode) {
 static void helper(int specfd) __attribute__((noreturn));
 static void helper(int specfd) {
     struct spec s;
-    parse_spec(specfd, &s);
+    csb_parse_spec(specfd, &s);
 
     enum mode mode;
     struct subids sub;
@@ -805,7 +693,7 @@ __attribute__((constructor)) static void csb_constructor(void) {
     if (!marker) return;
     int specfd = -1, errfd = -1, parent = 0;
     if (sscanf(marker, "%d,%d,%d", &specfd, &errfd, &parent) < 2) return;
-    g_errfd = errfd;
+    csb_errfd = errfd;
     // Die with the process that started us (and, through the init's own death signal, take the
     // whole sandbox along).
     if (parent > 0) {
