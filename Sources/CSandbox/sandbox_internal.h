@@ -42,4 +42,19 @@ struct spec {
 // Reads the whole spec from `fd` (and closes it); dies when it is malformed or incomplete.
 void csb_parse_spec(int fd, struct spec *s);
 
+// ---------------------------------------------------------------------------------------------
+// ID mapping (idmap.c).
+
+// How P's user namespace is mapped: swiftdock runs as root (identity map of our own ranges), or
+// unprivileged with subordinate IDs (newuidmap/newgidmap), or with neither (only the user's own
+// uid/gid, as 0).
+enum mode { MODE_ROOT, MODE_SUBID, MODE_SINGLE };
+struct subids { unsigned long ustart, ucount, gstart, gcount; char newuidmap[PATH_MAX], newgidmap[PATH_MAX]; };
+
+// The real user's subordinate ranges and the paths of newuidmap/newgidmap; -1 when any is missing.
+int csb_subids_for_real_user(struct subids *r);
+// Writes the uid/gid maps of `pid` (run by the mapper M, outside P's namespace); -1 with the
+// reason in `msg`.
+int csb_write_maps(pid_t pid, enum mode mode, struct subids *sub, char *msg, size_t msglen);
+
 #endif
