@@ -57,4 +57,27 @@ int csb_subids_for_real_user(struct subids *r);
 // reason in `msg`.
 int csb_write_maps(pid_t pid, enum mode mode, struct subids *sub, char *msg, size_t msglen);
 
+// ---------------------------------------------------------------------------------------------
+// The root filesystem (rootfs.c).
+
+// The host path of the container path `path` under the host directory `root`, symlinks followed
+// without leaving it; `*exists` says whether it exists.
+void csb_resolve_in_root(const char *root, const char *path, char *out, size_t outlen, int *exists);
+// mkdir -p; the directories it creates are given to uid:gid when `chown_new`.
+void csb_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, int chown_new);
+// Creates the file `path` when missing.
+void csb_touch(const char *path);
+// Makes sure the mount point `cpath` (a directory when `dir`) exists in `root`; its host path.
+void csb_mount_point(const char *root, const char *cpath, int dir, char *out, size_t outlen);
+// Binds `src` on `dst` (recursively), then read-only when `ro`; a failed bind is ignored unless
+// `required`.
+void csb_bind_mount(const char *src, const char *dst, int ro, int required);
+// Whether `path` (resolved when it exists) is `dir` or below it.
+int csb_under(const char *path, const char *dir);
+// Mounts on `root` the overlay of the spec's lower, upper and work dirs over the skeleton layer
+// `skel` (first given the mount points the image may lack).
+void csb_overlay_root(struct spec *s, const char *skel, const char *root);
+// Copy-and-compare: gives the spec's pending owners to their files below s->rootdir.
+void csb_apply_owners(struct spec *s);
+
 #endif
