@@ -17,6 +17,7 @@
 // and the process exits 125 (127 when the command cannot be executed).
 #define _GNU_SOURCE
 #include "csandbox.h"
+#include "sandbox_internal.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -25,7 +26,6 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,398 +34,13 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define MAX_PATH_BUF 8192
-
-static int g_errfd = -1;
-
-static void die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
-static void die(int code, const char *fmt, ...) {
-    char buf[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) n = 0;
-    if (n > (int)sizeof buf - 2) n = (int)sizeof buf - 2;
-    buf[n++] = '\n';
-    int fd = g_errfd >= 0 ? g_errfd : 2;
-    ssize_t w = write(fd, buf, (size_t)n);
-    (void)w;
-    _exit(code);
-}
-#define DIE(...) die(125, __VA_ARGS__)
-#define ERR strerror(errno)
-
 // ---------------------------------------------------------------------------------------------
-// Spec: NUL-terminated entries, the first byte of each is its key (see Spec.swift).
-
-struct mnt { char *src, *dst; int ro; };
-// An owner the unprivileged copy could not set: path relative to the root directory.
-struct owner { unsigned uid, gid, mode; char *path; };
-struct spec {
-    char **lower; int nlower;
-    char *upper, *work, *cwd, *hostname;
-    char *rootdir;   // copy-and-compare: this directory is the root, no overlay
-    struct owner *owners; int nowners;
-    char **argv; int nargv;
-    char **env; int nenv;
-    unsigned uid, gid;
-    gid_t *groups; int ngroups;
-    int netnone, probe;
-    struct mnt *mounts; int nmounts;
-};
-
-static void push(char ***arr, int *n, char *s) {
-    *arr = realloc(*arr, sizeof(char *) * (size_t)(*n + 2));
-    if (!*arr) DIE("sandbox: out of memory");
-    (*arr)[(*n)++] = s;
-    (*arr)[*n] = NULL;
-}
-
-static void parse_spec(int fd, struct spec *s) {
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf) DIE("sandbox: out of memory");
-        if (len == cap) { cap *= 2; buf = realloc(buf, cap); continue; }
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0) { if (errno == EINTR) continue; DIE("sandbox: read spec: %s", ERR); }
-        if (n == 0) break;
-        len += (size_t)n;
-    }
-    close(fd);
-    memset(s, 0, sizeof *s);
-    s->hostname = "swiftdock";
-    s->cwd = "/";
-    char *p = buf, *end = buf + len;
-    while (p < end) {
-        char *e = memchr(p, 0, (size_t)(end - p));
-        if (!e) DIE("sandbox: malformed spec");
-        char key = *p; char *v = p + 1;
-        switch (key) {
-        case 'L': push(&s->lower, &s->nlower, v); break;
-        case 'U': s->upper = v; break;
-        case 'W': s->work = v; break;
-        case 'A': push(&s->argv, &s->nargv, v); break;
-        case 'E': push(&s->env, &s->nenv, v); break;
-        case 'C': s->cwd = v; break;
-        case 'u': s->uid = (unsigned)strtoul(v, NULL, 10); break;
-        case 'g': s->gid = (unsigned)strtoul(v, NULL, 10); break;
-        case 'G':
-            s->groups = realloc(s->groups, sizeof(gid_t) * (size_t)(s->ngroups + 1));
-            if (!s->groups) DIE("sandbox: out of memory");
-            s->groups[s->ngroups++] = (gid_t)strtoul(v, NULL, 10);
-            break;
-        case 'N': s->netnone = strcmp(v, "none") == 0; break;
-        case 'H': s->hostname = v; break;
-        case 'P': s->probe = 1; break;
-        case 'R': s->rootdir = v; break;
-        case 'O': {
-            s->owners = realloc(s->owners, sizeof(struct owner) * (size_t)(s->nowners + 1));
-            if (!s->owners) DIE("sandbox: out of memory");
-            struct owner *o = &s->owners[s->nowners];
-            int used = 0;
-            if (sscanf(v, "%u:%u:%o:%n", &o->uid, &o->gid, &o->mode, &used) != 3 || used == 0) DIE("sandbox: malformed owner entry %s", v);
-            o->path = v + used;
-            s->nowners++;
-            break;
-        }
-        case 'm':
-            s->mounts = realloc(s->mounts, sizeof(struct mnt) * (size_t)(s->nmounts + 1));
-            if (!s->mounts) DIE("sandbox: out of memory");
-            s->mounts[s->nmounts].src = v; s->mounts[s->nmounts].dst = "/"; s->mounts[s->nmounts].ro = 0;
-            s->nmounts++;
-            break;
-        case 't': if (s->nmounts) s->mounts[s->nmounts - 1].dst = v; break;
-        case 'r': if (s->nmounts) s->mounts[s->nmounts - 1].ro = v[0] == '1'; break;
-        default: break;
-        }
-        p = e + 1;
-    }
-    if (!s->rootdir && s->nlower == 0) DIE("sandbox: no lower directory in the spec");
-    if (!s->rootdir && (!s->upper || !s->work)) DIE("sandbox: no upper or work directory in the spec");
-    if (!s->probe && s->nargv == 0) DIE("sandbox: empty argv");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Subordinate IDs (/etc/subuid, /etc/subgid) and newuidmap/newgidmap.
-
-static int find_in_path(const char *name, char *out, size_t outlen) {
-    const char *path = getenv("PATH");
-    if (!path || !*path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    const char *p = path;
-    while (*p) {
-        const char *c = strchr(p, ':');
-        size_t l = c ? (size_t)(c - p) : strlen(p);
-        if (l > 0) {
-            snprintf(out, outlen, "%.*s/%s", (int)l, p, name);
-            if (access(out, X_OK) == 0) return 0;
-        }
-        if (!c) break;
-        p = c + 1;
-    }
-    snprintf(out, outlen, "/usr/bin/%s", name);
-    return access(out, X_OK) == 0 ? 0 : -1;
-}
-
-static int subid_range(const char *file, const char *name, unsigned id, unsigned long *start, unsigned long *count) {
-    FILE *f = fopen(file, "re");
-    if (!f) return -1;
-    char line[512], idstr[32];
-    snprintf(idstr, sizeof idstr, "%u", id);
-    int found = -1;
-    while (fgets(line, sizeof line, f)) {
-        char *a = strtok(line, ":\n"), *b = strtok(NULL, ":\n"), *c = strtok(NULL, ":\n");
-        if (!a || !b || !c) continue;
-        if ((name && strcmp(a, name) == 0) || strcmp(a, idstr) == 0) {
-            *start = strtoul(b, NULL, 10); *count = strtoul(c, NULL, 10);
-            if (*count > 0) { found = 0; break; }
-        }
-    }
-    fclose(f);
-    return found;
-}
-
-struct subids { unsigned long ustart, ucount, gstart, gcount; char newuidmap[PATH_MAX], newgidmap[PATH_MAX]; };
-
-static int subids_for_real_user(struct subids *r) {
-    uid_t uid = getuid();
-    struct passwd *pw = getpwuid(uid);
-    const char *name = pw ? pw->pw_name : NULL;
-    if (find_in_path("newuidmap", r->newuidmap, sizeof r->newuidmap) < 0) return -1;
-    if (find_in_path("newgidmap", r->newgidmap, sizeof r->newgidmap) < 0) return -1;
-    if (subid_range("/etc/subuid", name, (unsigned)uid, &r->ustart, &r->ucount) < 0) return -1;
-    if (subid_range("/etc/subgid", name, (unsigned)getgid(), &r->gstart, &r->gcount) < 0 &&
-        subid_range("/etc/subgid", name, (unsigned)uid, &r->gstart, &r->gcount) < 0) return -1;
-    return 0;
-}
-
-unsigned csb_subid_count(void) {
-    struct subids r;
-    if (subids_for_real_user(&r) < 0) return 0;
-    unsigned long c = r.ucount < r.gcount ? r.ucount : r.gcount;
-    return c > 0xffffffffUL ? 0xffffffffU : (unsigned)c;
-}
-
-// ---------------------------------------------------------------------------------------------
-// ID mapping, done by the mapper M (still in the parent user namespace) for P.
-
-enum mode { MODE_ROOT, MODE_SUBID, MODE_SINGLE };
-
-static int write_file(const char *path, const char *data, char *msg, size_t msglen) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) { snprintf(msg, msglen, "open %s: %s", path, ERR); return -1; }
-    size_t len = strlen(data);
-    ssize_t n = write(fd, data, len);
-    if (n != (ssize_t)len) {
-        snprintf(msg, msglen, "write %s (%.*s): %s", path, (int)strcspn(data, "\n"), data, n < 0 ? ERR : "short write");
-        close(fd);
-        return -1;
-    }
-    close(fd);
-    return 0;
-}
-
-// Identity map of every range mapped in our own (the parent) namespace: "0 0 4294967295" on a
-// host, the container's own ranges when swiftdock itself runs in a user namespace.
-static int identity_map(const char *own, char *out, size_t outlen) {
-    FILE *f = fopen(own, "re");
-    if (!f) return -1;
-    unsigned long in, outid, count;
-    size_t used = 0;
-    int lines = 0;
-    while (fscanf(f, "%lu %lu %lu", &in, &outid, &count) == 3 && lines < 340) {
-        int n = snprintf(out + used, outlen - used, "%lu %lu %lu\n", in, in, count);
-        if (n < 0 || (size_t)n >= outlen - used) break;
-        used += (size_t)n; lines++;
-    }
-    fclose(f);
-    return lines > 0 ? 0 : -1;
-}
-
-static int run_prog(char *const argv[], char *msg, size_t msglen) {
-    pid_t c = fork();
-    if (c < 0) { snprintf(msg, msglen, "fork: %s", ERR); return -1; }
-    if (c == 0) { execv(argv[0], argv); _exit(127); }
-    int st;
-    while (waitpid(c, &st, 0) < 0) if (errno != EINTR) { snprintf(msg, msglen, "waitpid: %s", ERR); return -1; }
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        size_t used = 0;
-        for (int i = 0; argv[i] && used < msglen; i++) used += (size_t)snprintf(msg + used, msglen - used, "%s%s", i ? " " : "", argv[i]);
-        if (used < msglen) snprintf(msg + used, msglen - used, " failed (status %d); check /etc/subuid and /etc/subgid", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
-        return -1;
-    }
-    return 0;
-}
-
-static int write_maps(pid_t pid, enum mode mode, struct subids *sub, char *msg, size_t msglen) {
-    char path[64], map[8192];
-    uid_t uid = getuid(); gid_t gid = getgid();
-    switch (mode) {
-    case MODE_ROOT:
-        if (identity_map("/proc/self/uid_map", map, sizeof map) < 0) { snprintf(msg, msglen, "read /proc/self/uid_map: %s", ERR); return -1; }
-        snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-        if (write_file(path, map, msg, msglen) < 0) return -1;
-        if (identity_map("/proc/self/gid_map", map, sizeof map) < 0) { snprintf(msg, msglen, "read /proc/self/gid_map: %s", ERR); return -1; }
-        snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-        return write_file(path, map, msg, msglen);
-    case MODE_SUBID: {
-        char p[16], u[16], g[16], us[24], uc[24], gs[24], gc[24];
-        snprintf(p, sizeof p, "%d", pid); snprintf(u, sizeof u, "%u", uid); snprintf(g, sizeof g, "%u", gid);
-        snprintf(us, sizeof us, "%lu", sub->ustart); snprintf(uc, sizeof uc, "%lu", sub->ucount);
-        snprintf(gs, sizeof gs, "%lu", sub->gstart); snprintf(gc, sizeof gc, "%lu", sub->gcount);
-        char *ua[] = {sub->newuidmap, p, "0", u, "1", "1", us, uc, NULL};
-        if (run_prog(ua, msg, msglen) < 0) return -1;
-        char *ga[] = {sub->newgidmap, p, "0", g, "1", "1", gs, gc, NULL};
-        return run_prog(ga, msg, msglen);
-    }
-    case MODE_SINGLE:
-        snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
-        if (write_file(path, "deny", msg, msglen) < 0 && errno != ENOENT) return -1;
-        snprintf(map, sizeof map, "0 %u 1\n", uid);
-        snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-        if (write_file(path, map, msg, msglen) < 0) return -1;
-        snprintf(map, sizeof map, "0 %u 1\n", gid);
-        snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-        return write_file(path, map, msg, msglen);
-    }
-    return -1;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Paths inside the new root.
-
-// Resolves the container path `path` under the host directory `root`, following symlinks
-// (absolute ones relative to `root`) without leaving it. `out` gets the host path; `*exists`
-// whether it exists (when not, the missing trailing components are appended literally).
-static void resolve_in_root(const char *root, const char *path, char *out, size_t outlen, int *exists) {
-    char cur[MAX_PATH_BUF] = "", todo[MAX_PATH_BUF], tmp[MAX_PATH_BUF], link[PATH_MAX];
-    snprintf(todo, sizeof todo, "%s", path);
-    int links = 0;
-    *exists = 1;
-    char *p = todo;
-    while (*p) {
-        while (*p == '/') p++;
-        if (!*p) break;
-        char *slash = strchr(p, '/');
-        size_t l = slash ? (size_t)(slash - p) : strlen(p);
-        char comp[NAME_MAX + 1];
-        if (l > NAME_MAX) DIE("sandbox: path component too long in %s", path);
-        memcpy(comp, p, l); comp[l] = 0;
-        p += l;
-        if (strcmp(comp, ".") == 0) continue;
-        if (strcmp(comp, "..") == 0) { char *s = strrchr(cur, '/'); if (s) *s = 0; continue; }
-        size_t cl = strlen(cur);
-        snprintf(cur + cl, sizeof cur - cl, "/%s", comp);
-        snprintf(tmp, sizeof tmp, "%s%s", root, cur);
-        struct stat st;
-        if (lstat(tmp, &st) < 0) {
-            // Missing: the rest is taken literally.
-            *exists = 0;
-            size_t cl2 = strlen(cur);
-            snprintf(cur + cl2, sizeof cur - cl2, "%s", p);
-            break;
-        }
-        if (S_ISLNK(st.st_mode)) {
-            if (++links > 40) DIE("sandbox: too many levels of symbolic links resolving %s in the container", path);
-            ssize_t n = readlink(tmp, link, sizeof link - 1);
-            if (n < 0) DIE("sandbox: readlink %s: %s", tmp, ERR);
-            link[n] = 0;
-            if (link[0] == '/') cur[0] = 0;
-            else { char *s = strrchr(cur, '/'); if (s) *s = 0; }
-            snprintf(tmp, sizeof tmp, "%s/%s", link, p);
-            snprintf(todo, sizeof todo, "%s", tmp);
-            p = todo;
-        }
-    }
-    snprintf(out, outlen, "%s%s", root, cur);
-}
-
-static void mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, int chown_new) {
-    char buf[MAX_PATH_BUF];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *s = buf + 1; ; s++) {
-        if (*s == '/' || *s == 0) {
-            char c = *s; *s = 0;
-            if (mkdir(buf, mode) == 0) {
-                if (chown_new && chown(buf, uid, gid) < 0) DIE("sandbox: chown %s: %s", buf, ERR);
-            } else if (errno != EEXIST) DIE("sandbox: mkdir %s: %s", buf, ERR);
-            *s = c;
-            if (!c) break;
-        }
-    }
-}
-
-static void touch(const char *path) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-    if (fd < 0 && errno != EEXIST && errno != EISDIR) DIE("sandbox: create %s: %s", path, ERR);
-    if (fd >= 0) close(fd);
-}
-
-static void parent_dir(const char *path, char *out, size_t outlen) {
-    snprintf(out, outlen, "%s", path);
-    char *s = strrchr(out, '/');
-    if (s && s != out) *s = 0; else snprintf(out, outlen, "/");
-}
-
-// Makes sure the mount point `cpath` exists in the root (creating it in the upper dir only when
-// the skeleton layer could not supply it) and returns its host path.
-static void mount_point(const char *root, const char *cpath, int dir, char *out, size_t outlen) {
-    int exists;
-    resolve_in_root(root, cpath, out, outlen, &exists);
-    if (exists) return;
-    char parent[MAX_PATH_BUF];
-    parent_dir(out, parent, sizeof parent);
-    mkdir_p(parent, 0755, 0, 0, 0);
-    if (dir) mkdir_p(out, 0755, 0, 0, 0); else touch(out);
-}
-
-static unsigned long locked_flags(const char *path) {
-    struct statvfs sv;
-    unsigned long f = 0;
-    if (statvfs(path, &sv) < 0) return 0;
-    if (sv.f_flag & ST_NOSUID) f |= MS_NOSUID;
-    if (sv.f_flag & ST_NODEV) f |= MS_NODEV;
-    if (sv.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
-    if (sv.f_flag & ST_NOATIME) f |= MS_NOATIME;
-    if (sv.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
-    if (sv.f_flag & ST_RELATIME) f |= MS_RELATIME;
-    return f;
-}
-
-static void bind_mount(const char *src, const char *dst, int ro, int required) {
-    if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0) {
-        if (!required) return;
-        DIE("sandbox: bind mount %s on %s: %s", src, dst, ERR);
-    }
-    if (ro && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(dst), NULL) < 0)
-        DIE("sandbox: remount %s read-only: %s", dst, ERR);
-}
-
-// Appends `s` to the overlay option string, escaping the characters overlay splits on.
-static void append_escaped(char *buf, size_t buflen, const char *s) {
-    size_t l = strlen(buf);
-    for (; *s && l + 2 < buflen; s++) {
-        if (*s == ':' || *s == ',' || *s == '\\') buf[l++] = '\\';
-        buf[l++] = *s;
-    }
-    buf[l] = 0;
-}
-
-static int under(const char *path, const char *dir) {
-    char real[PATH_MAX];
-    if (!realpath(path, real)) snprintf(real, sizeof real, "%s", path);
-    size_t l = strlen(dir);
-    return strncmp(real, dir, l) == 0 && (real[l] == '/' || real[l] == 0);
-}
-
-// ---------------------------------------------------------------------------------------------
+// Signal forwarding, exit status, the loopback interface, the command's PATH and fds.
 
 static volatile pid_t g_fwd = 0;
 static void forward(int sig) { if (g_fwd > 0) kill(g_fwd, sig); }
@@ -475,81 +90,8 @@ static void mark_cloexec_from(int lowest) {
     for (int fd = lowest; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-// The overlay over the lower dirs and the skeleton layer, mounted on `root`.
-static void overlay_root(struct spec *s, const char *skel, const char *root) {
-    char p[MAX_PATH_BUF + 64], q[MAX_PATH_BUF + 64];
-    // Skeleton: the bottom lower layer, supplying the mount points the image lacks so they never
-    // land in the upper dir. Anything the image has wins over it.
-    static const char *skel_dirs[] = {"/proc", "/dev", "/etc", NULL};
-    for (int i = 0; skel_dirs[i]; i++) { snprintf(p, sizeof p, "%s%s", skel, skel_dirs[i]); mkdir_p(p, 0755, 0, 0, 0); }
-    snprintf(p, sizeof p, "%s/etc/resolv.conf", skel); touch(p);
-    snprintf(p, sizeof p, "%s/etc/hosts", skel); touch(p);
-    for (int i = 0; i < s->nmounts; i++) {
-        struct stat st;
-        if (stat(s->mounts[i].src, &st) < 0) DIE("sandbox: mount source %s: %s", s->mounts[i].src, ERR);
-        if (s->mounts[i].dst[0] != '/' || strstr(s->mounts[i].dst, "..")) DIE("sandbox: mount target %s is not a clean absolute path", s->mounts[i].dst);
-        snprintf(p, sizeof p, "%s%s", skel, s->mounts[i].dst);
-        if (S_ISDIR(st.st_mode)) mkdir_p(p, 0755, 0, 0, 0);
-        else { parent_dir(p, q, sizeof q); mkdir_p(q, 0755, 0, 0, 0); touch(p); }
-    }
-
-    // The overlay. Long option strings (the mount data is limited to a page) fall back to paths
-    // relative to the common parent directory of the layers.
-    static char opts[65536];
-    for (int rel = 0; rel < 2; rel++) {
-        size_t prefix = 0;
-        if (rel) {
-            const char *first = s->lower[0];
-            prefix = strlen(first);
-            const char *all[3] = {s->upper, s->work, NULL};
-            for (int j = 0; j < s->nlower + 2; j++) {
-                const char *x = j < s->nlower ? s->lower[j] : all[j - s->nlower];
-                size_t k = 0;
-                while (k < prefix && x[k] == first[k]) k++;
-                prefix = k;
-            }
-            while (prefix > 0 && first[prefix - 1] != '/') prefix--;
-            if (prefix <= 1) break;
-            char dir[PATH_MAX];
-            snprintf(dir, sizeof dir, "%.*s", (int)prefix, first);
-            if (chdir(dir) < 0) DIE("sandbox: chdir %s: %s", dir, ERR);
-        }
-        snprintf(opts, sizeof opts, "lowerdir=");
-        for (int j = 0; j < s->nlower; j++) { append_escaped(opts, sizeof opts, s->lower[j] + prefix); strcat(opts, ":"); }
-        append_escaped(opts, sizeof opts, skel);
-        strcat(opts, ",upperdir="); append_escaped(opts, sizeof opts, s->upper + prefix);
-        strcat(opts, ",workdir="); append_escaped(opts, sizeof opts, s->work + prefix);
-        if (strlen(opts) < 4000) break;
-    }
-    if (strlen(opts) >= 4000) DIE("sandbox: overlay options too long (%zu bytes, %d layers)", strlen(opts), s->nlower);
-    size_t ol = strlen(opts);
-    strcat(opts, ",userxattr");
-    if (mount("overlay", root, "overlay", 0, opts) < 0) {
-        int e = errno;
-        opts[ol] = 0;
-        if (e != EINVAL || mount("overlay", root, "overlay", 0, opts) < 0) {
-            errno = e;
-            DIE("sandbox: mount overlay on %s (upperdir=%s, %d lower dirs): %s", root, s->upper, s->nlower, ERR);
-        }
-    }
-}
-
-// Owners the unprivileged copy could not set (see PendingOwner in TreeCopy.swift). chown
-// clears setuid/setgid, so those bits are set again.
-static void apply_owners(struct spec *s) {
-    char p[MAX_PATH_BUF];
-    for (int i = 0; i < s->nowners; i++) {
-        struct owner *o = &s->owners[i];
-        snprintf(p, sizeof p, "%s/%s", s->rootdir, o->path);
-        if (fchownat(AT_FDCWD, p, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == EINVAL) continue;   // an id this namespace does not map: stays ours
-            DIE("sandbox: chown %s to %u:%u: %s", p, o->uid, o->gid, ERR);
-        }
-        struct stat st;
-        if ((o->mode & 06000) && lstat(p, &st) == 0 && !S_ISLNK(st.st_mode) && chmod(p, o->mode) < 0)
-            DIE("sandbox: chmod %s: %s", p, ERR);
-    }
-}
+// ---------------------------------------------------------------------------------------------
+// The processes: command W, init I, helper P, and the constructor that becomes P.
 
 static void command(struct spec *s, enum mode mode) __attribute__((noreturn));
 static void command(struct spec *s, enum mode mode) {
@@ -569,7 +111,7 @@ static void command(struct spec *s, enum mode mode) {
     const char *prog = s->argv[0];
     if (strchr(prog, '/')) {
         execve(prog, s->argv, s->env);
-        die(127, "sandbox: exec %s: %s", prog, ERR);
+        csb_die(127, "sandbox: exec %s: %s", prog, ERR);
     }
     const char *path = env_get(s, "PATH");
     if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -584,9 +126,9 @@ static void command(struct spec *s, enum mode mode) {
         if (!c) break;
         p = c + 1;
     }
-    if (saved == ENOENT) die(127, "sandbox: exec %s: executable file not found in $PATH (%s)", prog, path);
+    if (saved == ENOENT) csb_die(127, "sandbox: exec %s: executable file not found in $PATH (%s)", prog, path);
     errno = saved;
-    die(127, "sandbox: exec %s: %s", prog, ERR);
+    csb_die(127, "sandbox: exec %s: %s", prog, ERR);
 }
 
 static void init_process(struct spec *s, enum mode mode) __attribute__((noreturn));
@@ -600,10 +142,10 @@ static void init_process(struct spec *s, enum mode mode) {
     for (int i = 0; cands[i] && !stage; i++) {
         struct stat st;
         if (lstat(cands[i], &st) < 0 || !S_ISDIR(st.st_mode)) continue;
-        int clash = s->rootdir ? under(s->rootdir, cands[i]) : under(s->upper, cands[i]) || under(s->work, cands[i]);
-        for (int j = 0; j < s->nlower && !clash; j++) clash = under(s->lower[j], cands[i]);
-        for (int j = 0; j < s->nmounts && !clash; j++) clash = under(s->mounts[j].src, cands[i]);
-        clash = clash || under("/etc/resolv.conf", cands[i]) || under("/etc/hosts", cands[i]);
+        int clash = s->rootdir ? csb_under(s->rootdir, cands[i]) : csb_under(s->upper, cands[i]) || csb_under(s->work, cands[i]);
+        for (int j = 0; j < s->nlower && !clash; j++) clash = csb_under(s->lower[j], cands[i]);
+        for (int j = 0; j < s->nmounts && !clash; j++) clash = csb_under(s->mounts[j].src, cands[i]);
+        clash = clash || csb_under("/etc/resolv.conf", cands[i]) || csb_under("/etc/hosts", cands[i]);
         if (!clash) stage = cands[i];
     }
     if (!stage) DIE("sandbox: no staging directory (tried /sys, /mnt, /tmp, ...) outside the layer and mount paths");
@@ -611,41 +153,41 @@ static void init_process(struct spec *s, enum mode mode) {
     char skel[PATH_MAX], root[PATH_MAX], p[MAX_PATH_BUF + 64], q[MAX_PATH_BUF + 64];
     snprintf(skel, sizeof skel, "%s/skel", stage);
     snprintf(root, sizeof root, "%s/root", stage);
-    mkdir_p(skel, 0755, 0, 0, 0);
-    mkdir_p(root, 0755, 0, 0, 0);
+    csb_mkdir_p(skel, 0755, 0, 0, 0);
+    csb_mkdir_p(root, 0755, 0, 0, 0);
 
     if (s->rootdir) {
         // Copy-and-compare: the copy already holds the mount points; as root of the user
         // namespace we can now give files to the image's other users.
-        apply_owners(s);
+        csb_apply_owners(s);
         if (mount(s->rootdir, root, NULL, MS_BIND | MS_REC, NULL) < 0) DIE("sandbox: bind mount %s on %s: %s", s->rootdir, root, ERR);
     } else {
-        overlay_root(s, skel, root);
+        csb_overlay_root(s, skel, root);
     }
     if (chdir("/") < 0) DIE("sandbox: chdir /: %s", ERR);
     if (s->probe) _exit(0);
 
     // /proc of the new PID namespace.
-    mount_point(root, "/proc", 1, p, sizeof p);
+    csb_mount_point(root, "/proc", 1, p, sizeof p);
     if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) DIE("sandbox: mount proc on %s: %s", p, ERR);
 
     // A minimal /dev.
     char dev[MAX_PATH_BUF];
-    mount_point(root, "/dev", 1, dev, sizeof dev);
+    csb_mount_point(root, "/dev", 1, dev, sizeof dev);
     if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=0755,size=65536k") < 0) DIE("sandbox: mount tmpfs on %s: %s", dev, ERR);
     static const char *nodes[] = {"null", "zero", "full", "random", "urandom", "tty", NULL};
     for (int i = 0; nodes[i]; i++) {
         snprintf(p, sizeof p, "%s/%s", dev, nodes[i]);
         snprintf(q, sizeof q, "/dev/%s", nodes[i]);
-        touch(p);
-        bind_mount(q, p, 0, strcmp(nodes[i], "tty") != 0);
+        csb_touch(p);
+        csb_bind_mount(q, p, 0, strcmp(nodes[i], "tty") != 0);
     }
-    snprintf(p, sizeof p, "%s/pts", dev); mkdir_p(p, 0755, 0, 0, 0);
+    snprintf(p, sizeof p, "%s/pts", dev); csb_mkdir_p(p, 0755, 0, 0, 0);
     if (mount("devpts", p, "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620") == 0) {
         snprintf(p, sizeof p, "%s/ptmx", dev);
         if (symlink("pts/ptmx", p) < 0) DIE("sandbox: symlink %s: %s", p, ERR);
     }
-    snprintf(p, sizeof p, "%s/shm", dev); mkdir_p(p, 01777, 0, 0, 0);
+    snprintf(p, sizeof p, "%s/shm", dev); csb_mkdir_p(p, 01777, 0, 0, 0);
     if (mount("shm", p, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0) DIE("sandbox: mount tmpfs on %s: %s", p, ERR);
     static const char *links[][2] = {{"fd", "/proc/self/fd"}, {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}, {"core", "/proc/kcore"}};
     for (size_t i = 0; i < sizeof links / sizeof links[0]; i++) {
@@ -660,17 +202,17 @@ static void init_process(struct spec *s, enum mode mode) {
         int exists;
         struct stat st;
         if (stat(etc[i], &st) < 0) continue;
-        resolve_in_root(root, etc[i], p, sizeof p, &exists);
+        csb_resolve_in_root(root, etc[i], p, sizeof p, &exists);
         if (!exists || stat(p, &st) < 0 || !S_ISREG(st.st_mode)) continue;
-        bind_mount(etc[i], p, 1, 1);
+        csb_bind_mount(etc[i], p, 1, 1);
     }
 
     // RUN --mount binds.
     for (int i = 0; i < s->nmounts; i++) {
         struct stat st;
         if (stat(s->mounts[i].src, &st) < 0) DIE("sandbox: mount source %s: %s", s->mounts[i].src, ERR);
-        mount_point(root, s->mounts[i].dst, S_ISDIR(st.st_mode), p, sizeof p);
-        bind_mount(s->mounts[i].src, p, s->mounts[i].ro, 1);
+        csb_mount_point(root, s->mounts[i].dst, S_ISDIR(st.st_mode), p, sizeof p);
+        csb_bind_mount(s->mounts[i].src, p, s->mounts[i].ro, 1);
     }
 
     if (sethostname(s->hostname, strlen(s->hostname)) < 0) DIE("sandbox: sethostname %s: %s", s->hostname, ERR);
@@ -683,8 +225,8 @@ static void init_process(struct spec *s, enum mode mode) {
 
     // Working directory, created (owned by the user) when missing.
     int exists;
-    resolve_in_root("", s->cwd, p, sizeof p, &exists);
-    if (!exists) mkdir_p(p, 0755, s->uid, s->gid, 1);
+    csb_resolve_in_root("", s->cwd, p, sizeof p, &exists);
+    if (!exists) csb_mkdir_p(p, 0755, s->uid, s->gid, 1);
 
     sigset_t all, old;
     sigfillset(&all);
@@ -694,8 +236,8 @@ static void init_process(struct spec *s, enum mode mode) {
     if (w == 0) command(s, mode);
     install_forwarding(w);
     sigprocmask(SIG_SETMASK, &old, NULL);
-    close(g_errfd);
-    g_errfd = 2;
+    close(csb_errfd);
+    csb_errfd = 2;
     for (;;) {
         int st;
         pid_t r = waitpid(-1, &st, 0);
@@ -707,14 +249,14 @@ static void init_process(struct spec *s, enum mode mode) {
 static void helper(int specfd) __attribute__((noreturn));
 static void helper(int specfd) {
     struct spec s;
-    parse_spec(specfd, &s);
+    csb_parse_spec(specfd, &s);
 
     enum mode mode;
     struct subids sub;
     memset(&sub, 0, sizeof sub);
     uid_t ruid = getuid();
     if (geteuid() == 0) mode = MODE_ROOT;
-    else if (subids_for_real_user(&sub) == 0) mode = MODE_SUBID;
+    else if (csb_subids_for_real_user(&sub) == 0) mode = MODE_SUBID;
     else mode = MODE_SINGLE;
 
     struct passwd *pw = getpwuid(ruid);
@@ -742,7 +284,7 @@ static void helper(int specfd) {
         close(p2m[1]); close(m2p[0]);
         char c, msg[2048] = "";
         if (read(p2m[0], &c, 1) != 1) _exit(0);   // P failed to unshare; it reports.
-        if (write_maps(helper_pid, mode, &sub, msg, sizeof msg) < 0) {
+        if (csb_write_maps(helper_pid, mode, &sub, msg, sizeof msg) < 0) {
             ssize_t w = write(m2p[1], msg, strlen(msg)); (void)w;
             _exit(1);
         }
@@ -805,7 +347,7 @@ __attribute__((constructor)) static void csb_constructor(void) {
     if (!marker) return;
     int specfd = -1, errfd = -1, parent = 0;
     if (sscanf(marker, "%d,%d,%d", &specfd, &errfd, &parent) < 2) return;
-    g_errfd = errfd;
+    csb_errfd = errfd;
     // Die with the process that started us (and, through the init's own death signal, take the
     // whole sandbox along).
     if (parent > 0) {

@@ -1,0 +1,83 @@
+// Private to CSandbox: what the sandbox helper's files (spec.c, idmap.c, rootfs.c, helper.c)
+// share. Not the module's public header: that is include/csandbox.h, which Swift imports.
+// Shared functions and globals carry the csb_ prefix; everything else stays static in its file.
+#ifndef CSANDBOX_SANDBOX_INTERNAL_H
+#define CSANDBOX_SANDBOX_INTERNAL_H
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/types.h>
+
+#define MAX_PATH_BUF 8192
+
+// ---------------------------------------------------------------------------------------------
+// Errors (spec.c): one line to the error fd, then _exit(code).
+
+// fd 4 once the constructor has read the marker; -1 (stderr) before, 2 once the init has forked
+// the command.
+extern int csb_errfd;
+void csb_die(int code, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+#define DIE(...) csb_die(125, __VA_ARGS__)
+#define ERR strerror(errno)
+
+// ---------------------------------------------------------------------------------------------
+// Spec (spec.c): NUL-terminated entries, the first byte of each is its key (see Spec.swift).
+
+struct mnt { char *src, *dst; int ro; };
+// An owner the unprivileged copy could not set: path relative to the root directory.
+struct owner { unsigned uid, gid, mode; char *path; };
+struct spec {
+    char **lower; int nlower;
+    char *upper, *work, *cwd, *hostname;
+    char *rootdir;   // copy-and-compare: this directory is the root, no overlay
+    struct owner *owners; int nowners;
+    char **argv; int nargv;
+    char **env; int nenv;
+    unsigned uid, gid;
+    gid_t *groups; int ngroups;
+    int netnone, probe;
+    struct mnt *mounts; int nmounts;
+};
+
+// Reads the whole spec from `fd` (and closes it); dies when it is malformed or incomplete.
+void csb_parse_spec(int fd, struct spec *s);
+
+// ---------------------------------------------------------------------------------------------
+// ID mapping (idmap.c).
+
+// How P's user namespace is mapped: swiftdock runs as root (identity map of our own ranges), or
+// unprivileged with subordinate IDs (newuidmap/newgidmap), or with neither (only the user's own
+// uid/gid, as 0).
+enum mode { MODE_ROOT, MODE_SUBID, MODE_SINGLE };
+struct subids { unsigned long ustart, ucount, gstart, gcount; char newuidmap[PATH_MAX], newgidmap[PATH_MAX]; };
+
+// The real user's subordinate ranges and the paths of newuidmap/newgidmap; -1 when any is missing.
+int csb_subids_for_real_user(struct subids *r);
+// Writes the uid/gid maps of `pid` (run by the mapper M, outside P's namespace); -1 with the
+// reason in `msg`.
+int csb_write_maps(pid_t pid, enum mode mode, struct subids *sub, char *msg, size_t msglen);
+
+// ---------------------------------------------------------------------------------------------
+// The root filesystem (rootfs.c).
+
+// The host path of the container path `path` under the host directory `root`, symlinks followed
+// without leaving it; `*exists` says whether it exists.
+void csb_resolve_in_root(const char *root, const char *path, char *out, size_t outlen, int *exists);
+// mkdir -p; the directories it creates are given to uid:gid when `chown_new`.
+void csb_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, int chown_new);
+// Creates the file `path` when missing.
+void csb_touch(const char *path);
+// Makes sure the mount point `cpath` (a directory when `dir`) exists in `root`; its host path.
+void csb_mount_point(const char *root, const char *cpath, int dir, char *out, size_t outlen);
+// Binds `src` on `dst` (recursively), then read-only when `ro`; a failed bind is ignored unless
+// `required`.
+void csb_bind_mount(const char *src, const char *dst, int ro, int required);
+// Whether `path` (resolved when it exists) is `dir` or below it.
+int csb_under(const char *path, const char *dir);
+// Mounts on `root` the overlay of the spec's lower, upper and work dirs over the skeleton layer
+// `skel` (first given the mount points the image may lack).
+void csb_overlay_root(struct spec *s, const char *skel, const char *root);
+// Copy-and-compare: gives the spec's pending owners to their files below s->rootdir.
+void csb_apply_owners(struct spec *s);
+
+#endif
