@@ -7,7 +7,7 @@
 //                           (directly, or through newuidmap/newgidmap), forks I, waits for it
 //                           and exits with I's status (forwarding TERM/INT/HUP/QUIT/USR1/USR2).
 //   init I (PID 1)          mounts the overlay (or, copy-and-compare, binds the given root
-//                           directory after applying its pending owners), /proc, /dev,
+//                           directory after applying its pending owners), /proc, /sys, /dev,
 //                           resolv.conf/hosts and the binds,
 //                           pivot_root, creates the working directory, forks W, reaps every
 //                           process, exits with W's status (signal N -> 128+N) as soon as W ends.
@@ -136,8 +136,8 @@ static void init_process(struct spec *s, enum mode mode) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) DIE("sandbox: make / private: %s", ERR);
 
     // A staging tmpfs over a directory none of our host paths live under (private to this
-    // mount namespace, invisible to the host).
-    static const char *cands[] = {"/sys", "/mnt", "/media", "/srv", "/opt", "/run", "/boot", "/tmp", "/home", "/var", NULL};
+    // mount namespace, invisible to the host). Not /sys: the container's is bound from there.
+    static const char *cands[] = {"/mnt", "/media", "/srv", "/opt", "/run", "/boot", "/tmp", "/home", "/var", NULL};
     const char *stage = NULL;
     for (int i = 0; cands[i] && !stage; i++) {
         struct stat st;
@@ -148,7 +148,7 @@ static void init_process(struct spec *s, enum mode mode) {
         clash = clash || csb_under("/etc/resolv.conf", cands[i]) || csb_under("/etc/hosts", cands[i]);
         if (!clash) stage = cands[i];
     }
-    if (!stage) DIE("sandbox: no staging directory (tried /sys, /mnt, /tmp, ...) outside the layer and mount paths");
+    if (!stage) DIE("sandbox: no staging directory (tried /mnt, /media, /srv, ..., /var) outside the layer and mount paths");
     if (mount("tmpfs", stage, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) DIE("sandbox: mount tmpfs on %s: %s", stage, ERR);
     char skel[PATH_MAX], root[PATH_MAX], p[MAX_PATH_BUF + 64], q[MAX_PATH_BUF + 64];
     snprintf(skel, sizeof skel, "%s/skel", stage);
@@ -170,6 +170,9 @@ static void init_process(struct spec *s, enum mode mode) {
     // /proc of the new PID namespace.
     csb_mount_point(root, "/proc", 1, p, sizeof p);
     if (mount("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) DIE("sandbox: mount proc on %s: %s", p, ERR);
+
+    csb_mount_point(root, "/sys", 1, p, sizeof p);
+    csb_mount_sys(p, "/sys");
 
     // A minimal /dev.
     char dev[MAX_PATH_BUF];

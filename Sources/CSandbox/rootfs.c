@@ -125,6 +125,15 @@ void csb_bind_mount(const char *src, const char *dst, int ro, int required) {
         DIE("sandbox: remount %s read-only: %s", dst, ERR);
 }
 
+// /sys on `dst`, read-only as docker has it: a fresh sysfs where the sandbox has its own network
+// namespace (the kernel allows that), else the host's bound recursively. Optional: some sandboxes
+// (gVisor) refuse both, and few build steps need it; a bind that cannot be made read-only goes.
+void csb_mount_sys(const char *dst, const char *host_sys) {
+    if (mount("sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return;
+    if (!host_sys || mount(host_sys, dst, NULL, MS_BIND | MS_REC, NULL) < 0) return;
+    if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(dst), NULL) < 0) umount2(dst, MNT_DETACH);
+}
+
 // Appends `s` to the overlay option string, escaping the characters overlay splits on.
 static void append_escaped(char *buf, size_t buflen, const char *s) {
     size_t l = strlen(buf);
@@ -150,7 +159,7 @@ void csb_overlay_root(struct spec *s, const char *skel, const char *root) {
     char p[MAX_PATH_BUF + 64], q[MAX_PATH_BUF + 64];
     // Skeleton: the bottom lower layer, supplying the mount points the image lacks so they never
     // land in the upper dir. Anything the image has wins over it.
-    static const char *skel_dirs[] = {"/proc", "/dev", "/etc", NULL};
+    static const char *skel_dirs[] = {"/proc", "/dev", "/sys", "/etc", NULL};
     for (int i = 0; skel_dirs[i]; i++) { snprintf(p, sizeof p, "%s%s", skel, skel_dirs[i]); csb_mkdir_p(p, 0755, 0, 0, 0); }
     snprintf(p, sizeof p, "%s/etc/resolv.conf", skel); csb_touch(p);
     snprintf(p, sizeof p, "%s/etc/hosts", skel); csb_touch(p);

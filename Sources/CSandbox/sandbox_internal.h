@@ -72,6 +72,8 @@ void csb_mount_point(const char *root, const char *cpath, int dir, char *out, si
 // Binds `src` on `dst` (recursively), then read-only when `ro`; a failed bind is ignored unless
 // `required`.
 void csb_bind_mount(const char *src, const char *dst, int ro, int required);
+// /sys, read-only; nothing when neither a sysfs nor a bind of the host's (`host_sys`) can be made.
+void csb_mount_sys(const char *dst, const char *host_sys);
 // Whether `path` (resolved when it exists) is `dir` or below it.
 int csb_under(const char *path, const char *dir);
 // Mounts on `root` the overlay of the spec's lower, upper and work dirs over the skeleton layer

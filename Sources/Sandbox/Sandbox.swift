@@ -162,7 +162,7 @@ public enum Sandbox {
     /// The paths the sandbox mounts over in every root (besides `SandboxSpec.mounts`), relative
     /// to it. A `SandboxRoot.directory` should hold them already.
     public static let ownMountPoints: [(path: String, isDirectory: Bool)] = [
-        ("proc", true), ("dev", true), ("etc/resolv.conf", false), ("etc/hosts", false),
+        ("proc", true), ("dev", true), ("sys", true), ("etc/resolv.conf", false), ("etc/hosts", false),
     ]
 
     /// `auto` (default: overlay where the kernel allows it in a user namespace, else copy),

@@ -73,6 +73,7 @@ final class RunStepTests: XCTestCase {
         RUN cat <<EOT > /app/cat.txt
         from cat
         EOT
+        RUN test -d /sys/devices && ! touch /sys/swiftdock 2>/dev/null && echo read-only > /app/sys.txt
         """, to: context + "/Dockerfile")
         let build = try swiftdock.ok("build", "-t", tag, context, environment: environment)
         XCTAssertTrue(build.stderr.contains("RUN mkdir -p /app/keep"), build.stderr)
@@ -86,6 +87,7 @@ final class RunStepTests: XCTestCase {
         XCTAssertEqual(try read("/app/heredoc.txt"), "heredoc\n")
         XCTAssertEqual(try read("/app/cat.txt"), "from cat\n")
         XCTAssertEqual(try read("/app/home.txt"), "/root\n", "HOME from the image's passwd, as docker sets it")
+        XCTAssertEqual(try read("/app/sys.txt"), "read-only\n", "/sys is there, read-only, as in docker")
         XCTAssertEqual(try swiftdock.ok("run", "-u", "jupyter", tag, "sh", "-c", "echo $HOME", environment: environment).stdout, "/home/jupyter\n")
 
         let layers = try layerListings(tag)
@@ -95,7 +97,8 @@ final class RunStepTests: XCTestCase {
         XCTAssertTrue(second.contains("app/replaced/.wh..wh..opq") || second.contains("app/replaced/.wh.old"),
                       "a directory removed and made again hides the old content:\n\(second)")
         XCTAssertTrue(second.contains("1000/100") && second.contains("app/keep/a"), second)
-        XCTAssertFalse(layers.joined().contains("etc/resolv.conf") || layers.joined().contains(" dev/") || layers.joined().contains(" proc/"),
+        XCTAssertFalse(layers.joined().contains("etc/resolv.conf") || layers.joined().contains(" dev/") || layers.joined().contains(" proc/")
+                       || layers.joined().contains(" sys/"),
                        "no stray mount points in layers:\n\(layers.joined())")
     }
 
@@ -163,6 +166,7 @@ final class RunStepTests: XCTestCase {
         XCTAssertEqual(try read("/out/from-bind.txt"), "cached")
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootfs + "/mnt/input.txt"), "bind targets stay out of the layer")
         XCTAssertEqual(try read("/out/cache-log"), "run\n")
+        XCTAssertTrue(try read("/out/net.txt").hasPrefix("lo "), "--network=none: only loopback, in a sysfs of its own")
         XCTAssertFalse(FileManager.default.fileExists(atPath: rootfs + "/var/cache/demo/log"), "cache mounts stay out of the layer")
         XCTAssertEqual(try read("/tmp/uid-only.txt").trimmingCharacters(in: .whitespacesAndNewlines), "1000")
         // The cache persists across builds.
