@@ -1,0 +1,31 @@
+@testable import ImageBuilder
+import XCTest
+
+/// The tar order of COPY's entries: component by component, so a directory precedes its
+/// children even when a sibling's name sorts between them byte-wise (`a/b` before `a-c`).
+final class CopyPlannerOrderTests: XCTestCase {
+    /// The definition: split into components, compare them in byte order, shorter prefix first.
+    func reference(_ a: String, _ b: String) -> Bool {
+        let ca = a.utf8.split(separator: UInt8(ascii: "/")), cb = b.utf8.split(separator: UInt8(ascii: "/"))
+        for (x, y) in zip(ca, cb) where !x.elementsEqual(y) { return x.lexicographicallyPrecedes(y) }
+        return ca.count < cb.count
+    }
+
+    func testOrderMatchesComponentWiseComparison() {
+        let cases: [(String, String, Bool)] = [
+            ("a", "a/b", true), ("a/b", "a", false), ("a/b", "a-c", true), ("a-c", "a/b", false),
+            ("a/b", "a/b", false), ("tree/x.txt", "tree.d", true), ("tree", "tree.d", true),
+            ("z", "a/b/c", false), ("dir/é", "dir/z", false), ("dir/Z", "dir/a", true), ("a b/c", "a/c", false),
+        ]
+        for (a, b, expected) in cases {
+            XCTAssertEqual(CopyPlanner.componentsPrecede(a, b), expected, "\(a) < \(b)")
+            XCTAssertEqual(reference(a, b), expected, "reference: \(a) < \(b)")
+        }
+        // And on a generated set, the same sort as the definition.
+        let names = ["a", "a-b", "a.b", "a/b", "a/b/c", "a/b-c", "a/b.c", "ab", "b", "b/a", "B", "a b", "é", "a/é"]
+        var paths: [String] = []
+        for x in names { for y in ["", "/x", "/x-y", "/x/y"] { paths.append(x + y) } }
+        paths.shuffle()
+        XCTAssertEqual(paths.sorted(by: CopyPlanner.componentsPrecede), paths.sorted(by: reference))
+    }
+}
