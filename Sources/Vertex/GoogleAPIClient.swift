@@ -40,6 +40,11 @@ public final class GoogleAPIClient: Sendable {
         try decode(try await send(method, url, body: nil, action: action), url: url, action: action)
     }
 
+    /// A GET answered with Google's JSON as it came (for `describe --json`).
+    public func rawJSON(_ url: String, action: String) async throws -> [UInt8] {
+        try await send(.GET, url, body: nil, action: action)
+    }
+
     private func decode<Reply: Decodable>(_ reply: [UInt8], url: String, action: String) throws -> Reply {
         do {
             return try JSONDecoder().decode(Reply.self, from: Data(reply.isEmpty ? Array("{}".utf8) : reply))

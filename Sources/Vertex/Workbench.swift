@@ -33,6 +33,11 @@ public struct Workbench: Sendable {
         try await client.call(.GET, "\(instances)/\(name)", action: "describe Workbench instance \(name) in \(place)")
     }
 
+    /// The instance as Google describes it, every field included.
+    public func getJSON(_ name: String) async throws -> [UInt8] {
+        try await client.rawJSON("\(instances)/\(name)", action: "describe Workbench instance \(name) in \(place)")
+    }
+
     /// `start` or `stop`.
     public func perform(_ verb: String, on name: String) async throws -> Operation {
         try await client.call(.POST, "\(instances)/\(name):\(verb)", body: GoogleAPIClient.Empty(),

@@ -170,6 +170,10 @@ final class VertexCommandTests: XCTestCase {
         let described = try await ok(["vertex", "workbench", "describe", "swiftdock-nb"] + zoneFlags)
         XCTAssertTrue(described.stdout.contains("image: europe-west3-docker.pkg.dev/swiftdock-test/tutorial/python-docker:latest"),
                       described.stdout)
+        let json = try await ok(["vertex", "workbench", "describe", "swiftdock-nb", "--json"] + zoneFlags)
+        let instance = try self.json(json.stdout)
+        XCTAssertEqual(instance["state"]?.stringValue, "ACTIVE")
+        XCTAssertNotNil(instance["updateTime"], "--json prints Google's whole answer, fields swiftdock does not model too: \(json.stdout)")
         _ = try await ok(["vertex", "workbench", "delete", "swiftdock-nb"] + zoneFlags + ["--wait"])
         let gone = try await swiftdock(["vertex", "workbench", "describe", "swiftdock-nb"] + zoneFlags)
         XCTAssertEqual(gone.status, 1)

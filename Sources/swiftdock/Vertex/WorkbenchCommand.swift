@@ -176,8 +176,15 @@ struct WorkbenchDescribeCommand: AsyncParsableCommand {
         _ = try location.resolved()
         try usage { try WorkbenchCreateRequest.checkName(name) }
         try await withGoogleAPI { client in
-            let instance = try await location.workbench(client).get(name)
-            if json { try printRequestBody(instance) } else { describe(instance, fallbackName: name) }
+            let workbench = try location.workbench(client)
+            if json {
+                let raw = try await workbench.getJSON(name)
+                let object = try JSONSerialization.jsonObject(with: Data(raw))
+                let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+                print(String(decoding: pretty, as: UTF8.self))
+            } else {
+                describe(try await workbench.get(name), fallbackName: name)
+            }
         }
     }
 }
