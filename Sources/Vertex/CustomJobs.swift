@@ -23,6 +23,26 @@ public struct CustomJobs: Sendable {
         try await client.call(.GET, "\(GoogleEndpoints.aiplatform(region: region))/\(name)", action: "get \(name)")
     }
 
+    /// Asks Vertex AI to cancel the job; it goes `JOB_STATE_CANCELLING`, then `JOB_STATE_CANCELLED`.
+    public func cancel(_ name: String) async throws {
+        let _: GoogleAPIClient.Empty = try await client.call(.POST, "\(GoogleEndpoints.aiplatform(region: region))/\(name):cancel",
+                                                             body: GoogleAPIClient.Empty(), action: "cancel \(name)")
+    }
+
+    /// A job's full name from what a user typed: the name itself, or its numeric ID.
+    public func name(of job: String) throws -> String {
+        if job.hasPrefix("projects/") {
+            guard job.contains("/locations/\(region)/customJobs/") else {
+                throw VertexError(.usage, "\(job) is not a CustomJob in \(region)")
+            }
+            return job
+        }
+        guard !job.isEmpty, job.allSatisfy(\.isNumber) else {
+            throw VertexError(.usage, "\(job): expected a CustomJob ID or projects/…/customJobs/ID")
+        }
+        return "projects/\(project)/locations/\(region)/customJobs/\(job)"
+    }
+
     /// Jobs matching an aiplatform list filter (`labels.KEY="VALUE"`, `state=…`), every page.
     public func list(filter: String) async throws -> [CustomJob] {
         struct Page: Decodable {

@@ -36,12 +36,13 @@ final class VertexCommandTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: home)
     }
 
-    /// Runs swiftdock off the cooperative pool (the stand-in answers on it meanwhile).
-    func swiftdock(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> CommandResult {
+    /// Runs swiftdock (or, with `shell`, /bin/sh with these arguments) off the cooperative pool
+    /// (the stand-in answers on it meanwhile).
+    func swiftdock(_ arguments: [String], environment extra: [String: String] = [:], shell: Bool = false) async throws -> CommandResult {
         let env = environment.merging(extra) { $1 }
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try Harness.run(Harness.binary, arguments, environment: env) })
+                continuation.resume(with: Result { try Harness.run(shell ? "/bin/sh" : Harness.binary, arguments, environment: env) })
             }
         }
     }
@@ -108,6 +109,28 @@ final class VertexCommandTests: XCTestCase {
         let name = result.stdout.trimmingCharacters(in: .newlines)
         XCTAssertTrue(result.stderr.hasSuffix("Error: CustomJob \(name) ended JOB_STATE_FAILED: "
             + "The replica workerpool0-0 exited with a non-zero status of 3.\n"), result.stderr)
+    }
+
+    func testCtrlCStopsWaitingNotTheJobAndCancelDoes() async throws {
+        await google.configure { $0.customJobProgression = CustomJobProgression(states: ["JOB_STATE_QUEUED", "JOB_STATE_RUNNING"]) }
+        let command = ([Harness.binary, "vertex", "run", image] + regionFlags + ["--wait"]).map { "'\($0)'" }.joined(separator: " ")
+        let script = "\(command) & pid=$!; sleep 2; kill -INT $pid; wait $pid"
+        let interrupted = try await swiftdock(["-c", script], shell: true)
+        XCTAssertEqual(interrupted.status, 130, interrupted.stderr)
+        let name = interrupted.stdout.trimmingCharacters(in: .newlines)
+        let id = try XCTUnwrap(name.split(separator: "/").last.map(String.init))
+        XCTAssertTrue(interrupted.stderr.hasSuffix("Stopped waiting; CustomJob \(name) keeps running on Vertex AI. "
+            + "Cancel it with: swiftdock vertex cancel \(id) --project swiftdock-test --region europe-west3\n"), interrupted.stderr)
+        let jobs = await google.storedCustomJobs
+        XCTAssertEqual(jobs.first?["state"]?.stringValue, "JOB_STATE_RUNNING", "the job was left alone")
+
+        let cancelled = try await ok(["vertex", "cancel", id] + regionFlags + ["--wait"])
+        XCTAssertTrue(cancelled.stderr.contains("JOB_STATE_CANCELLED"), cancelled.stderr)
+        let cancel = await calls().filter { $0.hasSuffix(":cancel") }
+        XCTAssertEqual(cancel, ["POST /v1/projects/swiftdock-test/locations/europe-west3/customJobs/\(id):cancel"])
+        let bad = try await swiftdock(["vertex", "cancel", "nightly"] + regionFlags)
+        XCTAssertEqual(bad.status, 125)
+        XCTAssertEqual(bad.stderr, "Error: nightly: expected a CustomJob ID or projects/…/customJobs/ID\n")
     }
 
     func testNotebookRunKeepsItsOutputsInCloudStorage() async throws {

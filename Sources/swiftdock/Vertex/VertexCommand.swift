@@ -7,7 +7,7 @@ import Vertex
 struct VertexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vertex", abstract: "Run a pushed image on Vertex AI (CustomJob, Workbench, Cloud Scheduler).",
-        subcommands: [VertexRunCommand.self, WorkbenchCommand.self, ScheduleCommand.self])
+        subcommands: [VertexRunCommand.self, VertexCancelCommand.self, WorkbenchCommand.self, ScheduleCommand.self])
 }
 
 /// `--project` (default `$CLOUDSDK_CORE_PROJECT`, then `$GOOGLE_CLOUD_PROJECT`, as gcloud does).

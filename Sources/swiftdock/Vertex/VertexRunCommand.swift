@@ -91,8 +91,21 @@ struct VertexRunCommand: AsyncParsableCommand {
 }
 
 /// Follows a CustomJob to its end, one stderr line per state change; throws unless it
-/// succeeded, with the job's own error message.
+/// succeeded, with the job's own error message. Ctrl-C stops the waiting, not the job, and says
+/// how to cancel it.
 func waitForSuccess(of name: String, in jobs: CustomJobs) async throws {
+    let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    signal(SIGINT, SIG_IGN)
+    interrupt.setEventHandler {
+        printError("Stopped waiting; CustomJob \(name) keeps running on Vertex AI. "
+            + "Cancel it with: swiftdock vertex cancel \(name.split(separator: "/").last ?? "") --project \(jobs.project) --region \(jobs.region)")
+        exit(130)
+    }
+    interrupt.resume()
+    defer {
+        interrupt.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     formatter.dateFormat = "HH:mm:ss"
@@ -102,5 +115,34 @@ func waitForSuccess(of name: String, in jobs: CustomJobs) async throws {
     guard final.state == "JOB_STATE_SUCCEEDED" else {
         let reason = final.error?.message.map { ": " + VertexError.oneLine($0) } ?? ""
         throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state")\(reason)")
+    }
+}
+
+/// `swiftdock vertex cancel JOB --project P --region R [--wait]`: cancels a CustomJob (its
+/// numeric ID or full name), as `gcloud ai custom-jobs cancel` does.
+struct VertexCancelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running Vertex AI CustomJob.")
+
+    @Argument(help: "The job: its ID or projects/…/locations/R/customJobs/ID.")
+    var job: String
+
+    @OptionGroup var location: RegionOptions
+
+    @Flag(help: "Wait until the job is cancelled.")
+    var wait = false
+
+    func run() async throws {
+        let (project, region) = try location.resolved()
+        try await withGoogleAPI { client in
+            let jobs = CustomJobs(client: client, project: project, region: region)
+            let name = try usage { try jobs.name(of: job) }
+            try await jobs.cancel(name)
+            print(name)
+            guard wait else { return }
+            let final = try await jobs.wait(for: name, schedule: pollSchedule) { printError($0.state ?? "JOB_STATE_UNSPECIFIED") }
+            guard final.state == "JOB_STATE_CANCELLED" else {
+                throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state"), not cancelled")
+            }
+        }
     }
 }
