@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Proves the loopback fixtures of `scripts/registries.sh` with independent clients (curl,
@@ -45,26 +46,8 @@ final class FixtureSmokeTests: XCTestCase {
 
     /// Runs a bash snippet with the test environment; returns its exit status and output.
     private func run(_ script: String) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", "set -o pipefail\n" + script]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Drain stderr on another thread so a chatty child cannot block on a full pipe.
-        let errBox = SmokeOutputBox()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errBox.data = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self),
-                String(decoding: errBox.data, as: UTF8.self))
+        let result = try runChildProcess("/bin/bash", ["-c", "set -o pipefail\n" + script])
+        return (result.status, result.stdoutText, result.stderrText)
     }
 
     /// Runs a bash snippet that must succeed; returns its trimmed standard output.
@@ -265,9 +248,4 @@ final class FixtureSmokeTests: XCTestCase {
         // Manifests pass through untouched.
         XCTAssertEqual(try sh("curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' http://\(corrupt)/v2/smoke/corrupt/manifests/1 | jq -er '.layers[0].digest'"), digest)
     }
-}
-
-/// What the stderr reader collected; read only after it finished.
-private final class SmokeOutputBox: @unchecked Sendable {
-    var data = Data()
 }
