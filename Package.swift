@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "ImageModel", "CArchive"]),
+        .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
         .testTarget(name: "RegistryTests", dependencies: ["TestSupport", "Registry", "ImageModel", "ImageStore"]),

@@ -345,16 +345,3 @@ final class OverlayDiffTests: XCTestCase {
         ])
     }
 }
-
-/// `shell` with one positional argument (`$0`), so scripts need no extra quoting.
-private func shell(_ command: String, _ argument: String) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", command, argument]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: data)
-}

@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import TestSupport
 import XCTest
 @testable import Layers
 
@@ -14,24 +15,14 @@ final class Scratch {
     func file(_ name: String) -> String { path + "/" + name }
 }
 
-struct ProcessResult {
-    var status: Int32
-    var stdout: Data
-    var text: String { String(decoding: stdout, as: UTF8.self) }
+/// Runs `/bin/sh -c script` (extra `arguments` become `$0`, `$1`, …), collecting its output.
+@discardableResult
+func shell(_ script: String, _ arguments: String...) throws -> ChildProcessResult {
+    try runChildProcess("/bin/sh", ["-c", script] + arguments)
 }
 
-/// Runs `/bin/sh -c script`, collecting stdout.
-@discardableResult
-func shell(_ script: String) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", script]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: data)
+extension ChildProcessResult {
+    var text: String { stdoutText }
 }
 
 func hasTool(_ name: String) -> Bool {
