@@ -65,18 +65,25 @@ final class DistributionFailureTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
 
-    func testCorruptBlobAtRegistryIsNeverStored() async throws {
-        let registry = try TestRegistry(self)
+    /// Pushes a test image to `ref`, damages its second layer in the registry's storage, and
+    /// pulls it lazily (manifest and config only) into a fresh store.
+    private func pullLazilyAfterDamagingALayer(_ ref: Reference, in registry: TestRegistry) async throws
+        -> (store: ImageStore, layer: Descriptor) {
         let scratch = try scratchDirectory(self)
         let storeA = try ImageStore(root: scratch + "/a")
-        let ref = reference("\(registry.host)/corrupt/app:v1")
         let manifest = try TestImages.tagged(storeA, as: ref, scratch: scratch)
         _ = try await ImagePusher(client: client, store: storeA).push(ref)
         let layer = try storeA.image(manifest).manifest.layers[1]
         try damage(registry.blobDataPath(layer.digest))
-
         let storeB = try ImageStore(root: scratch + "/b")
         _ = try await ImagePuller(client: client, store: storeB).pull(ref)
+        return (storeB, layer)
+    }
+
+    func testCorruptBlobAtRegistryIsNeverStored() async throws {
+        let registry = try TestRegistry(self)
+        let ref = reference("\(registry.host)/corrupt/app:v1")
+        let (storeB, layer) = try await pullLazilyAfterDamagingALayer(ref, in: registry)
         do {
             try await client.fetchBlob(layer.digest, size: layer.size, from: RegistryRepository(ref), into: storeB)
             XCTFail("expected a digest mismatch")
@@ -90,16 +97,8 @@ final class DistributionFailureTests: XCTestCase {
     func testCorruptSourceBlobIsNotAcceptedByTheDestination() async throws {
         let source = try TestRegistry(self)
         let destination = try TestRegistry(self)
-        let scratch = try scratchDirectory(self)
-        let storeA = try ImageStore(root: scratch + "/a")
         let ref = reference("\(source.host)/corrupt/base:v1")
-        let manifest = try TestImages.tagged(storeA, as: ref, scratch: scratch)
-        _ = try await ImagePusher(client: client, store: storeA).push(ref)
-        let layer = try storeA.image(manifest).manifest.layers[1]
-        try damage(source.blobDataPath(layer.digest))
-
-        let storeB = try ImageStore(root: scratch + "/b")
-        _ = try await ImagePuller(client: client, store: storeB).pull(ref)
+        let (storeB, layer) = try await pullLazilyAfterDamagingALayer(ref, in: source)
         let target = reference("\(destination.host)/copy/app:v1")
         do {
             _ = try await ImagePusher(client: client, store: storeB).push(ref, to: target)
