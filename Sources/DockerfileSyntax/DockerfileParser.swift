@@ -37,11 +37,10 @@ public enum DockerfileParser {
             if keyword == "FROM" {
                 let stage = try parseFrom(split, original: logical.text, location: location,
                                           index: stages.count, warnings: &warnings)
-                if let name = stage.name {
-                    if stageNames.contains(name) {
-                        throw DockerfileError(location, keyword, "duplicate stage name \(goQuoted(name))")
-                    }
-                    stageNames.insert(name)
+                // BuildKit warns (DuplicateStageName) and names refer to the last such stage.
+                if let name = stage.name, !stageNames.insert(name).inserted {
+                    warnings.append(DockerfileWarning(location, rule: "DuplicateStageName",
+                                                      "Duplicate stage name \(goQuoted(name)), stage names should be unique"))
                 }
                 stages.append(stage)
                 continue

@@ -15,6 +15,9 @@ extension Instruction {
         func word(_ text: String) throws -> String {
             let result = try lexer.expand(text, lookup: lookup)
             used.formUnion(result.usedNames)
+            if result.value.utf8.contains(0) {  // from a variable, e.g. a base image's Env
+                throw DockerfileError(location, keyword, "\(goQuoted(text)) expands to a value with a NUL byte")
+            }
             return result.value
         }
         func optional(_ text: String?) throws -> String? { try text.map(word) }
@@ -44,6 +47,12 @@ extension Instruction {
             return c
         }
 
+        // A NUL byte cannot be part of a file name, an argument or an environment value: the C
+        // calls below would cut the text there (or, at its start, crash). BuildKit fails such
+        // instructions later with "invalid argument"; refusing them here names the line.
+        if original.utf8.contains(0) {
+            throw DockerfileError(location, keyword, "the instruction contains a NUL byte, which no file name, argument or value can hold")
+        }
         var result = self
         do {
             switch kind {

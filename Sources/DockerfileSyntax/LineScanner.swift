@@ -62,11 +62,17 @@ func trimWhitespace(_ s: String) -> String { trimTrailingWhitespace(trimLeadingW
 func isCommentLine(_ s: String) -> Bool { trimLeadingWhitespace(s).hasPrefix("#") }
 
 /// If `line` ends with the escape character followed only by spaces and tabs, the line without them.
+/// BuildKit's rule (its `lineContinuationRegex`, `([^E])E[ \t]*$|^E[ \t]*$`): the final escape
+/// continues the line only when the character before it is not the escape too, so
+/// `ENV A hello\\` ends the instruction (an escaped escape). BuildKit's regex cannot tell an
+/// escaped escape from an unescaped one further left, so `foo \\\` does not continue either;
+/// we mirror that, since BuildKit is the reference.
 func stripContinuation(_ line: String, escape: Character) -> String? {
     var scalars = Array(line.unicodeScalars)
     while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
     guard let last = scalars.last, Character(last) == escape else { return nil }
     scalars.removeLast()
+    if let before = scalars.last, Character(before) == escape { return nil }
     var out = ""
     out.unicodeScalars.append(contentsOf: scalars)
     return out

@@ -70,6 +70,13 @@ public struct ShellWordExpander: Sendable {
         }
     }
 
+    /// The deepest `${…}` nesting expanded. Each level is a few stack frames here (BuildKit's Go
+    /// lexer recurses the same way but on a growable stack, so it has no limit); real Dockerfiles
+    /// nest two or three levels (`${A:-${B:-x}}`), so 200 is far beyond any BuildKit-compatible
+    /// file yet keeps the recursion a few hundred KiB deep, well inside even a 512 KiB thread
+    /// stack, where ~50,000 levels overflowed it (SIGSEGV).
+    static let maxNesting = 200
+
     public init(escape: Character = "\\") {
         self.escape = escape
     }
@@ -147,6 +154,8 @@ private struct Lexer {
     var pos = 0
     var used: Set<String> = []
     var rawEscapes: Bool
+    /// How many `${…}` enclose the current position.
+    var nesting = 0
 
     init(options: ShellWordExpander, scalars: [Unicode.Scalar], lookup: @escaping (String) -> String?) {
         self.options = options
@@ -266,6 +275,11 @@ private struct Lexer {
             return value ?? ""
         }
         pos += 1 // the `{`
+        nesting += 1
+        defer { nesting -= 1 }
+        if nesting > ShellWordExpander.maxNesting {
+            throw LexFailure(message: "more than \(ShellWordExpander.maxNesting) nested ${…} substitutions")
+        }
         guard let first = peek() else { throw LexFailure(message: "syntax error: missing '}'") }
         if first == "{" || first == "}" || first == ":" {
             throw LexFailure(message: "syntax error: bad substitution")

@@ -5,8 +5,17 @@ extension Dockerfile {
     /// index (`COPY --from=0`). Nil when neither matches.
     public func stageIndex(named nameOrIndex: String) -> Int? {
         let lowered = nameOrIndex.lowercased()
-        if let stage = stages.first(where: { $0.name == lowered }) { return stage.index }
+        if let stage = stages.last(where: { $0.name == lowered }) { return stage.index }
         if let index = Int(nameOrIndex), nameOrIndex.allSatisfy(\.isNumber), index < stages.count { return index }
+        return nil
+    }
+
+    /// The stage a `FROM nameOrIndex` in stage `current` builds on: the last stage so named
+    /// before `current` (names may repeat; BuildKit warns and the last wins), or nil for an image.
+    public func stageIndex(named nameOrIndex: String, before current: Int) -> Int? {
+        let lowered = nameOrIndex.lowercased()
+        if let stage = stages[..<min(current, stages.count)].last(where: { $0.name == lowered }) { return stage.index }
+        if let index = Int(nameOrIndex), nameOrIndex.allSatisfy(\.isNumber), index < current { return index }
         return nil
     }
 
@@ -24,7 +33,7 @@ extension Dockerfile {
 
         let targetIndex: Int
         if let target {
-            guard let stage = stages.first(where: { $0.name == target.lowercased() }) else {
+            guard let stage = stages.last(where: { $0.name == target.lowercased() }) else {
                 throw DockerfileError(last.location, nil, "target stage \(goQuoted(target)) could not be found")
             }
             targetIndex = stage.index
@@ -44,7 +53,7 @@ extension Dockerfile {
             if base.isEmpty {
                 throw DockerfileError(stage.location, "FROM", "base name (\(stage.baseName)) should not be blank")
             }
-            if let earlier = stages[..<stage.index].first(where: { $0.name == base.lowercased() }) {
+            if let earlier = stages[..<stage.index].last(where: { $0.name == base.lowercased() }) {
                 deps.append(earlier.index)
             }
             for instruction in stage.instructions {

@@ -137,9 +137,10 @@ public struct ImageBuilder {
             var config = ImageConfiguration(platform: platform ?? Platform.host)
             // BuildKit gives images built from scratch a default PATH and WorkingDir "/".
             config.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+            config.config.workingDir = "/"
             return StageState(name: name, config: config)
         }
-        if let index = dockerfile.stageIndex(named: baseName), index < stage.index, let parent = session.finishedStages[index] {
+        if let index = dockerfile.stageIndex(named: baseName, before: stage.index), let parent = session.finishedStages[index] {
             var state = parent
             state.name = name
             state.cmdSet = false

@@ -43,7 +43,7 @@ extension StageExecutor {
         if (state.config.config.user ?? "").isEmpty == false || needsHome {
             let db = try await session.userDatabase(for: state)
             if let user = state.config.config.user, !user.isEmpty {
-                guard let resolved = db.resolveUser(user) else {
+                guard let resolved = try db.resolveUser(user) else {
                     throw BuildError("unable to find user \(user): no matching entries in passwd file")
                 }
                 owner = (UInt32(resolved.uid), UInt32(resolved.gid))

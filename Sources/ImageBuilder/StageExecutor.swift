@@ -69,6 +69,7 @@ struct StageExecutor {
             state.config.config = c
             record("VOLUME " + goQuotedList(paths).replacingOccurrences(of: "\"", with: ""))
         case .user(let user):
+            try NumericID.validate(userSpec: user)  // fail here, not at the next RUN
             c.user = user
             state.config.config = c
             record("USER " + user)
@@ -166,7 +167,7 @@ struct StageExecutor {
         var owner = Owner(uid: 0, gid: 0)
         if let user = state.config.config.user, !user.isEmpty {
             let db = try await session.userDatabase(for: state)
-            if let resolved = db.resolveUser(user) { owner = Owner(uid: resolved.uid, gid: resolved.gid) }
+            if let resolved = try db.resolveUser(user) { owner = Owner(uid: resolved.uid, gid: resolved.gid) }
         }
         var items: [LayerItem] = []
         for dir in ancestors(of: layerPath) + [layerPath] where !state.view.exists(dir) {

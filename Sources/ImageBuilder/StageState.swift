@@ -45,8 +45,11 @@ struct StageState {
         return nil
     }
 
+    /// Where RUN runs and relative paths start. An empty WorkingDir (common in images built by
+    /// other tools) means `/`, as docker runs it.
     var workdir: String {
-        config.config.workingDir ?? "/"
+        guard let dir = config.config.workingDir, !dir.isEmpty else { return "/" }
+        return dir
     }
 
     /// Reads the base layers' headers into `view` the first time a step needs to know what

@@ -7,15 +7,18 @@ struct UserDatabase {
     init(passwd: [UInt8]?, group: [UInt8]?) {
         for line in Self.lines(passwd) {
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard f.count >= 4, let uid = Int(f[2]), let gid = Int(f[3]) else { continue }
+            // IDs outside 0…2³²−2 (a hostile base image) make the line no user at all.
+            guard f.count >= 4, let uid = Self.id(f[2]), let gid = Self.id(f[3]) else { continue }
             users.append(User(name: String(f[0]), uid: uid, gid: gid, home: f.count > 5 ? String(f[5]) : "/"))
         }
         for line in Self.lines(group) {
             let f = line.split(separator: ":", omittingEmptySubsequences: false)
-            guard f.count >= 3, let gid = Int(f[2]) else { continue }
+            guard f.count >= 3, let gid = Self.id(f[2]) else { continue }
             groups[String(f[0])] = gid
         }
     }
+
+    private static func id(_ text: Substring) -> Int? { (try? NumericID.parse(text, role: "user")) ?? nil }
 
     private static func lines(_ bytes: [UInt8]?) -> [Substring] {
         guard let bytes else { return [] }
@@ -39,7 +42,7 @@ struct UserDatabase {
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let userPart = parts[0]
         let uid: Int
-        if let n = Int(userPart) {
+        if let n = try NumericID.parse(userPart, role: "user") {
             uid = n
         } else if let user = users.first(where: { $0.name == userPart }) {
             uid = user.uid
@@ -48,7 +51,7 @@ struct UserDatabase {
         }
         guard parts.count == 2 else { return (uid, uid) }
         let groupPart = parts[1]
-        if let n = Int(groupPart) { return (uid, n) }
+        if let n = try NumericID.parse(groupPart, role: "group") { return (uid, n) }
         guard let gid = groups[groupPart] else { throw LookupError.unknownGroup(groupPart) }
         return (uid, gid)
     }
@@ -59,10 +62,11 @@ struct UserDatabase {
         users.first(where: { $0.uid == uid })?.home ?? (uid == 0 ? "/root" : "/")
     }
 
-    /// Resolves a USER value for owning a WORKDIR: name or number, optional group.
-    func resolveUser(_ spec: String) -> (uid: Int, gid: Int)? {
+    /// Resolves a USER value for owning a WORKDIR: name or number, optional group. Throws for
+    /// a number outside 0…2³²−2 (`NumericID`).
+    func resolveUser(_ spec: String) throws -> (uid: Int, gid: Int)? {
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        var uid: Int? = Int(parts[0])
+        var uid: Int? = try NumericID.parse(parts[0], role: "user")
         var gid: Int? = nil
         if uid == nil, let user = users.first(where: { $0.name == parts[0] }) {
             uid = user.uid
@@ -70,7 +74,7 @@ struct UserDatabase {
         } else if let u = uid {
             gid = users.first(where: { $0.uid == u })?.gid ?? 0
         }
-        if parts.count == 2 { gid = Int(parts[1]) ?? groups[parts[1]] }
+        if parts.count == 2 { gid = try NumericID.parse(parts[1], role: "group") ?? groups[parts[1]] }
         guard let uid, let gid else { return nil }
         return (uid, gid)
     }

@@ -25,6 +25,7 @@ final class TarWriter {
         }
         archive = a
         guard archive_write_set_format_pax_restricted(a) == ARCHIVE_OK,
+              ArchiveLocale.utf8({ archive_write_set_options(a, "hdrcharset=UTF-8") }) == ARCHIVE_OK,
               archive_write_set_bytes_in_last_block(a, 1) == ARCHIVE_OK,
               archive_write_open_fd(a, fd) == ARCHIVE_OK
         else {
@@ -53,14 +54,17 @@ final class TarWriter {
     private func writeHeader(name: String, isDirectory: Bool, size: Int64) throws {
         guard let entry = archive_entry_new() else { throw StoreError.io(path: path, reason: "libarchive: cannot allocate an entry") }
         defer { archive_entry_free(entry) }
-        archive_entry_set_pathname(entry, name)
+        archive_entry_copy_pathname(entry, name)
         archive_entry_set_filetype(entry, isDirectory ? 0o040000 : 0o100000)
         archive_entry_set_perm(entry, isDirectory ? 0o755 : 0o644)
         archive_entry_set_size(entry, isDirectory ? 0 : size)
         archive_entry_set_mtime(entry, 0, 0)
         archive_entry_set_uid(entry, 0)
         archive_entry_set_gid(entry, 0)
-        guard archive_write_header(archive, entry) == ARCHIVE_OK else { throw failure("cannot write header of \(name)") }
+        // Under UTF-8 whatever the process locale, so names pass byte for byte (see `ArchiveLocale`).
+        guard ArchiveLocale.utf8({ archive_write_header(archive, entry) }) == ARCHIVE_OK else {
+            throw failure("cannot write header of \(name)")
+        }
     }
 
     private func writeData(_ bytes: UnsafeRawBufferPointer, name: String) throws {

@@ -42,7 +42,7 @@ public enum LayerHeaders {
         var headers: [Header] = []
         var entry: OpaquePointer?
         while true {
-            let status = archive_read_next_header(archive, &entry)
+            let status = ArchiveLocale.utf8 { archive_read_next_header(archive, &entry) }
             if status == ARCHIVE_EOF { break }
             guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
                 throw ReadError(path: blobPath, reason: String(cString: archive_error_string(archive)))

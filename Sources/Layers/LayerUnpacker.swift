@@ -108,8 +108,16 @@ private struct LayerExtraction {
                     if type == FileType.regular { archive_entry_set_perm(entry, mode_t(perm | 0o600)) }
                 }
             }
-            archive_entry_set_pathname(entry, root + "/" + rel)
-            if archive_write_header(disk, entry) < ArchiveStatus.warn { throw diskError(disk, rel) }
+            if let raw = try TarReader.nonUTF8Path(entry, archive: layer) {
+                // Keep a name that is not UTF-8 byte for byte (`rel` holds it repaired).
+                var bytes = Array((root + "/").utf8) + raw
+                bytes.append(0)
+                bytes.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { archive_entry_copy_pathname(entry, $0.baseAddress) } }
+            } else {
+                archive_entry_copy_pathname(entry, root + "/" + rel)
+            }
+            let rc = ArchiveLocale.utf8 { archive_write_header(disk, entry) }
+            if rc < ArchiveStatus.warn { throw diskError(disk, rel) }
             if archive_entry_size(entry) > 0 {
                 while let (base, count, offset) = try reader.nextBlock() {
                     if archive_write_data_block(disk, base, count, la_int64_t(offset)) < ArchiveStatus.warn {

@@ -40,6 +40,7 @@ final class TarEmitter {
         entry = archive_entry_new()
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 64)
         archive_write_set_format_pax_restricted(archive)
+        ArchiveLocale.pin(writer: archive)
         archive_write_add_filter_none(archive)
         // No blocking: headers and data reach the callback as produced; the archive ends with
         // the two zero records and no padding to a 10 KiB block (as Docker/Go tar writers do).
@@ -78,7 +79,7 @@ final class TarEmitter {
 
     private func emit(_ e: LayerEntry) throws {
         archive_entry_clear(entry)
-        archive_entry_set_pathname_utf8(entry, e.path)
+        archive_entry_copy_pathname(entry, e.path)
         archive_entry_set_perm(entry, mode_t(e.mode & 0o7777))
         archive_entry_set_uid(entry, la_int64_t(e.uid))
         archive_entry_set_gid(entry, la_int64_t(e.gid))
@@ -91,10 +92,10 @@ final class TarEmitter {
             archive_entry_set_size(entry, content.size)
         case .symlink(let target):
             archive_entry_set_filetype(entry, FileType.symlink)
-            archive_entry_set_symlink_utf8(entry, target)
+            archive_entry_copy_symlink(entry, target)
         case .hardlink(let target):
             archive_entry_set_filetype(entry, FileType.regular)
-            archive_entry_set_hardlink_utf8(entry, target)
+            archive_entry_copy_hardlink(entry, target)
             archive_entry_set_size(entry, 0)
         }
         try writeHeader(e.path)
@@ -109,7 +110,10 @@ final class TarEmitter {
     }
 
     private func writeHeader(_ name: String) throws {
-        if archive_write_header(archive, entry) < ArchiveStatus.warn { throw archiveError(name) }
+        // Names are given as raw bytes (the `copy_` setters, never the `_utf8` ones, whose
+        // conversion crashes libarchive under the C locale); see `ArchiveLocale`.
+        let rc = ArchiveLocale.utf8 { archive_write_header(archive, entry) }
+        if rc < ArchiveStatus.warn { throw archiveError(name) }
     }
 
     private func writeData(_ base: UnsafeRawPointer?, _ count: Int, _ name: String) throws {
@@ -152,12 +156,12 @@ final class TarEmitter {
         }
         while let source = try reader.next() {
             guard let relative = try TarReader.normalize(reader.entryPath(source), archive: path) else { continue }
-            archive_entry_set_pathname_utf8(source, place(relative))
+            archive_entry_copy_pathname(source, place(relative))
             if let link = TarReader.hardlink(of: source) {
                 guard let target = try TarReader.normalize(link, archive: path) else {
                     throw LayerError.unsafeEntry(archive: path, entry: link)
                 }
-                archive_entry_set_hardlink_utf8(source, place(target))
+                archive_entry_copy_hardlink(source, place(target))
             }
             if let owner {
                 archive_entry_set_uid(source, la_int64_t(owner.uid))
@@ -171,7 +175,8 @@ final class TarEmitter {
             archive_entry_set_mtime(source, mtime(Int64(archive_entry_mtime(source))), 0)
             let hasData = archive_entry_filetype(source) == FileType.regular && archive_entry_size(source) > 0
             archive_entry_sparse_clear(source)
-            if archive_write_header(archive, source) < ArchiveStatus.warn { throw archiveError(place(relative)) }
+            let rc = ArchiveLocale.utf8 { archive_write_header(archive, source) }
+            if rc < ArchiveStatus.warn { throw archiveError(place(relative)) }
             if hasData { try copyData(from: reader, entryName: relative) }
         }
     }

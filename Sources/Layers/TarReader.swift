@@ -26,7 +26,8 @@ final class TarReader {
     /// The next entry (owned by the reader, valid until the next call), or nil at the end.
     func next() throws -> OpaquePointer? {
         var entry: OpaquePointer?
-        let rc = archive_read_next_header(archive, &entry)
+        // Under UTF-8 so pax names are read byte for byte whatever the process locale (see `ArchiveLocale`).
+        let rc = ArchiveLocale.utf8 { archive_read_next_header(archive, &entry) }
         if rc == ArchiveStatus.eof { return nil }
         if rc < ArchiveStatus.warn { throw error() }
         return entry
@@ -54,25 +55,36 @@ final class TarReader {
         return bytes
     }
 
-    /// The entry's path as stored (UTF-8 when libarchive can convert it, raw bytes otherwise).
+    /// The entry's path as stored. Entries are read under UTF-8 (`next()`), so the raw name is
+    /// the header's bytes; the `_utf8` getters would convert through the process locale.
     func entryPath(_ entry: OpaquePointer) -> String {
-        if let utf8 = archive_entry_pathname_utf8(entry) { return String(cString: utf8) }
-        if let raw = archive_entry_pathname(entry) { return String(cString: raw) }
-        return ""
+        archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
+    }
+
+    /// The entry's path as clean relative bytes (as `normalize` cleans names) when those bytes
+    /// are not valid UTF-8 — a name `entryPath` can only give repaired; nil for UTF-8 names.
+    static func nonUTF8Path(_ entry: OpaquePointer, archive: String) throws -> [UInt8]? {
+        guard let raw = archive_entry_pathname(entry) else { return nil }
+        let bytes = Array(UnsafeBufferPointer(start: raw, count: strlen(raw))).map { UInt8(bitPattern: $0) }
+        if String(validating: bytes, as: UTF8.self) != nil { return nil }
+        var parts: [ArraySlice<UInt8>] = []
+        for part in bytes.split(separator: UInt8(ascii: "/")) where part != [UInt8(ascii: ".")] {
+            if part == [UInt8(ascii: "."), UInt8(ascii: ".")] {
+                throw LayerError.unsafeEntry(archive: archive, entry: String(decoding: bytes, as: UTF8.self))
+            }
+            parts.append(part)
+        }
+        return Array(parts.joined(separator: [UInt8(ascii: "/")]))
     }
 
     /// The hard-link target of `entry`, if it is a hard link.
     static func hardlink(of entry: OpaquePointer) -> String? {
-        if let utf8 = archive_entry_hardlink_utf8(entry) { return String(cString: utf8) }
-        if let raw = archive_entry_hardlink(entry) { return String(cString: raw) }
-        return nil
+        archive_entry_hardlink(entry).map { String(cString: $0) }
     }
 
     /// The symlink target of `entry`, if it is a symlink.
     static func symlink(of entry: OpaquePointer) -> String? {
-        if let utf8 = archive_entry_symlink_utf8(entry) { return String(cString: utf8) }
-        if let raw = archive_entry_symlink(entry) { return String(cString: raw) }
-        return nil
+        archive_entry_symlink(entry).map { String(cString: $0) }
     }
 
     /// `name` as a clean relative path (no `.`, empty or leading `/` components); nil for the

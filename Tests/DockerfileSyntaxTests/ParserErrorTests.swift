@@ -21,7 +21,6 @@ final class ParserErrorTests: XCTestCase {
             ("FROM a AS 1st", "Dockerfile:1: FROM: invalid name for build stage: \"1st\", name can't start with a number or contain symbols"),
             ("FROM a AS b$c", "Dockerfile:1: FROM: invalid name for build stage: \"b$c\", name can't start with a number or contain symbols"),
             ("FROM --plat=x a", "Dockerfile:1: FROM: unknown flag: plat"),
-            ("FROM a AS b\nFROM c AS B", "Dockerfile:2: FROM: duplicate stage name \"b\""),
             // flags
             ("FROM x\nRUN --foo=bar true", "Dockerfile:2: RUN: unknown flag: foo"),
             ("FROM x\nRUN --network=none --network=host true", "Dockerfile:2: RUN: duplicate flag specified: network"),

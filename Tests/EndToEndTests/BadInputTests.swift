@@ -4,6 +4,9 @@ import XCTest
 /// Bad input of every kind: one line on stderr naming what and where, a non-zero exit, and a
 /// store exactly as it was.
 final class BadInputTests: XCTestCase {
+    /// The busybox base `buildBase` tags (it has /etc/passwd).
+    static let base = "gcr.io/deeplearning-platform-release/base-cpu:latest"
+
     struct Case {
         var name: String
         /// Files of the context (path → content); nil content makes a directory.
@@ -60,6 +63,22 @@ final class BadInputTests: XCTestCase {
                  expected: ["invalid reference format"], exitCode: 125),
             Case(name: "bad --run", files: [:], dockerfile: "FROM scratch\n", extraArguments: ["--run", "maybe"],
                  expected: ["--run"], exitCode: 125),
+            // Inputs that crashed the builder (issue 10): each is now one error line at its instruction.
+            Case(name: "COPY source starting with NUL", files: ["a.txt": "a"], dockerfile: "FROM scratch\nCOPY \0a.txt /x\n",
+                 expected: ["Dockerfile:2", "COPY", "NUL"]),
+            Case(name: "COPY source with a NUL inside", files: ["a": "a"], dockerfile: "FROM scratch\nCOPY a\0.txt /x\n",
+                 expected: ["Dockerfile:2", "COPY", "NUL"]),
+            Case(name: "50,000 nested ${A:-…}", files: [:],
+                 dockerfile: "FROM scratch\nENV A=" + String(repeating: "${A:-", count: 50_000) + "x" + String(repeating: "}", count: 50_000) + "\n",
+                 expected: ["Dockerfile:2", "ENV", "nested"]),
+            Case(name: "USER -1", files: [:], dockerfile: "FROM \(Self.base)\nUSER -1\nRUN true\n",
+                 expected: ["Dockerfile:2", "USER", "-1", "out of range"]),
+            Case(name: "USER 4294967296", files: [:], dockerfile: "FROM \(Self.base)\nUSER 4294967296\nRUN true\n",
+                 expected: ["Dockerfile:2", "USER", "4294967296", "out of range"]),
+            Case(name: "USER 0:-5", files: [:], dockerfile: "FROM \(Self.base)\nUSER 0:-5\nRUN true\n",
+                 expected: ["Dockerfile:2", "USER", "-5", "out of range"]),
+            Case(name: "COPY --chown=-1:-1", files: ["a": "a"], dockerfile: "FROM scratch\nCOPY --chown=-1:-1 a /a\n",
+                 expected: ["Dockerfile:2", "COPY", "-1", "out of range"]),
         ]
         let swiftdock = try Swiftdock()
         // Give the store some content so "unchanged" means something.

@@ -50,10 +50,10 @@ final class UserDatabaseTests: XCTestCase {
     }
 
     func testUserResolutionForWorkdir() {
-        XCTAssertEqual(db.resolveUser("jupyter").map { [$0.uid, $0.gid] }, [1000, 100])
-        XCTAssertEqual(db.resolveUser("1000").map { [$0.uid, $0.gid] }, [1000, 100])
-        XCTAssertEqual(db.resolveUser("4242").map { [$0.uid, $0.gid] }, [4242, 0])
-        XCTAssertNil(db.resolveUser("ghost"))
+        XCTAssertEqual(try db.resolveUser("jupyter").map { [$0.uid, $0.gid] }, [1000, 100])
+        XCTAssertEqual(try db.resolveUser("1000").map { [$0.uid, $0.gid] }, [1000, 100])
+        XCTAssertEqual(try db.resolveUser("4242").map { [$0.uid, $0.gid] }, [4242, 0])
+        XCTAssertNil(try db.resolveUser("ghost"))
     }
 }
 

@@ -1,0 +1,40 @@
+import CArchive
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs libarchive calls under a UTF-8 character set, whatever the process locale is.
+///
+/// Why: libarchive converts tar names between "the current locale" and UTF-8 (pax `path`
+/// records are UTF-8). Under the C locale — the default of a process that never calls
+/// `setlocale`, and of CI — that conversion fails for every non-ASCII name, and libarchive's pax
+/// writer then dereferences a missing name (SIGSEGV on `Übersicht.ipynb`). Each archive caches
+/// the charset it sees on its first conversion, so calling into it under a thread-local
+/// `C.UTF-8` locale (`uselocale`, which touches neither the process locale nor other threads)
+/// makes names pass through byte for byte: valid UTF-8 names become plain pax `path` records
+/// (as Docker's and BuildKit's Go writers emit), and names that are not UTF-8 fall back to a
+/// pax header marked `hdrcharset=BINARY` that still holds the exact bytes.
+public enum ArchiveLocale {
+    /// glibc ≥ 2.35 has `C.UTF-8` built in; the others are fallbacks for older C libraries.
+    nonisolated(unsafe) private static let utf8Locale: locale_t? = {
+        for name in ["C.UTF-8", "C.utf8", "en_US.UTF-8"] {
+            if let locale = newlocale(LC_CTYPE_MASK, name, nil) { return locale }
+        }
+        return nil
+    }()
+
+    /// `body` with this thread's locale set to a UTF-8 one, restored afterwards. Must not
+    /// suspend (libarchive calls are synchronous), so the thread cannot change underneath.
+    public static func utf8<T>(_ body: () throws -> T) rethrows -> T {
+        guard let locale = utf8Locale else { return try body() }
+        let previous = uselocale(locale)
+        defer { uselocale(previous) }
+        return try body()
+    }
+
+    /// Makes a fresh writer cache UTF-8 as its charset before it converts anything.
+    public static func pin(writer archive: OpaquePointer) {
+        utf8 { _ = archive_write_set_options(archive, "hdrcharset=UTF-8") }
+    }
+}
