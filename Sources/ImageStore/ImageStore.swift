@@ -13,8 +13,12 @@ import Glibc
 /// index.json        one manifest descriptor per tag; annotation org.opencontainers.image.ref.name
 ///                   holds the full reference (docker.io/library/x:latest)
 /// blobs/sha256/<hex> immutable, content-addressed, written via temp file + fsync + rename
-/// tmp/              temporary files on the same file system; stale ones are removed by init
+/// tmp/              temporary entries on the same file system, named `<pid>-<start>-<random>`
+///                   after their owner; those of owners that are gone are removed by init
+/// journals/<pid>-<start>  the blobs that process wrote or relied on (see ImageStore+Reclaim)
 /// index.lock        flock(2) held while index.json is read, modified and replaced
+/// blobs.lock        flock(2): shared while a blob is ingested, exclusive while a dead
+///                   owner's unreferenced blobs are deleted
 /// ```
 ///
 /// Blobs are written without a lock (identical content lands under the identical name);
@@ -39,14 +43,15 @@ public final class ImageStore: @unchecked Sendable {
     static let layoutFileContent = Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8)
 
     /// Opens the store at `root`, creating the layout if the directory is missing or empty
-    /// and validating it otherwise. Temporary files older than `staleTemporaryAge` seconds,
-    /// left by killed writers, are removed.
+    /// and validating it otherwise. What killed swiftdocks left is reclaimed (see
+    /// `ImageStore+Reclaim`); `staleTemporaryAge` only applies to temporary entries that do
+    /// not name their owner.
     public init(root: String, staleTemporaryAge: TimeInterval = ImageStore.defaultStaleTemporaryAge) throws {
         self.root = FileSystem.absolute(root)
         try FileSystem.makeDirectories(self.root)
         let hasLayoutFile = FileSystem.exists(layoutPath)
         if !hasLayoutFile {
-            let unexpected = try FileSystem.list(self.root).filter { !["blobs", "tmp", "index.lock", "index.json", "remote-sources.json"].contains($0) }
+            let unexpected = try FileSystem.list(self.root).filter { !["blobs", "tmp", "journals", "index.lock", "blobs.lock", "index.json", "remote-sources.json"].contains($0) }
             if !unexpected.isEmpty {
                 throw StoreError.notAnImageLayout(path: self.root, reason: "no oci-layout file, but it contains \(unexpected.prefix(3).joined(separator: ", "))")
             }
@@ -65,7 +70,7 @@ public final class ImageStore: @unchecked Sendable {
             }
         }
         _ = try readIndex()
-        removeStaleTemporaryFiles(olderThan: staleTemporaryAge)
+        reclaimAbandoned(legacyAge: staleTemporaryAge)
     }
 
     /// `$SWIFTDOCK_HOME`, else `${XDG_DATA_HOME:-~/.local/share}/swiftdock`.
@@ -110,9 +115,10 @@ public final class ImageStore: @unchecked Sendable {
         }
     }
 
-    /// A fresh name under `tmp/` (not created): `<pid>-<random>`.
+    /// A fresh name under `tmp/` (not created): `<pid>-<start>-<random>`, naming its owner
+    /// so a later swiftdock can tell when the owner is gone (`TemporaryOwner`).
     func temporaryPath(suffix: String = "") -> String {
-        "\(temporaryDirectory)/\(getpid())-\(FileSystem.randomHex())\(suffix)"
+        "\(temporaryDirectory)/\(TemporaryOwner.current)-\(FileSystem.randomHex())\(suffix)"
     }
 
     /// Moves a finished temporary file into the blob store as `digest`: fsync, then an
@@ -124,11 +130,11 @@ public final class ImageStore: @unchecked Sendable {
             throw StoreError.unsupportedMediaType("digest algorithm \(digest.algorithm)", digest: digest)
         }
         let destination = blobPath(digest)
-        if hasBlob(digest) {
-            try FileSystem.removeFile(temporaryFile)
-            return
-        }
         do {
+            if try claimBlob(digest) {
+                try FileSystem.removeFile(temporaryFile)
+                return
+            }
             if verify {
                 let (actual, _) = try FileSystem.digest(ofFile: temporaryFile)
                 guard actual == digest else {
@@ -137,7 +143,9 @@ public final class ImageStore: @unchecked Sendable {
             }
             try FileSystem.sync(temporaryFile)
             try FileSystem.makeDirectories((destination as NSString).deletingLastPathComponent)
-            try FileSystem.rename(temporaryFile, destination)
+            // Under `blobs.lock` (shared; `claimBlob` journaled the digest): a crash-recovery
+            // pass never deletes it between the journal line and the rename.
+            try blobsLock.withLock(exclusive: false) { try FileSystem.rename(temporaryFile, destination) }
         } catch {
             try? FileSystem.removeFile(temporaryFile)
             throw error
@@ -149,7 +157,7 @@ public final class ImageStore: @unchecked Sendable {
     @discardableResult
     public func writeBlob(_ bytes: [UInt8]) throws -> Digest {
         let digest = SHA256Stream.digest(of: bytes)
-        if hasBlob(digest) { return digest }
+        if try claimBlob(digest) { return digest }
         let temporary = temporaryPath()
         do {
             try FileSystem.createDurably(temporary, bytes)
@@ -213,20 +221,6 @@ public final class ImageStore: @unchecked Sendable {
         }
         guard layout.imageLayoutVersion.hasPrefix("1.") else {
             throw StoreError.notAnImageLayout(path: root, reason: "unsupported imageLayoutVersion \(layout.imageLayoutVersion)")
-        }
-    }
-
-    /// Deletes files in `tmp/` whose last modification is older than `age` seconds: a file
-    /// that is still being written keeps a fresh mtime, so only abandoned ones go.
-    private func removeStaleTemporaryFiles(olderThan age: TimeInterval) {
-        guard let names = try? FileSystem.list(temporaryDirectory) else { return }
-        let cutoff = Date().timeIntervalSince1970 - age
-        for name in names {
-            let path = temporaryDirectory + "/" + name
-            guard let st = FileSystem.status(path) else { continue }
-            if TimeInterval(st.st_mtim.tv_sec) < cutoff {
-                try? FileSystem.removeTree(path)
-            }
         }
     }
 }

@@ -5,8 +5,9 @@ import NIOHTTP1
 import NIOSSL
 
 /// The HTTP side of the registry API: one shared client, scheme by registry (plain HTTP for
-/// loopback and `--insecure`), authentication on challenge, bounded retries with backoff and
-/// jitter, and redirects followed by hand so `Authorization` never reaches another host.
+/// loopback and `--insecure`), and a transport of single-job layers (`RedirectLayer`,
+/// `AuthenticationLayer`, `RetryLayer`, `ClientLayer`) so credentials reach only the origin
+/// (scheme, host, port) of the registry that asked for them.
 public final class RegistryClient: Sendable {
     public let options: RegistryOptions
     public let authenticator: RegistryAuthenticating
@@ -24,79 +25,40 @@ public final class RegistryClient: Sendable {
         // backoff. (AHC would otherwise retry silently until the 30 s connect timeout.)
         configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let handle = ClientHandle()
+        let retrying = RetryLayer(inner: ClientLayer(http: http, userAgent: options.userAgent), policy: RetryPolicy(options))
+        registryStack = RedirectLayer(inner: AuthenticationLayer(inner: retrying, authenticator: authenticator,
+                                                                 options: options, handle: handle))
+        plainStack = retrying
+        downloadStack = RedirectLayer(inner: retrying)
+        handle.client = self
     }
+
+    // The layers, composed once. Registry API calls: redirects over authentication over
+    // retries over one exchange, so every hop of a redirect is retried and judged on its own
+    // origin. Plain calls (token endpoints, Google APIs) carry no registry credentials and
+    // follow no redirects; downloads (`ADD <url>`) follow redirects without credentials.
+    let registryStack: HTTPLayer
+    let plainStack: HTTPLayer
+    let downloadStack: HTTPLayer
 
     /// Closes connections; call once when done.
     public func shutdown() async {
         try? await http.shutdown()
     }
 
-    /// Sends a registry request: adds a cached token, answers one 401 challenge, retries
-    /// transient failures (replayable bodies only) and follows redirects.
+    /// Sends a registry request through the registry stack (redirects → authentication →
+    /// retries → one exchange): credentials go to the registry's origin only, one 401
+    /// challenge is answered, transient failures are retried (replayable bodies only).
     /// The caller reads (or drops) the returned response's body.
     public func send(_ request: RegistryRequest) async throws -> HTTPClientResponse {
-        var authorization = await authenticator.cachedAuthorization(registry: request.registry, scopes: request.scopes)
-        var answeredChallenge = false
-        var url = absoluteURL(request.target, registry: request.registry)
-        // Credentials go to the registry's own host only, never to where a Location or a
-        // redirect points elsewhere (upload backends, blob CDNs).
-        let registryHost = URL(string: options.baseURL(for: request.registry))?.host
-        var method = request.method
-        var redirects = 0
-        var attempt = 0
-        while true {
-            attempt += 1
-            let sameHost = URL(string: url)?.host == registryHost
-            var outgoing = HTTPClientRequest(url: url)
-            outgoing.method = method
-            outgoing.headers.add(name: "User-Agent", value: options.userAgent)
-            for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
-            if let authorization, sameHost { outgoing.headers.replaceOrAdd(name: "Authorization", value: authorization) }
-            if method != .GET && method != .HEAD { outgoing.body = makeBody(request) }
-
-            let response: HTTPClientResponse
-            do {
-                response = try await http.execute(outgoing, timeout: .seconds(3600))
-            } catch {
-                if request.body.isReplayable, attempt < options.maxAttempts, Self.isTransient(error) {
-                    try await backoff(attempt: attempt, retryAfter: nil)
-                    continue
-                }
-                throw RegistryError(.transport, registry: request.registry, repository: request.scopes.first?.repository,
-                                    "cannot reach the registry at \(url.split(separator: "?").first ?? ""): \(Self.describe(error))")
-            }
-
-            let status = Int(response.status.code)
-            if status == 401, !answeredChallenge, sameHost,
-               let challenge = response.headers.first(name: "WWW-Authenticate") {
-                _ = try? await response.body.collect(upTo: 1 << 20)
-                if authorization != nil {
-                    await authenticator.invalidate(registry: request.registry, scopes: request.scopes)
-                }
-                authorization = try await authenticator.authorize(registry: request.registry, challenge: challenge,
-                                                                  scopes: request.scopes, using: self)
-                answeredChallenge = true
-                guard request.body.isReplayable else { return response }
-                attempt = 0
-                continue
-            }
-            if [301, 302, 303, 307, 308].contains(status), let location = response.headers.first(name: "Location") {
-                _ = try? await response.body.collect(upTo: 1 << 20)
-                redirects += 1
-                guard redirects <= 10 else {
-                    throw RegistryError(.invalidResponse, registry: request.registry, status: status, "too many redirects")
-                }
-                url = Self.resolve(location, against: url)
-                if status == 303 { method = .GET }
-                continue
-            }
-            if Self.retriedStatuses.contains(status), request.body.isReplayable, attempt < options.maxAttempts {
-                let retryAfter = response.headers.first(name: "Retry-After").flatMap(TimeInterval.init)
-                _ = try? await response.body.collect(upTo: 1 << 20)
-                try await backoff(attempt: attempt, retryAfter: retryAfter)
-                continue
-            }
-            return response
+        let outgoing = TransportRequest(url: absoluteURL(request.target, registry: request.registry), method: request.method,
+                                        headers: request.headers, body: request.body, onProgress: request.onProgress,
+                                        credentials: (request.registry, request.scopes))
+        do {
+            return try await registryStack.send(outgoing)
+        } catch let error as TransportError {
+            throw Self.registryError(error, registry: request.registry, repository: request.scopes.first?.repository)
         }
     }
 
@@ -105,37 +67,46 @@ public final class RegistryClient: Sendable {
 
     /// A plain request outside the registry API (token endpoints, metadata servers, Google
     /// APIs): retries like `send` (on `retrying` statuses; a caller whose request must not run
-    /// twice narrows them), no registry authentication, body collected (at most 4 MiB).
+    /// twice narrows them), no registry credentials, no redirects, body collected (at most 4 MiB).
     public func fetch(url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [],
                       body: [UInt8]? = nil, retrying: Set<Int> = retriedStatuses)
         async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
-        var attempt = 0
-        while true {
-            attempt += 1
-            var request = HTTPClientRequest(url: url)
-            request.method = method
-            request.headers.add(name: "User-Agent", value: options.userAgent)
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-            do {
-                let response = try await http.execute(request, timeout: .seconds(60))
-                let bytes = try await response.body.collect(upTo: 4 << 20)
-                let status = Int(response.status.code)
-                if retrying.contains(status), attempt < options.maxAttempts {
-                    try await backoff(attempt: attempt, retryAfter: response.headers.first(name: "Retry-After").flatMap(TimeInterval.init))
-                    continue
-                }
-                return (status, response.headers, Array(buffer: bytes))
-            } catch let error as RegistryError {
-                throw error
-            } catch {
-                if attempt < options.maxAttempts, Self.isTransient(error) {
-                    try await backoff(attempt: attempt, retryAfter: nil)
-                    continue
-                }
-                let host = URL(string: url)?.host ?? url
-                throw RegistryError(.transport, registry: host, "cannot reach \(url.split(separator: "?").first ?? ""): \(Self.describe(error))")
+        let outgoing = TransportRequest(url: url, method: method, headers: headers, body: body.map { RequestBody.bytes($0) } ?? RequestBody.none,
+                                        timeout: .seconds(60), retriedStatuses: retrying)
+        let host = URL(string: url)?.host ?? url
+        do {
+            let response = try await plainStack.send(outgoing)
+            let bytes = try await response.body.collect(upTo: 4 << 20)
+            return (Int(response.status.code), response.headers, Array(buffer: bytes))
+        } catch let error as TransportError {
+            if case .unreachable(_, let cause) = error {
+                throw RegistryError(.transport, registry: host,
+                                    "cannot reach \(TransportError.display(url)): \(TransientErrors.describe(cause))")
             }
+            throw Self.registryError(error, registry: host, repository: nil)
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw RegistryError(.transport, registry: host,
+                                "cannot read the answer of \(TransportError.display(url)): \(TransientErrors.describe(error))")
+        }
+    }
+
+    /// One line for a transport failure, naming the registry (never a credential or a query).
+    static func registryError(_ error: TransportError, registry: String, repository: String?) -> RegistryError {
+        switch error {
+        case .unreachable(let url, let cause):
+            return RegistryError(.transport, registry: registry, repository: repository,
+                                 "cannot reach the registry at \(TransportError.display(url)): \(TransientErrors.describe(cause))")
+        case .retryAfterTooLong(_, let status, let seconds, let limit):
+            return RegistryError(.transport, registry: registry, repository: repository, status: status,
+                                 "the registry asks to retry after \(Int(seconds)) s, longer than the \(Int(limit)) s "
+                                 + "swiftdock waits; try again later")
+        case .tooManyRedirects(_, let status):
+            return RegistryError(.invalidResponse, registry: registry, repository: repository, status: status,
+                                 "too many redirects")
+        case .unsupportedURL, .resumeFailed:
+            return RegistryError(.invalidResponse, registry: registry, repository: repository, error.description)
         }
     }
 
@@ -153,76 +124,9 @@ public final class RegistryClient: Sendable {
         return resolved.absoluteString
     }
 
-    private func makeBody(_ request: RegistryRequest) -> HTTPClientRequest.Body? {
-        let progress = request.onProgress
-        switch request.body {
-        case .none:
-            return nil
-        case .bytes(let bytes):
-            return .bytes(ByteBuffer(bytes: bytes))
-        case .file(let path, let size):
-            return .stream(FileChunks(path: path, onProgress: progress), length: .known(size))
-        case .stream(let length, let makeStream):
-            let stream = makeStream()
-            guard let progress else { return .stream(stream, length: .known(length)) }
-            return .stream(stream.map { buffer -> ByteBuffer in progress(buffer.readableBytes); return buffer }, length: .known(length))
-        }
-    }
+    /// Whether a failure below HTTP is worth another try (by the error's type; see `TransientErrors`).
+    static func isTransient(_ error: Error) -> Bool { TransientErrors.isTransient(error) }
 
-    private func backoff(attempt: Int, retryAfter: TimeInterval?) async throws {
-        var delay = min(options.maxBackoff, options.initialBackoff * pow(2, Double(attempt - 1)))
-        delay *= 1 + Double.random(in: 0...0.25)
-        if let retryAfter { delay = min(max(retryAfter, 0), 60) }
-        try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))
-    }
-
-    /// Connection failures, resets and timeouts: worth another try. Bad URLs and cancellation are not.
-    static func isTransient(_ error: Error) -> Bool {
-        if let error = error as? HTTPClientError {
-            return ![.cancelled, .invalidURL, .emptyHost, .emptyScheme, .unsupportedScheme("")].contains(error)
-                && !String(describing: error).contains("unsupportedScheme")
-        }
-        if error is ChannelError || error is IOError { return true }
-        return "\(type(of: error))".contains("ConnectionError")
-    }
-
-    /// A short human reason for a transport error (`connection refused`, `timed out`).
-    static func describe(_ error: Error) -> String {
-        let text = String(describing: error)
-        if text.contains("connectionRefused") || text.contains("Connection refused") || text.contains("refused") {
-            return "connection refused"
-        }
-        if text.lowercased().contains("timeout") { return "timed out" }
-        if let ssl = error as? NIOSSLError { return "TLS: \(ssl)" }
-        if text.contains("NIOSSL") || text.contains("handshake") { return "TLS: \(text)" }
-        return text.replacingOccurrences(of: "\n", with: " ")
-    }
-}
-
-/// A file's bytes as an async sequence of 1 MiB buffers, read as the upload asks for them.
-struct FileChunks: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let path: String
-    let onProgress: (@Sendable (Int) -> Void)?
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        let handle: FileHandle?
-        let onProgress: (@Sendable (Int) -> Void)?
-        let path: String
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let handle else { throw RegistryError(.transport, registry: "local", "\(path): cannot open for upload") }
-            let data = try handle.read(upToCount: 1 << 20) ?? Data()
-            if data.isEmpty {
-                try? handle.close()
-                return nil
-            }
-            onProgress?(data.count)
-            return ByteBuffer(bytes: data)
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(handle: FileHandle(forReadingAtPath: path), onProgress: onProgress, path: path)
-    }
+    /// A short human reason for a failure below HTTP (`connection refused`, `timed out`).
+    static func describe(_ error: Error) -> String { TransientErrors.describe(error) }
 }

@@ -13,11 +13,15 @@ public struct RegistryOptions: Sendable {
     /// First backoff delay; doubles each retry, with up to 25% jitter, capped at `maxBackoff`.
     public var initialBackoff: TimeInterval
     public var maxBackoff: TimeInterval
+    /// The longest `Retry-After` a retry waits for; a server asking for more fails the request
+    /// at once with a message saying so (docker would wait; a CI job should not sit for hours).
+    public var retryAfterLimit: TimeInterval
     /// Environment for `SSL_CERT_FILE` / `SSL_CERT_DIR` and credential lookups.
     public var environment: [String: String]
 
     public init(insecureRegistries: Set<String> = [], insecureAll: Bool = false, userAgent: String = "swiftdock/0.1.0",
                 maxAttempts: Int = 4, initialBackoff: TimeInterval = 0.5, maxBackoff: TimeInterval = 8,
+                retryAfterLimit: TimeInterval = 30,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.insecureRegistries = insecureRegistries
         self.insecureAll = insecureAll
@@ -25,6 +29,7 @@ public struct RegistryOptions: Sendable {
         self.maxAttempts = maxAttempts
         self.initialBackoff = initialBackoff
         self.maxBackoff = maxBackoff
+        self.retryAfterLimit = retryAfterLimit
         self.environment = environment
     }
 

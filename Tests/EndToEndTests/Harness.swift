@@ -79,8 +79,9 @@ struct Swiftdock {
     /// A fingerprint of the store's content (every blob's path and size, and index.json's bytes),
     /// to prove a failed command left it unchanged.
     func fingerprint() throws -> String {
-        // tmp/ holds work in progress and cache/ unpacked root filesystems: neither is image content.
-        try Harness.sh("cd '\(home)' && find . \\( -path ./tmp -o -path ./cache \\) -prune -o -type f -printf '%p %s\\n' | sort; cat index.json 2>/dev/null || true")
+        // tmp/ holds work in progress, cache/ unpacked root filesystems, journals/ and blobs.lock
+        // crash-recovery bookkeeping: none of them is image content.
+        try Harness.sh("cd '\(home)' && find . \\( -path ./tmp -o -path ./cache -o -path ./journals -o -path ./blobs.lock \\) -prune -o -type f -printf '%p %s\\n' | sort; cat index.json 2>/dev/null || true")
     }
 
     /// The store's index.json as it is on disk.

@@ -146,19 +146,28 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(try store.readBlob(digest), Array(content))
     }
 
+    /// Entries that name no owner (older swiftdocks) go after an hour untouched; an entry of a
+    /// live owner stays whatever its age (a long RUN may not touch its upper dir's top for hours).
+    /// Entries of owners that are gone: `ReclaimTests`.
     func testStaleTemporaryFilesAreRemovedOnOpen() throws {
         let root = try makeScratchDirectory(self) + "/store"
         let store = try ImageStore(root: root)
-        let stale = try store.makeTemporaryFile()
-        let fresh = try store.makeTemporaryFile()
-        try Data("half a layer".utf8).write(to: URL(fileURLWithPath: stale))
-        // Pretend the killed writer last touched it two hours ago.
+        let stale = root + "/tmp/\(getpid())-0123456789abcdef"
+        let fresh = root + "/tmp/\(getpid())-fedcba9876543210"
+        let owned = try store.makeTemporaryFile()
         let old = Date().addingTimeInterval(-7200)
-        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: stale)
+        for path in [stale, fresh, owned] {
+            try Data("half a layer".utf8).write(to: URL(fileURLWithPath: path))
+        }
+        // Pretend the writers last touched them two hours ago.
+        for path in [stale, owned] {
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: path)
+        }
 
         _ = try ImageStore(root: root)
         XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "stale temporary file removed")
         XCTAssertTrue(FileManager.default.fileExists(atPath: fresh), "a fresh one may still be in use")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: owned), "its owner still runs")
         XCTAssertEqual(try store.tags().count, 0)
     }
 }

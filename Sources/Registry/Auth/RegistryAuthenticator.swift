@@ -177,6 +177,12 @@ public actor RegistryAuthenticator: RegistryAuthenticating {
                                 "the Bearer challenge has no usable realm")
         }
         let realmHost = realmURL.host! + (realmURL.port.map { ":\($0)" } ?? "")
+        // Credentials meant for an HTTPS registry never travel in clear text to a token server
+        // its challenge names (a downgrade the registry's own TLS would not allow).
+        if credential != nil, realmURL.scheme?.lowercased() != "https", http.authBaseURL(for: registry).hasPrefix("https://") {
+            throw RegistryError(.invalidResponse, registry: registry, repository: repository, status: 401,
+                                "the token server \(realmHost) is not HTTPS; not sending credentials there")
+        }
         var service: [(String, String)] = []
         if let name = challenge.service, !name.isEmpty { service.append(("service", name)) }
         let reply: AuthHTTPReply

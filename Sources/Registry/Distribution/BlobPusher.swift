@@ -119,9 +119,9 @@ struct BlobPusher: Sendable {
                     }
                     session = fresh
                 }
-                let opened: (response: HTTPClientResponse, length: Int64?)
+                let opened: (body: ResumableBody, length: Int64?)
                 do {
-                    opened = try await client.openBlob(digest, in: source)
+                    opened = try await client.openResumableBlob(digest, in: source, expectedSize: descriptor.size)
                 } catch let error as RegistryError {
                     lastError = error  // This source cannot serve it; the session is still unused: try the next.
                     continue
@@ -130,7 +130,7 @@ struct BlobPusher: Sendable {
                     throw source.error(.digestMismatch, "blob \(digest) is corrupt at the source: "
                                        + "\(length) bytes, expected \(descriptor.size); not pushed")
                 }
-                let verifier = VerifyingBlobStream(opened.response.body, digest: digest, size: descriptor.size,
+                let verifier = VerifyingBlobStream(opened.body, digest: digest, size: descriptor.size,
                                                    origin: source, onBytes: { progress.add($0) })
                 let used = session!
                 session = nil

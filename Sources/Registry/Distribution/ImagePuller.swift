@@ -86,7 +86,7 @@ public struct ImagePuller: Sendable {
         }
 
         var downloaded: [Digest] = []
-        let missing = manifest.layers.filter { !store.hasBlob($0.digest) && ($0.urls ?? []).isEmpty }
+        let missing = try manifest.layers.filter { try !store.claimBlob($0.digest) && ($0.urls ?? []).isEmpty }
         if allLayers {
             try await client.fetchBlobs(missing, from: repository, into: store, jobs: jobs, onEvent: onEvent)
             downloaded = missing.map(\.digest)
@@ -117,7 +117,7 @@ public struct ImagePuller: Sendable {
     @discardableResult
     public func fetchLayers(of manifest: ImageManifest) async throws -> [Digest] {
         var seen = Set<Digest>()
-        let missing = manifest.layers.filter { !store.hasBlob($0.digest) && seen.insert($0.digest).inserted }
+        let missing = try manifest.layers.filter { try !store.claimBlob($0.digest) && seen.insert($0.digest).inserted }
         let sources = try store.remoteSources()
         try await forEachConcurrently(missing, limit: jobs) { layer in
             let candidates = sources[layer.digest] ?? []

@@ -109,6 +109,21 @@ extension RegistryClient {
         return (response, response.headers.first(name: "Content-Length").flatMap(Int64.init))
     }
 
+    /// `openBlob`, with a body that resumes with a `Range` request after a dropped connection
+    /// or a short body (the resumed request goes through redirects and authentication again).
+    func openResumableBlob(_ digest: Digest, in repository: RegistryRepository, expectedSize: Int64?) async throws
+        -> (body: ResumableBody, length: Int64?) {
+        let (response, length) = try await openBlob(digest, in: repository)
+        let url = absoluteURL(repository.blobPath(digest), registry: repository.registry)
+        let body = ResumableBody(response, expectedLength: expectedSize ?? length, url: url, policy: RetryPolicy(options)) {
+            [self] offset in
+            let request = RegistryRequest(method: .GET, registry: repository.registry, target: repository.blobPath(digest),
+                                          headers: [("Range", "bytes=\(offset)-")], scopes: repository.pullScopes)
+            return try await send(request)
+        }
+        return (body, length)
+    }
+
     /// The upload URL with `digest=` added to whatever query `Location` already carries.
     static func uploadURL(_ location: String, digest: Digest) -> String {
         let separator: String

@@ -12,43 +12,37 @@ extension RegistryClient {
     /// Downloads a blob from `repository` into `store`: streamed to a temporary file under the
     /// store's `tmp/`, hashed while written, and ingested only when digest (and size, when
     /// known) match — never a half-stored blob. A blob already in the store is not fetched.
-    /// A connection lost mid-body is retried from the start (up to `options.maxAttempts`).
+    /// A connection lost mid-body, or a body cut short, is resumed with a `Range` request (up to
+    /// `options.maxAttempts` times), the digest checked over the whole resumed stream.
     /// - Parameters:
     ///   - size: the descriptor's size, checked against what arrives; nil to trust Content-Length.
     ///   - onProgress: bytes received so far and the total (0 when unknown).
     public func fetchBlob(_ digest: Digest, size: Int64? = nil, from repository: RegistryRepository,
                           into store: ImageStore,
                           onProgress: (@Sendable (_ completed: Int64, _ total: Int64) -> Void)? = nil) async throws {
-        if store.hasBlob(digest) { return }
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                try await fetchBlobOnce(digest, size: size, from: repository, into: store, onProgress: onProgress)
-                return
-            } catch let error as RegistryError {
-                throw error
-            } catch let error as StoreError {
-                throw error
-            } catch {
-                guard attempt < options.maxAttempts, Self.isTransient(error) else {
-                    throw repository.error(.transport, "pull blob \(digest): \(Self.describe(error))")
-                }
-                try await Task.sleep(nanoseconds: UInt64(options.initialBackoff * pow(2, Double(attempt - 1)) * 1e9))
-            }
+        if try store.claimBlob(digest) { return }
+        do {
+            try await fetchBlobOnce(digest, size: size, from: repository, into: store, onProgress: onProgress)
+        } catch let error as RegistryError {
+            throw error
+        } catch let error as StoreError {
+            throw error
+        } catch let error as TransportError {
+            throw Self.registryError(error, registry: repository.registry, repository: repository.name)
+        } catch {
+            throw repository.error(.transport, "pull blob \(digest): \(Self.describe(error))")
         }
     }
 
     private func fetchBlobOnce(_ digest: Digest, size: Int64?, from repository: RegistryRepository, into store: ImageStore,
                                onProgress: (@Sendable (Int64, Int64) -> Void)?) async throws {
-        let (response, announced) = try await openBlob(digest, in: repository)
+        let (body, announced) = try await openResumableBlob(digest, in: repository, expectedSize: size)
         let expected = size ?? announced
         if let size, let announced, size != announced {
-            _ = try? await response.body.collect(upTo: 0)
             throw repository.error(.digestMismatch, "pull blob \(digest): the registry announces \(announced) bytes, the manifest says \(size)")
         }
         let progress = onProgress.map { report in ByteProgress(total: expected ?? 0) { report($0, $1) } }
-        let stream = VerifyingBlobStream(response.body, digest: digest, size: expected, origin: repository,
+        let stream = VerifyingBlobStream(body, digest: digest, size: expected, origin: repository,
                                          onBytes: progress.map { p in { p.add($0) } })
         let temporary = try store.makeTemporaryFile()
         do {

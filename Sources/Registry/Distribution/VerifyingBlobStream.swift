@@ -4,7 +4,8 @@ import Layers
 import NIOCore
 
 /// A blob body read from a registry, checked on the fly: SHA-256 and length must match the
-/// descriptor before the last chunk is handed on.
+/// descriptor before the last chunk is handed on. The body resumes after a dropped
+/// connection (`ResumableBody`), and the hash runs over the whole resumed stream.
 ///
 /// One chunk is always held back until the next arrives (or the source ends and the hash
 /// checks out), so a consumer that forwards the chunks — an upload to another registry —
@@ -16,7 +17,7 @@ final class VerifyingBlobStream: @unchecked Sendable {
     /// The length the bytes must have; nil when neither the descriptor nor the response says.
     let expectedSize: Int64?
     private let origin: RegistryRepository
-    private var iterator: HTTPClientResponse.Body.AsyncIterator
+    private let body: ResumableBody
     private var hash = SHA256Stream()
     private var count: Int64 = 0
     private var pending: ByteBuffer?
@@ -29,9 +30,9 @@ final class VerifyingBlobStream: @unchecked Sendable {
     ///   - size: the expected length, when known.
     ///   - origin: the repository the bytes come from, for error messages.
     ///   - onBytes: called with each chunk's size as it is handed on.
-    init(_ body: HTTPClientResponse.Body, digest: Digest, size: Int64?, origin: RegistryRepository,
+    init(_ body: ResumableBody, digest: Digest, size: Int64?, origin: RegistryRepository,
          onBytes: (@Sendable (Int) -> Void)? = nil) {
-        self.iterator = body.makeAsyncIterator()
+        self.body = body
         self.digest = digest
         self.expectedSize = size
         self.origin = origin
@@ -42,7 +43,7 @@ final class VerifyingBlobStream: @unchecked Sendable {
     func next() async throws -> ByteBuffer? {
         if finished { return nil }
         while true {
-            guard let chunk = try await iterator.next() else {
+            guard let chunk = try await body.next() else {
                 finished = true
                 try verifyEnd()
                 let last = pending
