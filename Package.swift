@@ -32,6 +32,8 @@ let package = Package(
 
         .target(name: "ImageModel"),
         .target(name: "DockerfileSyntax"),
+        // Go's text/template subset `inspect --format` takes (docker's habits).
+        .target(name: "GoTemplate"),
         .target(name: "BuildContext"),
         .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
         .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
@@ -69,6 +71,7 @@ let package = Package(
 
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax"]),
+        .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
