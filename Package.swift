@@ -59,9 +59,11 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "swiftdock", dependencies: [
-            "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Vertex",
+            "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Vertex",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["GitCommitPlugin"]),
+        // Writes the git commit into the swiftdock binary at build time (`swiftdock version`).
+        .plugin(name: "GitCommitPlugin", capability: .buildTool()),
 
         // `swift build -c release --product layer-bench`; driven by Benchmarks/layer-writer.sh.
         .executableTarget(name: "layer-bench", dependencies: ["Layers"], path: "Benchmarks/LayerBench"),
