@@ -32,6 +32,8 @@ let package = Package(
 
         .target(name: "ImageModel"),
         .target(name: "DockerfileSyntax"),
+        // Go's text/template subset `inspect --format` takes (docker's habits).
+        .target(name: "GoTemplate"),
         .target(name: "BuildContext"),
         .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
         .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
@@ -58,9 +60,11 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "swiftdock", dependencies: [
-            "ImageModel", "DockerfileSyntax", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Vertex",
+            "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Vertex",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], plugins: ["GitCommitPlugin"]),
+        // Writes the git commit into the swiftdock binary at build time (`swiftdock version`).
+        .plugin(name: "GitCommitPlugin", capability: .buildTool()),
 
         // `swift build -c release --product layer-bench`; driven by Benchmarks/layer-writer.sh.
         .executableTarget(name: "layer-bench", dependencies: ["Layers"], path: "Benchmarks/LayerBench"),
@@ -70,6 +74,7 @@ let package = Package(
 
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
+        .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),

@@ -4,6 +4,8 @@
 # usage: Benchmarks/build-context.sh [TREE_DIR] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The side-by-side peers (buildah, pigz, isal, bc, time) are installed only for benchmarks.
+bash scripts/setup.sh --bench
 TREE=${1:-/tmp/swiftdock-bench-tree}
 RUNS=${2:-3}
 [ -d "$TREE" ] || Benchmarks/make-tree.sh "$TREE"

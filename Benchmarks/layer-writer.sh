@@ -6,6 +6,8 @@
 # tar bytes, compressed size and peak RSS. Figures are noisy when other builds share the cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The side-by-side peers (buildah, pigz, isal, bc, time) are installed only for benchmarks.
+bash scripts/setup.sh --bench
 TREE=${1:-/tmp/swiftdock-bench-tree}
 RUNS=${2:-3}
 N=$(nproc)

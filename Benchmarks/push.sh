@@ -5,6 +5,8 @@
 # usage: Benchmarks/push.sh [LAYER_MB] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The side-by-side peers (buildah, pigz, isal, bc, time) are installed only for benchmarks.
+bash scripts/setup.sh --bench
 LAYER_MB=${1:-200}
 RUNS=${2:-3}
 [ "$LAYER_MB" -ge 180 ] || { echo "LAYER_MB must be at least 180" >&2; exit 2; }

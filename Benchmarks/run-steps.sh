@@ -5,6 +5,8 @@
 # usage: Benchmarks/run-steps.sh [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The side-by-side peers (buildah, pigz, isal, bc, time) are installed only for benchmarks.
+bash scripts/setup.sh --bench
 RUNS=${1:-3}
 command -v buildah >/dev/null || { echo "needs buildah (apt-get install buildah)" >&2; exit 2; }
 swift build -c release --product swiftdock 2>&1 | tail -1

@@ -1,7 +1,18 @@
 #!/usr/bin/env bash
-# Installs, when missing, the Debian packages swiftdock needs to build, test and benchmark.
-# Idempotent: a second run installs nothing and returns quickly.
+# Installs, when missing, the Debian packages swiftdock needs to build and test; with --bench
+# also the peers the benchmarks (Benchmarks/*.sh) run side by side. Idempotent: a second run
+# installs nothing and returns quickly.
+#   bash scripts/setup.sh           build + test (what scripts/test.sh and the main job need)
+#   bash scripts/setup.sh --bench   that, plus buildah, pigz, isal, bc, time
 set -euo pipefail
+
+BENCH=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) BENCH=1 ;;
+    *) echo "setup: unknown option $arg (usage: setup.sh [--bench])" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   # build: C libraries behind the system-library targets
@@ -10,11 +21,13 @@ PACKAGES=(
   skopeo umoci busybox-static docker-registry tar gzip coreutils python3
   # registry fixtures (scripts/registries.sh): htpasswd, key generation, HTTP and JSON
   apache2-utils openssl curl jq
-  # benchmarks: the side-by-side peers
-  pigz isal bc time buildah
   # sandbox: newuidmap/newgidmap, used when /etc/subuid and /etc/subgid give the user a range
   uidmap
 )
+
+# benchmarks only: the side-by-side peers and the tools that time them
+BENCH_PACKAGES=(pigz isal bc time buildah)
+[ "$BENCH" -eq 0 ] || PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,11 +8,21 @@ swift build --build-tests 2>&1 | tail -n 3
 export SWIFTDOCK_BIN=$(swift build --show-bin-path)/swiftdock
 # Real registries on loopback (open, htpasswd, token, Artifact-Registry-style token), token and
 # Google stand-ins, and a corrupting proxy: started here, stopped on exit.
+# Their state (keys, htpasswd, registry data) lives in REG_STATE and is removed on exit, also
+# after Ctrl-C; SWIFTDOCK_KEEP_REGISTRIES=1 keeps it for a look afterwards.
 REG_STATE=$(mktemp -d /tmp/swiftdock-registries.XXXXXX)
-trap 'bash scripts/registries.sh stop "$REG_STATE"' EXIT
+cleanup() {
+  bash scripts/registries.sh stop "$REG_STATE" || true
+  if [ "${SWIFTDOCK_KEEP_REGISTRIES:-0}" = 1 ]; then echo "test: registry state kept in $REG_STATE" >&2
+  else rm -rf "$REG_STATE"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 bash scripts/registries.sh start "$REG_STATE"
 set -a; . "$REG_STATE/env"; set +a
-# An unprivileged user for the rootless RUN tests (created once; root only)…
+# An unprivileged user for the rootless RUN tests (created once, kept; root only; the README's
+# "What the tests leave on the host" says how to remove it)…
 if [ "$(id -u)" -eq 0 ]; then
   # …with subordinate id ranges, so newuidmap/newgidmap map an image's other users.
   id swiftdock-ci >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin swiftdock-ci

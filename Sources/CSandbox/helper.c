@@ -14,7 +14,7 @@
 //   command W (PID 2)       setgroups/setgid/setuid, chdir, execve.
 //
 // Any failure is written as one line to fd 4 (close-on-exec, so a successful execve closes it)
-// and the process exits 125 (127 when the command cannot be executed).
+// and the process exits 125 (127 when the command is not found, 126 when it cannot be executed).
 #define _GNU_SOURCE
 #include "csandbox.h"
 #include "sandbox_internal.h"
@@ -111,7 +111,8 @@ static void command(struct spec *s, enum mode mode) {
     const char *prog = s->argv[0];
     if (strchr(prog, '/')) {
         execve(prog, s->argv, s->env);
-        csb_die(127, "sandbox: exec %s: %s", prog, ERR);
+        // docker's codes: 127 not found, 126 found but not executable.
+        csb_die(errno == ENOENT || errno == ENOTDIR ? 127 : 126, "sandbox: exec %s: %s", prog, ERR);
     }
     const char *path = env_get(s, "PATH");
     if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -128,7 +129,7 @@ static void command(struct spec *s, enum mode mode) {
     }
     if (saved == ENOENT) csb_die(127, "sandbox: exec %s: executable file not found in $PATH (%s)", prog, path);
     errno = saved;
-    csb_die(127, "sandbox: exec %s: %s", prog, ERR);
+    csb_die(126, "sandbox: exec %s: %s", prog, ERR);
 }
 
 static void init_process(struct spec *s, enum mode mode) __attribute__((noreturn));

@@ -34,7 +34,7 @@ extension Dockerfile {
         let targetIndex: Int
         if let target {
             guard let stage = stages.last(where: { $0.name == target.lowercased() }) else {
-                throw DockerfileError(last.location, nil, "target stage \(goQuoted(target)) could not be found")
+                throw TargetStageNotFound(target: target, stages: stages.compactMap(\.name))
             }
             targetIndex = stage.index
         } else {
@@ -157,4 +157,22 @@ extension Dockerfile {
         "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
         "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
     ]
+}
+
+/// `--target` names no stage. Not a Dockerfile line's fault, so no `Dockerfile:N`: BuildKit's
+/// wording (`target stage "x" could not be found`), plus the stages there are.
+public struct TargetStageNotFound: Error, Hashable, Sendable, CustomStringConvertible {
+    public var target: String
+    /// The stage names, in Dockerfile order.
+    public var stages: [String]
+
+    public init(target: String, stages: [String]) {
+        self.target = target
+        self.stages = stages
+    }
+
+    public var description: String {
+        let known = stages.isEmpty ? "the Dockerfile names no stage (name one with FROM … AS NAME)" : "stages: " + stages.joined(separator: ", ")
+        return "target stage \(goQuoted(target)) could not be found; \(known)"
+    }
 }

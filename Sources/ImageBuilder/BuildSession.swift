@@ -100,11 +100,11 @@ final class BuildSession {
             }
             layerPaths = try await stage.layerPaths()
         } else {
-            let reference: Reference
-            do { reference = try Reference(parsing: from) } catch {
+            let base: ImageLookup
+            do { base = try await baseImage(named: from, platform: options.platform) } catch let error as Reference.ParseError {
                 throw BuildError("--from=\(from): not a stage name or index, and not an image reference: \(error)")
             }
-            let image = try store.image(try await baseImage(reference, platform: options.platform))
+            let image = try store.image(base.manifest)
             try await ensureLocal(image.manifest.layers.map(\.digest))
             layerPaths = image.manifest.layers.map { store.blobPath($0.digest) }
         }
@@ -113,6 +113,16 @@ final class BuildSession {
         let source = CopyPlanner.Source(directory: try ContextDirectory(root: directory), owners: table.owners)
         unpackedSources[from] = source
         return source
+    }
+
+    /// The image `FROM` or `COPY --from` names, as every command takes one (`ImageStore.lookup`:
+    /// image ID, short ID, `name`, `name:tag`, `name@digest`): from the store first, as docker
+    /// does, else — for a reference — pulled through `source`. With `--pull` a name is pulled
+    /// again; an image ID can only come from the store.
+    func baseImage(named name: String, platform: Platform?) async throws -> ImageLookup {
+        if let found = try store.lookup(name), !(options.alwaysPull && found.reference != nil) { return found }
+        let reference = try Reference(parsing: name)
+        return ImageLookup(manifest: try await baseImage(reference, platform: platform), reference: reference)
     }
 
     /// An image from the store (local first, as docker does), else pulled through `source`.

@@ -70,10 +70,10 @@ public struct ImageBuilder {
         var last: StageState?
         for index in order {
             let stage = dockerfile.stages[index]
+            let (base, fromLine) = try await baseState(for: stage, session: session)
             var executor = StageExecutor(session: session, escape: dockerfile.directives.escape,
-                                         state: try await baseState(for: stage, session: session),
-                                         stepNumber: step, totalSteps: totalSteps)
-            session.emit(.step(stage: executor.state.name, number: step + 1, total: totalSteps, text: stage.original))
+                                         state: base, stepNumber: step, totalSteps: totalSteps)
+            session.emit(.step(stage: executor.state.name, number: step + 1, total: totalSteps, text: fromLine))
             executor.stepNumber += 1
             for trigger in try onBuildTriggers(of: executor.state, stage: stage) {
                 try await executor.execute(trigger)
@@ -112,8 +112,21 @@ public struct ImageBuilder {
         }
     }
 
-    /// The starting state of a stage: `scratch`, an earlier stage, or an image in the store.
-    private func baseState(for stage: Stage, session: BuildSession) async throws -> StageState {
+    /// The starting state of a stage: `scratch`, an earlier stage, or an image in the store;
+    /// with the FROM line as progress shows it, ARGs expanded (`FROM busybox AS builder`, not
+    /// `FROM ${BASE} AS builder`), as BuildKit names the step.
+    private func baseState(for stage: Stage, session: BuildSession) async throws -> (StageState, String) {
+        var platformText: String?
+        let state = try await baseState(for: stage, session: session, platformText: &platformText)
+        var line = "FROM"
+        if let platformText { line += " --platform=\(platformText)" }
+        line += " " + state.fromName
+        if let name = stage.name { line += " AS \(name)" }
+        return (state.state, line)
+    }
+
+    private func baseState(for stage: Stage, session: BuildSession,
+                           platformText: inout String?) async throws -> (state: StageState, fromName: String) {
         let dockerfile = session.dockerfile
         let lookup: (String) -> String? = { session.globalArgs[$0] ?? session.automaticArgs[$0] }
         let expander = ShellWordExpander(escape: dockerfile.directives.escape)
@@ -127,6 +140,7 @@ public struct ImageBuilder {
                 let expandedPlatform = try expander.expand(p, lookup: lookup)
                 session.markUsed(expandedPlatform.usedNames)
                 platform = try Platform(parsing: expandedPlatform.value)
+                platformText = expandedPlatform.value
             }
         } catch {
             throw BuildError.wrap(error, at: stage.location, instruction: "FROM")
@@ -138,7 +152,7 @@ public struct ImageBuilder {
             // BuildKit gives images built from scratch a default PATH and WorkingDir "/".
             config.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
             config.config.workingDir = "/"
-            return StageState(name: name, config: config)
+            return (StageState(name: name, config: config), baseName)
         }
         if let index = dockerfile.stageIndex(named: baseName, before: stage.index), let parent = session.finishedStages[index] {
             var state = parent
@@ -146,26 +160,24 @@ public struct ImageBuilder {
             state.cmdSet = false
             state.args = [:]
             state.declaredArgs = []
-            return state
+            return (state, baseName)
         }
-        let reference: Reference
+        let found: ImageLookup
         do {
-            reference = try Reference(parsing: baseName)
-        } catch {
+            found = try await session.baseImage(named: baseName, platform: platform)
+        } catch let error as Reference.ParseError {
             throw BuildError("\(error)", at: stage.location, instruction: "FROM")
-        }
-        let descriptor: Descriptor
-        do {
-            descriptor = try await session.baseImage(reference, platform: platform)
         } catch {
             throw BuildError.wrap(error, at: stage.location, instruction: "FROM")
         }
+        let descriptor = found.manifest
         let image = try store.image(descriptor)
         if let wanted = platform, wanted.os != image.config.os || wanted.architecture != image.config.architecture {
-            session.emit(.warning("\(stage.location): FROM: base image \(reference.familiarDescription) is \(image.config.platform), not the requested \(wanted)"))
+            session.emit(.warning("\(stage.location): FROM: base image \(baseName) is \(image.config.platform), not the requested \(wanted)"))
         }
         var state = StageState(name: name, config: image.config)
-        state.base = (reference, descriptor.digest)
+        // A base named by image ID has no name to record.
+        state.base = found.reference.map { ($0, descriptor.digest) }
         state.config.created = nil
         state.config.author = image.config.author
         let format = session.options.format
@@ -178,7 +190,7 @@ public struct ImageBuilder {
             state.unreadBaseLayers.append(path)
         }
         if let shell = image.config.config.shell { state.shell = shell }
-        return state
+        return (state, baseName)
     }
 
     /// The base image's ONBUILD triggers, parsed as instructions of this stage's FROM line.
@@ -242,6 +254,8 @@ public struct ImageBuilder {
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)
         }
+        // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it.
+        if session.options.tags.isEmpty { try store.keepUntagged(manifest: manifestDescriptor) }
         return BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
                            warnings: session.warnings)
     }

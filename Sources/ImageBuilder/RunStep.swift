@@ -64,7 +64,14 @@ extension StageExecutor {
             workingDirectory: state.workdir, uid: owner.uid, gid: owner.gid, supplementaryGroups: [],
             network: network, mounts: mounts, hostname: "swiftdock",
             stdio: .capture { isError, bytes in printer.feed(bytes, isError: isError) })
-        let status = try await Sandbox.run(spec)
+        let status: Int32
+        do {
+            status = try await Sandbox.run(spec)
+        } catch let error as SandboxError where error.status == 126 || error.status == 127 {
+            // The command was not found (127) or not executable (126): BuildKit's wording, with the cause.
+            printer.flush()
+            throw BuildError("process \"\(plan.argv.joined(separator: " "))\" did not complete successfully: exit code: \(error.status ?? 127): \(error.message)")
+        }
         printer.flush()
         guard status == 0 else {
             throw BuildError("process \"\(plan.argv.joined(separator: " "))\" did not complete successfully: exit code: \(status)")

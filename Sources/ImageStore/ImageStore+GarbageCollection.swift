@@ -8,20 +8,24 @@ extension ImageStore {
     /// that no remaining tag references. Blobs of other images, including ones written by a
     /// build that has not tagged yet, are never touched (see `prune`).
     public func untag(_ reference: Reference) throws -> UntagResult {
+        let name = reference.digest == nil ? try ImageStore.tagName(reference) : ""
+        let pulledByDigest = reference.digest.map { "\(reference.repository)@\($0)" }
+        return try removeEntries(named: reference.familiarDescription) { entry in
+            let entryName = entry.annotations?[ImageStore.refNameAnnotation]
+            guard let digest = reference.digest else { return entryName == name }
+            return entryName == pulledByDigest
+                || (entry.digest == digest && ImageStore.reference(of: entry)?.repository == reference.repository)
+        }
+    }
+
+    /// Removes the index entries `matches` selects (`imageNotFound(name)` when none), then —
+    /// under the same lock — deletes the blobs of images left without any entry that no
+    /// remaining entry references.
+    func removeEntries(named name: String, where matches: (Descriptor) -> Bool) throws -> UntagResult {
         try lock.withLock {
             var index = try readIndex()
-            let removed: [Descriptor]
-            if let digest = reference.digest {
-                let pulledByDigest = "\(reference.repository)@\(digest)"
-                removed = index.manifests.filter {
-                    $0.annotations?[ImageStore.refNameAnnotation] == pulledByDigest
-                        || ($0.digest == digest && ImageStore.reference(of: $0)?.repository == reference.repository)
-                }
-            } else {
-                let name = try ImageStore.tagName(reference)
-                removed = index.manifests.filter { $0.annotations?[ImageStore.refNameAnnotation] == name }
-            }
-            guard !removed.isEmpty else { throw StoreError.imageNotFound(reference.familiarDescription) }
+            let removed = index.manifests.filter(matches)
+            guard !removed.isEmpty else { throw StoreError.imageNotFound(name) }
             let removedSet = Set(removed)
             index.manifests.removeAll { removedSet.contains($0) }
 
@@ -45,8 +49,9 @@ extension ImageStore {
             var deleted = Set<Digest>()
             for orphan in orphanImages {
                 for digest in orphan.blobs ?? [orphan.entry.digest] where !keep.contains(digest) && !deleted.contains(digest) {
-                    if hasBlob(digest) {
+                    if let st = FileSystem.status(blobPath(digest)), (st.st_mode & S_IFMT) == S_IFREG {
                         try FileSystem.removeFile(blobPath(digest))
+                        result.deletedBytes += Int64(st.st_size)
                         deleted.insert(digest)
                     }
                 }

@@ -84,6 +84,8 @@ extension ImageStore {
         entry.annotations = (manifest.annotations ?? [:]).merging([ImageStore.refNameAnnotation: name]) { $1 }
         return try modifyIndex { index in
             _ = try reachableBlobs(from: manifest, requirePresent: true, allowRemoteLayers: true)
+            // A named image is no longer dangling.
+            index.manifests.removeAll { $0.digest == manifest.digest && ImageStore.isDangling($0) }
             let matches = index.manifests.indices.filter { index.manifests[$0].annotations?[ImageStore.refNameAnnotation] == name }
             guard let first = matches.first else {
                 index.manifests.append(entry)
@@ -92,6 +94,13 @@ extension ImageStore {
             let previous = index.manifests[first]
             index.manifests[first] = entry
             for i in matches.dropFirst().reversed() { index.manifests.remove(at: i) }
+            // The image the name moved away from stays, untagged, as docker keeps it
+            // (`<none>:<none>` until `system prune`).
+            if !index.manifests.contains(where: { $0.digest == previous.digest }) {
+                var dangling = previous
+                dangling.annotations = ImageStore.withoutRefName(previous.annotations)
+                index.manifests.append(dangling)
+            }
             return previous
         }
     }
@@ -156,10 +165,13 @@ extension ImageStore {
             ?? images.first
     }
 
-    /// One summary per tag, newest image first (as `docker images` lists them).
-    public func listImages() throws -> [ImageSummary] {
+    /// One summary per tag, newest image first (as `docker images` lists them); with
+    /// `includeDangling`, untagged images too (reference nil).
+    public func listImages(includeDangling: Bool = false) throws -> [ImageSummary] {
         var summaries: [ImageSummary] = []
-        for (reference, entry) in try tags() {
+        for entry in try readIndex().manifests {
+            let reference = ImageStore.reference(of: entry)
+            guard reference != nil || (includeDangling && ImageStore.isDangling(entry)) else { continue }
             let stored = try image(entry)
             let size = stored.configDescriptor.size + stored.manifest.layers.reduce(0) { $0 + $1.size }
             summaries.append(ImageSummary(reference: reference, manifestDescriptor: entry, imageID: stored.imageID,
@@ -167,7 +179,7 @@ extension ImageStore {
         }
         return summaries.sorted { a, b in
             let ta = a.created ?? .distantPast, tb = b.created ?? .distantPast
-            return ta != tb ? ta > tb : a.reference.description < b.reference.description
+            return ta != tb ? ta > tb : (a.reference?.description ?? "") < (b.reference?.description ?? "")
         }
     }
 }

@@ -21,9 +21,9 @@ public struct StoredImage: Hashable, Sendable {
     public var imageID: Digest { configDescriptor.digest }
 }
 
-/// One row of `images`: a tag and what it points to.
+/// One row of `images`: a tag (nil for an untagged image) and what it points to.
 public struct ImageSummary: Hashable, Sendable {
-    public var reference: Reference
+    public var reference: Reference?
     /// The descriptor recorded for the tag in `index.json`.
     public var manifestDescriptor: Descriptor
     /// Docker's image ID: the config digest.
@@ -33,7 +33,7 @@ public struct ImageSummary: Hashable, Sendable {
     /// Config size plus the sizes of all layer blobs as stored (compressed).
     public var size: Int64
 
-    public init(reference: Reference, manifestDescriptor: Descriptor, imageID: Digest, created: Date?, size: Int64) {
+    public init(reference: Reference?, manifestDescriptor: Descriptor, imageID: Digest, created: Date?, size: Int64) {
         self.reference = reference
         self.manifestDescriptor = manifestDescriptor
         self.imageID = imageID
@@ -52,6 +52,9 @@ public struct UntagResult: Hashable, Sendable {
     public var deletedBlobs: [Digest]
     /// The layer blobs among `deletedBlobs`, in manifest order.
     public var deletedLayers: [Digest]
+
+    /// The bytes the deleted blobs took.
+    public var deletedBytes: Int64 = 0
 
     public init(untagged: [Reference], deletedImageID: Digest?, deletedBlobs: [Digest], deletedLayers: [Digest]) {
         self.untagged = untagged

@@ -131,7 +131,14 @@ public struct SandboxSupport: Sendable {
 /// One line: what failed (which syscall, which path) and the errno text.
 public struct SandboxError: Error, CustomStringConvertible, Sendable {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The helper's exit status when it reported the failure: 127 when the command was not
+    /// found, 126 when it could not be executed (docker's codes), 125 for the sandbox's own
+    /// failures; nil when the helper could not be started.
+    public var status: Int32?
+    public init(_ message: String, status: Int32? = nil) {
+        self.message = message
+        self.status = status
+    }
     public var description: String { message }
 }
 
@@ -346,7 +353,7 @@ public enum Sandbox {
         if !message.isEmpty {
             let text = String(decoding: message, as: UTF8.self)
             let line = text.split(separator: "\n").first.map(String.init) ?? text
-            throw SandboxError(line)
+            throw SandboxError(line, status: status >= 0 ? status : nil)
         }
         if status < 0 { throw SandboxError("sandbox: waitpid \(pid): \(String(cString: strerror(-status)))") }
         return status

@@ -8,7 +8,7 @@ import Registry
 struct BuildCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build",
-        abstract: "Build an image from a Dockerfile and a context directory.")
+        abstract: "Build an image from a Dockerfile and a context directory.", usage: Synopsis.build)
 
     @Option(name: [.customShort("t"), .long], help: "Name and optionally a tag (name:tag); repeatable.")
     var tag: [String] = []

@@ -11,7 +11,7 @@ import Sandbox
 /// command in an image's filesystem in the rootless sandbox. Nothing is kept afterwards (there
 /// are no containers to list or remove), so `--rm` is accepted and implied.
 struct ContainerRunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in an image (rootless, nothing kept).")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in an image (rootless, nothing kept).", usage: Synopsis.run)
 
     @Flag(help: "Remove the container when it exits (always the case).") var rm = false
     @Flag(name: .customShort("i"), help: "Keep stdin attached (always the case).") var interactive = false
@@ -31,14 +31,36 @@ struct ContainerRunCommand: AsyncParsableCommand {
         let support = Sandbox.support()
         guard support.available else { throw ValidationError(support.reason ?? "the sandbox is not available here") }
         guard network == "host" || network == "none" else { throw ValidationError("--network must be host or none") }
+        let scratchHolder = ScratchHolder()
+        defer { if let scratch = scratchHolder.path { TreeCopy.remove(scratch) } }
+        let spec: SandboxSpec
+        do {
+            spec = try await prepare(support: support, scratch: scratchHolder)
+        } catch let error as CommandFailure {
+            throw error
+        } catch {
+            // docker: anything that goes wrong before the container starts exits 125.
+            throw CommandFailure(String(describing: error), code: ExitCode32.usage)
+        }
+        let status: Int32
+        do {
+            status = try await Sandbox.run(spec)
+        } catch let error as SandboxError {
+            // 127: the command was not found, 126: it could not be executed, as docker.
+            throw CommandFailure(error.message, code: error.status.flatMap { [126, 127].contains($0) ? $0 : nil } ?? ExitCode32.usage)
+        }
+        throw ExitCode(status)
+    }
+
+    /// Finds (or pulls) the image, unpacks it and builds the container's spec.
+    private func prepare(support: SandboxSupport, scratch holder: ScratchHolder) async throws -> SandboxSpec {
         let store = try self.store.openStore()
         let client = registry.makeClient()
         let source = RegistryImageSource(client: client, store: store, jobs: 4) { _ in }
-        let status: Int32
         do {
             let descriptor: Descriptor
-            if let found = try? resolveImage(image, in: store) {
-                descriptor = found.0
+            if let found = try store.lookup(image) {
+                descriptor = found.manifest
             } else {
                 descriptor = try await source.pull(try parseReference(image), platform: nil)
             }
@@ -82,7 +104,7 @@ struct ContainerRunCommand: AsyncParsableCommand {
             }
             // Changes are thrown away: an overlay's upper dir, or the whole copy.
             let scratch = try store.makeTemporaryDirectory()
-            defer { TreeCopy.remove(scratch) }
+            holder.path = scratch
             let root: SandboxRoot
             switch support.isolation {
             case .overlay:
@@ -94,15 +116,19 @@ struct ContainerRunCommand: AsyncParsableCommand {
                 root = .directory(scratch + "/root", owners: [])
             }
             await client.shutdown()
-            status = try await Sandbox.run(SandboxSpec(
+            return SandboxSpec(
                 root: root, argv: argv, environment: environment,
                 workingDirectory: workdir ?? config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
                 uid: uid, gid: gid, supplementaryGroups: [], network: network == "none" ? .none : .host,
-                mounts: [], hostname: String(descriptor.digest.encoded.prefix(12)), stdio: .inherit))
+                mounts: [], hostname: String(descriptor.digest.encoded.prefix(12)), stdio: .inherit)
         } catch {
             await client.shutdown()
             throw error
         }
-        throw ExitCode(status)
     }
+}
+
+/// The container's scratch directory, removed once the container has exited.
+private final class ScratchHolder: @unchecked Sendable {
+    var path: String?
 }

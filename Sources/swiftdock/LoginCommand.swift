@@ -5,7 +5,7 @@ import Registry
 /// `swiftdock login`: checks credentials against a registry, then stores them as docker does.
 struct LoginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "login", abstract: "Log in to a registry (stores credentials in docker's config or its credential helper).")
+        commandName: "login", abstract: "Log in to a registry (stores credentials in docker's config or its credential helper).", usage: Synopsis.login)
 
     @Option(name: [.customShort("u"), .long], help: "User name.")
     var username: String?
@@ -67,7 +67,7 @@ struct LoginCommand: AsyncParsableCommand {
 
 /// `swiftdock logout`: removes a registry's stored credentials.
 struct LogoutCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out from a registry.")
+    static let configuration = CommandConfiguration(commandName: "logout", abstract: "Log out from a registry.", usage: Synopsis.logout)
 
     @Argument(help: "Registry host[:port] (default: Docker Hub).")
     var server: String = "docker.io"

@@ -9,7 +9,7 @@ import Registry
 /// fetched when a build needs their content, and mounted or streamed when pushed.
 struct PullCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pull", abstract: "Pull an image from a registry into the local store.")
+        commandName: "pull", abstract: "Pull an image from a registry into the local store.", usage: Synopsis.pull)
 
     @Option(help: "Platform to choose from a multi-platform image (os/arch[/variant]; default: linux/host architecture).")
     var platform: String?

@@ -7,7 +7,7 @@ import Registry
 /// `swiftdock push [-q] [--jobs N] REF [DEST_REF]`: uploads a stored image to a registry.
 struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "push", abstract: "Push an image from the local store to a registry.")
+        commandName: "push", abstract: "Push an image from the local store to a registry.", usage: Synopsis.push)
 
     @Flag(name: [.customShort("q"), .long], help: "Print only the final result line.")
     var quiet = false
@@ -30,8 +30,9 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         let store = try store.openStore()
-        let (descriptor, sourceReference) = try resolveImage(image, in: store)
-        guard let target = try destination.map(parseReference) ?? sourceReference else {
+        let found = try store.findImage(image)
+        let descriptor = found.manifest
+        guard let target = try destination.map(parseReference) ?? found.reference else {
             throw ValidationError("pushing an image ID needs a destination reference")
         }
         let renderer = ProgressRenderer(quiet: quiet, pulling: false)

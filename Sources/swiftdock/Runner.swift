@@ -7,6 +7,18 @@ enum ExitCode32 {
     static let usage: Int32 = 125
 }
 
+/// A failure a command reports with its own exit code (`run`: 125 before the container
+/// starts, 126/127 when its command cannot be executed or found).
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var code: Int32
+    init(_ message: String, code: Int32) {
+        self.message = message
+        self.code = code
+    }
+    var description: String { message }
+}
+
 extension CommandLine {
     /// Parses, runs, and turns any error into one line on stderr and docker's exit codes.
     static func runSwiftdock() async {
@@ -21,6 +33,8 @@ extension CommandLine {
             exit(0)
         } catch let error as ExitCode {
             exit(error.rawValue)
+        } catch let error as CommandFailure {
+            fail(error.message, code: error.code)
         } catch let error as ValidationError {
             fail(error.message, code: ExitCode32.usage)
         } catch {

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import ImageStore
 
-/// `swiftdock system prune [-f]`: frees what no tagged image needs — unreferenced blobs and the
-/// root file systems unpacked for RUN — as `docker system prune` frees a daemon's leftovers.
+/// `swiftdock system prune [-f]`: frees what no tagged image needs — untagged (dangling) images,
+/// unreferenced blobs and the root file systems unpacked for RUN — as `docker system prune`
+/// frees a daemon's leftovers.
 struct SystemCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "system", abstract: "Manage the local store.", subcommands: [SystemPruneCommand.self])
@@ -11,7 +12,7 @@ struct SystemCommand: ParsableCommand {
 
 struct SystemPruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "Delete blobs no tag references and the cached root file systems.")
+        commandName: "prune", abstract: "Delete dangling images, blobs no image references and the cached root file systems.", usage: Synopsis.prune)
 
     @Flag(name: [.customShort("f"), .long], help: "Do not ask for confirmation.")
     var force = false
@@ -22,14 +23,22 @@ struct SystemPruneCommand: ParsableCommand {
         let store = try self.store.openStore()
         if !force {
             print("WARNING! This will remove:")
+            print("  - all dangling images (untagged: <none>:<none>)")
             print("  - all blobs no tagged image references (layers of untagged images, interrupted pulls)")
             print("  - all root file systems cached for RUN steps (rebuilt on the next RUN)")
             print("Are you sure you want to continue? [y/N] ", terminator: "")
             fflush(stdout)
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else { return }
         }
+        let images = try store.pruneDanglingImages()
         let blobs = try store.pruneBlobs()
         let cache = try store.removeRootfsCache()
+        let imageIDs = images.compactMap(\.deletedImageID)
+        if !imageIDs.isEmpty {
+            print("Deleted Images:")
+            for id in imageIDs { print("deleted: \(id)") }
+            print("")
+        }
         if !blobs.isEmpty {
             print("Deleted blobs:")
             for blob in blobs { print("deleted: \(blob.digest)") }
@@ -39,6 +48,7 @@ struct SystemPruneCommand: ParsableCommand {
             print("Deleted \(cache.entries) cached root file system\(cache.entries == 1 ? "" : "s")")
             print("")
         }
-        print("Total reclaimed space: \(formatSize(blobs.reduce(0) { $0 + $1.size } + cache.bytes))")
+        let imageBytes = images.reduce(Int64(0)) { $0 + $1.deletedBytes }
+        print("Total reclaimed space: \(formatSize(imageBytes + blobs.reduce(0) { $0 + $1.size } + cache.bytes))")
     }
 }

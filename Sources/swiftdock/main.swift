@@ -7,10 +7,11 @@ struct Swiftdock: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swiftdock",
         abstract: "Build, store and push OCI images without a daemon or root.",
-        version: version,
+        version: VersionCommand.oneLine,
         subcommands: [BuildCommand.self, PullCommand.self, PushCommand.self, ImagesCommand.self, TagCommand.self, RmiCommand.self,
                       InspectCommand.self, SaveCommand.self,
-                      ContainerRunCommand.self, LoginCommand.self, LogoutCommand.self, SystemCommand.self, VertexCommand.self])
+                      ContainerRunCommand.self, LoginCommand.self, LogoutCommand.self, SystemCommand.self, VertexCommand.self,
+                      VersionCommand.self])
 }
 
 await CommandLine.runSwiftdock()

@@ -122,8 +122,9 @@ final class StagePlanningTests: XCTestCase {
 
     func testPlanningErrors() throws {
         let cases: [(String, String?, String)] = [
-            ("FROM x AS a\n", "nope", "Dockerfile:1: target stage \"nope\" could not be found"),
-            ("FROM x AS a\nFROM y AS b\n", "0", "Dockerfile:2: target stage \"0\" could not be found"),
+            ("FROM x AS a\n", "nope", "target stage \"nope\" could not be found; stages: a"),
+            ("FROM x AS a\nFROM y AS b\n", "0", "target stage \"0\" could not be found; stages: a, b"),
+            ("FROM x\n", "a", "target stage \"a\" could not be found; the Dockerfile names no stage (name one with FROM … AS NAME)"),
             ("FROM $NONE\n", nil, "Dockerfile:1: FROM: base name ($NONE) should not be blank"),
             ("FROM ${A:?nobase}\n", nil, "Dockerfile:1: FROM: failed to process \"${A:?nobase}\": A: nobase"),
             ("ARG A=${B:?}\nFROM x\n", nil, "Dockerfile:1: ARG: failed to process \"${B:?}\": B: is not allowed to be unset"),

@@ -14,7 +14,7 @@ final class BuildFeatureTests: XCTestCase {
     }
 
     private func config(_ image: String) throws -> [String: Any] {
-        let text = try swiftdock.ok("inspect", "--format", "{{json .Config}}", image).stdout
+        let text = try swiftdock.ok("inspect", "--format", "{{json .ImageConfig}}", image).stdout
         return try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
     }
 

@@ -77,7 +77,7 @@ final class TutorialTests: XCTestCase {
     func testTutorialRunExecutesAndSwiftdockRunListsSourcecode() throws {
         let build = try swiftdock.ok("build", "-t", "python-docker", tutorial)
         XCTAssertFalse(build.stderr.contains("not executed"), build.stderr)
-        let history = try swiftdock.ok("inspect", "--format", "{{json .Config.history}}", "python-docker").stdout
+        let history = try swiftdock.ok("inspect", "--format", "{{json .ImageConfig.history}}", "python-docker").stdout
         let entries = try JSONSerialization.jsonObject(with: Data(history.utf8)) as! [[String: Any]]
         let run = entries.first { ($0["created_by"] as? String) == "RUN /bin/sh -c mkdir -p /Sourcecode # buildkit" }
         XCTAssertNotNil(run, history)

@@ -112,3 +112,16 @@ func assertStoreError<T>(_ body: @autoclosure () throws -> T, _ matches: (StoreE
 func hasTool(_ name: String) -> Bool {
     (try? run(["sh", "-c", "command -v \(name)"]).status) == 0
 }
+
+/// A fresh store with one base layer, for the tag and lookup tests.
+class StoreTestCase: XCTestCase {
+    var scratch = ""
+    var store: ImageStore!
+    var base: TestLayer!
+
+    override func setUpWithError() throws {
+        scratch = try makeScratchDirectory(self)
+        store = try ImageStore(root: scratch + "/store")
+        base = try makeLayer(store, files: ["etc/os-release": "ID=test\n"], scratch: scratch)
+    }
+}

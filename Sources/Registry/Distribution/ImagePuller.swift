@@ -56,22 +56,7 @@ public struct ImagePuller: Sendable {
     /// or for a digest-only reference `repository@digest`).
     public func pull(_ reference: Reference, allLayers: Bool = false) async throws -> PullResult {
         let repository = RegistryRepository(reference)
-        let top = try await client.fetchManifest(reference.digest?.description ?? reference.tag ?? Reference.defaultTag,
-                                                 in: repository)
-        var manifestBytes = top
-        let platform = self.platform ?? .host
-        if MediaType.isIndex(top.mediaType) {
-            let index = try decode(ImageIndex.self, top.bytes, "index \(top.digest)", repository)
-            guard let entry = PlatformMatcher.choose(index.manifests, for: platform) else {
-                let offered = PlatformMatcher.available(index.manifests)
-                throw repository.error(.notFound, "no matching manifest for \(platform) in \(reference.tag ?? top.digest.description)"
-                                       + " (available: \(offered.isEmpty ? "none" : offered.joined(separator: ", ")))")
-            }
-            manifestBytes = try await client.fetchManifest(entry.digest.description, in: repository)
-            guard MediaType.isManifest(manifestBytes.mediaType) else {
-                throw repository.error(.unsupported, "manifest \(entry.digest) for \(platform) is a nested index (\(manifestBytes.mediaType))")
-            }
-        }
+        let (top, manifestBytes) = try await client.fetchPlatformManifest(reference, platform: self.platform ?? .host, in: repository)
         let manifest = try decode(ImageManifest.self, manifestBytes.bytes, "manifest \(manifestBytes.digest)", repository)
 
         // Config: small, always fetched and verified (the store needs it to list and build).
@@ -141,10 +126,6 @@ public struct ImagePuller: Sendable {
 
     private func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], _ what: String,
                                       _ repository: RegistryRepository) throws -> T {
-        do {
-            return try JSONDecoder().decode(type, from: Data(bytes))
-        } catch {
-            throw repository.error(.invalidResponse, "\(what): cannot decode: \(error)".replacingOccurrences(of: "\n", with: " "))
-        }
+        try RegistryClient.decode(type, bytes, what, repository)
     }
 }
