@@ -15,6 +15,11 @@ public struct ContextDirectory: Sendable {
     public let root: String
     /// The ignore rules (nil when there are none).
     public let matcher: PatternMatcher?
+    /// True for an image's or stage's root file system (`COPY --from`): symlinks there resolve
+    /// as inside a container — an absolute target from this root, `..` stopping at it — where
+    /// in the build context they must stay inside it or are refused. BuildKit's rule (its
+    /// source paths resolve in the source's own root).
+    public var isImageRoot = false
 
     /// Opens `root`, which must exist and be a directory (symlinks to directories are resolved).
     /// Throws `ContextError.missingContext` or `.notADirectory`.

@@ -101,6 +101,7 @@ extension ContextDirectory {
         while let comp = pending.popLast() {
             if comp == "." { continue }
             if comp == ".." {
+                if current.isEmpty && isImageRoot { continue }
                 if current.isEmpty { throw ContextError.outsideContext(source) }
                 current.removeLast()
                 continue
@@ -126,7 +127,10 @@ extension ContextDirectory {
             } catch let e as FileSystem.SystemError {
                 throw ContextError.unreadable(candidate, reason: e.text)
             }
-            if target.utf8.first == UInt8(ascii: "/") {
+            if target.utf8.first == UInt8(ascii: "/") && isImageRoot {
+                current = []
+                pending.append(contentsOf: GoPath.components(target).reversed())
+            } else if target.utf8.first == UInt8(ascii: "/") {
                 guard let inside = relativeToRoot(GoPath.clean(target)) else {
                     throw ContextError.outsideContext(source)
                 }

@@ -69,7 +69,8 @@ extension BuildSession {
             }
         }
         try await ensureLocal(base.map(\.digest))
-        let rootfs = try store.rootfs(forLayers: base)
+        let stage = state
+        let rootfs = try verifying(stage) { try store.rootfs(forLayers: base) }
         return ([rootfs.path] + directories).reversed()
     }
 

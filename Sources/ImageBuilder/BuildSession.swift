@@ -93,24 +93,36 @@ final class BuildSession {
     /// local store, unpacked once into a temp directory.
     func copySource(from: String) async throws -> CopyPlanner.Source {
         if let cached = unpackedSources[from] { return cached }
-        let layerPaths: [String]
+        let blobs: [LayerBlob]
+        let image: String
         if let index = dockerfile.stageIndex(named: from) {
             guard let stage = finishedStages[index] else {
                 throw BuildError("--from=\(from): stage \(from) is not built before this step")
             }
-            layerPaths = try await stage.layerPaths()
+            // Base layers still in their registry are fetched (verified) into the store first.
+            try await ensureLocal(stage.storedLayerDigests)
+            blobs = try await stage.layerBlobs()
+            image = stage.imageDescription
         } else {
             let base: ImageLookup
             do { base = try await baseImage(named: from, platform: options.platform) } catch let error as Reference.ParseError {
                 throw BuildError("--from=\(from): not a stage name or index, and not an image reference: \(error)")
             }
-            let image = try store.image(base.manifest)
-            try await ensureLocal(image.manifest.layers.map(\.digest))
-            layerPaths = image.manifest.layers.map { store.blobPath($0.digest) }
+            let stored = try store.image(base.manifest)
+            try await ensureLocal(stored.manifest.layers.map(\.digest))
+            blobs = stored.manifest.layers.map { LayerBlob(path: store.blobPath($0.digest), digest: $0.digest) }
+            image = base.reference?.familiarDescription ?? from
         }
         let directory = try temporaryDirectory()
-        let table = try LayerUnpacker.unpack(layers: layerPaths, into: directory)
-        let source = CopyPlanner.Source(directory: try ContextDirectory(root: directory), owners: table.owners)
+        let table: OwnershipTable
+        do {
+            table = try LayerUnpacker.unpack(blobs: blobs, into: directory)
+        } catch let LayerError.digestMismatch(_, expected, actual) {
+            throw BuildError(Self.corruptLayerMessage(image: image, layer: expected, actual: actual))
+        }
+        var root = try ContextDirectory(root: directory)
+        root.isImageRoot = true
+        let source = CopyPlanner.Source(directory: root, owners: table.owners)
         unpackedSources[from] = source
         return source
     }
@@ -170,15 +182,6 @@ final class BuildSession {
         return ContextEntry(relativePath: name, absolutePath: path, type: .regular, mode: 0o600, uid: 0, gid: 0, size: size,
                             mtimeSeconds: mtime, mtimeNanoseconds: 0, device: UInt64(info.st_dev), inode: UInt64(info.st_ino),
                             linkCount: 1)
-    }
-
-    /// The passwd/group database of a stage's current filesystem.
-    func userDatabase(for state: StageState) async throws -> UserDatabase {
-        try await ensureLocal(state.storedLayerDigests)
-        let paths = try await state.layerPaths()
-        let passwd = try LayerUnpacker.readFile("etc/passwd", fromLayers: paths)
-        let group = try LayerUnpacker.readFile("etc/group", fromLayers: paths)
-        return UserDatabase(passwd: passwd, group: group)
     }
 
     /// Registers a layer write so the build can wait for it before cleaning up.

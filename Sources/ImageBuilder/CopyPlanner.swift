@@ -51,7 +51,12 @@ struct CopyPlanner {
         var dest = instruction.destination
         let endsAsDirectory = dest.hasSuffix("/") || dest.hasSuffix("/.") || dest == "." || dest.isEmpty
         if !dest.hasPrefix("/") { dest = workdir + "/" + dest }
-        let destPath = cleanLayerPath(dest)
+        // Symlinks on the destination (the last component included, dangling or not) are
+        // followed inside the image's root, never outside it: BuildKit's fs.RootPath. (buildah
+        // replaces a dangling final symlink instead; BuildKit is the reference.)
+        guard let destPath = view.resolve(cleanLayerPath(dest)) else {
+            throw BuildError("\(instruction.destination): too many levels of symbolic links")
+        }
 
         let heredocNames = Set(instruction.heredocs.map(\.name))
         var matched: [(String, [ContextEntry])] = []
@@ -93,7 +98,7 @@ struct CopyPlanner {
                 }
                 switch entry.type {
                 case .directory:
-                    ensureDirectory(base, like: entry)
+                    ensureDirectory(base)
                     for child in try source.directory.walk(entry, excluding: instruction.excludes) {
                         let rel = strip(entry.relativePath, from: child.relativePath)
                         try addEntry(child, at: join(base, rel))
@@ -103,7 +108,14 @@ struct CopyPlanner {
                     let target = (destIsDirectory || instruction.parents) ? join(base, name) : base
                     if isAdd, instruction.unpack != false, !Self.isRemote(src), case .regular = entry.type,
                        ArchiveDetector.isExtractableArchive(path: entry.absolutePath) {
-                        ensureDirectory(destIsDirectory ? base : target, like: nil)
+                        // Checked here, so a hostile archive fails at the ADD's own line
+                        // before anything is written (the layer is written concurrently).
+                        do {
+                            try ArchiveSafety.check(path: entry.absolutePath)
+                        } catch let refusal as ArchiveSafety.Refusal {
+                            throw BuildError("\(src): archive refused: \(refusal)")
+                        }
+                        ensureDirectory(destIsDirectory ? base : target)
                         archives.append(.archive(archivePath: entry.absolutePath,
                                                  destination: destIsDirectory ? base : target, owner: owner))
                     } else {
@@ -153,18 +165,14 @@ struct CopyPlanner {
         return owners[entry.relativePath] ?? Owner(uid: entry.uid, gid: entry.gid)
     }
 
-    /// The destination directory of a directory copy: created when missing, with the source
-    /// directory's mode and time, never touching an existing one.
-    private mutating func ensureDirectory(_ path: String, like entry: ContextEntry?) {
+    /// The destination directory of a directory copy (whose contents are copied into it):
+    /// when missing, created 0755 with the time of the build, owned by `--chown` or root —
+    /// never with the source directory's mode (BuildKit's MkdirAll of the destination: a 0750
+    /// `/out/sub` copied to `/o2` gives a 0755 `/o2`). An existing one is left as it is.
+    private mutating func ensureDirectory(_ path: String) {
         guard !path.isEmpty, !view.exists(path), items[path] == nil else { return }
-        var mode: UInt32 = 0o755
-        var mtime = now
-        if let entry {
-            mode = chmod?.apply(to: entry.mode, isDirectory: true) ?? entry.mode
-            mtime = entry.mtimeSeconds
-        }
         let o = owner ?? Owner(uid: 0, gid: 0)
-        add(LayerEntry(path: path, kind: .directory, mode: mode, uid: o.uid, gid: o.gid, mtimeSeconds: mtime))
+        add(LayerEntry(path: path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now))
     }
 
     /// Parents that neither exist below nor are written by this step, created 0755 (owned by

@@ -1,63 +1,111 @@
 import Layers
 
-/// What the stage's filesystem looks like so far, as far as COPY needs to know: which paths
-/// exist and whether they are directories. Built from layer headers (never content) and
-/// from the entries this build adds, applying OCI whiteouts.
+/// What the stage's file system looks like so far, as far as COPY, WORKDIR and `--chown`
+/// need to know: every path with its type, mode, owner and link target, and which layer of
+/// the stage holds it. Built from the base layers' header index (never their content) and
+/// from the entries this build adds, applying OCI whiteouts — the same view docker has of the
+/// merged lower file systems.
 struct FilesystemView {
-    private(set) var entries: [String: LayerHeaders.Header] = [:]
-    /// False when some lower layer was not read (a base layer still in its registry): then a
-    /// path this view does not know may exist, and the builder must not create or replace it.
-    private(set) var isComplete = true
-
-    mutating func markIncomplete() {
-        isComplete = false
+    /// One path as the topmost layer holding it says, and that layer's index in the stage.
+    struct Entry {
+        var header: LayerHeaders.Header
+        var layer: Int
+        var kind: LayerHeaders.Header.Kind { header.kind }
     }
 
-    /// Applies one layer's headers on top, honouring `.wh.NAME` and `.wh..wh..opq`.
-    mutating func apply(_ headers: [LayerHeaders.Header]) {
-        // Opaque markers and whiteouts hide lower content only; apply them first.
+    private(set) var entries: [String: Entry] = [:]
+
+    /// Applies the headers of the stage's layer `layer` on top, honouring `.wh.NAME` and
+    /// `.wh..wh..opq`, and a non-directory replacing a directory (its subtree goes).
+    mutating func apply(_ headers: [LayerHeaders.Header], layer: Int) {
+        // Whiteouts and opaque markers hide lower content only. They are collected first and
+        // applied in one pass over the view (a base layer may hold thousands of them).
+        var gone = Set<String>()      // paths whose lower entry and subtree go
+        var cleared = Set<String>()   // directories whose lower children go
         for h in headers {
             let (dir, base) = FilesystemView.split(h.path)
             if base == ".wh..wh..opq" {
-                removeDescendants(of: dir)
+                cleared.insert(dir)
             } else if base.hasPrefix(".wh.") {
-                let target = FilesystemView.join(dir, String(base.dropFirst(4)))
-                entries[target] = nil
-                removeDescendants(of: target)
+                gone.insert(FilesystemView.join(dir, String(base.dropFirst(4))))
+            } else if h.kind != .directory, !h.path.isEmpty, entries[h.path]?.kind == .directory {
+                gone.insert(h.path)  // a non-directory replacing a directory takes its subtree
+            }
+        }
+        if !gone.isEmpty || !cleared.isEmpty {
+            entries = entries.filter { path, entry in
+                entry.layer >= layer || !FilesystemView.isHidden(path, gone: gone, cleared: cleared)
             }
         }
         for h in headers where !FilesystemView.split(h.path).1.hasPrefix(".wh.") && !h.path.isEmpty {
-            entries[h.path] = h
+            entries[h.path] = Entry(header: h, layer: layer)
         }
     }
 
-    /// Records entries added by this build (whiteouts from RUN diffs included).
-    mutating func apply(_ items: [LayerItem]) {
+    /// Whether `path` is one of `gone`, beneath one of them, or beneath one of `cleared`.
+    private static func isHidden(_ path: String, gone: Set<String>, cleared: Set<String>) -> Bool {
+        if gone.contains(path) || cleared.contains("") { return true }
+        var end = path.endIndex
+        while let slash = path[..<end].lastIndex(of: "/") {
+            let ancestor = String(path[..<slash])
+            if gone.contains(ancestor) || cleared.contains(ancestor) { return true }
+            end = slash
+        }
+        return false
+    }
+
+    /// Records the entries of the layer `layer` this build adds (whiteouts from RUN diffs included).
+    mutating func apply(_ items: [LayerItem], layer: Int) {
         apply(items.compactMap { item -> LayerHeaders.Header? in
             guard case .entry(let e) = item else { return nil }
             let kind: LayerHeaders.Header.Kind
+            var link: String?
             switch e.kind {
             case .directory: kind = .directory
             case .regularFile: kind = .file
-            case .symlink: kind = .symlink
-            case .hardlink: kind = .hardlink
+            case .symlink(let target): kind = .symlink; link = target
+            case .hardlink(let target): kind = .hardlink; link = target
             }
-            return LayerHeaders.Header(path: e.path, kind: kind, mode: e.mode, uid: e.uid, gid: e.gid, mtimeSeconds: e.mtimeSeconds)
-        })
+            return LayerHeaders.Header(path: e.path, kind: kind, mode: e.mode, uid: e.uid, gid: e.gid,
+                                       mtimeSeconds: e.mtimeSeconds, linkTarget: link)
+        }, layer: layer)
     }
+
+    func entry(_ path: String) -> Entry? { entries[path] }
 
     func isDirectory(_ path: String) -> Bool {
         path.isEmpty || entries[path]?.kind == .directory
     }
 
-    /// True when the path exists — or, in an incomplete view, might exist.
     func exists(_ path: String) -> Bool {
-        path.isEmpty || entries[path] != nil || !isComplete
+        path.isEmpty || entries[path] != nil
     }
 
-    private mutating func removeDescendants(of dir: String) {
-        let prefix = dir.isEmpty ? "" : dir + "/"
-        entries = entries.filter { !$0.key.hasPrefix(prefix) || $0.key == dir }
+    /// `path` (a clean layer path) with every symlink on it followed inside this root, as the
+    /// kernel would inside the container: absolute targets start again at the root, `..`
+    /// stops there. With `followLast` false the final component is kept as it is. A missing
+    /// component ends the walk (the rest is appended as written), so a dangling symlink
+    /// resolves to the path it names — where BuildKit creates the destination. Nil after
+    /// 255 links (a loop). BuildKit's rule (`fs.RootPath`); buildah refuses some of these.
+    func resolve(_ path: String, followLast: Bool = true) -> String? {
+        var pending = Array(path.split(separator: "/").map(String.init).reversed())
+        var current: [String] = []
+        var hops = 0
+        while let component = pending.popLast() {
+            if component == "." || component.isEmpty { continue }
+            if component == ".." { _ = current.popLast(); continue }
+            let candidate = (current + [component]).joined(separator: "/")
+            guard let e = entries[candidate], e.kind == .symlink, followLast || !pending.isEmpty,
+                  let target = e.header.linkTarget else {
+                current.append(component)
+                continue
+            }
+            hops += 1
+            if hops > 255 { return nil }
+            if target.hasPrefix("/") { current = [] }
+            pending.append(contentsOf: target.split(separator: "/").map(String.init).reversed())
+        }
+        return current.joined(separator: "/")
     }
 
     static func split(_ path: String) -> (String, String) {

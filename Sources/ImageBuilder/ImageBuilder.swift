@@ -73,6 +73,9 @@ public struct ImageBuilder {
             let (base, fromLine) = try await baseState(for: stage, session: session)
             var executor = StageExecutor(session: session, escape: dockerfile.directives.escape,
                                          state: base, stepNumber: step, totalSteps: totalSteps)
+            executor.state.runsCommands = session.options.runMode == .exec && stage.instructions.contains {
+                if case .run = $0.kind { return true } else { return false }
+            }
             session.emit(.step(stage: executor.state.name, number: step + 1, total: totalSteps, text: fromLine))
             executor.stepNumber += 1
             for trigger in try onBuildTriggers(of: executor.state, stage: stage) {
@@ -187,7 +190,7 @@ public struct ImageBuilder {
             let diffID = i < image.config.rootfs.diffIDs.count ? image.config.rootfs.diffIDs[i] : layer.digest
             let path = store.blobPath(layer.digest)
             state.layers.append(.stored(descriptor: converted, diffID: diffID, path: path))
-            state.unreadBaseLayers.append(path)
+            state.unreadBaseLayers.append((layer.digest, diffID))
         }
         if let shell = image.config.config.shell { state.shell = shell }
         return (state, baseName)

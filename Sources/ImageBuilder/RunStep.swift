@@ -41,7 +41,7 @@ extension StageExecutor {
         var environment = runEnvironment()
         let needsHome = !environment.contains { $0.hasPrefix("HOME=") }
         if (state.config.config.user ?? "").isEmpty == false || needsHome {
-            let db = try await session.userDatabase(for: state)
+            let db = try await session.userDatabase(for: &state)
             if let user = state.config.config.user, !user.isEmpty {
                 guard let resolved = try db.resolveUser(user) else {
                     throw BuildError("unable to find user \(user): no matching entries in passwd file")

@@ -26,9 +26,22 @@ struct StageExecutor {
             throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
         }
         do {
+            if Self.readsLowerFileSystem(expanded, runMode: session.options.runMode) {
+                try await session.loadBaseView(&state)
+            }
             try await apply(expanded)
         } catch {
             throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
+        }
+    }
+
+    /// Steps that look at or add to the file system: they need the base layers' view first
+    /// (and every added layer must go on top of it).
+    static func readsLowerFileSystem(_ instruction: Instruction, runMode: BuildOptions.RunMode) -> Bool {
+        switch instruction.kind {
+        case .copy, .add, .workdir: return true
+        case .run: return runMode == .exec
+        default: return false
         }
     }
 
@@ -155,22 +168,27 @@ struct StageExecutor {
         if !target.hasPrefix("/") { target = state.workdir + "/" + target }
         let clean = "/" + cleanLayerPath(target)
         state.config.config.workingDir = clean
-        let layerPath = cleanLayerPath(clean)
-        try state.loadBaseView()
-        // With base layers still remote, whether the directory exists is unknown: leave it to
-        // the runtime, which creates a missing WorkingDir when a container starts.
-        if layerPath.isEmpty || state.view.isDirectory(layerPath) || !state.view.isComplete {
+        // BuildKit follows symlinks on the way inside the image's root and creates the
+        // directory they lead to (and missing parents), owned by the current USER; the config
+        // keeps the path as written.
+        guard let layerPath = state.view.resolve(cleanLayerPath(clean)) else {
+            throw BuildError("\(clean): too many levels of symbolic links")
+        }
+        if layerPath.isEmpty || state.view.isDirectory(layerPath) {
             record("WORKDIR " + clean)
             return
         }
-        // BuildKit creates the directory (and missing parents), owned by the current USER.
         var owner = Owner(uid: 0, gid: 0)
         if let user = state.config.config.user, !user.isEmpty {
-            let db = try await session.userDatabase(for: state)
+            let db = try await session.userDatabase(for: &state)
             if let resolved = try db.resolveUser(user) { owner = Owner(uid: resolved.uid, gid: resolved.gid) }
         }
         var items: [LayerItem] = []
-        for dir in ancestors(of: layerPath) + [layerPath] where !state.view.exists(dir) {
+        for dir in ancestors(of: layerPath) + [layerPath] {
+            if let existing = state.view.entry(dir) {
+                guard existing.kind == .directory else { throw BuildError("mkdir \(clean): /\(dir) is not a directory") }
+                continue
+            }
             items.append(.entry(LayerEntry(path: dir, kind: .directory, mode: 0o755, uid: owner.uid, gid: owner.gid,
                                            mtimeSeconds: session.nowSeconds)))
         }
@@ -178,7 +196,6 @@ struct StageExecutor {
     }
 
     private mutating func copyStep(_ copy: CopyInstruction, isAdd: Bool, instruction: Instruction) async throws {
-        try state.loadBaseView()
         let source: CopyPlanner.Source
         if let from = copy.from {
             source = try await session.copySource(from: from)
@@ -188,7 +205,7 @@ struct StageExecutor {
         var owner: Owner? = nil
         if let chown = copy.chown, !chown.isEmpty {
             let needsLookup = chown.split(separator: ":").contains { Int($0) == nil }
-            let db = needsLookup ? try await session.userDatabase(for: state) : UserDatabase(passwd: nil, group: nil)
+            let db = needsLookup ? try await session.userDatabase(for: &state) : UserDatabase(passwd: nil, group: nil)
             let resolved = try db.resolveOwner(chown)
             owner = Owner(uid: resolved.uid, gid: resolved.gid)
         }
@@ -220,7 +237,7 @@ struct StageExecutor {
         let task = Task { try await writer.write(items, to: path) }
         session.track(task)
         state.layers.append(.pending(task, path: path))
-        state.view.apply(items)
+        state.view.apply(items, layer: state.layers.count - 1)
         state.config.history.append(History(created: session.created, createdBy: createdBy,
                                              comment: "buildkit.dockerfile.v0"))
     }

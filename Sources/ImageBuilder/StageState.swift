@@ -22,8 +22,11 @@ struct StageState {
     var config: ImageConfiguration
     var layers: [StageLayer] = []
     var view = FilesystemView()
-    /// Base layers whose headers are not yet in `view` (read on first need, see `loadBaseView`).
-    var unreadBaseLayers: [String] = []
+    /// Base layers whose headers are not yet in `view` (read on first need, see
+    /// `BuildSession.loadBaseView`): the stage's first layers, bottom first.
+    var unreadBaseLayers: [(digest: Digest, diffID: Digest)] = []
+    /// Whether the stage executes RUN steps (then its base layers are needed in the store).
+    var runsCommands = false
     /// Layer index → a directory holding that layer's files, for use as an overlay lower dir:
     /// a RUN's upper dir, or a COPY layer unpacked on first need.
     var layerDirectories: [Int: String] = [:]
@@ -52,23 +55,6 @@ struct StageState {
         return dir
     }
 
-    /// Reads the base layers' headers into `view` the first time a step needs to know what
-    /// exists; with a layer not in the store the view stays incomplete rather than pulling it.
-    mutating func loadBaseView() throws {
-        guard !unreadBaseLayers.isEmpty else { return }
-        let fm = FileManager.default
-        if unreadBaseLayers.allSatisfy({ fm.fileExists(atPath: $0) }) {
-            var base = FilesystemView()
-            for path in unreadBaseLayers { base.apply(try LayerHeaders.read(blobPath: path)) }
-            // Entries this stage already added stay on top.
-            base.apply(view.entries.values.sorted { $0.path < $1.path })
-            view = base
-        } else {
-            view.markIncomplete()
-        }
-        unreadBaseLayers = []
-    }
-
     /// Digests of the layers inherited from the base image.
     var storedLayerDigests: [Digest] {
         layers.compactMap { layer in
@@ -77,14 +63,19 @@ struct StageState {
         }
     }
 
-    /// Blob paths of all layers, bottom first, waiting for layers still being written.
-    func layerPaths() async throws -> [String] {
-        var paths: [String] = []
+    /// The stage's layers as blobs, bottom first, waiting for layers still being written;
+    /// inherited ones carry their digest so every read of them is verified.
+    func layerBlobs() async throws -> [LayerBlob] {
+        var blobs: [LayerBlob] = []
         for layer in layers {
-            if case .pending(let task, _) = layer { _ = try await task.value }
-            paths.append(layer.path)
+            switch layer {
+            case .stored(let descriptor, _, let path): blobs.append(LayerBlob(path: path, digest: descriptor.digest))
+            case .pending(let task, let path):
+                _ = try await task.value
+                blobs.append(LayerBlob(path: path, digest: nil))
+            }
         }
-        return paths
+        return blobs
     }
 }
 

@@ -36,20 +36,24 @@ struct UserDatabase {
     }
 
     /// Resolves `user[:group]` as BuildKit does for `--chown`: numbers are taken as they are;
-    /// a user without a group uses the same number as its GID (docker's documented rule),
-    /// names come from the image's passwd/group files.
+    /// a number without a group is also the GID (docker's documented rule); a user name
+    /// without a group takes that user's primary group from passwd (BuildKit's readUser:
+    /// `svc:x:2001:2002` → 2001:2002). Names come from the image's passwd/group files.
     func resolveOwner(_ spec: String) throws -> (uid: Int, gid: Int) {
         let parts = spec.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let userPart = parts[0]
         let uid: Int
+        let primaryGroup: Int
         if let n = try NumericID.parse(userPart, role: "user") {
             uid = n
+            primaryGroup = n
         } else if let user = users.first(where: { $0.name == userPart }) {
             uid = user.uid
+            primaryGroup = user.gid
         } else {
             throw LookupError.unknownUser(userPart)
         }
-        guard parts.count == 2 else { return (uid, uid) }
+        guard parts.count == 2 else { return (uid, primaryGroup) }
         let groupPart = parts[1]
         if let n = try NumericID.parse(groupPart, role: "group") { return (uid, n) }
         guard let gid = groups[groupPart] else { throw LookupError.unknownGroup(groupPart) }

@@ -54,7 +54,8 @@ extension ImageStore {
     /// The unpacked root file system of `layers` (bottom first), unpacking the blobs on first
     /// use. The result is shared and read-only. Throws `StoreError.blobNotFound` when a blob is
     /// missing, and a one-line `StoreError` naming the chain and the layer when unpacking fails.
-    /// The blobs' content is trusted to match the given diff IDs (it is not re-hashed).
+    /// Each blob is hashed while it is unpacked: one whose bytes do not match its digest fails
+    /// the unpack (`LayerError.digestMismatch` in the message) and nothing is cached.
     public func rootfs(forLayers layers: [(digest: Digest, diffID: Digest)]) throws -> UnpackedRootfs {
         let chain = ImageStore.chainID(of: layers.map(\.diffID))
         let name = chain?.encoded ?? "empty"
@@ -135,12 +136,14 @@ extension ImageStore {
             let paths = layers.map { blobPath($0.digest) }
             let table: OwnershipTable
             do {
-                table = try LayerUnpacker.unpack(layers: paths, into: staging + "/rootfs")
+                table = try LayerUnpacker.unpack(blobs: layers.map { LayerBlob(path: blobPath($0.digest), digest: $0.digest) },
+                                                 into: staging + "/rootfs")
+            } catch let error as LayerError {
+                // A corrupt blob is reported as such (the caller names the image it belongs to).
+                if case .digestMismatch = error { throw error }
+                throw unpackFailure(error, paths: paths, layers: layers, entry: entry, chain: chain)
             } catch {
-                let text = oneLine(error)
-                let index = paths.lastIndex(where: { text.contains($0) })
-                let which = index.map { "layer \($0 + 1) of \(layers.count) (\(layers[$0].digest))" } ?? "its layers"
-                throw StoreError.io(path: entry, reason: "cannot unpack \(which) for rootfs \(chain?.description ?? "empty"): \(text)")
+                throw unpackFailure(error, paths: paths, layers: layers, entry: entry, chain: chain)
             }
             try FileSystem.createDurably(staging + "/owners.json", Array(try CanonicalJSON.encode(OwnershipFile(table))))
             // One flush of the file system instead of an fsync per file: the renamed entry must
@@ -156,6 +159,14 @@ extension ImageStore {
             try? removeTreeForcibly(staging)
             throw error
         }
+    }
+
+    private func unpackFailure(_ error: Error, paths: [String], layers: [(digest: Digest, diffID: Digest)], entry: String,
+                               chain: Digest?) -> StoreError {
+        let text = oneLine(error)
+        let index = paths.lastIndex(where: { text.contains($0) })
+        let which = index.map { "layer \($0 + 1) of \(layers.count) (\(layers[$0].digest))" } ?? "its layers"
+        return StoreError.io(path: entry, reason: "cannot unpack \(which) for rootfs \(chain?.description ?? "empty"): \(text)")
     }
 
     private func oneLine(_ error: Error) -> String {

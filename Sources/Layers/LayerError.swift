@@ -1,4 +1,5 @@
 import Foundation
+import ImageModel
 
 /// Why writing, reading or unpacking a layer failed. Every message is one line naming the path.
 public enum LayerError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -12,6 +13,8 @@ public enum LayerError: Error, CustomStringConvertible, Equatable, Sendable {
     case writeFailed(path: String, reason: String)
     /// An archive entry would land outside its destination (`..` component).
     case unsafeEntry(archive: String, entry: String)
+    /// A blob's bytes do not hash to the digest it is stored under.
+    case digestMismatch(path: String, expected: Digest, actual: Digest)
     /// The compressor failed (should not happen; indicates a library problem).
     case compression(path: String, message: String)
 
@@ -27,6 +30,8 @@ public enum LayerError: Error, CustomStringConvertible, Equatable, Sendable {
             return "cannot write \(path): \(reason)"
         case .unsafeEntry(let archive, let entry):
             return "archive \(archive) contains unsafe entry \"\(entry)\" (escapes its destination)"
+        case .digestMismatch(let path, let expected, let actual):
+            return "\(path) does not match its digest \(expected) (its bytes hash to \(actual))"
         case .compression(let path, let message):
             return "compression failed while writing \(path): \(message)"
         }

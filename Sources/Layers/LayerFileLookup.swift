@@ -16,11 +16,12 @@ enum LayerFileLookup {
     }
 
     /// Looks `target` up, top layer first; stops at the first layer that has it or hides it.
-    static func find(_ target: String, in layers: [String]) throws -> Result {
-        for layer in layers.reversed() {
+    static func find(_ target: String, in layers: [LayerBlob]) throws -> Result {
+        for blob in layers.reversed() {
+            let layer = blob.path
             var found: Found?
             var hidden = false
-            let reader = try TarReader(path: layer)
+            let reader = try TarReader(path: layer, digest: blob.digest)
             while let entry = try reader.next() {
                 guard let rel = try TarReader.normalize(reader.entryPath(entry), archive: layer) else { continue }
                 if rel == target {

@@ -1,5 +1,18 @@
 import CArchive
 import Foundation
+import ImageModel
+
+/// A layer blob on disk and, when known, the digest its bytes must hash to (then every read
+/// of it is verified; layers this build is writing have none yet).
+public struct LayerBlob: Sendable, Hashable {
+    public var path: String
+    public var digest: Digest?
+
+    public init(path: String, digest: Digest?) {
+        self.path = path
+        self.digest = digest
+    }
+}
 
 /// Unpacks stacked layer blobs into a directory and reads single files out of them, applying
 /// OCI whiteouts (`.wh.NAME` removes NAME from lower layers, `.wh..wh..opq` hides a directory's
@@ -11,6 +24,13 @@ public struct LayerUnpacker {
     /// checks for whiteouts). When not running as root, ownership is not applied: the returned
     /// table records the intended uid/gid/mode of every path.
     public static func unpack(layers: [String], into directory: String) throws -> OwnershipTable {
+        try unpack(blobs: layers.map { LayerBlob(path: $0, digest: nil) }, into: directory)
+    }
+
+    /// `unpack(layers:into:)` verifying each blob that has a digest while it streams: a blob
+    /// that does not match throws `LayerError.digestMismatch` (after its entries were written
+    /// into `directory`, which the caller then discards).
+    public static func unpack(blobs: [LayerBlob], into directory: String) throws -> OwnershipTable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         guard let resolved = realpath(directory, nil) else {
             throw LayerError.writeFailed(path: directory, reason: LayerError.errnoText())
@@ -18,8 +38,8 @@ public struct LayerUnpacker {
         let root = String(cString: resolved)
         free(resolved)
         var table = OwnershipTable()
-        for layer in layers {
-            try LayerExtraction(layer: layer, root: root).run(into: &table)
+        for blob in blobs {
+            try LayerExtraction(layer: blob.path, digest: blob.digest, root: root).run(into: &table)
         }
         return table
     }
@@ -29,6 +49,11 @@ public struct LayerUnpacker {
     /// honouring whiteouts and opaque directories and following symlinks and hard links.
     /// Nil when absent or not a regular file. Streams the blobs; nothing is extracted to disk.
     public static func readFile(_ path: String, fromLayers layers: [String]) throws -> [UInt8]? {
+        try readFile(path, fromBlobs: layers.map { LayerBlob(path: $0, digest: nil) })
+    }
+
+    /// `readFile(_:fromLayers:)`, verifying the blobs it streams that have a digest.
+    public static func readFile(_ path: String, fromBlobs layers: [LayerBlob]) throws -> [UInt8]? {
         var target = try TarReader.normalize(path, archive: path) ?? ""
         for _ in 0..<16 {
             switch try LayerFileLookup.find(target, in: layers) {
@@ -46,11 +71,12 @@ public struct LayerUnpacker {
 /// One layer being extracted onto disk.
 private struct LayerExtraction {
     let layer: String
+    let digest: Digest?
     let root: String
     let isRoot = geteuid() == 0
 
     func run(into table: inout OwnershipTable) throws {
-        let reader = try TarReader(path: layer)
+        let reader = try TarReader(path: layer, digest: digest)
         let disk = archive_write_disk_new()!
         defer { archive_write_free(disk) }
         var flags = ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_SYMLINKS

@@ -1,14 +1,26 @@
 import CArchive
 import Foundation
+import ImageModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Streaming reader for tar archives, plain or compressed with gzip, bzip2, xz or zstd
 /// (detected by content) — the tar family Docker's ADD extracts. Not thread-safe; one per use.
+///
+/// Given the blob's digest, the reader hashes the file's bytes as libarchive pulls them (one
+/// pass, no second read) and, at the end of the archive, the bytes libarchive left unread
+/// (padding after the end blocks): a blob whose content does not match fails with
+/// `LayerError.digestMismatch` instead of ending normally. Callers that act on entries before
+/// the end (unpacking) must do so in a place they discard on error.
 final class TarReader {
     let path: String
     let archive: OpaquePointer
+    private let input: BlobInput
 
-    /// Opens `path`; fails with a `LayerError` naming it.
-    init(path: String) throws {
+    /// Opens `path`; fails with a `LayerError` naming it. With `digest`, the content is
+    /// verified against it by the time `next()` reports the end.
+    init(path: String, digest: Digest? = nil) throws {
         self.path = path
         archive = archive_read_new()
         archive_read_support_filter_gzip(archive)
@@ -16,19 +28,36 @@ final class TarReader {
         archive_read_support_filter_xz(archive)
         archive_read_support_filter_zstd(archive)
         archive_read_support_format_tar(archive)
-        if archive_read_open_filename(archive, path, 1 << 20) != ArchiveStatus.ok {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let reason = LayerError.errnoText()
+            archive_read_free(archive)
+            throw LayerError.unreadable(path: path, reason: reason)
+        }
+        input = BlobInput(fd: fd, digest: digest)
+        let opened = archive_read_open(archive, Unmanaged.passUnretained(input).toOpaque(), nil, { _, data, out in
+            let input = Unmanaged<BlobInput>.fromOpaque(data!).takeUnretainedValue()
+            return input.read(into: out!)
+        }, nil)
+        if opened != ArchiveStatus.ok {
             throw error()  // deinit frees the archive
         }
     }
 
-    deinit { archive_read_free(archive) }
+    deinit {
+        archive_read_free(archive)
+        input.close()
+    }
 
     /// The next entry (owned by the reader, valid until the next call), or nil at the end.
     func next() throws -> OpaquePointer? {
         var entry: OpaquePointer?
         // Under UTF-8 so pax names are read byte for byte whatever the process locale (see `ArchiveLocale`).
         let rc = ArchiveLocale.utf8 { archive_read_next_header(archive, &entry) }
-        if rc == ArchiveStatus.eof { return nil }
+        if rc == ArchiveStatus.eof {
+            try input.verifyRemainder(path: path)
+            return nil
+        }
         if rc < ArchiveStatus.warn { throw error() }
         return entry
     }
@@ -98,11 +127,86 @@ final class TarReader {
         return parts.isEmpty ? nil : parts.joined(separator: "/")
     }
 
+    /// What went wrong, as one `LayerError`. When the blob has a digest and libarchive failed,
+    /// the rest of the file is hashed first: damaged bytes are reported as the digest mismatch
+    /// they are, not as whatever decompression error they caused.
     private func error() -> LayerError {
+        if let failure = input.readFailure { return .unreadable(path: path, reason: failure) }
+        if let mismatch = input.mismatchAfterReadingRest(path: path) { return mismatch }
         let message = archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
         if message.contains("No such file") || message.contains("Permission denied") || message.contains("Failed to open") {
             return .unreadable(path: path, reason: message)
         }
         return .archive(path: path, message: message)
+    }
+}
+
+/// The file under a `TarReader`: read in 1 MiB blocks for libarchive, hashed on the way when
+/// a digest is to be checked.
+private final class BlobInput {
+    private let fd: Int32
+    private let expected: Digest?
+    private var hash = SHA256Stream()
+    private let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 16)
+    private(set) var readFailure: String?
+    private var closed = false
+
+    init(fd: Int32, digest: Digest?) {
+        self.fd = fd
+        self.expected = digest
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// libarchive's read callback: the next block, 0 at the end, -1 on error.
+    func read(into out: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer, 1 << 20)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 {
+                readFailure = LayerError.errnoText()
+                return -1
+            }
+            if expected != nil && n > 0 { hash.update(UnsafeRawBufferPointer(start: buffer, count: n)) }
+            out.pointee = UnsafeRawPointer(buffer)
+            return n
+        }
+    }
+
+    /// Hashes what libarchive did not read and compares with the expected digest.
+    func verifyRemainder(path: String) throws {
+        guard expected != nil else { return }
+        if let failure = readRest() { throw LayerError.unreadable(path: path, reason: failure) }
+        if let mismatch = mismatch(path: path) { throw mismatch }
+    }
+
+    /// After a failed read: the digest mismatch, if the whole file does not match.
+    func mismatchAfterReadingRest(path: String) -> LayerError? {
+        guard expected != nil, !finished, readRest() == nil else { return nil }
+        return mismatch(path: path)
+    }
+
+    private var finished = false
+
+    private func readRest() -> String? {
+        var out: UnsafeRawPointer?
+        while true {
+            let n = read(into: &out)
+            if n < 0 { return readFailure ?? "read failed" }
+            if n == 0 { return nil }
+        }
+    }
+
+    private func mismatch(path: String) -> LayerError? {
+        finished = true
+        guard let expected else { return nil }
+        let actual = hash.finalize()
+        return actual == expected ? nil : LayerError.digestMismatch(path: path, expected: expected, actual: actual)
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
     }
 }

@@ -21,18 +21,29 @@ struct RegistryImageSource: ImageSource {
 
     func ensureLocal(_ digests: [Digest]) async throws {
         try await forEachConcurrently(digests.filter { !store.hasBlob($0) }, limit: jobs) { digest in
-            let sources = try store.remoteSources(of: digest)
-            var lastError: Error = StoreError.blobNotFound(digest)
-            for source in sources {
-                do {
-                    try await client.fetchBlob(digest, from: RegistryRepository(source), into: store)
-                    return
-                } catch {
-                    lastError = error
-                }
-            }
-            throw lastError
+            try await fetch(digest, into: store)
         }
+    }
+
+    func fetchTransiently(_ digest: Digest, into directory: String) async throws -> String {
+        let scratch = try ImageStore(root: directory)
+        try await fetch(digest, into: scratch)
+        return scratch.blobPath(digest)
+    }
+
+    /// Fetches `digest` from the sources the store recorded for it, most recent first.
+    private func fetch(_ digest: Digest, into destination: ImageStore) async throws {
+        let sources = try store.remoteSources(of: digest)
+        var lastError: Error = StoreError.blobNotFound(digest)
+        for source in sources {
+            do {
+                try await client.fetchBlob(digest, from: RegistryRepository(source), into: destination)
+                return
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
     }
 
     func download(_ url: String, to path: String) async throws -> Date? {

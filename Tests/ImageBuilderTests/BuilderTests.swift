@@ -37,7 +37,9 @@ final class UserDatabaseTests: XCTestCase {
 
     func testChownResolution() throws {
         let cases: [(String, Int, Int)] = [
-            ("0", 0, 0), ("1000", 1000, 1000), ("10:11", 10, 11), ("jupyter", 1000, 1000),
+            // A name alone takes the user's primary group from passwd (BuildKit), a number alone
+            // is also the group.
+            ("0", 0, 0), ("1000", 1000, 1000), ("10:11", 10, 11), ("jupyter", 1000, 100),
             ("jupyter:staff", 1000, 50), ("1000:users", 1000, 100), ("root:0", 0, 0),
         ]
         for (spec, uid, gid) in cases {
@@ -133,18 +135,24 @@ final class CopyPlannerTests: XCTestCase {
 
     func testExistingDirectoriesAreNeitherRecreatedNorReplaced() throws {
         var view = FilesystemView()
-        view.apply([LayerHeaders.Header(path: "tmp", kind: .directory, mode: 0o1777, uid: 0, gid: 0, mtimeSeconds: 0)])
+        view.apply([LayerHeaders.Header(path: "tmp", kind: .directory, mode: 0o1777, uid: 0, gid: 0, mtimeSeconds: 0)], layer: 0)
         XCTAssertEqual(try plan(["a.txt"], "/tmp", view: view), ["tmp/a.txt"], "a file copied onto an existing directory goes inside")
         XCTAssertEqual(try plan(["a.txt"], "/tmp/new/", view: view), ["tmp/new/", "tmp/new/a.txt"])
+        XCTAssertEqual(try plan(["dir"], "/tmp", view: view), ["tmp/d.txt", "tmp/sub/", "tmp/sub/c.py"])
     }
 
-    func testAnIncompleteViewNeverCreatesOrReplacesPathsItDoesNotKnow() throws {
+    func testDestinationSymlinksAreFollowedInsideTheImageRoot() throws {
         var view = FilesystemView()
-        view.markIncomplete()
-        XCTAssertEqual(try plan(["a.txt"], "/usr/local/bin/", view: view), ["usr/local/bin/a.txt"],
-                       "parents may exist in a base layer still in its registry: not emitted")
-        XCTAssertEqual(try plan(["dir"], "/opt/app", view: view), ["opt/app/d.txt", "opt/app/sub/", "opt/app/sub/c.py"])
-        XCTAssertEqual(try plan(["a.txt"], "/x", view: view), ["x"], "an unknown destination is a file, not a directory")
+        view.apply([
+            LayerHeaders.Header(path: "real", kind: .directory, mode: 0o755, uid: 0, gid: 0, mtimeSeconds: 0),
+            LayerHeaders.Header(path: "todir", kind: .symlink, mode: 0o777, uid: 0, gid: 0, mtimeSeconds: 0, linkTarget: "/real"),
+            LayerHeaders.Header(path: "dangling", kind: .symlink, mode: 0o777, uid: 0, gid: 0, mtimeSeconds: 0, linkTarget: "/nowhere/x"),
+            LayerHeaders.Header(path: "up", kind: .symlink, mode: 0o777, uid: 0, gid: 0, mtimeSeconds: 0, linkTarget: "../../../real"),
+        ], layer: 0)
+        XCTAssertEqual(try plan(["a.txt"], "/todir", view: view), ["real/a.txt"])
+        XCTAssertEqual(try plan(["a.txt"], "/todir/sub/", view: view), ["real/sub/", "real/sub/a.txt"])
+        XCTAssertEqual(try plan(["a.txt"], "/dangling", view: view), ["nowhere/", "nowhere/x"], "created where the link points")
+        XCTAssertEqual(try plan(["a.txt"], "/up/", view: view), ["real/a.txt"], "`..` stops at the image root")
     }
 
     func testExcludeParentsAndHeredoc() throws {
@@ -158,5 +166,40 @@ final class CopyPlannerTests: XCTestCase {
         XCTAssertThrowsError(try plan(["a.txt", "b.txt"], "/x")) {
             XCTAssertTrue("\($0)".contains("must be a directory and end with a /"), "\($0)")
         }
+    }
+}
+
+final class FilesystemViewTests: XCTestCase {
+    private func header(_ path: String, _ kind: LayerHeaders.Header.Kind = .file, link: String? = nil) -> LayerHeaders.Header {
+        LayerHeaders.Header(path: path, kind: kind, mode: 0o755, uid: 0, gid: 0, mtimeSeconds: 0, linkTarget: link)
+    }
+
+    func testWhiteoutsOpaqueMarkersAndReplacementsAcrossLayers() {
+        var view = FilesystemView()
+        view.apply([header("a", .directory), header("a/x"), header("a/y"), header("b", .directory), header("b/z"),
+                    header("c", .directory), header("c/w"), header("d")], layer: 0)
+        view.apply([header("a/.wh.x"), header("b/.wh..wh..opq"), header("b/new"), header("c")], layer: 1)
+        XCTAssertFalse(view.exists("a/x"), "whited out")
+        XCTAssertTrue(view.exists("a/y"))
+        XCTAssertFalse(view.exists("b/z"), "hidden by the opaque marker")
+        XCTAssertTrue(view.exists("b/new"), "an opaque marker never hides its own layer")
+        XCTAssertEqual(view.entry("c")?.kind, .file)
+        XCTAssertFalse(view.exists("c/w"), "a directory replaced by a file loses its subtree")
+        XCTAssertEqual(view.entry("a/y")?.layer, 0)
+        XCTAssertEqual(view.entry("b/new")?.layer, 1)
+        XCTAssertFalse(view.exists(".wh.x") || view.exists("a/.wh.x"))
+    }
+
+    func testSymlinksResolveInsideTheRoot() {
+        var view = FilesystemView()
+        view.apply([header("etc", .directory), header("etc/passwd"), header("var", .directory),
+                    header("link", .symlink, link: "/etc"), header("rel", .symlink, link: "etc/../var"),
+                    header("loop", .symlink, link: "/loop"), header("esc", .symlink, link: "../../../../etc")], layer: 0)
+        let cases: [(String, String?)] = [
+            ("link/passwd", "etc/passwd"), ("rel", "var"), ("esc/passwd", "etc/passwd"), ("link/missing/x", "etc/missing/x"),
+            ("loop", nil), ("", ""),
+        ]
+        for (path, expected) in cases { XCTAssertEqual(view.resolve(path), expected, path) }
+        XCTAssertEqual(view.resolve("link", followLast: false), "link")
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import ImageModel
+import ImageStore
+import Layers
+
+/// What a stage's lower file systems hold, seen the way docker sees them, without unpacking
+/// them: the base layers' header index (cached in the store by diff ID, built by streaming a
+/// layer once, verified against its digest), and single files (`/etc/passwd`, `/etc/group`)
+/// read from the one layer that holds them.
+extension BuildSession {
+    /// Puts the base layers' headers under the stage's view, the first time a step needs to
+    /// know what exists. A layer whose index is cached costs no layer bytes; otherwise the
+    /// layer is fetched through the image source when remote (verified, into the store) and
+    /// streamed once — into the store when the stage RUNs (which needs the content), else
+    /// through a scratch file, leaving it remote. Must run before the stage adds a layer of its own (`StageExecutor`
+    /// calls it before every step that reads or adds files).
+    func loadBaseView(_ state: inout StageState) async throws {
+        guard !state.unreadBaseLayers.isEmpty else { return }
+        var view = FilesystemView()
+        for (index, layer) in state.unreadBaseLayers.enumerated() {
+            let headers: [LayerHeaders.Header]
+            if let cached = store.cachedLayerHeaders(diffID: layer.diffID, blob: layer.digest) {
+                headers = cached
+            } else if store.hasBlob(layer.digest) || state.runsCommands {
+                // A stage that RUNs needs the blobs in the store anyway: fetch them there once.
+                try await ensureLocal([layer.digest])
+                headers = try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) }
+            } else {
+                headers = try await indexTransiently(layer, of: state)
+            }
+            view.apply(headers, layer: index)
+        }
+        state.view = view
+        state.unreadBaseLayers = []
+    }
+
+    /// Indexes a base layer that stays remote: fetched (verified) into a scratch directory,
+    /// streamed once, and deleted; only its index is kept.
+    private func indexTransiently(_ layer: (digest: Digest, diffID: Digest), of state: StageState) async throws
+        -> [LayerHeaders.Header] {
+        guard let source else {
+            throw BuildError("layer \(layer.digest) is not in the local store and no registry is available to fetch it")
+        }
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = try await source.fetchTransiently(layer.digest, into: directory)
+        return try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest, blobFile: file) }
+    }
+
+    /// The content of the regular file at `path` (an absolute or layer path) in the stage's
+    /// merged file system, following symlinks inside the stage's root; nil when absent or not
+    /// a regular file. Reads only the layer the view says holds it.
+    func lowerFile(_ path: String, in state: inout StageState) async throws -> [UInt8]? {
+        try await loadBaseView(&state)
+        guard let resolved = state.view.resolve(cleanLayerPath(path)), let entry = state.view.entry(resolved),
+              entry.kind == .file || entry.kind == .hardlink, entry.layer < state.layers.count else { return nil }
+        let blob: LayerBlob
+        switch state.layers[entry.layer] {
+        case .stored(let descriptor, _, let blobPath):
+            try await ensureLocal([descriptor.digest])
+            blob = LayerBlob(path: blobPath, digest: descriptor.digest)
+        case .pending(let task, let blobPath):
+            _ = try await task.value
+            blob = LayerBlob(path: blobPath, digest: nil)
+        }
+        let stage = state
+        return try verifying(stage) { try LayerUnpacker.readFile(resolved, fromBlobs: [blob]) }
+    }
+
+    /// The passwd/group database of a stage's current file system.
+    func userDatabase(for state: inout StageState) async throws -> UserDatabase {
+        let passwd = try await lowerFile("etc/passwd", in: &state)
+        let group = try await lowerFile("etc/group", in: &state)
+        return UserDatabase(passwd: passwd, group: group)
+    }
+
+    /// Runs `body`, turning a blob digest mismatch into a one-line error naming the image
+    /// and the layer, and telling how to recover.
+    func verifying<T>(_ state: StageState, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let LayerError.digestMismatch(_, expected, actual) {
+            throw BuildError(Self.corruptLayerMessage(image: state.imageDescription, layer: expected, actual: actual))
+        }
+    }
+
+    static func corruptLayerMessage(image: String, layer: Digest, actual: Digest) -> String {
+        "image \(image): stored layer \(layer) is corrupt (its bytes hash to \(actual)); remove the image and pull it again"
+    }
+}
+
+extension StageState {
+    /// How errors name the image a stage's inherited layers come from.
+    var imageDescription: String {
+        base.map { $0.name.familiarDescription } ?? "of stage \(name)"
+    }
+}
