@@ -124,9 +124,6 @@ public final class RegistryClient: Sendable {
         return resolved.absoluteString
     }
 
-    /// Whether a failure below HTTP is worth another try (by the error's type; see `TransientErrors`).
-    static func isTransient(_ error: Error) -> Bool { TransientErrors.isTransient(error) }
-
     /// A short human reason for a failure below HTTP (`connection refused`, `timed out`).
     static func describe(_ error: Error) -> String { TransientErrors.describe(error) }
 }
