@@ -21,7 +21,7 @@ final class BuildKitDefaultsTests: XCTestCase {
         let result = try swiftdock.ok("build", "-t", "defaults", context)
         XCTAssertTrue(result.stderr.contains("Dockerfile:3: DuplicateStageName: Duplicate stage name \"build\", stage names should be unique"),
                       result.stderr)
-        let text = try swiftdock.ok("inspect", "--format", "{{json .Config}}", "defaults").stdout
+        let text = try swiftdock.ok("inspect", "--format", "{{json .ImageConfig}}", "defaults").stdout
         let image = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
         let config = image["config"] as! [String: Any]
         XCTAssertEqual(config["WorkingDir"] as? String, "/", "BuildKit writes WorkingDir \"/\" for scratch")
