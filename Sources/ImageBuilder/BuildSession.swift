@@ -149,7 +149,7 @@ final class BuildSession {
 
     /// Makes blobs local (base layers stay in their registry until a step reads them).
     func ensureLocal(_ digests: [Digest]) async throws {
-        let missing = digests.filter { !store.hasBlob($0) }
+        let missing = try digests.filter { try !store.claimBlob($0) }
         guard !missing.isEmpty else { return }
         guard let source else {
             throw BuildError("layer \(missing[0]) is not in the local store and no registry is available to fetch it")

@@ -20,7 +20,7 @@ struct RegistryImageSource: ImageSource {
     }
 
     func ensureLocal(_ digests: [Digest]) async throws {
-        try await forEachConcurrently(digests.filter { !store.hasBlob($0) }, limit: jobs) { digest in
+        try await forEachConcurrently(try digests.filter { try !store.claimBlob($0) }, limit: jobs) { digest in
             try await fetch(digest, into: store)
         }
     }
