@@ -39,8 +39,8 @@ extension VertexCommandTests {
             XCTAssertTrue(line.contains("JOB_STATE_SUCCEEDED"), line)
             XCTAssertTrue(line.hasSuffix("s"), "a duration: \(line)")
         }
-        let described = try await ok(["vertex", "schedule", "describe", "nightly"] + regionFlags)
-        XCTAssertTrue(described.stdout.contains("last result:  succeeded\n"), described.stdout)
+        let afterRuns = try await ok(["vertex", "schedule", "describe", "nightly"] + regionFlags)
+        XCTAssertTrue(afterRuns.stdout.contains("last result:  succeeded\n"), afterRuns.stdout)
 
         let missing = try await swiftdock(["vertex", "schedule", "pause", "nosuch"] + regionFlags)
         XCTAssertEqual(missing.status, 1)
