@@ -29,7 +29,7 @@ final class VertexLocalRunTests: XCTestCase {
     /// Records how papermill was called, in the bucket, and writes the executed notebook.
     static let stubPapermill = #"""
         #!/bin/sh
-        echo "$*" > "/gcs/$RECORD_BUCKET/papermill-args"
+        mkdir -p "/gcs/$RECORD_BUCKET" && echo "$*" > "/gcs/$RECORD_BUCKET/papermill-args"
         cp "$1" "$2"
         """#
 

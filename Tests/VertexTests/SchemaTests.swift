@@ -24,11 +24,11 @@ final class SchemaTests: XCTestCase {
                 serviceAccount: "runner@tweetiment-xyz.iam.gserviceaccount.com", displayName: "nightly", timeout: "7200s")),
             ("notebook", VertexRunRequest(image: image, notebook: .init(notebook: "/Sourcecode/dockerVertexai.ipynb",
                                                                         outputs: "gs://tweetiment-runs/out"))),
-            ("spot, no retries, papermill parameters", VertexRunRequest(
+            ("spot-no-retries-papermill", VertexRunRequest(
                 image: image, notebook: .init(notebook: "/Sourcecode/dockerVertexai.ipynb", outputs: "gs://tweetiment-runs/out",
                                               parameters: [.init(name: "day", value: "2026-12-06")], parametersYAML: "{\"limit\": 5}"),
                 strategy: .spot, disableRetries: true)),
-            ("flex-start with a maximum wait", VertexRunRequest(image: image, timeout: "3600s", strategy: .flexStart, maxWait: "1800s")),
+            ("flex-start-max-wait", VertexRunRequest(image: image, timeout: "3600s", strategy: .flexStart, maxWait: "1800s")),
         ]
     }
 
