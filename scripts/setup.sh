@@ -19,6 +19,8 @@ PACKAGES=(
   pkg-config zlib1g-dev libssl-dev libarchive-dev libisal-dev libzstd-dev
   # tests: independent readers, a base image source, the registry
   skopeo umoci busybox-static docker-registry tar gzip coreutils python3
+  # main job: the Python base's root file system from Debian's mirror (Fixtures/base-python)
+  mmdebstrap
   # registry fixtures (scripts/registries.sh): htpasswd, key generation, HTTP and JSON
   apache2-utils openssl curl jq
   # sandbox: newuidmap/newgidmap, used when /etc/subuid and /etc/subgid give the user a range

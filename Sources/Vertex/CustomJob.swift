@@ -35,7 +35,24 @@ public struct CustomJob: Codable, Sendable, Equatable {
     public struct Scheduling: Codable, Sendable, Equatable {
         /// A google-duration such as `"3600s"`.
         public var timeout: String?
-        public init(timeout: String?) { self.timeout = timeout }
+        /// `SPOT` (preemptible, cheaper) or `FLEX_START` (Dynamic Workload Scheduler: waits
+        /// for capacity, then runs); nil is Vertex's default, on demand.
+        public var strategy: String?
+        /// With `FLEX_START`: how long the job may wait for its machines (google-duration).
+        public var maxWaitDuration: String?
+        /// No retry after an internal error once the job runs (a notebook that writes to Cloud
+        /// Storage should not run twice).
+        public var disableRetries: Bool?
+
+        public init(timeout: String? = nil, strategy: String? = nil, maxWaitDuration: String? = nil, disableRetries: Bool? = nil) {
+            self.timeout = timeout
+            self.strategy = strategy
+            self.maxWaitDuration = maxWaitDuration
+            self.disableRetries = disableRetries
+        }
+
+        /// Nil when nothing is set, so the body leaves `scheduling` out.
+        var orNilWhenEmpty: Scheduling? { self == Scheduling() ? nil : self }
     }
 
     public struct WorkerPoolSpec: Codable, Sendable, Equatable {

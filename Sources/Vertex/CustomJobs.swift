@@ -61,12 +61,16 @@ public struct CustomJobs: Sendable {
         return all
     }
 
-    /// Polls until the job reaches a final state, calling `onChange` whenever its state changes.
-    /// Returns the final job; whether it succeeded is the caller's to judge.
-    public func wait(for name: String, schedule: PollSchedule,
+    /// Polls until the job reaches a final state, calling `onChange` whenever its state changes
+    /// and `onPoll` before each look (to show its log meanwhile). Returns the final job; whether
+    /// it succeeded is the caller's to judge.
+    public func wait(for name: String, schedule: PollSchedule, onPoll: () async throws -> Void = {},
                      onChange: (CustomJob) -> Void) async throws -> CustomJob {
         var lastState: String?
-        return try await schedule.poll({ try await get(name) }, until: { job in
+        return try await schedule.poll({
+            try await onPoll()
+            return try await get(name)
+        }, until: { job in
             if job.state != lastState {
                 lastState = job.state
                 onChange(job)

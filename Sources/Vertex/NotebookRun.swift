@@ -12,12 +12,43 @@ public struct NotebookRun: Sendable, Equatable {
     public var outputs: String?
     /// Where Vertex AI mounts Cloud Storage in the container; tests point it elsewhere.
     public var fuseRoot: String
+    /// Papermill's parameters (`-p NAME VALUE`, in order); with any, or with `parametersYAML`,
+    /// papermill runs the notebook instead of nbconvert.
+    public var parameters: [Parameter]
+    /// A parameters file's text, passed as papermill's `-y` (JSON is YAML); `-p` wins over it.
+    public var parametersYAML: String?
 
-    public init(notebook: String, workdir: String? = nil, outputs: String? = nil, fuseRoot: String = "/gcs") {
+    /// One `NAME=VALUE`; papermill reads VALUE as a number or boolean when it looks like one.
+    public struct Parameter: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+
+        /// `NAME=VALUE`, where NAME is a Python identifier (papermill assigns it in a cell).
+        public init(parsing pair: String) throws {
+            guard let equals = pair.firstIndex(of: "=") else {
+                throw VertexError(.usage, "--parameters \(pair): expected NAME=VALUE")
+            }
+            let name = String(pair[..<equals])
+            guard let first = name.first, first == "_" || first.isLetter,
+                  name.allSatisfy({ $0 == "_" || $0.isLetter || $0.isNumber }) else {
+                throw VertexError(.usage, "--parameters \(pair): \"\(name)\" is not a Python name")
+            }
+            self.init(name: name, value: String(pair[pair.index(after: equals)...]))
+        }
+    }
+
+    public init(notebook: String, workdir: String? = nil, outputs: String? = nil, fuseRoot: String = "/gcs",
+                parameters: [Parameter] = [], parametersYAML: String? = nil) {
         self.notebook = notebook
         self.workdir = workdir
         self.outputs = outputs
         self.fuseRoot = fuseRoot
+        self.parameters = parameters
+        self.parametersYAML = parametersYAML
     }
 
     /// `/gcs/BUCKET/PREFIX` for `gs://BUCKET/PREFIX`.
@@ -61,9 +92,20 @@ public struct NotebookRun: Sendable, Equatable {
         lines.append("started=$(mktemp) && sleep 1 || exit 1")
         // nbconvert keeps the executed notebook (with its outputs) beside the original; images
         // without it still have IPython, which runs a notebook's code cells in order.
-        lines.append("if jupyter nbconvert --version >/dev/null 2>&1; then "
-            + "jupyter nbconvert --to notebook --execute --output \(Shell.quote(executed)) \(Shell.quote(file)); "
-            + "else ipython \(Shell.quote(file)); fi")
+        if parameters.isEmpty && parametersYAML == nil {
+            lines.append("if jupyter nbconvert --version >/dev/null 2>&1; then "
+                + "jupyter nbconvert --to notebook --execute --output \(Shell.quote(executed)) \(Shell.quote(file)); "
+                + "else ipython \(Shell.quote(file)); fi")
+        } else {
+            // Parameters are papermill's convention (a cell tagged `parameters`); nbconvert and
+            // IPython cannot inject them, so without papermill the job fails and says why.
+            var papermill = ["papermill", Shell.quote(file), Shell.quote(executed)]
+            if let parametersYAML { papermill += ["-y", Shell.quote(parametersYAML)] }
+            for parameter in parameters { papermill += ["-p", Shell.quote(parameter.name), Shell.quote(parameter.value)] }
+            lines.append("if command -v papermill >/dev/null 2>&1; then " + papermill.joined(separator: " ") + "; "
+                + "else echo 'swiftdock: --parameters needs papermill, and this image has none (pip install papermill)' >&2; "
+                + "(exit 127); fi")
+        }
         lines.append("status=$?")
         if let outputs {
             let destination = try Self.fuseMountPath(outputs, root: fuseRoot)

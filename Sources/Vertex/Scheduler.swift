@@ -49,4 +49,17 @@ public struct Scheduler: Sendable {
     public func run(_ id: String) async throws -> SchedulerJob {
         try await client.call(.POST, "\(jobs)/\(id):run", body: GoogleAPIClient.Empty(), action: "run schedule \(id) in \(place)")
     }
+
+    public func get(_ id: String) async throws -> SchedulerJob {
+        try await client.call(.GET, "\(jobs)/\(id)", action: "get schedule \(id) in \(place)")
+    }
+
+    /// Stops the schedule's cron runs until `resume`; the job answers `state: PAUSED`.
+    public func pause(_ id: String) async throws -> SchedulerJob {
+        try await client.call(.POST, "\(jobs)/\(id):pause", body: GoogleAPIClient.Empty(), action: "pause schedule \(id) in \(place)")
+    }
+
+    public func resume(_ id: String) async throws -> SchedulerJob {
+        try await client.call(.POST, "\(jobs)/\(id):resume", body: GoogleAPIClient.Empty(), action: "resume schedule \(id) in \(place)")
+    }
 }

@@ -18,12 +18,23 @@ public struct VertexRunRequest: Sendable, Equatable {
     /// A google-duration (`"3600s"`) after which Vertex stops the job.
     public var timeout: String?
     public var notebook: NotebookRun?
+    /// Where Vertex finds the machines: on demand (nil), Spot, or flex-start.
+    public var strategy: Strategy?
+    /// With flex-start: how long to wait for capacity (google-duration).
+    public var maxWait: String?
+    public var disableRetries: Bool
+
+    public enum Strategy: String, Sendable, Equatable {
+        case spot = "SPOT"
+        case flexStart = "FLEX_START"
+    }
 
     public static let defaultMachineType = "n1-standard-4"
 
     public init(image: String, machineType: String = Self.defaultMachineType, accelerator: String? = nil,
                 command: [String] = [], args: [String] = [], environment: [String] = [], serviceAccount: String? = nil,
-                displayName: String? = nil, timeout: String? = nil, notebook: NotebookRun? = nil) {
+                displayName: String? = nil, timeout: String? = nil, notebook: NotebookRun? = nil,
+                strategy: Strategy? = nil, maxWait: String? = nil, disableRetries: Bool = false) {
         self.image = image
         self.machineType = machineType
         self.accelerator = accelerator
@@ -34,6 +45,9 @@ public struct VertexRunRequest: Sendable, Equatable {
         self.displayName = displayName
         self.timeout = timeout
         self.notebook = notebook
+        self.strategy = strategy
+        self.maxWait = maxWait
+        self.disableRetries = disableRetries
     }
 
     /// Accelerator types Vertex AI knows (the MachineSpec enum of aiplatform v1, 20261106).
@@ -85,19 +99,29 @@ public struct VertexRunRequest: Sendable, Equatable {
         }
         var commandLine = (command: command, args: args)
         if let notebook { commandLine = try notebook.containerCommand() }
-        if let timeout {
-            guard timeout.hasSuffix("s"), let seconds = Double(timeout.dropLast()), seconds > 0 else {
-                throw VertexError(.usage, "--timeout \(timeout): expected seconds such as 3600s")
-            }
+        try Self.checkDuration(timeout, flag: "--timeout")
+        try Self.checkDuration(maxWait, flag: "--max-wait")
+        guard maxWait == nil || strategy == .flexStart else {
+            throw VertexError(.usage, "--max-wait goes with --flex-start")
         }
         let container = CustomJob.ContainerSpec(
             imageUri: image, command: commandLine.command.isEmpty ? nil : commandLine.command,
             args: commandLine.args.isEmpty ? nil : commandLine.args, env: env.isEmpty ? nil : env)
         let spec = CustomJob.JobSpec(
             workerPoolSpecs: [.init(machineSpec: machine, containerSpec: container)],
-            serviceAccount: serviceAccount, scheduling: timeout.map { .init(timeout: $0) })
+            serviceAccount: serviceAccount,
+            scheduling: CustomJob.Scheduling(timeout: timeout, strategy: strategy?.rawValue, maxWaitDuration: maxWait,
+                                             disableRetries: disableRetries ? true : nil).orNilWhenEmpty)
         return CustomJob(displayName: displayName ?? Self.defaultDisplayName(for: reference), jobSpec: spec,
                          labels: ["created-by": "swiftdock"])
+    }
+
+    /// A google-duration in seconds (`3600s`), as Vertex's JSON mapping writes it.
+    static func checkDuration(_ value: String?, flag: String) throws {
+        guard let value else { return }
+        guard value.hasSuffix("s"), let seconds = Double(value.dropLast()), seconds > 0, seconds.isFinite else {
+            throw VertexError(.usage, "\(flag) \(value): expected seconds such as 3600s")
+        }
     }
 
     /// `swiftdock-IMAGE`, from the repository's last component (128 characters at most).

@@ -55,6 +55,9 @@ public struct WorkbenchCreateRequest: Sendable, Equatable {
     /// `gs://…` of a script the instance runs after it starts.
     public var postStartupScript: String?
     public var serviceAccount: String?
+    /// A google-duration (`3600s`) after which an idle instance stops (metadata
+    /// `idle-timeout-seconds`; Workbench's default is 10800 s).
+    public var idleTimeout: String?
 
     /// The bases v2 custom containers must derive from.
     public static let supportedBases = [
@@ -63,7 +66,8 @@ public struct WorkbenchCreateRequest: Sendable, Equatable {
     ]
 
     public init(name: String, image: String, machineType: String = VertexRunRequest.defaultMachineType,
-                postStartupScript: String? = nil, serviceAccount: String? = nil) {
+                postStartupScript: String? = nil, serviceAccount: String? = nil, idleTimeout: String? = nil) {
+        self.idleTimeout = idleTimeout
         self.name = name
         self.image = image
         self.machineType = machineType
@@ -89,6 +93,13 @@ public struct WorkbenchCreateRequest: Sendable, Equatable {
                 throw VertexError(.usage, "--post-startup-script \(postStartupScript): must be a gs:// URI (Workbench does not take inline scripts)")
             }
             metadata = ["post-startup-script": postStartupScript, "post-startup-script-behavior": "run_every_start"]
+        }
+        if let idleTimeout {
+            // The metadata value is a whole number of seconds.
+            guard idleTimeout.hasSuffix("s"), let seconds = Int(idleTimeout.dropLast()), seconds > 0 else {
+                throw VertexError(.usage, "--idle-timeout \(idleTimeout): expected whole seconds such as 3600s")
+            }
+            metadata = (metadata ?? [:]).merging(["idle-timeout-seconds": String(seconds)]) { $1 }
         }
         let image = WorkbenchInstance.ContainerImage(repository: reference.repository, tag: reference.tag ?? Reference.defaultTag)
         return WorkbenchInstance(

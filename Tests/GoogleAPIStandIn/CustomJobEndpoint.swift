@@ -47,7 +47,8 @@ struct StoredCustomJob: Sendable {
 /// - `POST /v1/projects/P/locations/R/customJobs` (body `CustomJob`) → the job with `name`
 ///   (`projects/NUMBER/locations/R/customJobs/ID`, numeric id), `state` (the progression's first),
 ///   `createTime`, `updateTime`;
-/// - `GET …/customJobs/ID` → the job, advanced one state per GET (`StandInKnobs.customJobProgression`);
+/// - `GET …/customJobs/ID` → the job, advanced one state per GET (`StandInKnobs.customJobProgression`),
+///   each new state logged as `CustomJob entered STATE.` in the job's Cloud Logging log;
 /// - `POST …/customJobs/ID:cancel` → `{}`; the job is CANCELLING, then CANCELLED with
 ///   `error {code 1}` at the next GET (400 FAILED_PRECONDITION when it has already ended);
 /// - `GET …/customJobs[?filter=…&pageSize=…&pageToken=…]` → `{"customJobs": […], "nextPageToken"}`
@@ -68,7 +69,12 @@ extension StandInServer {
             return .ok(try Listing.page(jobs, key: "customJobs", query: request.query, defaultPageSize: knobs.listPageSize))
         case ("GET", .some, nil):
             let key = try customJobKey(resource)
+            let before = customJobs[key]!.state
             customJobs[key]?.advance()
+            if customJobs[key]!.state != before {
+                // As Vertex AI's service lines in the job's log; tests add the program's own.
+                appendLogEntry(project: projectID(resource.project), jobID: resource.id!, text: "CustomJob entered \(customJobs[key]!.state).")
+            }
             return .ok(customJobs[key]!.resource)
         case ("POST", .some, "cancel"):
             let key = try customJobKey(resource)

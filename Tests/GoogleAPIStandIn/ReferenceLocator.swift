@@ -15,7 +15,7 @@ public struct GCPReference: Sendable, Equatable {
 
     /// The discovery documents the stand-in checks bodies against, and the oneof table beside them.
     public static let documentNames = [
-        "aiplatform.v1.customjob.json", "notebooks.v2.json", "cloudscheduler.v1.json", "oneofs.json",
+        "aiplatform.v1.customjob.json", "notebooks.v2.json", "cloudscheduler.v1.json", "logging.v2.entries.json", "oneofs.json",
     ]
     /// The validator script's file name.
     public static let validatorName = "gcp_validate.py"

@@ -87,6 +87,8 @@ struct ResourcePath: Sendable, Equatable {
         case ("v2", "instances", false, "stop"): return ("notebooks.v2.json", "notebooks.projects.locations.instances.stop")
         case ("v1", "jobs", true, nil): return ("cloudscheduler.v1.json", "Job")
         case ("v1", "jobs", false, "run"): return ("cloudscheduler.v1.json", "cloudscheduler.projects.locations.jobs.run")
+        case ("v1", "jobs", false, "pause"): return ("cloudscheduler.v1.json", "cloudscheduler.projects.locations.jobs.pause")
+        case ("v1", "jobs", false, "resume"): return ("cloudscheduler.v1.json", "cloudscheduler.projects.locations.jobs.resume")
         default: return nil
         }
     }

@@ -9,6 +9,7 @@ import Foundation
 /// - `GET …/jobs[?pageSize=…&pageToken=…]` → `{"jobs": […], "nextPageToken"}` (`{}` when there are
 ///   none); `GET …/jobs/ID` → the Job;
 ///   `DELETE …/jobs/ID` → `{}`; both 404 NOT_FOUND when there is no such job.
+/// - `POST …/jobs/ID:pause` / `:resume` (body `{}`) → the Job, `state` PAUSED / ENABLED.
 /// - `POST …/jobs/ID:run` → the Job, after the stand-in has performed its HTTP target as Scheduler
 ///   would (`performHTTPTarget`): a CustomJob target creates that CustomJob here. Recorded in
 ///   `scheduledRuns`; the job's `status` and `lastAttemptTime` tell how the attempt went.
@@ -31,6 +32,12 @@ extension StandInServer {
             schedulerJobs[resource.name] = nil
             schedulerJobOrder.removeAll { $0 == resource.name }
             return .ok([:])
+        case ("POST", .some, "pause"), ("POST", .some, "resume"):
+            var job = try existingSchedulerJob(resource)
+            job["state"] = resource.verb == "pause" ? "PAUSED" : "ENABLED"
+            job["userUpdateTime"] = Timestamp.now()
+            schedulerJobs[resource.name] = job
+            return .ok(job)
         case ("POST", .some, "run"):
             let job = try existingSchedulerJob(resource)
             let run = await performHTTPTarget(of: job, named: resource.name)

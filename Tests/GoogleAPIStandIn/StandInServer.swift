@@ -12,7 +12,8 @@ import ServiceLifecycle
 /// - `/v1/projects/P/locations/R/customJobs…`: Vertex AI CustomJobs (`CustomJobEndpoint.swift`);
 /// - `/v2/projects/P/locations/ZONE/instances…` and `…/operations/…`: Workbench (`WorkbenchEndpoint.swift`);
 /// - `/v1/projects/P/locations/R/jobs…`: Cloud Scheduler (`SchedulerEndpoint.swift`), whose `:run`
-///   performs the job's HTTP target against this same stand-in.
+///   performs the job's HTTP target against this same stand-in;
+/// - `POST /v2/entries:list`: Cloud Logging, a CustomJob's log lines (`LoggingEndpoint.swift`).
 ///
 /// Everything but `/token` needs `Authorization: Bearer` with a token minted here (401
 /// `UNAUTHENTICATED` otherwise); errors are Google's `{"error": {"code", "message", "status"}}`.
@@ -55,6 +56,8 @@ public actor StandInServer {
     var operations: [String: StoredOperation] = [:]
     var schedulerJobs: [String: JSONValue] = [:]
     var schedulerJobOrder: [String] = []
+    var logEntries: [JSONValue] = []
+    var logSequence = 0
 
     private var serverTask: Task<Void, Never>?
     private var serviceGroup: ServiceGroup?
@@ -226,6 +229,7 @@ public actor StandInServer {
             return token(request)
         }
         guard let token = request.bearerToken, accessTokens[token] != nil else { throw GoogleError.unauthenticated }
+        if request.path == Self.entriesListPath { return try await listLogEntries(request) }
         guard let resource = ResourcePath(request.path) else { throw Self.noRoute(request) }
         let json = try await checkedBody(request, resource: resource)
         switch (resource.version, resource.collection) {

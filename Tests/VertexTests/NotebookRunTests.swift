@@ -97,4 +97,26 @@ final class NotebookRunTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: "\(root)/calls", encoding: .utf8), "\(root)/bin/ipython my notebook.ipynb\n")
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(odd)/output.csv"))
     }
+
+    func testParametersRunPapermillWithEachParameterAndTheFile() throws {
+        try fake("papermill", exitCode: 0)
+        try fake("jupyter", exitCode: 0)
+        let result = try run(NotebookRun(notebook: "\(root)/Sourcecode/main.ipynb", outputs: "gs://tweets/p", fuseRoot: "\(root)/gcs",
+                                         parameters: [.init(name: "day", value: "2026-12-06"), .init(name: "note", value: "it's")],
+                                         parametersYAML: "limit: 5"))
+        XCTAssertEqual(result.status, 0, result.stderrText)
+        XCTAssertEqual(try String(contentsOfFile: "\(root)/calls", encoding: .utf8),
+                       "\(root)/bin/papermill main.ipynb executed-main.ipynb -y limit: 5 -p day 2026-12-06 -p note it's\n")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/gcs/tweets/p/output.csv"))
+    }
+
+    func testParametersWithoutPapermillFailTheJobAndSaySo() throws {
+        try fake("jupyter", exitCode: 0)
+        let result = try run(NotebookRun(notebook: "\(root)/Sourcecode/main.ipynb", fuseRoot: "\(root)/gcs",
+                                         parameters: [.init(name: "day", value: "1")]))
+        XCTAssertEqual(result.status, 127)
+        XCTAssertTrue(result.stderrText.contains("swiftdock: --parameters needs papermill, and this image has none (pip install papermill)"),
+                      result.stderrText)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(root)/calls"), "nbconvert must not run the notebook without its parameters")
+    }
 }

@@ -54,9 +54,38 @@ final class RequestBodyTests: XCTestCase {
             (VertexRunRequest(image: image, notebook: .init(notebook: "/a.ipynb", outputs: "s3://b/p")),
              "--outputs s3://b/p: not a Cloud Storage URI (gs://BUCKET/PREFIX)"),
             (VertexRunRequest(image: image, notebook: .init(notebook: "/a.ipynb", outputs: "gs://B!/p")), "--outputs gs://B!/p: \"B!\" is not a bucket name"),
+            (VertexRunRequest(image: image, strategy: .spot, maxWait: "60s"), "--max-wait goes with --flex-start"),
+            (VertexRunRequest(image: image, strategy: .flexStart, maxWait: "soon"), "--max-wait soon: expected seconds such as 3600s"),
+            (VertexRunRequest(image: image, timeout: "infs"), "--timeout infs: expected seconds such as 3600s"),
         ]
         for (request, expected) in cases {
             XCTAssertEqual(message { _ = try request.customJob() }, expected)
+        }
+    }
+
+    func testSchedulingStrategiesAndRetries() throws {
+        XCTAssertNil(try VertexRunRequest(image: image).customJob().jobSpec.scheduling, "nothing set, no scheduling object")
+        let table: [(VertexRunRequest, CustomJob.Scheduling)] = [
+            (VertexRunRequest(image: image, strategy: .spot), .init(strategy: "SPOT")),
+            (VertexRunRequest(image: image, strategy: .flexStart, maxWait: "1800s"), .init(strategy: "FLEX_START", maxWaitDuration: "1800s")),
+            (VertexRunRequest(image: image, timeout: "60s", disableRetries: true), .init(timeout: "60s", disableRetries: true)),
+        ]
+        for (request, expected) in table {
+            XCTAssertEqual(try request.customJob().jobSpec.scheduling, expected)
+        }
+        let body = try json(VertexRunRequest(image: image, strategy: .flexStart, maxWait: "1800s", disableRetries: true).customJob())
+        let scheduling = try XCTUnwrap((body["jobSpec"] as? [String: Any])?["scheduling"] as? [String: Any])
+        XCTAssertEqual(scheduling["strategy"] as? String, "FLEX_START")
+        XCTAssertEqual(scheduling["maxWaitDuration"] as? String, "1800s")
+        XCTAssertEqual(scheduling["disableRetries"] as? Bool, true)
+    }
+
+    func testParameterNames() throws {
+        XCTAssertEqual(try NotebookRun.Parameter(parsing: "day=2026-12-06 x"), .init(name: "day", value: "2026-12-06 x"))
+        XCTAssertEqual(try NotebookRun.Parameter(parsing: "_n="), .init(name: "_n", value: ""))
+        for (bad, expected) in [("day", "--parameters day: expected NAME=VALUE"), ("1x=2", "--parameters 1x=2: \"1x\" is not a Python name"),
+                                ("a-b=1", "--parameters a-b=1: \"a-b\" is not a Python name"), ("=1", "--parameters =1: \"\" is not a Python name")] {
+            XCTAssertEqual(message { _ = try NotebookRun.Parameter(parsing: bad) }, expected)
         }
     }
 
@@ -157,5 +186,19 @@ final class RequestBodyTests: XCTestCase {
             XCTAssertEqual(base.transportURL(url), expected, url)
         }
         XCTAssertEqual(GoogleAPIBase(environment: [:]).transportURL(cases[0].0), cases[0].0)
+    }
+}
+
+extension RequestBodyTests {
+    func testWorkbenchIdleTimeoutIsMetadataInSeconds() throws {
+        let instance = try WorkbenchCreateRequest(name: "nb", image: image, idleTimeout: "3600s").instance()
+        XCTAssertEqual(instance.gceSetup?.metadata, ["idle-timeout-seconds": "3600"])
+        let both = try WorkbenchCreateRequest(name: "nb", image: image, postStartupScript: "gs://b/s.sh", idleTimeout: "600s").instance()
+        XCTAssertEqual(both.gceSetup?.metadata?["idle-timeout-seconds"], "600")
+        XCTAssertEqual(both.gceSetup?.metadata?["post-startup-script"], "gs://b/s.sh")
+        for bad in ["1h", "0s", "1.5s", "-5s"] {
+            XCTAssertEqual(message { _ = try WorkbenchCreateRequest(name: "nb", image: image, idleTimeout: bad).instance() },
+                           "--idle-timeout \(bad): expected whole seconds such as 3600s")
+        }
     }
 }

@@ -24,6 +24,11 @@ final class SchemaTests: XCTestCase {
                 serviceAccount: "runner@tweetiment-xyz.iam.gserviceaccount.com", displayName: "nightly", timeout: "7200s")),
             ("notebook", VertexRunRequest(image: image, notebook: .init(notebook: "/Sourcecode/dockerVertexai.ipynb",
                                                                         outputs: "gs://tweetiment-runs/out"))),
+            ("spot-no-retries-papermill", VertexRunRequest(
+                image: image, notebook: .init(notebook: "/Sourcecode/dockerVertexai.ipynb", outputs: "gs://tweetiment-runs/out",
+                                              parameters: [.init(name: "day", value: "2026-12-06")], parametersYAML: "{\"limit\": 5}"),
+                strategy: .spot, disableRetries: true)),
+            ("flex-start-max-wait", VertexRunRequest(image: image, timeout: "3600s", strategy: .flexStart, maxWait: "1800s")),
         ]
     }
 
@@ -52,6 +57,7 @@ final class SchemaTests: XCTestCase {
             ("everything", .init(name: "swiftdock-nb", image: image + ":v2", machineType: "e2-standard-4",
                                  postStartupScript: "gs://tweetiment-runs/start.sh",
                                  serviceAccount: "runner@tweetiment-xyz.iam.gserviceaccount.com")),
+            ("idle timeout", .init(name: "nb", image: image, idleTimeout: "3600s")),
         ]
         for (name, request) in variants {
             try await assertValid(try request.instance(), "notebooks.v2.json", "Instance", name)

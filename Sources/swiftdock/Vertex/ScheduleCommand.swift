@@ -12,7 +12,8 @@ struct ScheduleCommand: AsyncParsableCommand {
             swiftdock vertex schedule nightly --cron "0 6 * * *" --project P --region R \\
                 --service-account scheduler@P.iam.gserviceaccount.com -- IMAGE [vertex run flags]
             """,
-        subcommands: [ScheduleCreateCommand.self, ScheduleListCommand.self, ScheduleDeleteCommand.self, ScheduleRunCommand.self],
+        subcommands: [ScheduleCreateCommand.self, ScheduleListCommand.self, ScheduleDeleteCommand.self, ScheduleRunCommand.self,
+                      SchedulePauseCommand.self, ScheduleResumeCommand.self, ScheduleRunsCommand.self, ScheduleDescribeCommand.self],
         defaultSubcommand: ScheduleCreateCommand.self)
 }
 

@@ -7,7 +7,7 @@ import Vertex
 struct VertexCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vertex", abstract: "Run a pushed image on Vertex AI (CustomJob, Workbench, Cloud Scheduler).",
-        subcommands: [VertexRunCommand.self, VertexCancelCommand.self, WorkbenchCommand.self, ScheduleCommand.self])
+        subcommands: [VertexRunCommand.self, VertexCancelCommand.self, VertexLogsCommand.self, WorkbenchCommand.self, ScheduleCommand.self])
 }
 
 /// `--project` (default `$CLOUDSDK_CORE_PROJECT`, then `$GOOGLE_CLOUD_PROJECT`, as gcloud does).
@@ -29,11 +29,13 @@ struct ProjectOption: ParsableArguments {
 struct RegionOptions: ParsableArguments {
     @OptionGroup var project: ProjectOption
 
+    // Optional to the parser so that `vertex run --local` can go without it; required below.
     @Option(help: "Region, for example europe-west3.")
-    var region: String
+    var region: String?
 
     func resolved() throws -> (project: String, region: String) {
-        (try project.resolved(), try usage { try GoogleLocation.region(region) })
+        guard let region else { throw ValidationError("Missing expected argument '--region <region>'") }
+        return (try project.resolved(), try usage { try GoogleLocation.region(region) })
     }
 }
 

@@ -42,14 +42,38 @@ struct VertexJobOptions: ParsableArguments {
     @Option(help: "With --notebook: copy the files it writes to gs://BUCKET/PREFIX (through /gcs/).")
     var outputs: String?
 
+    @Option(name: .customLong("parameters"), help: "With --notebook: papermill parameter NAME=VALUE (repeatable; runs papermill NB OUT -p NAME VALUE …).")
+    var parameters: [String] = []
+
+    @Option(help: "With --notebook: papermill parameters from a .yaml or .json file (--parameters wins over it).")
+    var parametersFile: String?
+
+    @Flag(help: "Run on Spot VMs (scheduling strategy SPOT: cheaper, may be preempted).")
+    var spot = false
+
+    @Flag(help: "Run with Dynamic Workload Scheduler's flex-start (scheduling strategy FLEX_START).")
+    var flexStart = false
+
+    @Option(help: "With --flex-start: how long to wait for machines, for example 3600s.")
+    var maxWait: String?
+
+    @Flag(help: "Do not retry the job after an internal error once it runs.")
+    var disableRetries = false
+
     func request() throws -> VertexRunRequest {
-        if notebook == nil, workdir != nil || outputs != nil {
-            throw ValidationError("--workdir and --outputs go with --notebook")
+        if notebook == nil, workdir != nil || outputs != nil || !parameters.isEmpty || parametersFile != nil {
+            throw ValidationError("--workdir, --outputs, --parameters and --parameters-file go with --notebook")
         }
+        guard !(spot && flexStart) else { throw ValidationError("--spot and --flex-start exclude each other") }
+        let parsed = try usage { try parameters.map { try NotebookRun.Parameter(parsing: $0) } }
+        let yaml = try parametersFile.map(ParametersFile.read)
         return VertexRunRequest(
             image: image, machineType: machineType, accelerator: accelerator, command: command, args: arg,
             environment: env, serviceAccount: serviceAccount, displayName: displayName, timeout: timeout,
-            notebook: notebook.map { NotebookRun(notebook: $0, workdir: workdir, outputs: outputs) })
+            notebook: notebook.map {
+                NotebookRun(notebook: $0, workdir: workdir, outputs: outputs, parameters: parsed, parametersYAML: yaml)
+            },
+            strategy: spot ? .spot : flexStart ? .flexStart : nil, maxWait: maxWait, disableRetries: disableRetries)
     }
 }
 
@@ -67,10 +91,31 @@ struct VertexRunCommand: AsyncParsableCommand {
 
     @OptionGroup var mode: DryRunOption
 
+    @Flag(help: "Run the job's container here, from the local store in the rootless sandbox; send nothing to Google.")
+    var local = false
+
+    @Option(help: "With --local: the host directory standing in for Cloud Storage (/gcs/BUCKET/… is DIR/BUCKET/…; default $SWIFTDOCK_HOME/gcs).")
+    var gcsDir: String?
+
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var registry: RegistryCLIOptions
+
     func run() async throws {
-        let (project, region) = try location.resolved()
+        guard local || gcsDir == nil else { throw ValidationError("--gcs-dir goes with --local") }
+        guard !(local && (wait || mode.dryRun)) else { throw ValidationError("--local runs here: drop --wait and --dry-run") }
         let request = try job.request()
         let body = try usage { try request.customJob() }
+        if local {
+            let store = try self.store.openStore()
+            let gcs = gcsDir ?? VertexLocalRun.defaultGCSDirectory(storeRoot: store.root)
+            let status = try await VertexLocalRun(job: body, gcsDirectory: gcs).run(store: store, registry: registry)
+            if let outputs = request.notebook?.outputs {
+                let kept = try NotebookRun.fuseMountPath(outputs, root: gcs)
+                printError("\(outputs) is \(kept) here")
+            }
+            throw ExitCode(status)
+        }
+        let (project, region) = try location.resolved()
         if let warning = request.registryWarning() { printError("WARNING: \(warning)") }
         if mode.dryRun {
             try printRequestBody(body)
@@ -109,9 +154,24 @@ func waitForSuccess(of name: String, in jobs: CustomJobs) async throws {
     let formatter = DateFormatter()
     formatter.locale = Locale(identifier: "en_US_POSIX")
     formatter.dateFormat = "HH:mm:ss"
-    let final = try await jobs.wait(for: name, schedule: pollSchedule) { job in
+    // The job's log lines as they come, on stderr. Reading the log needs its own permission
+    // (roles/logging.viewer); without it the wait goes on and says once why the lines are missing.
+    let logging = CloudLogging(client: jobs.client, project: jobs.project)
+    var cursor = LogCursor(jobID: String(name.split(separator: "/").last ?? ""))
+    var logProblem: String?
+    let showLog = {
+        guard logProblem == nil else { return }
+        do {
+            for entry in try await cursor.next(from: logging) { printError(entry.text) }
+        } catch {
+            logProblem = "\(error)"
+            printError("WARNING: not showing the job's log: \(error)")
+        }
+    }
+    let final = try await jobs.wait(for: name, schedule: pollSchedule, onPoll: showLog) { job in
         printError("\(formatter.string(from: Date())) \(job.state ?? "JOB_STATE_UNSPECIFIED")")
     }
+    await showLog()
     guard final.state == "JOB_STATE_SUCCEEDED" else {
         let reason = final.error?.message.map { ": " + VertexError.oneLine($0) } ?? ""
         throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state")\(reason)")

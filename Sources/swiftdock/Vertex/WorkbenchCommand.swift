@@ -59,6 +59,9 @@ struct WorkbenchCreateCommand: AsyncParsableCommand {
     @Option(help: "gs:// URI of a script to run after every start.")
     var postStartupScript: String?
 
+    @Option(help: "Stop the instance after it has been idle this long, for example 3600s (Workbench's default: 10800s).")
+    var idleTimeout: String?
+
     @Option(help: "Service account of the instance.")
     var serviceAccount: String?
 
@@ -72,7 +75,8 @@ struct WorkbenchCreateCommand: AsyncParsableCommand {
     func run() async throws {
         _ = try location.resolved()
         let request = WorkbenchCreateRequest(name: name, image: image, machineType: machineType,
-                                             postStartupScript: postStartupScript, serviceAccount: serviceAccount)
+                                             postStartupScript: postStartupScript, serviceAccount: serviceAccount,
+                                             idleTimeout: idleTimeout)
         let body = try usage { try request.instance() }
         if let warning = baseWarning() { printError("WARNING: \(warning)") }
         if mode.dryRun {

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Vertex
+
+/// `swiftdock vertex logs JOB_ID --project P --region R [--follow]`: a CustomJob's log lines
+/// from Cloud Logging, as `gcloud ai custom-jobs stream-logs` shows them, one per line on stdout.
+struct VertexLogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a Vertex AI CustomJob's log (Cloud Logging).")
+
+    @Argument(help: "The job: its ID or projects/…/locations/R/customJobs/ID.")
+    var job: String
+
+    @OptionGroup var location: RegionOptions
+
+    @Flag(help: "Keep printing new lines until the job ends; exit 0 only if it succeeded.")
+    var follow = false
+
+    func run() async throws {
+        let (project, region) = try location.resolved()
+        try await withGoogleAPI { client in
+            let jobs = CustomJobs(client: client, project: project, region: region)
+            let name = try usage { try jobs.name(of: job) }
+            let logging = CloudLogging(client: client, project: project)
+            var cursor = LogCursor(jobID: String(name.split(separator: "/").last ?? ""))
+            guard follow else {
+                for entry in try await cursor.next(from: logging) { print(entry.text) }
+                return
+            }
+            let final = try await jobs.wait(for: name, schedule: pollSchedule, onPoll: {
+                for entry in try await cursor.next(from: logging) { print(entry.text) }
+                fflush(stdout)
+            }, onChange: { _ in })
+            // What was logged between the last poll and the end.
+            for entry in try await cursor.next(from: logging) { print(entry.text) }
+            guard final.state == "JOB_STATE_SUCCEEDED" else {
+                let reason = final.error?.message.map { ": " + VertexError.oneLine($0) } ?? ""
+                throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state")\(reason)")
+            }
+        }
+    }
+}
