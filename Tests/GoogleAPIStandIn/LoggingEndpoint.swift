@@ -50,7 +50,9 @@ extension StandInServer {
         }
         if descending { matching.reverse() }
         var query: [String: String] = [:]
-        if let size = json["pageSize"]?.intValue { query["pageSize"] = String(size) }
+        // Google caps a page below what was asked; `listPageSize` plays that cap here.
+        let asked = json["pageSize"]?.intValue.flatMap { $0 > 0 ? $0 : nil }
+        if let size = [asked, knobs.listPageSize].compactMap({ $0 }).min() { query["pageSize"] = String(size) }
         if let token = json["pageToken"]?.stringValue { query["pageToken"] = token }
         return .ok(try Listing.page(matching, key: "entries", query: query, defaultPageSize: knobs.listPageSize))
     }

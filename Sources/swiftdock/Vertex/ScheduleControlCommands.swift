@@ -94,7 +94,7 @@ struct ScheduleDescribeCommand: AsyncParsableCommand {
                 let outcome = failure.map { "\($0.message.map(VertexError.oneLine) ?? "failed") (code \($0.code ?? 0))" } ?? "succeeded"
                 lines.append(("last result", outcome))
             }
-            for (key, value) in lines { print("\(key + ":")\(String(repeating: " ", count: max(1, 14 - key.count)))\(value)") }
+            for (key, value) in lines { print("\(key + ":")\(String(repeating: " ", count: max(1, 13 - key.count)))\(value)") }
         }
     }
 }
