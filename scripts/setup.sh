@@ -14,6 +14,11 @@ PACKAGES=(
   pigz isal bc time buildah
   # sandbox: newuidmap/newgidmap, used when /etc/subuid and /etc/subgid give the user a range
   uidmap
+  # sandbox: RUN's own network namespace gets outbound access through slirp4netns (a user-mode
+  # TCP/IP stack) without reaching the host's loopback
+  slirp4netns
+  # sandbox: docker's default seccomp policy for RUN, built with libseccomp
+  libseccomp-dev
 )
 
 missing=()
