@@ -156,22 +156,13 @@ extension SandboxTests {
         return (UInt16(bigEndian: addr.sin_port), { shutdown(fd, Int32(SHUT_RDWR)); close(fd) })
     }
 
-    /// Runs a bash script; its output goes to a file, not a pipe (a daemon it starts would keep
-    /// a pipe open).
+    /// Runs a bash script through system(3), its output to a file: a daemon it starts in the
+    /// background keeps no pipe of ours open, and nothing waits on Foundation's process monitor.
     func sh(_ script: String) throws -> (status: Int32, output: String) {
-        let log = try newDir("sh") + "/output"
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = ["-c", script]
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try handle.close()
-        return (p.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        let dir = try newDir("sh")
+        try script.write(toFile: dir + "/script", atomically: true, encoding: .utf8)
+        let status = system("bash '\(dir)/script' </dev/null >'\(dir)/output' 2>&1")
+        return ((status >> 8) & 0xff, (try? String(contentsOfFile: dir + "/output", encoding: .utf8)) ?? "")
     }
 
     func testPrivateNetworkReachesOutButNotTheHostsLoopback() async throws {
