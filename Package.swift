@@ -26,6 +26,8 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        // docker's default seccomp policy for RUN (Sources/CSandbox/seccomp.c).
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
 
         // Linux calls Swift's Glibc module lacks: xattrs, copy_file_range, FICLONE, syncfs.
         .target(name: "CLinux"),
@@ -49,7 +51,7 @@ let package = Package(
         ]),
         // RUN steps: user/mount/PID namespaces over an overlay, set up by a C constructor in the
         // re-executed binary (Sources/CSandbox/helper.c) before Swift's main.
-        .target(name: "CSandbox"),
+        .target(name: "CSandbox", dependencies: ["CSeccomp"]),
         .target(name: "Sandbox", dependencies: ["CSandbox"]),
         .target(name: "ImageBuilder", dependencies: [
             "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox",

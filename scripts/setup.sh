@@ -25,6 +25,11 @@ PACKAGES=(
   apache2-utils openssl curl jq
   # sandbox: newuidmap/newgidmap, used when /etc/subuid and /etc/subgid give the user a range
   uidmap
+  # sandbox: RUN's own network namespace gets outbound access through slirp4netns (a user-mode
+  # TCP/IP stack) without reaching the host's loopback
+  slirp4netns
+  # sandbox: docker's default seccomp policy for RUN, built with libseccomp
+  libseccomp-dev
 )
 
 # benchmarks only: the side-by-side peers and the tools that time them

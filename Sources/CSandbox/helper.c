@@ -2,16 +2,21 @@
 // environment; the constructor below runs before any Swift code (single-threaded, so unshare of
 // a user namespace and fork are safe), does the whole setup and never returns:
 //
-//   helper P (host PID)     reads the spec (fd 3), forks the ID mapper M, unshares
+//   helper P (host PID)     reads the spec (fd 3), forks the ID mapper M (and, for a private
+//                           network, the network helper N: network.c), unshares
 //                           user+mount+pid+uts+ipc(+net) namespaces, M writes P's uid/gid maps
-//                           (directly, or through newuidmap/newgidmap), forks I, waits for it
-//                           and exits with I's status (forwarding TERM/INT/HUP/QUIT/USR1/USR2).
-//   init I (PID 1)          mounts the overlay (or, copy-and-compare, binds the given root
-//                           directory after applying its pending owners), /proc, /sys, /dev,
-//                           resolv.conf/hosts and the binds,
-//                           pivot_root, creates the working directory, forks W, reaps every
-//                           process, exits with W's status (signal N -> 128+N) as soon as W ends.
-//   command W (PID 2)       setgroups/setgid/setuid, chdir, execve.
+//                           (directly, or through newuidmap/newgidmap), N starts slirp4netns,
+//                           P forks I, waits for it and exits with I's status (forwarding
+//                           TERM/INT/HUP/QUIT/USR1/USR2).
+//   init I (PID 1)          opens every RUN mount source inside its root (mounts.c), mounts the
+//                           overlay (or, copy-and-compare, binds the given root directory after
+//                           applying its pending owners), /proc, /sys, /dev, resolv.conf/hosts
+//                           and the binds, masks and makes read-only docker's default paths
+//                           (profile.c), pivot_root, creates the working directory, forks W,
+//                           reaps every process, exits with W's status (signal N -> 128+N) as
+//                           soon as W ends.
+//   command W (PID 2)       drops to docker's default capabilities, setgroups/setgid/setuid,
+//                           no_new_privs, chdir, docker's default seccomp filter, execve.
 //
 // Any failure is written as one line to fd 4 (close-on-exec, so a successful execve closes it)
 // and the process exits 125 (127 when the command is not found, 126 when it cannot be executed).
@@ -101,12 +106,15 @@ static void command(struct spec *s, enum mode mode) {
     for (size_t i = 0; i < sizeof fwd_sigs / sizeof fwd_sigs[0]; i++) signal(fwd_sigs[i], SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
 
+    csb_drop_privileges();
     if (mode != MODE_SINGLE && setgroups((size_t)s->ngroups, s->groups) < 0)
         DIE("sandbox: setgroups: %s", ERR);
     if (setresgid(s->gid, s->gid, s->gid) < 0) DIE("sandbox: setgid %u: %s", s->gid, ERR);
     if (setresuid(s->uid, s->uid, s->uid) < 0) DIE("sandbox: setuid %u: %s", s->uid, ERR);
+    csb_no_new_privs();
     if (chdir(s->cwd) < 0) DIE("sandbox: chdir %s (as uid %u): %s", s->cwd, s->uid, ERR);
     mark_cloexec_from(3);
+    csb_seccomp();
 
     const char *prog = s->argv[0];
     if (strchr(prog, '/')) {
@@ -135,6 +143,8 @@ static void command(struct spec *s, enum mode mode) {
 static void init_process(struct spec *s, enum mode mode) __attribute__((noreturn));
 static void init_process(struct spec *s, enum mode mode) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) DIE("sandbox: make / private: %s", ERR);
+    // Held by descriptor from here on: nothing mounted later can change what they are.
+    csb_open_mounts(s);
 
     // A staging tmpfs over a directory none of our host paths live under (private to this
     // mount namespace, invisible to the host). Not /sys: the container's is bound from there.
@@ -145,7 +155,8 @@ static void init_process(struct spec *s, enum mode mode) {
         if (lstat(cands[i], &st) < 0 || !S_ISDIR(st.st_mode)) continue;
         int clash = s->rootdir ? csb_under(s->rootdir, cands[i]) : csb_under(s->upper, cands[i]) || csb_under(s->work, cands[i]);
         for (int j = 0; j < s->nlower && !clash; j++) clash = csb_under(s->lower[j], cands[i]);
-        for (int j = 0; j < s->nmounts && !clash; j++) clash = csb_under(s->mounts[j].src, cands[i]);
+        for (int j = 0; j < s->nmounts && !clash; j++)
+            clash = s->mounts[j].upper && (csb_under(s->mounts[j].upper, cands[i]) || csb_under(s->mounts[j].work, cands[i]));
         clash = clash || csb_under("/etc/resolv.conf", cands[i]) || csb_under("/etc/hosts", cands[i]);
         if (!clash) stage = cands[i];
     }
@@ -174,6 +185,7 @@ static void init_process(struct spec *s, enum mode mode) {
 
     csb_mount_point(root, "/sys", 1, p, sizeof p);
     csb_mount_sys(p, "/sys");
+    csb_mask_paths(root);
 
     // A minimal /dev.
     char dev[MAX_PATH_BUF];
@@ -201,23 +213,23 @@ static void init_process(struct spec *s, enum mode mode) {
 
     // The host's resolv.conf and hosts, read-only; skipped when the image deleted the path
     // (whiteout over the skeleton) or has something other than a file there.
-    static const char *etc[] = {"/etc/resolv.conf", "/etc/hosts", NULL};
-    for (int i = 0; etc[i]; i++) {
+    // A private network gets slirp4netns's DNS forwarder instead of the host's resolvers
+    // (which may listen on the host's loopback).
+    char resolv[PATH_MAX];
+    if (s->net == NET_PRIVATE) csb_private_resolv_conf(stage, resolv, sizeof resolv);
+    else snprintf(resolv, sizeof resolv, "/etc/resolv.conf");
+    const char *etc[][2] = {{"/etc/resolv.conf", resolv}, {"/etc/hosts", "/etc/hosts"}};
+    for (int i = 0; i < 2; i++) {
         int exists;
         struct stat st;
-        if (stat(etc[i], &st) < 0) continue;
-        csb_resolve_in_root(root, etc[i], p, sizeof p, &exists);
+        if (stat(etc[i][1], &st) < 0) continue;
+        csb_resolve_in_root(root, etc[i][0], p, sizeof p, &exists);
         if (!exists || stat(p, &st) < 0 || !S_ISREG(st.st_mode)) continue;
-        csb_bind_mount(etc[i], p, 1, 1);
+        csb_bind_mount(etc[i][1], p, 1, 1);
     }
 
-    // RUN --mount binds.
-    for (int i = 0; i < s->nmounts; i++) {
-        struct stat st;
-        if (stat(s->mounts[i].src, &st) < 0) DIE("sandbox: mount source %s: %s", s->mounts[i].src, ERR);
-        csb_mount_point(root, s->mounts[i].dst, S_ISDIR(st.st_mode), p, sizeof p);
-        csb_bind_mount(s->mounts[i].src, p, s->mounts[i].ro, 1);
-    }
+    // RUN --mount binds, by the descriptors opened above.
+    csb_bind_run_mounts(s, root, stage);
 
     if (sethostname(s->hostname, strlen(s->hostname)) < 0) DIE("sandbox: sethostname %s: %s", s->hostname, ERR);
 
@@ -295,15 +307,19 @@ static void helper(int specfd) {
         _exit(0);
     }
     close(p2m[0]); close(m2p[1]);
+    // After M: neither holds the other's pipes (a pipe end left in the wrong process would keep
+    // its reader waiting).
+    struct netstack net;
+    csb_net_prepare(&s, &net, helper_pid);
 
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
-    if (s.netnone) flags |= CLONE_NEWNET;
+    if (s.net != NET_HOST) flags |= CLONE_NEWNET;
     if (unshare(flags) < 0) {
         int e = errno;
         close(p2m[1]);
         waitpid(m, NULL, 0);
         errno = e;
-        DIE("sandbox: unshare(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID%s): %s", s.netnone ? "|CLONE_NEWNET" : "", ERR);
+        DIE("sandbox: unshare(CLONE_NEWUSER|CLONE_NEWNS|CLONE_NEWPID%s): %s", s.net != NET_HOST ? "|CLONE_NEWNET" : "", ERR);
     }
     if (write(p2m[1], "x", 1) != 1) DIE("sandbox: write to the ID mapper: %s", ERR);
     char msg[2048];
@@ -324,7 +340,8 @@ static void helper(int specfd) {
     if (setresgid(0, 0, 0) < 0) DIE("sandbox: setgid 0 in the user namespace: %s", ERR);
     if (setresuid(0, 0, 0) < 0) DIE("sandbox: setuid 0 in the user namespace: %s", ERR);
     if (mode != MODE_SINGLE && setgroups(0, NULL) < 0) DIE("sandbox: setgroups: %s", ERR);
-    if (s.netnone) lo_up();
+    if (s.net != NET_HOST) lo_up();
+    csb_net_start(&s, &net);
 
     sigset_t all, old;
     sigfillset(&all);

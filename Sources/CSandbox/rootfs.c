@@ -103,7 +103,7 @@ void csb_mount_point(const char *root, const char *cpath, int dir, char *out, si
     if (dir) csb_mkdir_p(out, 0755, 0, 0, 0); else csb_touch(out);
 }
 
-static unsigned long locked_flags(const char *path) {
+unsigned long csb_locked_flags(const char *path) {
     struct statvfs sv;
     unsigned long f = 0;
     if (statvfs(path, &sv) < 0) return 0;
@@ -121,7 +121,7 @@ void csb_bind_mount(const char *src, const char *dst, int ro, int required) {
         if (!required) return;
         DIE("sandbox: bind mount %s on %s: %s", src, dst, ERR);
     }
-    if (ro && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(dst), NULL) < 0)
+    if (ro && mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | csb_locked_flags(dst), NULL) < 0)
         DIE("sandbox: remount %s read-only: %s", dst, ERR);
 }
 
@@ -131,7 +131,8 @@ void csb_bind_mount(const char *src, const char *dst, int ro, int required) {
 void csb_mount_sys(const char *dst, const char *host_sys) {
     if (mount("sysfs", dst, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) return;
     if (!host_sys || mount(host_sys, dst, NULL, MS_BIND | MS_REC, NULL) < 0) return;
-    if (mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | locked_flags(dst), NULL) < 0) umount2(dst, MNT_DETACH);
+    // The host's /sys brings its cgroup hierarchies and other submounts: all read-only, or none.
+    if (csb_sys_readonly(dst) < 0) umount2(dst, MNT_DETACH);
 }
 
 // Appends `s` to the overlay option string, escaping the characters overlay splits on.
@@ -164,11 +165,9 @@ void csb_overlay_root(struct spec *s, const char *skel, const char *root) {
     snprintf(p, sizeof p, "%s/etc/resolv.conf", skel); csb_touch(p);
     snprintf(p, sizeof p, "%s/etc/hosts", skel); csb_touch(p);
     for (int i = 0; i < s->nmounts; i++) {
-        struct stat st;
-        if (stat(s->mounts[i].src, &st) < 0) DIE("sandbox: mount source %s: %s", s->mounts[i].src, ERR);
-        if (s->mounts[i].dst[0] != '/' || strstr(s->mounts[i].dst, "..")) DIE("sandbox: mount target %s is not a clean absolute path", s->mounts[i].dst);
+        // The source's type, from the descriptor csb_open_mounts opened inside its root.
         snprintf(p, sizeof p, "%s%s", skel, s->mounts[i].dst);
-        if (S_ISDIR(st.st_mode)) csb_mkdir_p(p, 0755, 0, 0, 0);
+        if (S_ISDIR(s->mounts[i].st.st_mode)) csb_mkdir_p(p, 0755, 0, 0, 0);
         else { parent_dir(p, q, sizeof q); csb_mkdir_p(q, 0755, 0, 0, 0); csb_touch(p); }
     }
 
@@ -201,16 +200,20 @@ void csb_overlay_root(struct spec *s, const char *skel, const char *root) {
         if (strlen(opts) < 4000) break;
     }
     if (strlen(opts) >= 4000) DIE("sandbox: overlay options too long (%zu bytes, %d layers)", strlen(opts), s->nlower);
-    size_t ol = strlen(opts);
+    if (csb_mount_overlay(root, opts, sizeof opts) < 0)
+        DIE("sandbox: mount overlay on %s (upperdir=%s, %d lower dirs): %s", root, s->upper, s->nlower, ERR);
+}
+
+int csb_mount_overlay(const char *dst, char *opts, size_t optslen) {
+    size_t plain = strlen(opts);
+    if (plain + 12 >= optslen) { errno = ENAMETOOLONG; return -1; }
     strcat(opts, ",userxattr");
-    if (mount("overlay", root, "overlay", 0, opts) < 0) {
-        int e = errno;
-        opts[ol] = 0;
-        if (e != EINVAL || mount("overlay", root, "overlay", 0, opts) < 0) {
-            errno = e;
-            DIE("sandbox: mount overlay on %s (upperdir=%s, %d lower dirs): %s", root, s->upper, s->nlower, ERR);
-        }
-    }
+    if (mount("overlay", dst, "overlay", 0, opts) == 0) return 0;
+    int e = errno;
+    opts[plain] = 0;
+    if (e == EINVAL && mount("overlay", dst, "overlay", 0, opts) == 0) return 0;
+    errno = e;
+    return -1;
 }
 
 // Owners the unprivileged copy could not set (see PendingOwner in TreeCopy.swift). chown

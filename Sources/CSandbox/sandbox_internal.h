@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define MAX_PATH_BUF 8192
@@ -23,7 +24,9 @@ void csb_die(int code, const char *fmt, ...) __attribute__((noreturn, format(pri
 // ---------------------------------------------------------------------------------------------
 // Spec (spec.c): NUL-terminated entries, the first byte of each is its key (see Spec.swift).
 
-struct mnt { char *src, *dst; int ro; };
+// A RUN mount: `path` resolved inside `root` (never leaving it), bound on `dst` by descriptor;
+// with `upper`/`work`, copy-on-write: an overlay whose writes land in the throw-away upper dir.
+struct mnt { char *root, *path, *dst, *upper, *work; int ro, fd; struct stat st; };
 // An owner the unprivileged copy could not set: path relative to the root directory.
 struct owner { unsigned uid, gid, mode; char *path; };
 struct spec {
@@ -35,7 +38,9 @@ struct spec {
     char **env; int nenv;
     unsigned uid, gid;
     gid_t *groups; int ngroups;
-    int netnone, probe;
+    int probe;
+    enum { NET_HOST, NET_NONE, NET_PRIVATE } net;
+    char *slirp;     // NET_PRIVATE: the slirp4netns executable
     struct mnt *mounts; int nmounts;
 };
 
@@ -69,6 +74,9 @@ void csb_mkdir_p(const char *path, mode_t mode, uid_t uid, gid_t gid, int chown_
 void csb_touch(const char *path);
 // Makes sure the mount point `cpath` (a directory when `dir`) exists in `root`; its host path.
 void csb_mount_point(const char *root, const char *cpath, int dir, char *out, size_t outlen);
+// The mount flags of `path` the kernel locks on a bind made in a user namespace (a read-only
+// remount must repeat them).
+unsigned long csb_locked_flags(const char *path);
 // Binds `src` on `dst` (recursively), then read-only when `ro`; a failed bind is ignored unless
 // `required`.
 void csb_bind_mount(const char *src, const char *dst, int ro, int required);
@@ -79,7 +87,43 @@ int csb_under(const char *path, const char *dir);
 // Mounts on `root` the overlay of the spec's lower, upper and work dirs over the skeleton layer
 // `skel` (first given the mount points the image may lack).
 void csb_overlay_root(struct spec *s, const char *skel, const char *root);
+// Mounts overlayfs on `dst` with `opts` (room for ",userxattr" at the end, which is tried first:
+// overlay in a user namespace needs it; kernels without it take the plain options). -1 with errno.
+int csb_mount_overlay(const char *dst, char *opts, size_t optslen);
 // Copy-and-compare: gives the spec's pending owners to their files below s->rootdir.
 void csb_apply_owners(struct spec *s);
+
+// ---------------------------------------------------------------------------------------------
+// RUN mounts (mounts.c).
+
+// Opens every mount source inside its root (before anything is mounted over the host's paths).
+void csb_open_mounts(struct spec *s);
+// Binds the opened sources into the new root at `root`; `stage` is the private staging dir.
+void csb_bind_run_mounts(struct spec *s, const char *root, const char *stage);
+
+// ---------------------------------------------------------------------------------------------
+// The container profile (profile.c): docker's default one.
+
+// Masks and makes read-only what runc's default spec does, in the new root's /proc and /sys.
+void csb_mask_paths(const char *root);
+// /sys, and everything mounted below it, read-only; -1 when some mount stays writable.
+int csb_sys_readonly(const char *dst);
+// In the command, before execve: capability bounding set, inheritable/ambient sets, no_new_privs.
+void csb_drop_privileges(void);
+// In the command, after setuid: no_new_privs (setuid binaries and file capabilities grant nothing).
+void csb_no_new_privs(void);
+// In the command, last before execve: docker's default seccomp filter (seccomp.c).
+void csb_seccomp(void);
+
+// ---------------------------------------------------------------------------------------------
+// The network (network.c): a user-mode stack (slirp4netns) for NET_PRIVATE.
+
+struct netstack { pid_t pid; int go, ready, exitw, log; };
+// Before unshare: forks the process that will start slirp4netns for `target` once told to.
+void csb_net_prepare(struct spec *s, struct netstack *n, pid_t target);
+// After the namespaces exist and are mapped: starts it and waits until the tap is configured.
+void csb_net_start(struct spec *s, struct netstack *n);
+// The resolv.conf for a private network (slirp4netns's DNS forwarder), written in `stage`.
+void csb_private_resolv_conf(const char *stage, char *out, size_t outlen);
 
 #endif

@@ -70,7 +70,10 @@ void csb_parse_spec(int fd, struct spec *s) {
             if (!s->groups) DIE("sandbox: out of memory");
             s->groups[s->ngroups++] = (gid_t)strtoul(v, NULL, 10);
             break;
-        case 'N': s->netnone = strcmp(v, "none") == 0; break;
+        case 'N':
+            s->net = strcmp(v, "none") == 0 ? NET_NONE : strcmp(v, "private") == 0 ? NET_PRIVATE : NET_HOST;
+            break;
+        case 'n': s->slirp = v; break;
         case 'H': s->hostname = v; break;
         case 'P': s->probe = 1; break;
         case 'R': s->rootdir = v; break;
@@ -87,11 +90,16 @@ void csb_parse_spec(int fd, struct spec *s) {
         case 'm':
             s->mounts = realloc(s->mounts, sizeof(struct mnt) * (size_t)(s->nmounts + 1));
             if (!s->mounts) DIE("sandbox: out of memory");
-            s->mounts[s->nmounts].src = v; s->mounts[s->nmounts].dst = "/"; s->mounts[s->nmounts].ro = 0;
+            memset(&s->mounts[s->nmounts], 0, sizeof s->mounts[s->nmounts]);
+            s->mounts[s->nmounts].root = v; s->mounts[s->nmounts].path = ""; s->mounts[s->nmounts].dst = "/";
+            s->mounts[s->nmounts].fd = -1;
             s->nmounts++;
             break;
+        case 'p': if (s->nmounts) s->mounts[s->nmounts - 1].path = v; break;
         case 't': if (s->nmounts) s->mounts[s->nmounts - 1].dst = v; break;
         case 'r': if (s->nmounts) s->mounts[s->nmounts - 1].ro = v[0] == '1'; break;
+        case 'o': if (s->nmounts) s->mounts[s->nmounts - 1].upper = v; break;
+        case 'x': if (s->nmounts) s->mounts[s->nmounts - 1].work = v; break;
         default: break;
         }
         p = e + 1;
@@ -99,4 +107,7 @@ void csb_parse_spec(int fd, struct spec *s) {
     if (!s->rootdir && s->nlower == 0) DIE("sandbox: no lower directory in the spec");
     if (!s->rootdir && (!s->upper || !s->work)) DIE("sandbox: no upper or work directory in the spec");
     if (!s->probe && s->nargv == 0) DIE("sandbox: empty argv");
+    if (s->net == NET_PRIVATE && !s->slirp) DIE("sandbox: a private network needs the slirp4netns path in the spec");
+    for (int i = 0; i < s->nmounts; i++)
+        if ((s->mounts[i].upper == NULL) != (s->mounts[i].work == NULL)) DIE("sandbox: mount on %s: upper dir without work dir", s->mounts[i].dst);
 }

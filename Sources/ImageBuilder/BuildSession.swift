@@ -35,6 +35,8 @@ final class BuildSession {
     private(set) var warnings: [String] = []
     /// Whether this build already said that RUN copies the root instead of overlaying it.
     var notedCopyIsolation = false
+    /// Whether the build already warned that RUN shares the host's network (no slirp4netns).
+    var warnedHostNetwork = false
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {

@@ -18,9 +18,8 @@ enum RunRoot {
         case .copy:
             let root = try session.temporaryDirectory() + "/root"
             let points = Sandbox.ownMountPoints.map { MountPoint(path: $0.path, isDirectory: $0.isDirectory) } + mounts.map { mount in
-                var isDirectory: ObjCBool = false
-                _ = FileManager.default.fileExists(atPath: mount.source, isDirectory: &isDirectory)
-                return MountPoint(path: mount.target, isDirectory: isDirectory.boolValue)
+                // The source's type inside its own root (where the sandbox will resolve it).
+                MountPoint(path: mount.target, isDirectory: (try? MountSource.kind(of: mount.path, in: mount.root)) == .directory)
             }
             do {
                 return .copy(root: root, copied: try TreeCopy.materialise(layers: lowers, into: root, mountPoints: points,

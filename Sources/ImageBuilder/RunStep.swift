@@ -14,18 +14,19 @@ extension StageExecutor {
         guard support.available else {
             throw BuildError(support.reason ?? "RUN cannot be executed here; build with --run=record to record it without running it")
         }
-        var network = SandboxNetwork.host
+        var network = session.defaultNetwork()
         var mounts: [SandboxMount] = []
         for flag in run.flags {
             switch flag.name {
             case "network":
                 switch flag.value ?? "default" {
                 case "none": network = .none
-                case "host", "default": network = .host
+                case "host": network = .host
+                case "default": network = session.defaultNetwork()
                 default: throw BuildError("unsupported --network=\(flag.value ?? "")")
                 }
             case "mount":
-                mounts.append(try await session.sandboxMount(try RunMount.parse(flag.value ?? ""), stage: state))
+                mounts.append(try await session.sandboxMount(try RunMount.parse(flag.value ?? ""), isolation: support.isolation))
             case "security":
                 if flag.value != "sandbox" { throw BuildError("--security=\(flag.value ?? "") is not supported") }
             default:

@@ -6,23 +6,43 @@ import Glibc
 #endif
 
 /// A bind mount into the container (RUN --mount=type=bind/cache).
+///
+/// The source is `path` inside `root`, resolved there component by component, symlinks
+/// included, never leaving `root` (see `MountSource`): a hostile context or stage can point a
+/// symlink at `/`, and it then means `root` itself, as in BuildKit. The sandbox binds the
+/// opened descriptor, so the kernel never resolves the path again.
 public struct SandboxMount: Sendable, Hashable {
-    public var source: String
+    /// A directory swiftdock trusts (the context, an unpacked stage, a cache, a temp dir).
+    public var root: String
+    /// Relative to `root` ("" is `root` itself); hostile.
+    public var path: String
     /// Absolute path in the container.
     public var target: String
     public var readOnly: Bool
-    public init(source: String, target: String, readOnly: Bool) {
-        self.source = source
+    /// Copy-on-write: writes land in this empty scratch directory's overlay upper dir (and are
+    /// discarded with it) instead of the source, as BuildKit discards writes to rw binds.
+    public var scratch: String?
+    public init(root: String, path: String, target: String, readOnly: Bool, scratch: String? = nil) {
+        self.root = root
+        self.path = path
         self.target = target
         self.readOnly = readOnly
+        self.scratch = scratch
+    }
+    /// `source` itself (a directory or file swiftdock made), bound as it is.
+    public init(source: String, target: String, readOnly: Bool) {
+        self.init(root: source, path: "", target: target, readOnly: readOnly)
     }
 }
 
 public enum SandboxNetwork: Sendable {
-    /// Share the host's network (BuildKit's rootless default).
+    /// Share the host's network (`--network=host`).
     case host
     /// A new network namespace with only `lo`, brought up.
     case none
+    /// A new network namespace with outbound access through slirp4netns and without the host's
+    /// loopback: BuildKit's default (see `Sandbox.privateNetwork()`).
+    case `private`
 }
 
 public enum SandboxStdio: Sendable {
@@ -265,12 +285,29 @@ public enum Sandbox {
         try add("u", String(spec.uid))
         try add("g", String(spec.gid))
         for g in spec.supplementaryGroups { try add("G", String(g)) }
-        try add("N", spec.network == .none ? "none" : "host")
+        switch spec.network {
+        case .host: try add("N", "host")
+        case .none: try add("N", "none")
+        case .private:
+            let net = privateNetwork()
+            guard let helper = net.helper else { throw SandboxError("sandbox: no private network: \(net.reason ?? "?")") }
+            try add("N", "private")
+            try add("n", helper)
+        }
         try add("H", spec.hostname)
         for m in spec.mounts {
-            try add("m", absolute(m.source))
+            try add("m", absolute(m.root))
+            try add("p", m.path)
             try add("t", m.target)
             try add("r", m.readOnly ? "1" : "0")
+            if let scratch = m.scratch, !m.readOnly {
+                let scratch = absolute(scratch)
+                for sub in ["upper", "work"] where mkdir("\(scratch)/\(sub)", 0o755) != 0 && errno != EEXIST {
+                    throw SandboxError("sandbox: mkdir \(scratch)/\(sub): \(String(cString: strerror(errno)))")
+                }
+                try add("o", scratch + "/upper")
+                try add("x", scratch + "/work")
+            }
         }
         if probe { try add("P", "1") }
         return out

@@ -6,7 +6,7 @@ import Registry
 /// command in an image's filesystem in the rootless sandbox. Nothing is kept afterwards (there
 /// are no containers to list or remove), so `--rm` is accepted and implied.
 struct ContainerRunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in an image (rootless, nothing kept).")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command in an image (rootless, nothing kept).", usage: Synopsis.run)
 
     @Flag(help: "Remove the container when it exits (always the case).") var rm = false
     @Flag(name: .customShort("i"), help: "Keep stdin attached (always the case).") var interactive = false

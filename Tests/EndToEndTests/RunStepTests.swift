@@ -14,7 +14,7 @@ final class RunStepTests: XCTestCase {
     }
 
     /// Unpacks the image with umoci and returns the rootfs path.
-    private func unpack(_ image: String) throws -> String {
+    func unpack(_ image: String) throws -> String {
         let out = try Harness.makeTemporaryDirectory("run-oci")
         try swiftdock.ok("save", image, "--format", "oci", "-o", out + "/oci")
         try Harness.sh("cd '\(out)' && umoci unpack --rootless --image oci:latest bundle >/dev/null")
@@ -175,7 +175,7 @@ final class RunStepTests: XCTestCase {
     }
 
     /// Builds and runs as `user` (switching from root), returning the image's layer listings.
-    private func buildAsUser(_ user: String, dockerfile: String, expectRun: String, environment: [String: String] = [:]) throws {
+    func buildAsUser(_ user: String, dockerfile: String, expectRun: String, environment: [String: String] = [:]) throws {
         guard getuid() == 0 else { throw XCTSkip("runs the unprivileged case by switching from root") }
         let ids = try Harness.run("/bin/sh", ["-c", "id -u \(user) && id -g \(user)"]).stdout.split(separator: "\n").map(String.init)
         guard ids.count == 2 else { throw XCTSkip("no user \(user)") }

@@ -23,4 +23,15 @@ int csb_wait(int pid);
 /// IDs available in both (0 when none or newuidmap/newgidmap are missing).
 unsigned csb_subid_count(void);
 
+/// How `csb_open_in_root` resolves: openat2(RESOLVE_IN_ROOT) falling back to the userspace walk
+/// where the kernel lacks it (`AUTO`), only the kernel, or only the userspace walk (tests).
+#define CSB_RESOLVE_AUTO 0
+#define CSB_RESOLVE_KERNEL 1
+#define CSB_RESOLVE_USERSPACE 2
+
+/// Opens `path` (relative; a leading `/` means the root) inside the directory `root` with every
+/// component, symlinks included, resolved inside it: an O_PATH|O_CLOEXEC descriptor, or -1 with
+/// errno.
+int csb_open_in_root(const char *root, const char *path, int method);
+
 #endif
