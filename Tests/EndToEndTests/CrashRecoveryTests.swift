@@ -25,7 +25,10 @@ final class CrashRecoveryTests: XCTestCase {
             let command = iteration % 2 == 0
                 ? "build -q -t kill9:\(iteration) '\(context)'"
                 : "push kill9:seed \(registry)/kill9:\(iteration)"
-            let delay = Double.random(in: 0.05...1.5, using: &generator)
+            // The first two rounds kill early (no build or push of this size ends within 0.15 s),
+            // so at least one command is killed mid-way whatever the random draws; the rest are
+            // spread over the whole command.
+            let delay = Double.random(in: iteration < 2 ? 0.02...0.15 : 0.05...1.5, using: &generator)
             let outcome = try Harness.sh("""
             SWIFTDOCK_HOME='\(swiftdock.home)' '\(Harness.binary)' \(command) >/dev/null 2>&1 & pid=$!
             sleep \(String(format: "%.2f", delay)); kill -9 $pid 2>/dev/null; wait $pid; echo "status=$?"
