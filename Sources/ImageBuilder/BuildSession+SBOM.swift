@@ -39,19 +39,27 @@ extension BuildSession {
             try await ensureLocal([digest])
             let blob = LayerBlob(path: store.blobPath(digest), digest: digest)
             let stage = state
-            let reads = try verifying(stage) {
-                try LayerUnpacker.readFiles(Set(files.keys), fromBlob: blob, limit: PackageDatabases.sizeLimit)
-            }
-            for (readPath, users) in files.sorted(by: { $0.key < $1.key }) {
-                for user in users {
-                    switch reads[readPath] {
+            // Parsed as each file streams past; a path written twice in a layer counts as its last entry.
+            var found: [String: [SoftwarePackage]] = [:]
+            var tooLarge: [String: Int64] = [:]
+            try verifying(stage) {
+                try LayerUnpacker.readFiles(Set(files.keys), fromBlob: blob, limit: PackageDatabases.sizeLimit) { readPath, read in
+                    tooLarge[readPath] = nil
+                    found[readPath] = nil
+                    switch read {
                     case .content(let bytes)?:
-                        packages += PackageDatabases.packages(in: bytes, kind: user.kind, path: "/" + user.path)
-                    case .tooLarge(let size)?:
-                        emit(.warning("SBOM: skipped /\(user.path): \(size) bytes, over the limit of \(PackageDatabases.sizeLimit)"))
-                    case nil:
-                        continue
+                        found[readPath] = files[readPath, default: []].flatMap {
+                            PackageDatabases.packages(in: bytes, kind: $0.kind, path: "/" + $0.path)
+                        }
+                    case .tooLarge(let size)?: tooLarge[readPath] = size
+                    case nil: break
                     }
+                }
+            }
+            for readPath in found.keys.sorted() { packages += found[readPath]! }
+            for (readPath, size) in tooLarge.sorted(by: { $0.key < $1.key }) {
+                for user in files[readPath, default: []] {
+                    emit(.warning("SBOM: skipped /\(user.path): \(size) bytes, over the limit of \(PackageDatabases.sizeLimit)"))
                 }
             }
         }

@@ -18,17 +18,26 @@ extension LayerUnpacker {
     /// path occurs twice in one layer, the later entry wins, as extraction would leave it.
     public static func readFiles(_ paths: Set<String>, fromBlob blob: LayerBlob, limit: Int64) throws -> [String: FileRead] {
         var found: [String: FileRead] = [:]
-        guard !paths.isEmpty else { return found }
+        try readFiles(paths, fromBlob: blob, limit: limit) { found[$0] = $1 }
+        return found
+    }
+
+    /// `readFiles(_:fromBlob:limit:)` handing each file to `body` as it streams past (nil when
+    /// a later entry of the same path is not a regular file), so that at most one file's
+    /// content is held at a time however many the layer has.
+    public static func readFiles(_ paths: Set<String>, fromBlob blob: LayerBlob, limit: Int64,
+                                 _ body: (String, FileRead?) throws -> Void) throws {
+        guard !paths.isEmpty else { return }
         let reader = try TarReader(path: blob.path, digest: blob.digest)
         while let entry = try reader.next() {
             guard let rel = try TarReader.normalize(reader.entryPath(entry), archive: blob.path), paths.contains(rel) else { continue }
             guard archive_entry_filetype(entry) == FileType.regular, TarReader.hardlink(of: entry) == nil else {
-                found[rel] = nil
+                try body(rel, nil)
                 continue
             }
             let size = Int64(archive_entry_size(entry))
             if size > limit {
-                found[rel] = .tooLarge(size: size)
+                try body(rel, .tooLarge(size: size))
                 continue
             }
             var bytes = [UInt8]()
@@ -39,8 +48,7 @@ extension LayerUnpacker {
                 if offset > Int64(bytes.count) { bytes += [UInt8](repeating: 0, count: Int(offset) - bytes.count) }
                 bytes += UnsafeRawBufferPointer(start: base, count: count)
             }
-            found[rel] = truncated ? .tooLarge(size: size) : .content(bytes)
+            try body(rel, truncated ? .tooLarge(size: size) : .content(bytes))
         }
-        return found
     }
 }
