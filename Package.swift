@@ -39,6 +39,8 @@ let package = Package(
         .target(name: "BuildContext"),
         .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
         .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
+        // What an image contains (SBOM): package databases parsed, an SPDX document written.
+        .target(name: "Attestation", dependencies: ["ImageModel", "Layers"]),
         .target(name: "Registry", dependencies: [
             "ImageModel", "ImageStore", "Layers",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -54,7 +56,7 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"]),
         .target(name: "Sandbox", dependencies: ["CSandbox"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox",
+            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
@@ -91,6 +93,7 @@ let package = Package(
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
         .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel", "GoogleAPIStandIn"]),
 
         // In-process loopback stand-in of the Google APIs `swiftdock vertex` calls (OAuth2 token,

@@ -21,6 +21,8 @@ PACKAGES=(
   skopeo umoci busybox-static docker-registry tar gzip coreutils python3
   # main job: the Python base's root file system from Debian's mirror (Fixtures/base-python)
   mmdebstrap
+  # tests: pip for the PyPI-only tools below
+  python3-pip
   # registry fixtures (scripts/registries.sh): htpasswd, key generation, HTTP and JSON
   apache2-utils openssl curl jq
   # sandbox: newuidmap/newgidmap, used when /etc/subuid and /etc/subgid give the user a range
@@ -48,6 +50,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# tests: the SPDX validator (spdx-tools' `pyspdxtools`) checks `build --sbom` documents; it is on
+# PyPI only. Installed for Debian's python3 (scripts land in /usr/local/bin), pinned.
+if ! /usr/bin/python3 -c 'import spdx_tools' 2>/dev/null; then
+  echo "setup: installing spdx-tools from PyPI" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO /usr/bin/python3 -m pip install --quiet --break-system-packages --root-user-action=ignore 'spdx-tools==0.8.3'
 fi
 
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (expected /opt/swift)" >&2; exit 1; }

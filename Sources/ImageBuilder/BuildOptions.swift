@@ -26,6 +26,8 @@ public struct BuildOptions: Sendable {
     public var sourceDateEpoch: Int64?
     /// Pull base images even when the store has them (`--pull`).
     public var alwaysPull: Bool = false
+    /// Write an SPDX SBOM of the image and keep it as the image's referrer (`--sbom`).
+    public var sbom: Bool = false
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,
@@ -64,4 +66,6 @@ public struct BuildResult: Sendable {
     public var imageID: Digest { config.digest }
     public var tags: [Reference]
     public var warnings: [String]
+    /// The SBOM's artifact manifest, when `--sbom` asked for one.
+    public var sbom: Descriptor? = nil
 }

@@ -254,12 +254,16 @@ public struct ImageBuilder {
         let manifest = ImageManifest(mediaType: format.manifestMediaType, config: configDescriptor, layers: descriptors,
                                      annotations: annotations)
         let manifestDescriptor = try store.writeJSON(manifest, mediaType: format.manifestMediaType)
+        // Before tagging: a build whose SBOM cannot be written leaves no tag behind.
+        var final = final
+        let sbom = session.options.sbom
+            ? try await session.writeSBOM(of: &final, layers: descriptors, manifest: manifestDescriptor) : nil
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)
         }
         // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it.
         if session.options.tags.isEmpty { try store.keepUntagged(manifest: manifestDescriptor) }
         return BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
-                           warnings: session.warnings)
+                           warnings: session.warnings, sbom: sbom)
     }
 }

@@ -6,9 +6,13 @@ public struct Descriptor: Codable, Hashable, Sendable {
     public var urls: [String]?
     public var annotations: [String: String]?
     public var platform: Platform?
+    /// OCI 1.1: the artifact type of the manifest described (in a referrers index).
+    public var artifactType: String?
 
     public init(mediaType: String, digest: Digest, size: Int64,
-                urls: [String]? = nil, annotations: [String: String]? = nil, platform: Platform? = nil) {
+                urls: [String]? = nil, annotations: [String: String]? = nil, platform: Platform? = nil,
+                artifactType: String? = nil) {
+        self.artifactType = artifactType
         self.mediaType = mediaType
         self.digest = digest
         self.size = size

@@ -5,12 +5,19 @@ public struct ImageManifest: Codable, Hashable, Sendable {
     public var config: Descriptor
     public var layers: [Descriptor]
     public var annotations: [String: String]?
+    /// OCI 1.1: what an artifact manifest holds (an SBOM, a signature); nil for images.
+    public var artifactType: String?
+    /// OCI 1.1: the manifest an artifact is about (its referrers API lists it under that digest).
+    public var subject: Descriptor?
 
-    public init(mediaType: String?, config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil) {
+    public init(mediaType: String?, config: Descriptor, layers: [Descriptor], annotations: [String: String]? = nil,
+                artifactType: String? = nil, subject: Descriptor? = nil) {
         self.mediaType = mediaType
         self.config = config
         self.layers = layers
         self.annotations = annotations
+        self.artifactType = artifactType
+        self.subject = subject
     }
 
     /// The reference of the image a build started FROM (OCI annotation, set by buildah and BuildKit).

@@ -7,6 +7,11 @@ public enum MediaType {
     public static let ociLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip"
     public static let ociLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd"
 
+    /// OCI 1.1's empty descriptor content `{}`: the config of an artifact manifest.
+    public static let ociEmpty = "application/vnd.oci.empty.v1+json"
+    /// An SPDX document in its JSON serialisation (artifact type and layer of an SBOM).
+    public static let spdxJSON = "application/spdx+json"
+
     public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
     public static let dockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
     public static let dockerConfig = "application/vnd.docker.container.image.v1+json"

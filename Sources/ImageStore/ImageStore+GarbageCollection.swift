@@ -34,7 +34,8 @@ extension ImageStore {
             for entry in removed where !index.manifests.contains(where: { $0.digest == entry.digest }) {
                 if !orphans.contains(where: { $0.digest == entry.digest }) { orphans.append(entry) }
             }
-            let orphanImages = orphans.map { (entry: $0, image: try? image($0), blobs: try? reachableBlobs(from: $0)) }
+            // An image's referrers (its SBOM) go with it.
+            let orphanImages = orphans.map { (entry: $0, image: try? image($0), blobs: try? keptBlobs(by: $0)) }
             try writeIndex(index)
 
             var result = UntagResult(untagged: removed.compactMap(ImageStore.reference(of:)),
@@ -43,7 +44,7 @@ extension ImageStore {
             // If some remaining image cannot be read, what it shares is unknown: delete nothing.
             var keep = Set<Digest>()
             for entry in index.manifests {
-                guard let blobs = try? reachableBlobs(from: entry) else { return result }
+                guard let blobs = try? keptBlobs(by: entry) else { return result }
                 keep.formUnion(blobs)
             }
             var deleted = Set<Digest>()
@@ -55,6 +56,7 @@ extension ImageStore {
                         deleted.insert(digest)
                     }
                 }
+                if !keep.contains(orphan.entry.digest) { removeReferrers(of: orphan.entry.digest) }
                 if let stored = orphan.image {
                     if deleted.contains(stored.imageID) && result.deletedImageID == nil { result.deletedImageID = stored.imageID }
                     result.deletedLayers += stored.manifest.layers.map(\.digest).filter { deleted.contains($0) && !result.deletedLayers.contains($0) }
@@ -80,7 +82,7 @@ extension ImageStore {
         try lock.withLock {
             var keep = Set<Digest>()
             for entry in try readIndex().manifests {
-                keep.formUnion(try reachableBlobs(from: entry))
+                keep.formUnion(try keptBlobs(by: entry))
             }
             let cutoff = Date().timeIntervalSince1970 - gracePeriod
             var deleted: [(digest: Digest, size: Int64)] = []

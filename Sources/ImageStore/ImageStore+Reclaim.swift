@@ -77,7 +77,7 @@ extension ImageStore {
             // a tag added after it references blobs a live journal protects.
             for entry in try readIndex().manifests {
                 // An image that cannot be read completely: what it needs is unknown, delete nothing.
-                guard let blobs = try? reachableBlobs(from: entry) else { return }
+                guard let blobs = try? keptBlobs(by: entry) else { return }
                 candidates.subtract(blobs)
             }
             for digest in candidates where hasBlob(digest) {

@@ -46,6 +46,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Push every tag to its registry after a successful build.")
     var push = false
 
+    @Flag(help: "Write an SPDX 2.3 SBOM of the image (Debian, Alpine and Python packages) and keep it beside the image as an OCI referrer.")
+    var sbom = false
+
     @Option(help: "Blobs to transfer in parallel (pull and push).")
     var jobs: Int = 4
 
@@ -88,6 +91,7 @@ struct BuildCommand: AsyncParsableCommand {
             },
             runMode: runMode, format: imageFormat, compression: compression, sourceDateEpoch: epoch)
         options.alwaysPull = pull
+        options.sbom = sbom
         if push && tags.isEmpty { throw ValidationError("--push needs at least one -t/--tag") }
 
         let quiet = self.quiet
@@ -117,6 +121,7 @@ struct BuildCommand: AsyncParsableCommand {
         }
         if !quiet {
             printError("writing manifest \(result.manifest.digest) done")
+            if let sbom = result.sbom { printError("writing SBOM \(sbom.digest) done") }
             for tag in result.tags { printError("naming to \(tag.description) done") }
         }
         if push {
