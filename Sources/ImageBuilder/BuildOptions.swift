@@ -26,6 +26,8 @@ public struct BuildOptions: Sendable {
     public var sourceDateEpoch: Int64?
     /// Pull base images even when the store has them (`--pull`).
     public var alwaysPull: Bool = false
+    /// Execute every step even when the step cache has it (`--no-cache`); records are still written.
+    public var noCache: Bool = false
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,
@@ -44,6 +46,13 @@ public struct BuildOptions: Sendable {
     }
 }
 
+extension BuildOptions {
+    /// The media type of a layer this build writes.
+    var newLayerMediaType: String {
+        compression == .none ? MediaType.ociLayer : format.gzipLayerMediaType
+    }
+}
+
 /// Progress the builder reports; the CLI decides how to show it.
 public enum BuildEvent: Sendable {
     /// `[stage 1/3] COPY /Sourcecode /Sourcecode` — a step starts.
@@ -52,6 +61,8 @@ public enum BuildEvent: Sendable {
     /// A layer finished: its digest and sizes.
     case layerWritten(digest: Digest, size: Int64, uncompressedSize: Int64)
     case note(String)
+    /// Step `number` (announced by `step` just before) was taken from the step cache.
+    case cached(number: Int)
     /// A line a RUN step printed, prefixed with its step (`#3 …`).
     case output(String)
 }

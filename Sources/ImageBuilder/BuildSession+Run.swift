@@ -79,18 +79,7 @@ extension BuildSession {
     func sandboxMount(_ mount: RunMount, stage: StageState) async throws -> SandboxMount {
         switch mount.kind {
         case .bind:
-            let root: String
-            if let from = mount.from {
-                root = try await copySource(from: from).directory.root
-            } else {
-                root = try context().root
-            }
-            let relative = cleanLayerPath(mount.source ?? "/")
-            let source = relative.isEmpty ? root : root + "/" + relative
-            guard FileManager.default.fileExists(atPath: source) else {
-                throw BuildError("--mount source \(mount.source ?? "/") not found in \(mount.from ?? "the build context")")
-            }
-            return SandboxMount(source: source, target: mount.target, readOnly: mount.readOnly)
+            return SandboxMount(source: try await bindMountSource(mount), target: mount.target, readOnly: mount.readOnly)
         case .cache:
             let key = SHA256Stream.digest(of: Array((mount.id ?? mount.target).utf8)).encoded
             let directory = store.root + "/cache/run-mounts/" + key

@@ -35,6 +35,8 @@ final class BuildSession {
     private(set) var warnings: [String] = []
     /// Whether this build already said that RUN copies the root instead of overlaying it.
     var notedCopyIsolation = false
+    /// Layer steps to record in the step cache once their layers are written.
+    var pendingCacheRecords: [PendingCacheRecord] = []
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {
