@@ -37,6 +37,8 @@ final class BuildSession {
     var notedCopyIsolation = false
     /// Layer steps to record in the step cache once their layers are written.
     var pendingCacheRecords: [PendingCacheRecord] = []
+    /// The context's file digests by stat (see `fileDigests()`).
+    var fileDigestIndex: FileDigestIndex?
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {

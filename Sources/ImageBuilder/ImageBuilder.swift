@@ -44,12 +44,14 @@ public struct ImageBuilder {
             let result = try await run(session)
             await session.finishPendingWrites()
             await session.flushCacheRecords()
+            session.saveFileDigests()
             session.cleanUp()
             return result
         } catch {
             // Layer tasks may still be writing into temp files: let them end before removing.
             await session.finishPendingWrites()
             await session.flushCacheRecords()
+            session.saveFileDigests()
             session.cleanUp()
             throw error
         }

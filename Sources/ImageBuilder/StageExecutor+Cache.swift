@@ -56,7 +56,8 @@ extension StageExecutor {
 
     /// `addLayer`, unless a record for the same content exists: then that layer is reused.
     mutating func addLayerOrReuse(_ items: [LayerItem], createdBy: String) throws {
-        stepKey.add("content", try StepCacheKey.contentDigest(of: items))
+        let index = try session.fileDigests()
+        stepKey.add("content", try StepCacheKey.contentDigest(of: items, fileDigest: index.digest(ofFile:)))
         if let record = cachedRecord() {
             try reuse(record)
             return
@@ -126,6 +127,29 @@ extension BuildSession {
             writeCacheRecord(StepCacheRecord(layer: .init(descriptor: descriptor, diffID: written.diffID), history: pending.history),
                              key: pending.key)
         }
+    }
+
+    /// The context's file-digest index, read from the store on first use.
+    func fileDigests() throws -> FileDigestIndex {
+        if let fileDigestIndex { return fileDigestIndex }
+        let root = try context().root
+        let index = FileDigestIndex(root: root, encoded: store.fileDigestIndex(name: Self.indexName(root)))
+        fileDigestIndex = index
+        return index
+    }
+
+    /// Keeps the file-digest index for the next build of this context (best effort).
+    func saveFileDigests() {
+        guard let index = fileDigestIndex else { return }
+        do {
+            try store.writeFileDigestIndex(try index.encoded(), name: Self.indexName(index.root))
+        } catch {
+            emit(.warning("could not write the build context's file index: \(error)"))
+        }
+    }
+
+    private static func indexName(_ root: String) -> String {
+        SHA256Stream.digest(of: Array(root.utf8)).encoded
     }
 
     /// The source directory of a `RUN --mount=type=bind` (the context or a stage/image root).

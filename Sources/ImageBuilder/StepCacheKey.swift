@@ -59,7 +59,9 @@ struct StepCacheKey: Sendable {
     /// owner, symlink/hardlink target and the SHA-256 of its bytes (read from the source file),
     /// in the order written. For COPY/ADD these are exactly the sources selected after
     /// `.dockerignore`, with destination, `--chown` and `--chmod` already applied.
-    static func contentDigest(of items: [LayerItem]) throws -> String {
+    /// `fileDigest` hashes a source file (see `FileDigestIndex`, which skips unchanged ones).
+    static func contentDigest(of items: [LayerItem],
+                              fileDigest: (String) throws -> Digest = SHA256Stream.digest(ofFile:)) throws -> String {
         var key = StepCacheKey(parent: "")
         for item in items {
             switch item {
@@ -71,7 +73,7 @@ struct StepCacheKey: Sendable {
                 case .directory: key.add("type", "dir")
                 case .symlink(let target): key.add("symlink", target)
                 case .hardlink(let target): key.add("hardlink", target)
-                case .regularFile(.file(let path, _)): key.add("file", try SHA256Stream.digest(ofFile: path).description)
+                case .regularFile(.file(let path, _)): key.add("file", try fileDigest(path).description)
                 case .regularFile(.bytes(let bytes)): key.add("file", SHA256Stream.digest(of: bytes).description)
                 }
             case .archive(let path, let destination, let owner):

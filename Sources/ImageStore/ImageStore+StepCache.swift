@@ -33,6 +33,31 @@ public struct StepCacheRecord: Codable, Hashable, Sendable {
 /// layer blob is gone is a miss, never an error: the step simply runs again.
 extension ImageStore {
     var stepCacheDirectory: String { root + "/cache/steps" }
+    var fileDigestsDirectory: String { root + "/cache/file-digests" }
+
+    /// A build context's file-digest index (`cache/file-digests/<name>`), or nil.
+    public func fileDigestIndex(name: String) -> [UInt8]? {
+        guard Self.isStepCacheKey(name) else { return nil }
+        return try? FileSystem.readFile(fileDigestsDirectory + "/" + name)
+    }
+
+    /// Replaces a context's file-digest index: temp file, fsync, rename.
+    public func writeFileDigestIndex(_ bytes: [UInt8], name: String) throws {
+        guard Self.isStepCacheKey(name) else { throw StoreError.io(path: name, reason: "not an index name (expected 64 hex digits)") }
+        try writeCacheFile(bytes, to: fileDigestsDirectory, name: name)
+    }
+
+    private func writeCacheFile(_ bytes: [UInt8], to directory: String, name: String) throws {
+        try FileSystem.makeDirectories(directory)
+        let temporary = temporaryPath(suffix: ".cache")
+        try FileSystem.createDurably(temporary, bytes)
+        do {
+            try FileSystem.rename(temporary, directory + "/" + name)
+        } catch {
+            try? FileSystem.removeFile(temporary)
+            throw error
+        }
+    }
 
     /// Keys are SHA-256 hex: anything else could name a path outside the directory.
     static func isStepCacheKey(_ key: String) -> Bool {
@@ -50,24 +75,19 @@ extension ImageStore {
     /// Stores `record` under `key` (replacing an older one): temp file, fsync, rename.
     public func writeStepCacheRecord(_ record: StepCacheRecord, key: String) throws {
         guard Self.isStepCacheKey(key) else { throw StoreError.io(path: key, reason: "not a step cache key (expected 64 hex digits)") }
-        try FileSystem.makeDirectories(stepCacheDirectory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let bytes = Array(try encoder.encode(record))
-        let temporary = temporaryPath(suffix: ".step")
-        try FileSystem.createDurably(temporary, bytes)
-        do {
-            try FileSystem.rename(temporary, stepCacheDirectory + "/" + key)
-        } catch {
-            try? FileSystem.removeFile(temporary)
-            throw error
-        }
+        try writeCacheFile(Array(try encoder.encode(record)), to: stepCacheDirectory, name: key)
     }
 
-    /// Removes step-cache records: all of them with `all`, else only those that are malformed
-    /// or whose layer blob is gone (they could never hit again). Returns how many went.
+    /// Removes step-cache records: all of them (and the contexts' file-digest indexes) with
+    /// `all`, else only those that are malformed or whose layer blob is gone (they could never
+    /// hit again). Returns how many records went.
     @discardableResult
     public func pruneStepCache(all: Bool) throws -> Int {
+        if all, FileSystem.isDirectory(fileDigestsDirectory) {
+            for name in try FileSystem.list(fileDigestsDirectory) { try FileSystem.removeFile(fileDigestsDirectory + "/" + name) }
+        }
         guard FileSystem.isDirectory(stepCacheDirectory) else { return 0 }
         var removed = 0
         for name in try FileSystem.list(stepCacheDirectory) {

@@ -19,10 +19,10 @@ final class BuildCacheTests: XCTestCase {
     static let dockerfile = """
         FROM gcr.io/deeplearning-platform-release/base-cpu:latest
         COPY a.txt /a/
-        RUN date +%s%N >> /stamps
+        RUN cat /proc/sys/kernel/random/uuid >> /stamps
         ENV STAGE=after
         COPY b.txt /b/
-        RUN date +%s%N >> /stamps
+        RUN cat /proc/sys/kernel/random/uuid >> /stamps
         WORKDIR /made/here
 
         """
@@ -54,6 +54,8 @@ final class BuildCacheTests: XCTestCase {
         XCTAssertEqual(second.cached, [2, 3, 5, 6, 7], "every layer step from the cache")
         XCTAssertEqual(second.id, first.id, "the same config")
         XCTAssertEqual(try swiftdock.ok("inspect", "-f", "{{.Digest}}", "cached").stdout, manifest, "the same manifest")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: swiftdock.home + "/cache/file-digests").count, 2,
+                       "a file index per context: the base fixture's and this one")
         // mtime alone is not content.
         try Harness.sh("touch -d '2001-01-01' '\(context!)/a.txt' '\(context!)/b.txt'")
         XCTAssertEqual(try build().cached, [2, 3, 5, 6, 7])
