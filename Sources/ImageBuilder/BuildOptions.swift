@@ -28,6 +28,8 @@ public struct BuildOptions: Sendable {
     public var alwaysPull: Bool = false
     /// Write an SPDX SBOM of the image and keep it as the image's referrer (`--sbom`).
     public var sbom: Bool = false
+    /// Execute every step even when the step cache has it (`--no-cache`); records are still written.
+    public var noCache: Bool = false
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,
@@ -46,6 +48,13 @@ public struct BuildOptions: Sendable {
     }
 }
 
+extension BuildOptions {
+    /// The media type of a layer this build writes.
+    var newLayerMediaType: String {
+        compression == .none ? MediaType.ociLayer : format.gzipLayerMediaType
+    }
+}
+
 /// Progress the builder reports; the CLI decides how to show it.
 public enum BuildEvent: Sendable {
     /// `[stage 1/3] COPY /Sourcecode /Sourcecode` — a step starts.
@@ -54,6 +63,8 @@ public enum BuildEvent: Sendable {
     /// A layer finished: its digest and sizes.
     case layerWritten(digest: Digest, size: Int64, uncompressedSize: Int64)
     case note(String)
+    /// Step `number` (announced by `step` just before) was taken from the step cache.
+    case cached(number: Int)
     /// A line a RUN step printed, prefixed with its step (`#3 …`).
     case output(String)
 }

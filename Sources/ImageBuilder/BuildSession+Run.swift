@@ -144,13 +144,13 @@ extension BuildSession {
     }
 
     /// The directory a bind's `from` names (a stage or an image, unpacked), else the context.
-    private func mountRoot(from: String?) async throws -> (root: String, origin: String) {
+    func mountRoot(from: String?) async throws -> (root: String, origin: String) {
         guard let from else { return (try context().root, "the build context") }
         return (try await copySource(from: from).directory.root, from)
     }
 
     /// What `relative` is inside `root`; a one-line error naming the source when it is missing.
-    private func sourceKind(_ relative: String, in root: String, origin: String, given: String?) throws -> MountSource.Kind {
+    func sourceKind(_ relative: String, in root: String, origin: String, given: String?) throws -> MountSource.Kind {
         let kind: MountSource.Kind
         do { kind = try MountSource.kind(of: relative, in: root) } catch {
             throw BuildError("--mount source \(given ?? "/") not found in \(origin): \(error)")

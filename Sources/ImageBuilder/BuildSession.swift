@@ -37,6 +37,10 @@ final class BuildSession {
     var notedCopyIsolation = false
     /// Whether the build already warned that RUN shares the host's network (no slirp4netns).
     var warnedHostNetwork = false
+    /// Layer steps to record in the step cache once their layers are written.
+    var pendingCacheRecords: [PendingCacheRecord] = []
+    /// The context's file digests by stat (see `fileDigests()`).
+    var fileDigestIndex: FileDigestIndex?
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {

@@ -43,11 +43,15 @@ public struct ImageBuilder {
         do {
             let result = try await run(session)
             await session.finishPendingWrites()
+            await session.flushCacheRecords()
+            session.saveFileDigests()
             session.cleanUp()
             return result
         } catch {
             // Layer tasks may still be writing into temp files: let them end before removing.
             await session.finishPendingWrites()
+            await session.flushCacheRecords()
+            session.saveFileDigests()
             session.cleanUp()
             throw error
         }
@@ -160,6 +164,7 @@ public struct ImageBuilder {
         if let index = dockerfile.stageIndex(named: baseName, before: stage.index), let parent = session.finishedStages[index] {
             var state = parent
             state.name = name
+            state.cacheKey = StepCacheKey.stageParent(parent.cacheKey)
             state.cmdSet = false
             state.args = [:]
             state.declaredArgs = []
@@ -179,6 +184,7 @@ public struct ImageBuilder {
             session.emit(.warning("\(stage.location): FROM: base image \(baseName) is \(image.config.platform), not the requested \(wanted)"))
         }
         var state = StageState(name: name, config: image.config)
+        state.cacheKey = StepCacheKey.imageParent(manifest: descriptor.digest)
         // A base named by image ID has no name to record.
         state.base = found.reference.map { ($0, descriptor.digest) }
         state.config.created = nil
@@ -227,7 +233,9 @@ public struct ImageBuilder {
     private func commit(_ final: StageState, session: BuildSession) async throws -> BuildResult {
         let format = session.options.format
         var config = final.config
-        config.created = session.created
+        // Without SOURCE_DATE_EPOCH the image is as new as its newest step: a rebuild taken
+        // entirely from the step cache is then the same image, as BuildKit's is.
+        config.created = session.options.sourceDateEpoch == nil ? final.lastStepCreated ?? session.created : session.created
         var descriptors: [Descriptor] = []
         var diffIDs: [Digest] = []
         for layer in final.layers {
@@ -239,8 +247,7 @@ public struct ImageBuilder {
                 let written = try await task.value
                 try store.ingest(temporaryFile: path, digest: written.digest)
                 session.emit(.layerWritten(digest: written.digest, size: written.size, uncompressedSize: written.uncompressedSize))
-                let mediaType = session.options.compression == .none ? MediaType.ociLayer : format.gzipLayerMediaType
-                descriptors.append(Descriptor(mediaType: mediaType, digest: written.digest, size: written.size))
+                descriptors.append(Descriptor(mediaType: session.options.newLayerMediaType, digest: written.digest, size: written.size))
                 diffIDs.append(written.diffID)
             }
         }

@@ -11,6 +11,10 @@ struct StageExecutor {
     var state: StageState
     var stepNumber: Int
     let totalSteps: Int
+    /// The step cache key of the instruction being executed (see `StageExecutor+Cache`).
+    var stepKey = StepCacheKey(parent: "")
+    /// Whether that instruction was taken from the step cache.
+    var stepUsedCache = false
 
     /// Runs one instruction; `instruction` is as parsed, expanded here with the values in force.
     mutating func execute(_ instruction: Instruction) async throws {
@@ -29,7 +33,11 @@ struct StageExecutor {
             if Self.readsLowerFileSystem(expanded, runMode: session.options.runMode) {
                 try await session.loadBaseView(&state)
             }
+            stepKey = baseStepKey(instruction, expanded: expanded)
+            stepUsedCache = false
+            let historyBefore = state.config.history.count, layersBefore = state.layers.count
             try await apply(expanded)
+            finishStep(historyBefore: historyBefore, layersBefore: layersBefore)
         } catch {
             throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
         }
@@ -155,6 +163,10 @@ struct StageExecutor {
         let createdBy = "RUN " + ((args.isEmpty ? [] : ["|\(args.count)"] + args) + shown).joined(separator: " ") + " # buildkit"
         switch session.options.runMode {
         case .exec:
+            if let record = try await cachedRunRecord(run) {
+                try reuse(record)
+                return
+            }
             try await executeRun(run, plan: plan, instruction: instruction, createdBy: createdBy)
         case .record:
             session.emit(.warning("\(instruction.location): RUN not executed (--run=record): \(instruction.original)"))
@@ -192,7 +204,7 @@ struct StageExecutor {
             items.append(.entry(LayerEntry(path: dir, kind: .directory, mode: 0o755, uid: owner.uid, gid: owner.gid,
                                            mtimeSeconds: session.nowSeconds)))
         }
-        try addLayer(items, createdBy: "WORKDIR " + clean)
+        try addLayerOrReuse(items, createdBy: "WORKDIR " + clean)
     }
 
     private mutating func copyStep(_ copy: CopyInstruction, isAdd: Bool, instruction: Instruction) async throws {
@@ -223,7 +235,7 @@ struct StageExecutor {
         let keyword = isAdd ? "ADD" : "COPY"
         let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])
             .joined(separator: " ") + " # buildkit"
-        try addLayer(items, createdBy: createdBy)
+        try addLayerOrReuse(items, createdBy: createdBy)
     }
 
     /// Starts writing a layer in its own task (layers are written concurrently) and records it.

@@ -40,6 +40,11 @@ struct StageState {
     /// The image this stage's chain started FROM (nil for scratch): recorded in the manifest's
     /// `org.opencontainers.image.base.*` annotations, as buildah does.
     var base: (name: Reference, digest: Digest)?
+    /// The step-cache key of the last step applied (see `StepCacheKey`): the parent of the next.
+    var cacheKey: String = StepCacheKey.scratchParent()
+    /// `created` of the last history entry a step of this build wrote or reused from the cache:
+    /// the image's `created`, so a rebuild entirely from cache yields the same image.
+    var lastStepCreated: String?
 
     /// Looks a variable up for word expansion: ENV wins over ARG, as docker documents.
     func lookup(_ name: String) -> String? {

@@ -84,6 +84,8 @@ extension ImageStore {
             for entry in try readIndex().manifests {
                 keep.formUnion(try keptBlobs(by: entry))
             }
+            // Layers the step cache still names stay (see `pruneStepCache`).
+            keep.formUnion(stepCacheBlobs())
             let cutoff = Date().timeIntervalSince1970 - gracePeriod
             var deleted: [(digest: Digest, size: Int64)] = []
             for name in try FileSystem.list(blobsDirectory) {

@@ -80,6 +80,8 @@ extension ImageStore {
                 guard let blobs = try? keptBlobs(by: entry) else { return }
                 candidates.subtract(blobs)
             }
+            // Layers a step-cache record names are kept (the record is written after the blob).
+            candidates.subtract(stepCacheBlobs())
             for digest in candidates where hasBlob(digest) {
                 try FileSystem.removeFile(blobPath(digest))
             }

@@ -43,6 +43,9 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Pull base images even when the local store has them.")
     var pull = false
 
+    @Flag(name: .customLong("no-cache"), help: "Execute every step even when the build cache has it (the cache is still updated).")
+    var noCache = false
+
     @Flag(help: "Push every tag to its registry after a successful build.")
     var push = false
 
@@ -92,6 +95,7 @@ struct BuildCommand: AsyncParsableCommand {
             runMode: runMode, format: imageFormat, compression: compression, sourceDateEpoch: epoch)
         options.alwaysPull = pull
         options.sbom = sbom
+        options.noCache = noCache
         if push && tags.isEmpty { throw ValidationError("--push needs at least one -t/--tag") }
 
         let quiet = self.quiet
@@ -108,6 +112,9 @@ struct BuildCommand: AsyncParsableCommand {
                 printError("WARNING: \(text)")
             case .layerWritten(let digest, let size, let uncompressed):
                 if !quiet { printError("layer \(digest) \(formatSize(size)) (\(formatSize(uncompressed)) uncompressed)") }
+            case .cached(let number):
+                // BuildKit's plain progress: `#5 CACHED` under the step's line.
+                if !quiet { printError("#\(number) CACHED") }
             case .note(let text), .output(let text):
                 if !quiet { printError(text) }
             }

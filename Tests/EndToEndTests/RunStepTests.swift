@@ -53,7 +53,7 @@ final class RunStepTests: XCTestCase {
         try Harness.write("FROM gcr.io/deeplearning-platform-release/base-cpu:latest\nRUN awk '$2 == \"/\" { print $3 }' /proc/mounts > /root-fs\n",
                           to: context + "/Dockerfile")
         for (tag, environment) in [("fs-copy", Self.copyIsolation), ("fs-overlay", ["SWIFTDOCK_RUN_ISOLATION": "overlay"])] {
-            try swiftdock.ok("build", "-t", tag, context, environment: environment)
+            try swiftdock.ok("build", "--no-cache", "-t", tag, context, environment: environment)
         }
         XCTAssertEqual(try String(contentsOfFile: try unpack("fs-overlay") + "/root-fs", encoding: .utf8), "overlay\n")
         XCTAssertNotEqual(try String(contentsOfFile: try unpack("fs-copy") + "/root-fs", encoding: .utf8), "overlay\n")
@@ -75,7 +75,7 @@ final class RunStepTests: XCTestCase {
         EOT
         RUN test -d /sys/devices && ! touch /sys/swiftdock 2>/dev/null && echo read-only > /app/sys.txt
         """, to: context + "/Dockerfile")
-        let build = try swiftdock.ok("build", "-t", tag, context, environment: environment)
+        let build = try swiftdock.ok("build", "--no-cache", "-t", tag, context, environment: environment)
         XCTAssertTrue(build.stderr.contains("RUN mkdir -p /app/keep"), build.stderr)
         let rootfs = try unpack(tag)
         let read = { (path: String) in try String(contentsOfFile: rootfs + path, encoding: .utf8) }

@@ -1,0 +1,183 @@
+import DockerfileSyntax
+import Foundation
+import ImageModel
+import ImageStore
+import Layers
+import Sandbox
+
+/// The step cache around executing one instruction (see `StepCacheKey`, `StepCacheRecord`).
+///
+/// Layer steps (COPY, ADD, RUN, WORKDIR creating directories) look their key up before doing
+/// the work and on a hit reuse the stored layer and history entries without running; every
+/// other instruction is re-applied (it only edits the config) and takes the stored history
+/// entries' `created`, so a rebuild from cache yields the same image byte for byte.
+extension StageExecutor {
+    /// The key of `instruction` before any step-specific content is added.
+    func baseStepKey(_ instruction: Instruction, expanded: Instruction) -> StepCacheKey {
+        var key = StepCacheKey(parent: state.cacheKey)
+        key.add("instruction", instruction.original)
+        key.add("expanded", String(reflecting: expanded.kind))
+        key.add("escape", String(escape))
+        // The ARGs the step sees (as RUN's environment and in expansion); proxy args are left
+        // out, as BuildKit leaves them out of its cache keys.
+        key.add("args", state.args.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value ?? "\u{0}")" }.joined(separator: "\n"))
+        key.add("platform", state.config.platform.description)
+        let options = session.options
+        key.add("output", "\(options.format.rawValue) \(options.compression) \(options.sourceDateEpoch.map(String.init) ?? "-") \(options.runMode.rawValue)")
+        return key
+    }
+
+    /// The record for the current key if this step may reuse it: not with `--no-cache`, and
+    /// only while every layer of the stage is already a blob in the store (a hit then never
+    /// sits above a layer this build is still writing).
+    func cachedRecord() -> StepCacheRecord? {
+        guard !session.options.noCache else { return nil }
+        for layer in state.layers {
+            if case .pending = layer { return nil }
+        }
+        return session.store.stepCacheRecord(key: stepKey.value)
+    }
+
+    /// Applies a hit: the stored layer (read lazily like a base layer) and history entries.
+    mutating func reuse(_ record: StepCacheRecord) throws {
+        if let layer = record.layer {
+            let index = state.layers.count
+            let digest = layer.descriptor.digest
+            state.layers.append(.stored(descriptor: layer.descriptor, diffID: layer.diffID, path: session.store.blobPath(digest)))
+            if state.unreadBaseLayers.count == index {
+                state.unreadBaseLayers.append((digest, layer.diffID))
+            } else {
+                state.view.apply(try session.store.layerHeaders(diffID: layer.diffID, blob: digest), layer: index)
+            }
+        }
+        state.config.history += record.history
+        stepUsedCache = true
+        session.emit(.cached(number: stepNumber))
+    }
+
+    /// `addLayer`, unless a record for the same content exists: then that layer is reused.
+    mutating func addLayerOrReuse(_ items: [LayerItem], createdBy: String) throws {
+        let index = try session.fileDigests()
+        stepKey.add("content", try StepCacheKey.contentDigest(of: items, fileDigest: index.digest(ofFile:)))
+        if let record = cachedRecord() {
+            try reuse(record)
+            return
+        }
+        try addLayer(items, createdBy: createdBy)
+    }
+
+    /// After a step succeeded: the stage's key moves on, and what the step produced is recorded
+    /// (a new layer once it is written, see `BuildSession.flushCacheRecords`); a step that only
+    /// edited the config takes the `created` of an earlier identical step.
+    mutating func finishStep(historyBefore: Int, layersBefore: Int) {
+        let key = stepKey.value
+        state.cacheKey = key
+        defer {
+            if state.config.history.count > historyBefore { state.lastStepCreated = state.config.history.last?.created }
+        }
+        if stepUsedCache { return }
+        let added = Array(state.config.history[historyBefore...])
+        if state.layers.count == layersBefore + 1, case .pending(let task, let path) = state.layers[layersBefore] {
+            session.pendingCacheRecords.append(.init(key: key, task: task, path: path, history: added))
+            return
+        }
+        guard state.layers.count == layersBefore else { return }
+        if !session.options.noCache, let record = session.store.stepCacheRecord(key: key), record.layer == nil,
+           record.history.map(\.createdBy) == added.map(\.createdBy) {
+            for (offset, entry) in record.history.enumerated() {
+                state.config.history[historyBefore + offset].created = entry.created
+            }
+            return
+        }
+        session.writeCacheRecord(StepCacheRecord(layer: nil, history: added), key: key)
+    }
+}
+
+/// A layer step whose record is written once its layer is in the store.
+struct PendingCacheRecord {
+    var key: String
+    var task: Task<WrittenLayer, Error>
+    var path: String
+    var history: [History]
+}
+
+extension BuildSession {
+    /// Writes a record; the cache is an optimisation, so failing to write one is a warning.
+    func writeCacheRecord(_ record: StepCacheRecord, key: String) {
+        do {
+            try store.writeStepCacheRecord(record, key: key)
+        } catch {
+            emit(.warning("could not write build cache record: \(error)"))
+        }
+    }
+
+    /// Records every layer step that finished (also when a later step failed): its layer moves
+    /// into the store (layers of the final stage are already there) and its record is written.
+    /// A step whose layer failed to write is not recorded.
+    func flushCacheRecords() async {
+        let records = pendingCacheRecords
+        pendingCacheRecords.removeAll()
+        for pending in records {
+            guard let written = try? await pending.task.value else { continue }
+            if !store.hasBlob(written.digest) {
+                guard FileManager.default.fileExists(atPath: pending.path),
+                      (try? store.ingest(temporaryFile: pending.path, digest: written.digest)) != nil
+                else { continue }
+            }
+            let descriptor = Descriptor(mediaType: options.newLayerMediaType, digest: written.digest, size: written.size)
+            writeCacheRecord(StepCacheRecord(layer: .init(descriptor: descriptor, diffID: written.diffID), history: pending.history),
+                             key: pending.key)
+        }
+    }
+
+    /// The context's file-digest index, read from the store on first use.
+    func fileDigests() throws -> FileDigestIndex {
+        if let fileDigestIndex { return fileDigestIndex }
+        let root = try context().root
+        let index = FileDigestIndex(root: root, encoded: store.fileDigestIndex(name: Self.indexName(root)))
+        fileDigestIndex = index
+        return index
+    }
+
+    /// Keeps the file-digest index for the next build of this context (best effort).
+    func saveFileDigests() {
+        guard let index = fileDigestIndex else { return }
+        do {
+            try store.writeFileDigestIndex(try index.encoded(), name: Self.indexName(index.root))
+        } catch {
+            emit(.warning("could not write the build context's file index: \(error)"))
+        }
+    }
+
+    private static func indexName(_ root: String) -> String {
+        SHA256Stream.digest(of: Array(root.utf8)).encoded
+    }
+
+    /// The content digest of a RUN bind mount's source, read through a descriptor opened inside
+    /// its root exactly as the sandbox binds it, so a symlink cannot make the key read the host.
+    func bindMountDigest(_ mount: RunMount) async throws -> String {
+        let (root, origin) = try await mountRoot(from: mount.from)
+        let relative = cleanLayerPath(mount.source ?? "/")
+        let kind = try sourceKind(relative, in: root, origin: origin, given: mount.source)
+        return try MountSource.withDescriptor(of: relative, in: root) { fd in
+            // "/." walks through the descriptor's magic link into the directory itself.
+            kind == .directory
+                ? try StepCacheKey.treeDigest(of: "/proc/self/fd/\(fd)/.")
+                : try StepCacheKey.treeDigest(of: "/proc/self/fd/\(fd)", followRoot: true)
+        }
+    }
+}
+
+extension StageExecutor {
+    /// A RUN's record, after adding its bind mounts' content to the key (cache and tmpfs
+    /// mounts start from whatever they hold and do not invalidate, as in BuildKit).
+    mutating func cachedRunRecord(_ run: RunInstruction) async throws -> StepCacheRecord? {
+        for flag in run.flags where flag.name == "mount" {
+            let mount = try RunMount.parse(flag.value ?? "")
+            if mount.kind == .bind {
+                stepKey.add("bind " + mount.target, try await session.bindMountDigest(mount))
+            }
+        }
+        return cachedRecord()
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import ImageModel
+import Layers
+
+/// The identity of one build step, derived from content only — never from mtimes — so the same
+/// inputs give the same key in any process on any machine: SHA-256 over a canonical encoding
+/// (a version tag, then each field as length-prefixed label and value, in a fixed order) of the
+/// parent's key, the instruction as written and as expanded (flags included), the build args
+/// the stage sees, the platform and output options, and what the step reads (see
+/// `contentDigest(of:)`, `treeDigest(of:)`).
+///
+/// Like BuildKit's cache keys the chain makes a key depend on everything before it: the first
+/// step's parent is the base image's manifest digest (or a constant for `scratch`).
+struct StepCacheKey: Sendable {
+    private var hasher = SHA256Stream()
+
+    /// Starts a key whose parent is `parent` (a step key, or one of `scratchParent`/`imageParent`).
+    init(parent: String) {
+        add("swiftdock-step-cache", "v1")
+        add("parent", parent)
+    }
+
+    /// Appends one field: `len(label) label len(value) value`, lengths as 8 bytes big-endian, so
+    /// no two different field lists encode to the same bytes.
+    mutating func add(_ label: String, _ value: String) {
+        for part in [Array(label.utf8), Array(value.utf8)] {
+            var length = UInt64(part.count).bigEndian
+            withUnsafeBytes(of: &length) { hasher.update($0) }
+            hasher.update(part)
+        }
+    }
+
+    /// The key: lower-case hex SHA-256.
+    var value: String { hasher.finalize().encoded }
+
+    /// The parent key of a stage's first step when it starts from `scratch`.
+    static func scratchParent() -> String {
+        var key = StepCacheKey(parent: "")
+        key.add("base", "scratch")
+        return key.value
+    }
+
+    /// The parent key of a stage's first step when it starts from an image.
+    static func imageParent(manifest: Digest) -> String {
+        var key = StepCacheKey(parent: "")
+        key.add("base", manifest.description)
+        return key.value
+    }
+
+    /// The parent key of a stage that starts from an earlier stage (`FROM builder`): that
+    /// stage's last key, marked as a new stage (its ARGs and CMD state start afresh).
+    static func stageParent(_ parentStageKey: String) -> String {
+        var key = StepCacheKey(parent: parentStageKey)
+        key.add("base", "stage")
+        return key.value
+    }
+
+    /// What a layer-producing step will write, minus mtimes: each item's path, type, mode,
+    /// owner, symlink/hardlink target and the SHA-256 of its bytes (read from the source file),
+    /// in the order written. For COPY/ADD these are exactly the sources selected after
+    /// `.dockerignore`, with destination, `--chown` and `--chmod` already applied.
+    /// `fileDigest` hashes a source file (see `FileDigestIndex`, which skips unchanged ones).
+    static func contentDigest(of items: [LayerItem],
+                              fileDigest: (String) throws -> Digest = SHA256Stream.digest(ofFile:)) throws -> String {
+        var key = StepCacheKey(parent: "")
+        for item in items {
+            switch item {
+            case .entry(let entry):
+                key.add("path", entry.path)
+                key.add("mode", String(entry.mode, radix: 8))
+                key.add("owner", "\(entry.uid):\(entry.gid)")
+                switch entry.kind {
+                case .directory: key.add("type", "dir")
+                case .symlink(let target): key.add("symlink", target)
+                case .hardlink(let target): key.add("hardlink", target)
+                case .regularFile(.file(let path, _)): key.add("file", try fileDigest(path).description)
+                case .regularFile(.bytes(let bytes)): key.add("file", SHA256Stream.digest(of: bytes).description)
+                }
+            case .archive(let path, let destination, let owner):
+                key.add("archive", try SHA256Stream.digest(ofFile: path).description)
+                key.add("destination", destination)
+                key.add("owner", owner.map { "\($0.uid):\($0.gid)" } ?? "")
+            }
+        }
+        return key.value
+    }
+
+    /// A directory tree's content (a RUN bind mount's source): every entry's relative path,
+    /// type, mode, owner, symlink target and file bytes' SHA-256, names sorted bytewise;
+    /// symlinks are not followed. A single file is hashed the same way with an empty path.
+    /// `followRoot`: the root itself is read through a symlink (a `/proc/self/fd/N` file).
+    static func treeDigest(of root: String, followRoot: Bool = false) throws -> String {
+        var key = StepCacheKey(parent: "")
+        try addTree(root, relative: "", follow: followRoot, to: &key)
+        return key.value
+    }
+
+    private static func addTree(_ path: String, relative: String, follow: Bool = false, to key: inout StepCacheKey) throws {
+        var st = stat()
+        guard (follow ? stat(path, &st) : lstat(path, &st)) == 0 else { throw BuildError("\(path): \(String(cString: strerror(errno)))") }
+        key.add("path", relative)
+        key.add("mode", String(UInt32(st.st_mode), radix: 8))
+        key.add("owner", "\(st.st_uid):\(st.st_gid)")
+        switch st.st_mode & S_IFMT {
+        case S_IFREG:
+            key.add("file", try SHA256Stream.digest(ofFile: path).description)
+        case S_IFLNK:
+            key.add("symlink", (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? "")
+        case S_IFDIR:
+            let names = try FileManager.default.contentsOfDirectory(atPath: path)
+                .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            for name in names {
+                try addTree(path + "/" + name, relative: relative.isEmpty ? name : relative + "/" + name, to: &key)
+            }
+        default:
+            key.add("device", "\(st.st_rdev)")
+        }
+    }
+}

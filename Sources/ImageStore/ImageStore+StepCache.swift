@@ -1,0 +1,126 @@
+import Foundation
+import ImageModel
+
+/// What a build step produced, kept so that the same step (same key, see
+/// `ImageBuilder.StepCacheKey`) is not executed again: the layer it wrote (a blob in this store)
+/// and the history entries it appended to the image config.
+public struct StepCacheRecord: Codable, Hashable, Sendable {
+    public struct Layer: Codable, Hashable, Sendable {
+        public var descriptor: Descriptor
+        public var diffID: Digest
+        public init(descriptor: Descriptor, diffID: Digest) {
+            self.descriptor = descriptor
+            self.diffID = diffID
+        }
+    }
+
+    /// Bumped when the record's meaning changes; other versions are misses.
+    public var version: Int
+    public var layer: Layer?
+    public var history: [History]
+
+    public static let currentVersion = 1
+
+    public init(layer: Layer?, history: [History]) {
+        self.version = Self.currentVersion
+        self.layer = layer
+        self.history = history
+    }
+}
+
+/// The step cache: one small JSON record per key under `cache/steps/`, written temp-then-rename
+/// so a reader sees a whole record or none. A record that cannot be read, is malformed, or whose
+/// layer blob is gone is a miss, never an error: the step simply runs again.
+extension ImageStore {
+    var stepCacheDirectory: String { root + "/cache/steps" }
+    var fileDigestsDirectory: String { root + "/cache/file-digests" }
+
+    /// A build context's file-digest index (`cache/file-digests/<name>`), or nil.
+    public func fileDigestIndex(name: String) -> [UInt8]? {
+        guard Self.isStepCacheKey(name) else { return nil }
+        return try? FileSystem.readFile(fileDigestsDirectory + "/" + name)
+    }
+
+    /// Replaces a context's file-digest index: temp file, fsync, rename.
+    public func writeFileDigestIndex(_ bytes: [UInt8], name: String) throws {
+        guard Self.isStepCacheKey(name) else { throw StoreError.io(path: name, reason: "not an index name (expected 64 hex digits)") }
+        try writeCacheFile(bytes, to: fileDigestsDirectory, name: name)
+    }
+
+    private func writeCacheFile(_ bytes: [UInt8], to directory: String, name: String) throws {
+        try FileSystem.makeDirectories(directory)
+        let temporary = temporaryPath(suffix: ".cache")
+        try FileSystem.createDurably(temporary, bytes)
+        do {
+            try FileSystem.rename(temporary, directory + "/" + name)
+        } catch {
+            try? FileSystem.removeFile(temporary)
+            throw error
+        }
+    }
+
+    /// Keys are SHA-256 hex: anything else could name a path outside the directory.
+    static func isStepCacheKey(_ key: String) -> Bool {
+        key.utf8.count == 64 && key.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
+    /// The record for `key`, or nil (a miss) when there is none, it is unreadable or malformed,
+    /// or its layer is no longer in the store.
+    public func stepCacheRecord(key: String) -> StepCacheRecord? {
+        guard Self.isStepCacheKey(key), let record = readStepCacheRecord(stepCacheDirectory + "/" + key) else { return nil }
+        if let layer = record.layer, !hasBlob(layer.descriptor.digest) { return nil }
+        return record
+    }
+
+    /// Stores `record` under `key` (replacing an older one): temp file, fsync, rename.
+    public func writeStepCacheRecord(_ record: StepCacheRecord, key: String) throws {
+        guard Self.isStepCacheKey(key) else { throw StoreError.io(path: key, reason: "not a step cache key (expected 64 hex digits)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try writeCacheFile(Array(try encoder.encode(record)), to: stepCacheDirectory, name: key)
+    }
+
+    /// Removes step-cache records: all of them (and the contexts' file-digest indexes) with
+    /// `all`, else only those that are malformed or whose layer blob is gone (they could never
+    /// hit again). Returns how many records went.
+    @discardableResult
+    public func pruneStepCache(all: Bool) throws -> Int {
+        if all, FileSystem.isDirectory(fileDigestsDirectory) {
+            for name in try FileSystem.list(fileDigestsDirectory) { try FileSystem.removeFile(fileDigestsDirectory + "/" + name) }
+        }
+        guard FileSystem.isDirectory(stepCacheDirectory) else { return 0 }
+        var removed = 0
+        for name in try FileSystem.list(stepCacheDirectory) {
+            let path = stepCacheDirectory + "/" + name
+            if !all, Self.isStepCacheKey(name), let record = readStepCacheRecord(path),
+               record.layer.map({ hasBlob($0.descriptor.digest) }) ?? true {
+                continue
+            }
+            try FileSystem.removeFile(path)
+            removed += 1
+        }
+        FileSystem.syncDirectory(stepCacheDirectory)
+        return removed
+    }
+
+    /// Layer blobs that step-cache records refer to: garbage collection keeps them while the
+    /// records exist (`system prune --all` removes the records first).
+    func stepCacheBlobs() -> Set<Digest> {
+        guard let names = try? FileSystem.list(stepCacheDirectory) else { return [] }
+        var blobs = Set<Digest>()
+        for name in names where Self.isStepCacheKey(name) {
+            if let layer = readStepCacheRecord(stepCacheDirectory + "/" + name)?.layer { blobs.insert(layer.descriptor.digest) }
+        }
+        return blobs
+    }
+
+    private func readStepCacheRecord(_ path: String) -> StepCacheRecord? {
+        // A record is a few hundred bytes; anything large is not one of ours.
+        guard let st = FileSystem.status(path), (st.st_mode & S_IFMT) == S_IFREG, st.st_size < 1 << 20,
+              let bytes = try? FileSystem.readFile(path),
+              let record = try? JSONDecoder().decode(StepCacheRecord.self, from: Data(bytes)),
+              record.version == StepCacheRecord.currentVersion
+        else { return nil }
+        return record
+    }
+}
