@@ -33,7 +33,7 @@ main-job: what happens, and how long it takes
   3. the Python base's root file system          first run: mmdebstrap downloads about 100 MB of
      (Debian bookworm + pandas, nbconvert,       Debian packages and unpacks them, 5-15 minutes;
      ipykernel; cached in ~/.cache/swiftdock)    later runs reuse it after checking its SHA-256
-  4. swiftdock build the base (pip installs papermill from PyPI) and the tutorial: 1-2 minutes
+  4. swiftdock build the base (pip installs the downloaded papermill wheel) and the tutorial: 1-2 minutes
   5. push to a local registry, run the notebook with `vertex run --local`, print the Vertex AI job
   A first run takes about 15-25 minutes in all; a second one about 2 minutes.
 PLAN
