@@ -61,11 +61,24 @@ fi
 
 # The tree is unpacked from the tar afresh whenever the tar's digest differs from the one it was
 # unpacked from (OUT.sha256). Owners are kept as numbers (as root; COPY makes them root's anyway).
-# Why a tree and COPY, not the tar and ADD: swiftdock's ADD of this tar crashes today (a NULL
-# string in a worker thread, like the non-ASCII names below), so the tree goes the COPY way the
-# busybox base takes.
-# The stamp names the tar's digest and how the tree was cut from it.
-digest="$(cat "$tar.sha256") ascii-names-and-links"
+# A tree and COPY rather than the tar and ADD: the busybox base goes the same way, and a tree
+# lets a reader look at what the image will hold. Every name goes in as it is, the non-ASCII
+# ones (a CA certificate's) included.
+
+# papermill's wheel from PyPI (bookworm has no python3-papermill; see the Dockerfile), into the
+# cache once and beside the Dockerfile, checked against pypi/requirements.txt's SHA-256.
+wheel_url=https://files.pythonhosted.org/packages/95/9f/f9fd57a727dcc89c54e84455d8317bff7db05ef21bb6d05b03705111f7c0/papermill-2.7.0-py3-none-any.whl
+wheel=${wheel_url##*/}
+wheel_sha=$(sed -n 's/.*--hash=sha256:\([0-9a-f]\{64\}\).*/\1/p' "$here/pypi/requirements.txt")
+if [ "$(sha256sum 2>/dev/null <"$cache/$wheel" | cut -d' ' -f1)" != "$wheel_sha" ]; then
+  echo "make-rootfs: downloading $wheel from PyPI" >&2
+  curl -fsSL -o "$cache/$wheel.tmp" "$wheel_url"
+  [ "$(sha256sum <"$cache/$wheel.tmp" | cut -d' ' -f1)" = "$wheel_sha" ] || { echo "make-rootfs: $wheel does not have the SHA-256 in pypi/requirements.txt" >&2; rm -f "$cache/$wheel.tmp"; exit 1; }
+  mv "$cache/$wheel.tmp" "$cache/$wheel"
+fi
+cp "$cache/$wheel" "$here/pypi/$wheel"
+
+digest=$(cat "$tar.sha256")
 if [ -d "$out" ] && [ "$(cat "$out.sha256" 2>/dev/null)" = "$digest" ]; then
   echo "$out"
   exit 0
@@ -73,11 +86,6 @@ fi
 tmp=$(mktemp -d "$out.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 tar -xf "$tar" -C "$tmp" --numeric-owner
-# Names that are not ASCII are left out until swiftdock's tar writer takes them (it crashes on
-# them today, issue 10): in this tree they are two copies of one CA certificate (NetLock Arany)
-# that /etc/ssl/certs/ca-certificates.crt holds as well, and the hash links pointing at them.
-LC_ALL=C find "$tmp" -type l -lname '*[! -~]*' -delete
-LC_ALL=C find "$tmp" -depth -name '*[! -~]*' -exec rm -rf {} +
 rm -rf "$out" "$out.sha256"
 mv "$tmp" "$out"
 trap - EXIT
