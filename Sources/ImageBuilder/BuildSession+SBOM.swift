@@ -66,7 +66,7 @@ extension BuildSession {
         let name = options.tags.first?.description ?? manifest.digest.description
         let document = SPDXDocument(imageName: name, manifestDigest: manifest.digest.description, packages: packages,
                                     created: Date(timeIntervalSince1970: TimeInterval(nowSeconds)))
-        return try storeArtifact(try document.jsonBytes(), type: SPDXDocument.mediaType, subject: manifest)
+        return try storeArtifact(try document.jsonBytes(), type: SPDXDocument.mediaType, subject: manifest, replacingOlder: true)
     }
 
     /// Stores `content` as an OCI 1.1 artifact manifest (empty config, one layer of `type`,

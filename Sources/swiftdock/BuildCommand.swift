@@ -148,9 +148,10 @@ struct BuildCommand: AsyncParsableCommand {
             for tag in result.tags {
                 let renderer = ProgressRenderer(quiet: quiet, pulling: false)
                 do {
-                    let pushed = try await ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
-                        .push(manifest: result.manifest, to: tag)
+                    let pusher = ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
+                    let pushed = try await pusher.push(manifest: result.manifest, to: tag)
                     renderer.finish()
+                    try await PushCommand.pushAttestations(of: result.manifest, to: tag, pusher: pusher, quiet: quiet)
                     printError(pushed.summary)
                 } catch {
                     renderer.finish()

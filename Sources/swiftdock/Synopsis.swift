@@ -5,7 +5,7 @@ enum Synopsis {
     static let images = "swiftdock images [-a] [-q] [--digests] [--filter dangling=true|false] [--format table|json] [--no-trunc] [REPOSITORY[:TAG]]"
     static let tag = "swiftdock tag SOURCE TARGET"
     static let rmi = "swiftdock rmi [-f] IMAGE..."
-    static let inspect = "swiftdock inspect [-f TEMPLATE] [--remote [--platform os/arch]] IMAGE..."
+    static let inspect = "swiftdock inspect [-f TEMPLATE] [--remote [--platform os/arch]] [--attestations] IMAGE..."
     static let save = "swiftdock save [--format docker|oci] -o PATH IMAGE..."
     static let pull = "swiftdock pull [--platform os/arch] [--all-layers] [--jobs N] [-q] REF"
     static let push = "swiftdock push [--jobs N] [-q] IMAGE [DEST_REF]"
