@@ -48,7 +48,7 @@ extension BuildSession {
     }
 
     /// Every base image once, by manifest digest: `pkg:docker/NAME@TAG?platform=…` for a name,
-    /// just the digest (and the text written) for an image ID.
+    /// just the digest (and the text written) for an image ID; then every `ADD <URL>` download.
     func provenanceBaseImages() -> [ProvenanceStatement.Resource] {
         var resources: [ProvenanceStatement.Resource] = []
         for base in resolvedBases {
@@ -62,7 +62,23 @@ extension BuildSession {
             }
             if !resources.contains(resource) { resources.append(resource) }
         }
+        for download in resolvedDownloads {
+            let resource = ProvenanceStatement.Resource(uri: Self.withoutCredentials(download.url),
+                                                        digest: [download.digest.algorithm: download.digest.encoded])
+            if !resources.contains(resource) { resources.append(resource) }
+        }
         return resources
+    }
+
+    /// A download URL without what may be a credential: user info, query (signed URLs carry
+    /// their token there) and fragment. The digest still names exactly what was downloaded.
+    static func withoutCredentials(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "" }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        components.fragment = nil
+        return components.string ?? ""
     }
 
     /// `pkg:docker/…` for an image name; a digest-only reference keeps its digest as a qualifier.

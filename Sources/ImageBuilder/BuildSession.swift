@@ -47,6 +47,8 @@ final class BuildSession {
     var dockerfileDigest: Digest?
     /// Every image FROM or COPY --from resolved, in order, for provenance.
     var resolvedBases: [ResolvedBase] = []
+    /// Every `ADD <URL>` download and the digest of its bytes (only with `--provenance`).
+    var resolvedDownloads: [(url: String, digest: Digest)] = []
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {
@@ -191,6 +193,8 @@ final class BuildSession {
                 throw BuildError("ADD \(url): checksum mismatch: expected \(checksum), got \(actual)")
             }
         }
+        // Provenance lists each download by the digest of what arrived, as BuildKit's does.
+        if options.provenance != nil { resolvedDownloads.append((url, try SHA256Stream.digest(ofFile: path))) }
         var name = URL(string: url)?.lastPathComponent ?? ""
         if name.isEmpty || name == "/" { name = "__unnamed__" }
         let mtime = Int64(lastModified?.timeIntervalSince1970 ?? TimeInterval(nowSeconds))

@@ -112,6 +112,10 @@ final class ReferrersPushTests: XCTestCase {
         let entries = try XCTUnwrap(try json(remote.stdout)["manifests"] as? [[String: Any]])
         XCTAssertEqual(Set(entries.compactMap { $0["artifactType"] as? String }), [Self.spdx, Self.inToto])
         XCTAssertTrue(remote.stderr.contains("referrers API"), remote.stderr)
+        // build --push sends them too.
+        let buildPushed = try swiftdock.ok("build", "--sbom", "--provenance", "--source-date-epoch", Self.epoch, "--push",
+                                           "-t", repository + ":v2", context)
+        XCTAssertEqual(buildPushed.stderr.components(separatedBy: "pushed (referrers API)").count - 1, 2, buildPushed.stderr)
         let path = repository.dropFirst(registry.count + 1)
         let filtered = try Harness.run("/usr/bin/curl", ["-si", "http://\(registry)/v2/\(path)/referrers/\(manifest)?artifactType=application%2Fspdx%2Bjson"])
         XCTAssertTrue(filtered.stdout.lowercased().contains("oci-filters-applied: artifacttype"), filtered.stdout)
