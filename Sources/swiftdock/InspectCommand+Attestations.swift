@@ -38,7 +38,7 @@ extension InspectCommand {
                 if listings.count > 1 { print("\(listing.image):") }
                 var rows = [["ARTIFACT TYPE", "DIGEST", "SIZE"]]
                 for entry in listing.entries {
-                    rows.append([entry.descriptor.artifactType ?? "-", entry.descriptor.digest.description,
+                    rows.append([Self.printable(entry.descriptor.artifactType ?? "-"), entry.descriptor.digest.description,
                                  entry.contentSize.map(formatSize) ?? "-"])
                 }
                 print(formatTable(rows))
@@ -47,6 +47,13 @@ extension InspectCommand {
         if let first = failures.first {
             throw CommandFailure(failures.count == 1 ? first : "\(first) (and \(failures.count - 1) more)", code: ExitCode32.failure)
         }
+    }
+
+    /// A registry's text for a terminal: control characters (escape sequences) shown as `?`.
+    static func printable(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map {
+            $0.value < 0x20 || (0x7f...0x9f).contains($0.value) ? "?" : $0
+        }))
     }
 
     /// The stored referrers of the image and, for a multi-platform one, of its host manifest.
@@ -76,8 +83,13 @@ extension InspectCommand {
         for subject in subjects {
             let listed = try await client.fetchReferrers(of: subject, in: repository)
             if listed.source != .none { source = listed.source }
-            for descriptor in listed.manifests {
-                // The content size needs the artifact manifest; a referrer that cannot be read still lists.
+            for (position, descriptor) in listed.manifests.enumerated() {
+                // The content size needs the artifact manifest (asked for the first 100 only: a
+                // hostile list must not cost a request per entry); a referrer that cannot be read still lists.
+                guard position < 100 else {
+                    entries.append((descriptor, nil))
+                    continue
+                }
                 let manifest = try? await client.fetchManifest(descriptor.digest.description, in: repository)
                 let decoded = manifest.flatMap { try? JSONDecoder().decode(ImageManifest.self, from: Data($0.bytes)) }
                 entries.append((descriptor, decoded.map { $0.layers.reduce(0) { $0 + $1.size } }))

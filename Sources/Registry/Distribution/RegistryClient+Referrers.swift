@@ -27,6 +27,8 @@ public struct RemoteReferrers: Sendable {
 extension RegistryClient {
     /// Pages of a referrers list followed at most (each at most 4 MiB).
     static let maxReferrersPages = 64
+    /// Referrers listed at most, over all pages.
+    static let maxReferrers = 10_000
 
     /// The referrers of `subject` in `repository`: from the referrers API when the registry
     /// answers it (every `Link: <…>; rel="next"` page followed), else — on 404 — from the index
@@ -56,6 +58,9 @@ extension RegistryClient {
                 throw repository.error(.invalidResponse, "referrers of \(subject): the registry's answer is not an OCI index")
             }
             manifests += index.manifests
+            guard manifests.count <= Self.maxReferrers else {
+                throw repository.error(.invalidResponse, "referrers of \(subject): more than \(Self.maxReferrers) listed")
+            }
             guard let next = response.headers.first(name: "Link").flatMap(Self.nextLink) else {
                 return RemoteReferrers(manifests: manifests, source: .api)
             }
