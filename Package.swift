@@ -36,8 +36,10 @@ let package = Package(
         .target(name: "DockerfileSyntax"),
         // Go's text/template subset `inspect --format` takes (docker's habits).
         .target(name: "GoTemplate"),
-        .target(name: "BuildContext"),
-        .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
+        // File names as the kernel has them (any bytes) carried losslessly in a String.
+        .target(name: "PathEncoding"),
+        .target(name: "BuildContext", dependencies: ["PathEncoding"]),
+        .target(name: "Layers", dependencies: ["ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
         .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
         // What an image contains (SBOM): package databases parsed, an SPDX document written.
         .target(name: "Attestation", dependencies: ["ImageModel", "Layers"]),
@@ -56,7 +58,7 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"]),
         .target(name: "Sandbox", dependencies: ["CSandbox"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation",
+            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
@@ -79,6 +81,7 @@ let package = Package(
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
         .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
+        .testTarget(name: "PathEncodingTests", dependencies: ["PathEncoding"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),

@@ -1,4 +1,5 @@
 import CCrypto
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +34,7 @@ public struct SHA256Stream: @unchecked Sendable {
 
     /// The SHA-256 digest of a file's content, read in 1 MiB chunks.
     public static func digest(ofFile path: String) throws -> Digest {
-        let fd = open(path, O_RDONLY)
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY) }
         guard fd >= 0 else { throw LayerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var stream = SHA256Stream()
