@@ -30,6 +30,10 @@ public struct BuildOptions: Sendable {
     public var sbom: Bool = false
     /// Execute every step even when the step cache has it (`--no-cache`); records are still written.
     public var noCache: Bool = false
+    /// Stages (by name, or index for an unnamed one) whose steps all execute (`--no-cache-filter`).
+    public var noCacheStages: Set<String> = []
+    /// Caches read with `--cache-from`, consulted in order after the local step cache.
+    public var cacheImports: [ImportedBuildCache] = []
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,
@@ -79,4 +83,13 @@ public struct BuildResult: Sendable {
     public var warnings: [String]
     /// The SBOM's artifact manifest, when `--sbom` asked for one.
     public var sbom: Descriptor? = nil
+    /// Every step of every stage the build ran, in order, by cache key (for `--cache-to`).
+    public var cacheSteps: [CacheStep] = []
+
+    /// A step the build executed or took from the cache.
+    public struct CacheStep: Sendable, Equatable {
+        public var key: String
+        /// Whether the step belongs to the stage the image was made of (what `mode=min` exports).
+        public var isFinalStage: Bool
+    }
 }

@@ -135,6 +135,8 @@ extension BuildSession {
                     throw BuildError("creating the cache \(directory): \(String(cString: strerror(errno)))")
                 }
             }
+            // Last use, for `system prune --filter until=` (best effort).
+            _ = utimensat(AT_FDCWD, directory, nil, 0)
             return SandboxMount(source: directory, target: mount.target, readOnly: mount.readOnly)
         case .tmpfs:
             return SandboxMount(source: try temporaryDirectory(), target: mount.target, readOnly: false)
