@@ -29,9 +29,18 @@ public struct BuildCacheConfig: Codable, Sendable, Equatable {
         public var history: [History]
     }
 
+    /// A `RUN --mount=type=cache` exported with `mounts=` (no BuildKit counterpart).
+    public struct Mount: Codable, Sendable, Equatable {
+        /// The cache's id (or target).
+        public var id: String
+        /// Index into `layers`: the cache directory's content.
+        public var layer: Int
+    }
+
     public var version: Int
     public var layers: [Layer]
     public var records: [Record]
+    public var mounts: [Mount]?
 
     /// The manifest a cache config belongs in (its `layers` in the same order).
     static func manifest(config: Descriptor, layers: [Descriptor]) -> ImageManifest {
@@ -59,6 +68,8 @@ public struct ImportedBuildCache: Sendable {
 
     public var origin: Origin
     public var records: [String: StepCacheRecord]
+    /// Exported cache mounts by id: a new cache of that id starts with this content.
+    public var mounts: [String: StepCacheRecord.Layer]
 
     /// Reads a cache manifest and its config (both already verified against their digests),
     /// checking every cross reference: a malformed cache is an error naming what is wrong.
@@ -99,8 +110,16 @@ public struct ImportedBuildCache: Sendable {
             }
             records[record.key] = StepCacheRecord(layer: layer, history: record.history)
         }
+        var mounts: [String: StepCacheRecord.Layer] = [:]
+        for mount in config.mounts ?? [] {
+            guard config.layers.indices.contains(mount.layer) else {
+                throw BuildError("malformed cache config: cache mount \(mount.id.prefix(80)) names layer \(mount.layer) of \(config.layers.count)")
+            }
+            mounts[mount.id] = .init(descriptor: manifest.layers[mount.layer], diffID: config.layers[mount.layer].diffID)
+        }
         self.origin = origin
         self.records = records
+        self.mounts = mounts
     }
 }
 
@@ -109,26 +128,29 @@ public struct ImportedBuildCache: Sendable {
 public enum BuildCacheExporter {
     /// The steps `mode` selects, in build order, each key once; records the store no longer
     /// has (a write that failed) are left out.
+    /// `mounts`: cache mounts written by the build (`BuildResult.cacheMounts`) to include.
     public static func writeManifest(steps: [BuildResult.CacheStep], mode: BuildCacheMode,
-                                     store: ImageStore) throws -> Descriptor {
-        var config = BuildCacheConfig(version: BuildCacheConfig.currentVersion, layers: [], records: [])
+                                     mounts: [BuildResult.CacheMount] = [], store: ImageStore) throws -> Descriptor {
+        var config = BuildCacheConfig(version: BuildCacheConfig.currentVersion, layers: [], records: [],
+                                      mounts: mounts.isEmpty ? nil : [])
         var layers: [Descriptor] = []
         var layerIndex: [Digest: Int] = [:]
+        func index(of layer: StepCacheRecord.Layer) -> Int {
+            if let known = layerIndex[layer.descriptor.digest] { return known }
+            layerIndex[layer.descriptor.digest] = layers.count
+            layers.append(layer.descriptor)
+            config.layers.append(.init(blob: layer.descriptor.digest, diffID: layer.diffID))
+            return layers.count - 1
+        }
         var seen = Set<String>()
         for step in steps where (mode == .max || step.isFinalStage) && seen.insert(step.key).inserted {
             guard let record = store.stepCacheRecord(key: step.key) else { continue }
-            var index: Int?
-            if let layer = record.layer {
-                if let known = layerIndex[layer.descriptor.digest] {
-                    index = known
-                } else {
-                    index = layers.count
-                    layerIndex[layer.descriptor.digest] = layers.count
-                    layers.append(layer.descriptor)
-                    config.layers.append(.init(blob: layer.descriptor.digest, diffID: layer.diffID))
-                }
-            }
-            config.records.append(.init(key: step.key, layer: index, history: record.history))
+            let layer = record.layer.map(index(of:))  // not inside the append: index(of:) changes `config`
+            config.records.append(.init(key: step.key, layer: layer, history: record.history))
+        }
+        for mount in mounts {
+            let layer = index(of: mount.layer)
+            config.mounts?.append(.init(id: mount.id, layer: layer))
         }
         let configDescriptor = try store.writeJSON(config, mediaType: BuildCacheConfig.configMediaType)
         return try store.writeJSON(BuildCacheConfig.manifest(config: configDescriptor, layers: layers),

@@ -43,6 +43,8 @@ final class BuildSession {
     var fileDigestIndex: FileDigestIndex?
     /// Every step applied, in order: its cache key and stage index (see `BuildResult.cacheSteps`).
     var cacheSteps: [(key: String, stage: Int)] = []
+    /// `flock`ed descriptors of the cache mounts the current step uses (see `lockCacheMount`).
+    var cacheMountLocks: [Int32] = []
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {

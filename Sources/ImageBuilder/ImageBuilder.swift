@@ -105,6 +105,7 @@ public struct ImageBuilder {
         warnUnusedBuildArgs(session)
         var result = try await commit(final, session: session)
         result.cacheSteps = session.cacheSteps.map { .init(key: $0.key, isFinalStage: $0.stage == finalIndex) }
+        result.cacheMounts = try session.exportCacheMounts(options.cacheMountExports)
         return result
     }
 

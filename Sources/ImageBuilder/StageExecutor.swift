@@ -33,6 +33,7 @@ struct StageExecutor {
         } catch {
             throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
         }
+        defer { session.releaseCacheMountLocks() }
         do {
             if Self.readsLowerFileSystem(expanded, runMode: session.options.runMode) {
                 try await session.loadBaseView(&state)

@@ -85,6 +85,7 @@ extension ImageStore {
             removed.entries += 1
             removed.bytes += Self.regularFileBytes(under: doomed)
             try removeTreeForcibly(doomed)
+            try? FileSystem.removeFile(mount.path + ".lock")
         }
         return removed
     }

@@ -8,7 +8,8 @@ import Registry
 /// One `--cache-to` / `--cache-from` value, in buildx's CSV form:
 /// `type=registry,ref=REF[,mode=min|max]`, `type=local,dest=DIR` (to) or `type=local,src=DIR`
 /// (from), with `tag=` choosing the layout's entry (default `latest`). `--cache-from REF` alone
-/// is the registry form.
+/// is the registry form. Beyond buildx, `--cache-to …,mode=max,mounts=ID[;ID]` also exports
+/// those `RUN --mount=type=cache` caches (`;` because `,` separates the fields).
 struct BuildCacheSpec: Equatable {
     enum Location: Equatable {
         case registry(Reference)
@@ -17,6 +18,8 @@ struct BuildCacheSpec: Equatable {
 
     var location: Location
     var mode: BuildCacheMode = .min
+    /// Cache-mount ids to export (`mounts=`).
+    var mounts: [String] = []
 
     /// Parses a value of `flag` (`--cache-to` or `--cache-from`); a bad one is a usage error.
     init(parsing text: String, flag: String) throws {
@@ -54,6 +57,12 @@ struct BuildCacheSpec: Equatable {
             location = .local(directory: directory, tag: tag)
         default:
             throw invalid("unsupported cache type \"\(type)\" (expected registry or local)")
+        }
+        if let mounts = fields.removeValue(forKey: "mounts") {
+            guard exporting else { throw invalid("mounts= applies to --cache-to only") }
+            guard mode == .max else { throw invalid("mounts= needs mode=max") }
+            self.mounts = mounts.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+            guard !self.mounts.contains(where: \.isEmpty) else { throw invalid("mounts= takes cache ids separated by ';'") }
         }
         if let unknown = fields.keys.sorted().first { throw invalid("unknown key \"\(unknown)\"") }
     }
@@ -106,10 +115,11 @@ struct BuildCacheTransfer {
     }
 
     /// Writes the build's steps to every `--cache-to`; returns one line per export.
-    func exportCaches(_ specs: [BuildCacheSpec], steps: [BuildResult.CacheStep], source: ImageSource) async throws -> [String] {
+    func exportCaches(_ specs: [BuildCacheSpec], result: BuildResult, source: ImageSource) async throws -> [String] {
         var lines: [String] = []
         for spec in specs {
-            let manifest = try BuildCacheExporter.writeManifest(steps: steps, mode: spec.mode, store: store)
+            let mounts = result.cacheMounts.filter { spec.mounts.contains($0.id) }
+            let manifest = try BuildCacheExporter.writeManifest(steps: result.cacheSteps, mode: spec.mode, mounts: mounts, store: store)
             switch spec.location {
             case .registry(let reference):
                 _ = try await ImagePusher(client: client, store: store, jobs: jobs).push(manifest: manifest, to: reference)

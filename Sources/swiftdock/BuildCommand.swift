@@ -52,7 +52,7 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("cache-from"), help: "Read build cache from type=registry,ref=REF (or just REF) or type=local,src=DIR; repeatable.")
     var cacheFrom: [String] = []
 
-    @Option(name: .customLong("cache-to"), help: "Write build cache to type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR[,mode=min|max]; repeatable.")
+    @Option(name: .customLong("cache-to"), help: "Write build cache to type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR[,mode=…]; mode=max,mounts=ID[;ID] also exports those RUN cache mounts; repeatable.")
     var cacheTo: [String] = []
 
     @Flag(help: "Push every tag to its registry after a successful build.")
@@ -108,6 +108,7 @@ struct BuildCommand: AsyncParsableCommand {
         options.noCacheStages = Set(noCacheFilter.map { $0.lowercased() })
         let cacheImports = try cacheFrom.map { try BuildCacheSpec(parsing: $0, flag: "--cache-from") }
         let cacheExports = try cacheTo.map { try BuildCacheSpec(parsing: $0, flag: "--cache-to") }
+        options.cacheMountExports = Array(Set(cacheExports.flatMap(\.mounts))).sorted()
         if push && tags.isEmpty { throw ValidationError("--push needs at least one -t/--tag") }
 
         let quiet = self.quiet
@@ -147,7 +148,7 @@ struct BuildCommand: AsyncParsableCommand {
         }
         do {
             // As BuildKit, a cache that cannot be written fails the build (the image is kept).
-            for line in try await cache.exportCaches(cacheExports, steps: result.cacheSteps, source: source) where !quiet {
+            for line in try await cache.exportCaches(cacheExports, result: result, source: source) where !quiet {
                 printError(line)
             }
         } catch {
