@@ -41,6 +41,10 @@ final class BuildSession {
     var pendingCacheRecords: [PendingCacheRecord] = []
     /// The context's file digests by stat (see `fileDigests()`).
     var fileDigestIndex: FileDigestIndex?
+    /// Every step applied, in order: its cache key and stage index (see `BuildResult.cacheSteps`).
+    var cacheSteps: [(key: String, stage: Int)] = []
+    /// `flock`ed descriptors of the cache mounts the current step uses (see `lockCacheMount`).
+    var cacheMountLocks: [Int32] = []
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {
