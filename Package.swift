@@ -67,6 +67,7 @@ let package = Package(
         ]),
         .executableTarget(name: "swiftdock", dependencies: [
             "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Vertex",
+            "Attestation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["GitCommitPlugin"]),
         // Writes the git commit into the swiftdock binary at build time (`swiftdock version`).

@@ -1,3 +1,4 @@
+import Attestation
 import ImageModel
 import ImageStore
 import Layers
@@ -29,6 +30,12 @@ public struct BuildOptions: Sendable {
     public var alwaysPull: Bool = false
     /// Write an SPDX SBOM of the image and keep it as the image's referrer (`--sbom`).
     public var sbom: Bool = false
+    /// Write SLSA v1 provenance of the build and keep it as the image's referrer (`--provenance`).
+    public var provenance: ProvenanceMode? = nil
+    /// `runDetails.builder.id` of the provenance (BuildKit's `builder-id` attestation parameter).
+    public var builderID: String = BuildOptions.defaultBuilderID
+    /// `runDetails.builder.version` of the provenance (the CLI's version and commit).
+    public var builderVersion: [String: String] = [:]
     /// Execute every step even when the step cache has it (`--no-cache`); records are still written.
     public var noCache: Bool = false
     /// Stages (by name, or index for an unnamed one) whose steps all execute (`--no-cache-filter`).
@@ -57,6 +64,9 @@ public struct BuildOptions: Sendable {
 }
 
 extension BuildOptions {
+    /// The builder id when none is given: this tool, on whatever machine runs it.
+    public static let defaultBuilderID = "https://swiftdock.invalid/builder/local"
+
     /// The media type of a layer this build writes.
     var newLayerMediaType: String {
         compression == .none ? MediaType.ociLayer : format.gzipLayerMediaType
@@ -104,4 +114,7 @@ public struct BuildResult: Sendable {
         /// Whether the step belongs to the stage the image was made of (what `mode=min` exports).
         public var isFinalStage: Bool
     }
+
+    /// The provenance's artifact manifest, when `--provenance` asked for it.
+    public var provenance: Descriptor? = nil
 }

@@ -40,6 +40,7 @@ public struct ImageBuilder {
 
         let session = BuildSession(options: options, store: store, source: source, events: events, dockerfile: dockerfile,
                                    contextRoot: options.contextDirectory, dockerfilePath: dockerfilePath)
+        session.dockerfileDigest = SHA256Stream.digest(of: Array(data))
         do {
             let result = try await run(session)
             await session.finishPendingWrites()
@@ -276,12 +277,15 @@ public struct ImageBuilder {
         var final = final
         let sbom = session.options.sbom
             ? try await session.writeSBOM(of: &final, layers: descriptors, manifest: manifestDescriptor) : nil
+        let provenance = try session.options.provenance.map {
+            try session.writeProvenance(mode: $0, manifest: manifestDescriptor, platform: config.platform)
+        }
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)
         }
         // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it.
         if session.options.tags.isEmpty { try store.keepUntagged(manifest: manifestDescriptor) }
         return BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
-                           warnings: session.warnings, sbom: sbom)
+                           warnings: session.warnings, sbom: sbom, provenance: provenance)
     }
 }

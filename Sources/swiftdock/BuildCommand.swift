@@ -61,6 +61,13 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(help: "Write an SPDX 2.3 SBOM of the image (Debian, Alpine and Python packages) and keep it beside the image as an OCI referrer.")
     var sbom = false
 
+    @Flag(help: "Write SLSA v1 provenance of the build (in-toto statement) and keep it beside the image as an OCI referrer; also --provenance=true|false|mode=min|max[,builder-id=URI].")
+    var provenance = false
+
+    /// `--provenance=VALUE`, which `BuildCommand.rewritingProvenanceValue` turns into this.
+    @Option(name: .customLong("provenance-value"), help: .hidden)
+    var provenanceValue: String?
+
     @Option(help: "Blobs to transfer in parallel (pull and push).")
     var jobs: Int = 4
 
@@ -104,6 +111,11 @@ struct BuildCommand: AsyncParsableCommand {
             runMode: runMode, format: imageFormat, compression: compression, sourceDateEpoch: epoch)
         options.alwaysPull = pull
         options.sbom = sbom
+        if let setting = try ProvenanceSetting(flag: provenance, value: provenanceValue) {
+            options.provenance = setting.mode
+            if let id = setting.builderID { options.builderID = id }
+            options.builderVersion = ["swiftdock": "\(Swiftdock.version)+\(gitCommit)"]
+        }
         options.noCache = noCache
         options.noCacheStages = Set(noCacheFilter.map { $0.lowercased() })
         let cacheImports = try cacheFrom.map { try BuildCacheSpec(parsing: $0, flag: "--cache-from") }
@@ -144,6 +156,7 @@ struct BuildCommand: AsyncParsableCommand {
         if !quiet {
             printError("writing manifest \(result.manifest.digest) done")
             if let sbom = result.sbom { printError("writing SBOM \(sbom.digest) done") }
+            if let provenance = result.provenance { printError("writing provenance \(provenance.digest) done") }
             for tag in result.tags { printError("naming to \(tag.description) done") }
         }
         do {
@@ -159,9 +172,10 @@ struct BuildCommand: AsyncParsableCommand {
             for tag in result.tags {
                 let renderer = ProgressRenderer(quiet: quiet, pulling: false)
                 do {
-                    let pushed = try await ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
-                        .push(manifest: result.manifest, to: tag)
+                    let pusher = ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
+                    let pushed = try await pusher.push(manifest: result.manifest, to: tag)
                     renderer.finish()
+                    try await PushCommand.pushAttestations(of: result.manifest, to: tag, pusher: pusher, quiet: quiet)
                     printError(pushed.summary)
                 } catch {
                     renderer.finish()
