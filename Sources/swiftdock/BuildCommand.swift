@@ -138,6 +138,7 @@ struct BuildCommand: AsyncParsableCommand {
                     let pushed = try await ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
                         .push(manifest: result.manifest, to: tag)
                     renderer.finish()
+                    recordPush(pushed, in: imageStore)
                     printError(pushed.summary)
                 } catch {
                     renderer.finish()

@@ -49,6 +49,17 @@ struct PushCommand: AsyncParsableCommand {
         }
         renderer.finish()
         await client.shutdown()
+        recordPush(result, in: store)
         print(result.summary)
+    }
+}
+
+/// Remembers a successful push in the store (`vertex run` pins to it). The push itself
+/// succeeded, so a record that cannot be written is a warning, not a failure.
+func recordPush(_ result: PushResult, in store: ImageStore) {
+    do {
+        try store.recordPush(result.destination, digest: result.digest)
+    } catch {
+        printError("WARNING: pushed, but cannot record the push in the store: \(error)")
     }
 }
