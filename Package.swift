@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // docker's default seccomp policy for RUN (Sources/CSandbox/seccomp.c).
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // NaCl secretbox (XSalsa20-Poly1305) for cosign's encrypted private keys.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
         // Linux calls Swift's Glibc module lacks: xattrs, copy_file_range, FICLONE, syncfs.
         .target(name: "CLinux"),
@@ -65,8 +67,15 @@ let package = Package(
             "ImageModel", "Registry",
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // `swiftdock sign` / `verify`: cosign's signature format (keys, payload, `.sig` tag).
+        .target(name: "Signing", dependencies: [
+            "ImageModel", "Layers", "Registry", "CSodium",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "swiftdock", dependencies: [
-            "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Vertex",
+            "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Signing", "Vertex",
             "Attestation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["GitCommitPlugin"]),
@@ -98,6 +107,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "ImageModel", "TestSupport"]),
         .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel", "GoogleAPIStandIn"]),
 
         // In-process loopback stand-in of the Google APIs `swiftdock vertex` calls (OAuth2 token,

@@ -175,6 +175,7 @@ struct BuildCommand: AsyncParsableCommand {
                     let pusher = ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
                     let pushed = try await pusher.push(manifest: result.manifest, to: tag)
                     renderer.finish()
+                    recordPush(pushed, in: imageStore)
                     try await PushCommand.pushAttestations(of: result.manifest, to: tag, pusher: pusher, quiet: quiet)
                     printError(pushed.summary)
                 } catch {

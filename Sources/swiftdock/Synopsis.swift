@@ -15,4 +15,6 @@ enum Synopsis {
     static let logout = "swiftdock logout REGISTRY"
     static let run = "swiftdock run [--rm] [-e K=V]... [-w DIR] [-u USER] [--entrypoint E] [--network host|none] IMAGE [CMD...]"
     static let version = "swiftdock version"
+    static let sign = "swiftdock sign --key KEY REF"
+    static let verify = "swiftdock verify --key PUB REF"
 }
