@@ -41,6 +41,10 @@ final class BuildSession {
     var pendingCacheRecords: [PendingCacheRecord] = []
     /// The context's file digests by stat (see `fileDigests()`).
     var fileDigestIndex: FileDigestIndex?
+    /// Every step applied, in order: its cache key and stage index (see `BuildResult.cacheSteps`).
+    var cacheSteps: [(key: String, stage: Int)] = []
+    /// `flock`ed descriptors of the cache mounts the current step uses (see `lockCacheMount`).
+    var cacheMountLocks: [Int32] = []
     /// When the build started (provenance's `startedOn`; real time, whatever SOURCE_DATE_EPOCH says).
     let startedOn = Date()
     /// SHA-256 of the Dockerfile's bytes as parsed.

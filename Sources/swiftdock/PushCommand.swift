@@ -50,6 +50,7 @@ struct PushCommand: AsyncParsableCommand {
             throw error
         }
         await client.shutdown()
+        recordPush(result, in: store)
         print(result.summary)
     }
 
@@ -64,5 +65,15 @@ struct PushCommand: AsyncParsableCommand {
                 ? "referrers API" : "referrers tag \(RegistryRepository.referrersTag(for: image.digest))"
             printError("attestation \(outcome.artifact.artifactType ?? "?") \(outcome.artifact.digest) pushed (\(how))")
         }
+    }
+}
+
+/// Remembers a successful push in the store (`vertex run` pins to it). The push itself
+/// succeeded, so a record that cannot be written is a warning, not a failure.
+func recordPush(_ result: PushResult, in store: ImageStore) {
+    do {
+        try store.recordPush(result.destination, digest: result.digest)
+    } catch {
+        printError("WARNING: pushed, but cannot record the push in the store: \(error)")
     }
 }
