@@ -32,6 +32,9 @@ PACKAGES=(
   slirp4netns
   # sandbox: docker's default seccomp policy for RUN, built with libseccomp
   libseccomp-dev
+  # build --ssh KEYFILE: ssh-agent and ssh-add serve key files to RUN --mount=type=ssh (and the
+  # tests list the forwarded keys with ssh-add)
+  openssh-client
 )
 
 # benchmarks only: the side-by-side peers and the tools that time them

@@ -30,6 +30,10 @@ public struct BuildOptions: Sendable {
     public var sbom: Bool = false
     /// Execute every step even when the step cache has it (`--no-cache`); records are still written.
     public var noCache: Bool = false
+    /// `--secret` values by id, for `RUN --mount=type=secret`. Never part of a step's cache key.
+    public var secrets: [String: SecretValue] = [:]
+    /// `--ssh` agents for `RUN --mount=type=ssh`; key files get an agent for the build's length.
+    public var ssh: [SSHSpec] = []
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,

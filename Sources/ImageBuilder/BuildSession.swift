@@ -41,6 +41,8 @@ final class BuildSession {
     var pendingCacheRecords: [PendingCacheRecord] = []
     /// The context's file digests by stat (see `fileDigests()`).
     var fileDigestIndex: FileDigestIndex?
+    /// The `--ssh` agents' sockets (and the agents started for key files).
+    var sshForwarding: SSHForwarding?
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {
