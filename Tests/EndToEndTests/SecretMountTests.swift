@@ -63,6 +63,21 @@ final class SecretMountTests: XCTestCase {
         try swiftdock.assertNothingHolds([value1, value2, value3], output: result.stdout + result.stderr, image: "secrets")
     }
 
+    /// Copy-and-compare isolation (no overlayfs): the secret's mount point and its directories
+    /// are part of the snapshot, so the layer holds only what the RUN wrote.
+    func testCopyIsolationKeepsTheSecretOut() throws {
+        try Harness.write("""
+        FROM gcr.io/deeplearning-platform-release/base-cpu:latest
+        RUN --mount=type=secret,id=tok,target=/etc/app/tok sha256sum /etc/app/tok | cut -c1-64 > /copied.sha
+        """, to: context + "/Dockerfile")
+        let result = try swiftdock.ok("build", "-t", "copied", "--secret", "id=tok,src=\(context)/secret.txt", context,
+                                      environment: ["SWIFTDOCK_RUN_ISOLATION": "copy"])
+        XCTAssertEqual(try swiftdock.topLayerFile("copied", "copied.sha"), Swiftdock.sha256(value1) + "\n")
+        let root = try swiftdock.unpackRootfs("copied")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: root + "/etc/app"), "the mount point stayed in the image")
+        try swiftdock.assertNothingHolds([value1], output: result.stdout + result.stderr, image: "copied")
+    }
+
     func testRequiredSecretMissingFailsAtItsLine() throws {
         try Harness.write("""
         FROM gcr.io/deeplearning-platform-release/base-cpu:latest
