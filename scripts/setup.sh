@@ -37,6 +37,9 @@ PACKAGES=(
   # sign/verify: cosign's encrypted private keys are scrypt + NaCl secretbox (XSalsa20-Poly1305),
   # which libcrypto lacks; Ed25519ph (what cosign signs with for Ed25519 keys) also comes from here
   libsodium-dev
+  # build --ssh KEYFILE: ssh-agent and ssh-add serve key files to RUN --mount=type=ssh (and the
+  # tests list the forwarded keys with ssh-add)
+  openssh-client
 )
 
 # benchmarks only: the side-by-side peers and the tools that time them

@@ -45,6 +45,10 @@ public struct BuildOptions: Sendable {
     /// Cache-mount ids (`RUN --mount=type=cache,id=…`, else its target) to write as layer blobs
     /// after the build, for `--cache-to …,mounts=` (see `BuildResult.cacheMounts`).
     public var cacheMountExports: [String] = []
+    /// `--secret` values by id, for `RUN --mount=type=secret`. Never part of a step's cache key.
+    public var secrets: [String: SecretValue] = [:]
+    /// `--ssh` agents for `RUN --mount=type=ssh`; key files get an agent for the build's length.
+    public var ssh: [SSHSpec] = []
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,

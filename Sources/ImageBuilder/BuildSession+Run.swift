@@ -142,7 +142,8 @@ extension BuildSession {
         case .tmpfs:
             return SandboxMount(source: try temporaryDirectory(), target: mount.target, readOnly: false)
         case .secret, .ssh:
-            throw BuildError("--mount type=\(mount.kind.rawValue) is not supported")
+            // Not binds of a host path: `CredentialMounts` (BuildSession+Secrets) makes them.
+            throw BuildError("--mount type=\(mount.kind.rawValue) has no bind source")
         }
     }
 

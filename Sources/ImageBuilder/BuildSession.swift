@@ -53,6 +53,8 @@ final class BuildSession {
     var resolvedBases: [ResolvedBase] = []
     /// Every `ADD <URL>` download and the digest of its bytes (only with `--provenance`).
     var resolvedDownloads: [(url: String, digest: Digest)] = []
+    /// The `--ssh` agents' sockets (and the agents started for key files).
+    var sshForwarding: SSHForwarding?
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {

@@ -41,6 +41,11 @@ public struct ImageBuilder {
         let session = BuildSession(options: options, store: store, source: source, events: events, dockerfile: dockerfile,
                                    contextRoot: options.contextDirectory, dockerfilePath: dockerfilePath)
         session.dockerfileDigest = SHA256Stream.digest(of: Array(data))
+        if !options.ssh.isEmpty {
+            session.sshForwarding = try SSHForwarding.start(options.ssh, environment: ProcessInfo.processInfo.environment)
+        }
+        // The agents swiftdock started for key files live exactly as long as the build.
+        defer { session.sshForwarding?.stop() }
         do {
             let result = try await run(session)
             await session.finishPendingWrites()

@@ -71,6 +71,12 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(help: "Blobs to transfer in parallel (pull and push).")
     var jobs: Int = 4
 
+    @Option(help: "A secret for RUN --mount=type=secret: id=ID[,src=FILE|env=VAR][,type=file|env|google-token]; repeatable.")
+    var secret: [String] = []
+
+    @Option(help: "An SSH agent for RUN --mount=type=ssh: default|ID[=SOCKET|KEY[,KEY…]]; repeatable.")
+    var ssh: [String] = []
+
     @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
 
@@ -122,10 +128,31 @@ struct BuildCommand: AsyncParsableCommand {
         let cacheExports = try cacheTo.map { try BuildCacheSpec(parsing: $0, flag: "--cache-to") }
         options.cacheMountExports = Array(Set(cacheExports.flatMap(\.mounts))).sorted()
         if push && tags.isEmpty { throw ValidationError("--push needs at least one -t/--tag") }
+        let environment = ProcessInfo.processInfo.environment
+        let secrets: [BuildSecret]
+        do {
+            secrets = try secret.map { try BuildSecret.parse($0, environment: environment) }
+            options.ssh = try ssh.map(SSHSpec.parse)
+            // Checked now (exit 125 for a bad path); the agents start with the build.
+            for spec in options.ssh { _ = try spec.source(environment: environment) }
+            for secret in secrets where secret.source != .googleToken {
+                options.secrets[secret.id] = try secret.read(environment: environment)
+            }
+        } catch let error as BuildSecretError {
+            throw ValidationError(error.description)
+        }
 
         let quiet = self.quiet
         let imageStore = try store.openStore()
         let client = registry.makeClient()
+        for secret in secrets where secret.source == .googleToken {
+            do {
+                options.secrets[secret.id] = try await GoogleTokenSecret.mint(id: secret.id, client: client, environment: environment)
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+        }
         let source = RegistryImageSource(client: client, store: imageStore, jobs: jobs) { text in
             if !quiet { printError(text) }
         }
