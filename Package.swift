@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
-        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry"]),
         .testTarget(name: "HTTPTransportTests", dependencies: [
             "HTTPTransport",
             // The error types the transport classifies (TransientErrorsTests).
