@@ -2,7 +2,8 @@
 import PackageDescription
 
 // One module per role; data flows one way:
-// DockerfileSyntax, BuildContext ─► ImageBuilder ─► Layers ─► ImageStore, all speaking ImageModel.
+// DockerfileSyntax, BuildContext ─► ImageBuilder ─► Layers ─► ImageStore ─► Registry ─► Vertex,
+// all speaking ImageModel; Registry and Vertex both stand on HTTPTransport and GoogleAuth.
 let package = Package(
     name: "swiftdock",
     platforms: [.macOS(.v13)],
