@@ -21,18 +21,28 @@ struct PushCommand: AsyncParsableCommand {
     @Argument(help: "The image to push (reference or image ID).")
     var image: String
 
-    @Argument(help: "Where to push it (default: the image reference; without a tag, :latest).")
+    @Argument(help: "Where to push it: a registry reference (default: the image reference; without a tag, :latest), or oci:DIR[:NAME].")
     var destination: String?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        _ = try destination.map(PushDestination.parse)
     }
 
     func run() async throws {
         let store = try store.openStore()
         let found = try store.findImage(image)
         let descriptor = found.manifest
-        guard let target = try destination.map(parseReference) ?? found.reference else {
+        var target = found.reference
+        switch try destination.map(PushDestination.parse) {
+        case .layout(let directory, let name)?:
+            return try await push(descriptor, from: store, toLayout: directory, name: name)
+        case .registry(let reference)?:
+            target = reference
+        case nil:
+            break
+        }
+        guard let target else {
             throw ValidationError("pushing an image ID needs a destination reference")
         }
         let renderer = ProgressRenderer(quiet: quiet, pulling: false)

@@ -1,0 +1,45 @@
+import Foundation
+
+/// A blob's chunks passed on while they are hashed and counted. The stream ends with an
+/// error instead of its end when the bytes run past the descriptor's size, stop short of
+/// it, or hash to another digest — so a destination that commits only on a clean end never
+/// commits wrong content.
+enum VerifiedChunks {
+    static func wrap(_ chunks: ContentChunks, _ descriptor: Descriptor) -> ContentChunks {
+        let state = State(chunks.makeAsyncIterator(), descriptor)
+        return ContentChunks(unfolding: { try await state.next() })
+    }
+
+    /// One consumer pulls at a time (an `AsyncThrowingStream` built by `unfolding` never
+    /// calls its closure concurrently), which is why the mutable state needs no lock.
+    private final class State: @unchecked Sendable {
+        var iterator: ContentChunks.AsyncIterator
+        let descriptor: Descriptor
+        var hash = SHA256Stream()
+        var count: Int64 = 0
+
+        init(_ iterator: ContentChunks.AsyncIterator, _ descriptor: Descriptor) {
+            self.iterator = iterator
+            self.descriptor = descriptor
+        }
+
+        func next() async throws -> [UInt8]? {
+            guard let chunk = try await iterator.next() else {
+                guard count == descriptor.size else {
+                    throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: count)
+                }
+                let actual = hash.finalize()
+                if descriptor.digest.algorithm == "sha256", actual != descriptor.digest {
+                    throw ContentError.digestMismatch(descriptor.digest, actual: actual)
+                }
+                return nil
+            }
+            count += Int64(chunk.count)
+            guard count <= descriptor.size else {
+                throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: count)
+            }
+            hash.update(chunk)
+            return chunk
+        }
+    }
+}
