@@ -23,23 +23,41 @@ enum VerifiedChunks {
             self.descriptor = descriptor
         }
 
+        /// The chunk before the newest: the last one is held back until the whole blob has
+        /// been checked, so a destination that sends as it receives (an HTTP body of known
+        /// length) never sends the final bytes of wrong content.
+        var pending: [UInt8]?
+        var finished = false
+
         func next() async throws -> [UInt8]? {
-            guard let chunk = try await iterator.next() else {
-                guard count == descriptor.size else {
+            while !finished {
+                guard let chunk = try await iterator.next() else {
+                    finished = true
+                    try verifyEnd()
+                    defer { pending = nil }
+                    return pending
+                }
+                count += Int64(chunk.count)
+                guard count <= descriptor.size else {
+                    finished = true
                     throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: count)
                 }
-                let actual = hash.finalize()
-                if descriptor.digest.algorithm == "sha256", actual != descriptor.digest {
-                    throw ContentError.digestMismatch(descriptor.digest, actual: actual)
-                }
-                return nil
+                hash.update(chunk)
+                let previous = pending
+                pending = chunk
+                if let previous { return previous }
             }
-            count += Int64(chunk.count)
-            guard count <= descriptor.size else {
+            return nil
+        }
+
+        private func verifyEnd() throws {
+            guard count == descriptor.size else {
                 throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: count)
             }
-            hash.update(chunk)
-            return chunk
+            let actual = hash.finalize()
+            if descriptor.digest.algorithm == "sha256", actual != descriptor.digest {
+                throw ContentError.digestMismatch(descriptor.digest, actual: actual)
+            }
         }
     }
 }
