@@ -18,7 +18,7 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The image to push (reference or image ID).")
+    @Argument(help: "The image to push (reference or image ID), or oci:DIR[:NAME] to push from an OCI layout.")
     var image: String
 
     @Argument(help: "Where to push it: a registry reference (default: the image reference; without a tag, :latest), or oci:DIR[:NAME].")
@@ -27,9 +27,13 @@ struct PushCommand: AsyncParsableCommand {
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
         _ = try destination.map(PushDestination.parse)
+        if image.hasPrefix("oci:") { _ = try PushDestination.parse(image) }
     }
 
     func run() async throws {
+        if image.hasPrefix("oci:"), case .layout(let directory, let name) = try PushDestination.parse(image) {
+            return try await push(fromLayout: directory, name: name)
+        }
         let store = try store.openStore()
         let found = try store.findImage(image)
         let descriptor = found.manifest

@@ -16,6 +16,17 @@ final class PushLayoutTests: XCTestCase {
         // skopeo copies it out of the layout into another one, checking every blob.
         try Harness.sh("skopeo copy --insecure-policy oci:\(layout):v1 oci:\(layout)-copy:v1 >/dev/null")
 
+        // From the layout (not the store) into another layout and, when the test registries
+        // run, into a registry; skopeo reads both.
+        try swiftdock.ok("push", "-q", "oci:\(layout):v1", "oci:\(layout)-again:v2")
+        XCTAssertEqual(try Harness.sh("skopeo inspect --raw oci:\(layout)-again:v2 | sha256sum"), inspected)
+        if let registry = ProcessInfo.processInfo.environment["SWIFTDOCK_TEST_REGISTRY_OPEN"], !registry.isEmpty {
+            let target = "\(registry)/layout/busybox-\(UUID().uuidString.prefix(8).lowercased()):v3"
+            let pushed = try swiftdock.ok("push", "-q", "oci:\(layout):v1", target)
+            XCTAssertTrue(pushed.stdout.hasPrefix("v3: digest: sha256:\(inspected.prefix(64))"), pushed.stdout)
+            XCTAssertEqual(try Harness.sh("skopeo inspect --tls-verify=false --raw docker://\(target) | sha256sum"), inspected)
+        }
+
         let cases: [(String, String)] = [
             ("oci:", "oci: needs a directory"),
             ("oci-archive:/tmp/x.tar", "not supported by push"),
@@ -26,5 +37,8 @@ final class PushLayoutTests: XCTestCase {
             XCTAssertEqual(result.status, 125, destination)
             XCTAssertTrue(result.stderr.contains(message), "\(destination): \(result.stderr)")
         }
+        let noDestination = try swiftdock("push", "oci:\(layout):v1")
+        XCTAssertEqual(noDestination.status, 125)
+        XCTAssertTrue(noDestination.stderr.contains("needs a destination"), noDestination.stderr)
     }
 }
