@@ -2,7 +2,8 @@
 import PackageDescription
 
 // One module per role; data flows one way:
-// DockerfileSyntax, BuildContext ─► ImageBuilder ─► Layers ─► ImageStore, all speaking ImageModel.
+// DockerfileSyntax, BuildContext ─► ImageBuilder ─► Layers ─► ImageStore ─► Registry ─► Vertex,
+// all speaking ImageModel; Registry and Vertex both stand on HTTPTransport and GoogleAuth.
 let package = Package(
     name: "swiftdock",
     platforms: [.macOS(.v13)],
@@ -107,7 +108,7 @@ let package = Package(
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
-        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry"]),
         .testTarget(name: "HTTPTransportTests", dependencies: [
             "HTTPTransport",
             // The error types the transport classifies (TransientErrorsTests).

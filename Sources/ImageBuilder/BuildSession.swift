@@ -126,7 +126,8 @@ final class BuildSession {
         } else {
             let base: ImageLookup
             do { base = try await baseImage(named: from, platform: options.platform) } catch let error as Reference.ParseError {
-                throw BuildError("--from=\(from): not a stage name or index, and not an image reference: \(error)")
+                throw BuildError("--from=\(from): not a stage name or index, and not an image reference: \(error)",
+                                 underlying: error)
             }
             let stored = try store.image(base.manifest)
             try await ensureLocal(stored.manifest.layers.map(\.digest))

@@ -191,7 +191,7 @@ public struct ImageBuilder {
         do {
             found = try await session.baseImage(named: baseName, platform: platform)
         } catch let error as Reference.ParseError {
-            throw BuildError("\(error)", at: stage.location, instruction: "FROM")
+            throw BuildError("\(error)", at: stage.location, instruction: "FROM", underlying: error)
         } catch {
             throw BuildError.wrap(error, at: stage.location, instruction: "FROM")
         }

@@ -30,7 +30,8 @@ extension RegistryClient {
                 try handle.write(contentsOf: Data(chunk.readableBytesView))
             }
         } catch {
-            throw RegistryError(.transport, registry: host, "cannot download \(url): \(TransientErrors.describe(error))")
+            throw RegistryError(.transport, registry: host, "cannot download \(url): \(TransientErrors.describe(error))",
+                                underlying: error)
         }
         return response.headers.first(name: "Last-Modified").flatMap(HTTPDate.parse)
     }

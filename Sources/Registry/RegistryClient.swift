@@ -55,31 +55,27 @@ public final class RegistryClient: Sendable {
             for (name, value) in reply.headers { fields.add(name: name, value: value) }
             return (reply.status, fields, reply.body)
         } catch let error as TransportError {
-            // Not a registry API call: name the URL, not "the registry".
-            if case .unreachable = error { throw RegistryError(.transport, registry: host, error.description, underlying: error) }
             throw Self.registryError(error, registry: host, repository: nil)
         }
     }
 
     /// One line for a transport failure, naming the registry (never a credential or a query).
     static func registryError(_ error: TransportError, registry: String, repository: String?) -> RegistryError {
+        let kind: RegistryError.Kind
+        var status: Int?
         switch error {
-        case .unreachable(let url, let cause):
-            return RegistryError(.transport, registry: registry, repository: repository,
-                                 "cannot reach the registry at \(TransportError.display(url)): \(TransientErrors.describe(cause))",
-                                 underlying: error)
-        case .retryAfterTooLong(_, let status, let seconds, let limit):
-            return RegistryError(.transport, registry: registry, repository: repository, status: status,
-                                 "the registry asks to retry after \(Int(seconds)) s, longer than the \(Int(limit)) s "
-                                 + "swiftdock waits; try again later", underlying: error)
-        case .tooManyRedirects(_, let status):
-            return RegistryError(.invalidResponse, registry: registry, repository: repository, status: status,
-                                 "too many redirects", underlying: error)
-        case .unsupportedURL, .resumeFailed:
-            return RegistryError(.invalidResponse, registry: registry, repository: repository, error.description, underlying: error)
-        case .unreadableAnswer, .unreadableFile:
-            return RegistryError(.transport, registry: registry, repository: repository, error.description, underlying: error)
+        case .retryAfterTooLong(_, let answered, _, _):
+            kind = .transport
+            status = answered
+        case .tooManyRedirects(_, let answered):
+            kind = .invalidResponse
+            status = answered
+        case .unreachable, .unreadableAnswer, .unreadableFile: kind = .transport
+        case .unsupportedURL, .resumeFailed: kind = .invalidResponse
         }
+        // The transport's own line says what and where; the registry prefix says whose.
+        return RegistryError(kind, registry: registry, repository: repository, status: status, error.description,
+                             underlying: error)
     }
 
     // MARK: pieces

@@ -18,21 +18,35 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The image to push (reference or image ID).")
+    @Argument(help: "The image to push (reference or image ID), or oci:DIR[:NAME] to push from an OCI layout.")
     var image: String
 
-    @Argument(help: "Where to push it (default: the image reference; without a tag, :latest).")
+    @Argument(help: "Where to push it: a registry reference (default: the image reference; without a tag, :latest), or oci:DIR[:NAME].")
     var destination: String?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        _ = try destination.map(PushDestination.parse)
+        if image.hasPrefix("oci:") { _ = try PushDestination.parse(image) }
     }
 
     func run() async throws {
+        if image.hasPrefix("oci:"), case .layout(let directory, let name) = try PushDestination.parse(image) {
+            return try await push(fromLayout: directory, name: name)
+        }
         let store = try store.openStore()
         let found = try store.findImage(image)
         let descriptor = found.manifest
-        guard let target = try destination.map(parseReference) ?? found.reference else {
+        var target = found.reference
+        switch try destination.map(PushDestination.parse) {
+        case .layout(let directory, let name)?:
+            return try await push(descriptor, from: store, toLayout: directory, name: name)
+        case .registry(let reference)?:
+            target = reference
+        case nil:
+            break
+        }
+        guard let target else {
             throw ValidationError("pushing an image ID needs a destination reference")
         }
         let renderer = ProgressRenderer(quiet: quiet, pulling: false)

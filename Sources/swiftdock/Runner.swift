@@ -52,7 +52,7 @@ extension CommandLine {
                 // Usage errors from the argument parser: its message, docker's exit code.
                 fail(Swiftdock.message(for: error), code: ExitCode32.usage)
             }
-            fail(String(describing: error), code: ExitCode32.failure)
+            fail(ErrorLine.text(for: error), code: ExitCode32.failure)
         }
     }
 

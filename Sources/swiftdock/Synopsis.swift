@@ -8,7 +8,7 @@ enum Synopsis {
     static let inspect = "swiftdock inspect [-f TEMPLATE] [--remote [--platform os/arch]] [--attestations] IMAGE..."
     static let save = "swiftdock save [--format docker|oci] -o PATH IMAGE..."
     static let pull = "swiftdock pull [--platform os/arch] [--all-layers] [--jobs N] [-q] REF"
-    static let push = "swiftdock push [--jobs N] [-q] IMAGE [DEST_REF]"
+    static let push = "swiftdock push [--jobs N] [-q] IMAGE|oci:DIR[:NAME] [DEST_REF | oci:DIR[:NAME]]"
     static let prune = "swiftdock system prune [-a] [-f] [--filter until=DURATION]"
     static let df = "swiftdock system df"
     static let login = "swiftdock login [-u USER] [--password-stdin] REGISTRY"

@@ -148,19 +148,8 @@ public actor RegistryAuthenticator: RegistryAuthenticating {
         }
         if let fromResolver { return fromResolver }
         guard isGoogle(registry), let google,
-              let (token, source) = try await Self.googleToken(google, http: http, registry: registry) else { return nil }
+              let (token, source) = try await google.accessToken(using: http, purpose: registry) else { return nil }
         return ResolvedCredential(.basic(username: RegistryCredential.googleAccessTokenUser, password: token), source: source)
-    }
-
-    /// Google's access token, its failures as `RegistryError`s of the same kind naming the registry.
-    static func googleToken(_ google: GoogleCredentials, http: HTTPFetching,
-                            registry: String) async throws -> (token: String, source: String)? {
-        do {
-            return try await google.accessToken(using: http)
-        } catch let error as GoogleAuthError {
-            throw RegistryError(error.kind == .transport ? .transport : .credentials, registry: registry, error.message,
-                                underlying: error)
-        }
     }
 
     private func isGoogle(_ registry: String) -> Bool {

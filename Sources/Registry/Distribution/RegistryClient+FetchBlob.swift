@@ -31,7 +31,7 @@ extension RegistryClient {
         } catch let error as TransportError {
             throw Self.registryError(error, registry: repository.registry, repository: repository.name)
         } catch {
-            throw repository.error(.transport, "pull blob \(digest): \(Self.describe(error))")
+            throw repository.error(.transport, "pull blob \(digest): \(Self.describe(error))", underlying: error)
         }
     }
 
