@@ -29,17 +29,21 @@ let package = Package(
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // docker's default seccomp policy for RUN (Sources/CSandbox/seccomp.c).
         .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // NaCl secretbox (XSalsa20-Poly1305) for cosign's encrypted private keys.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
 
         // Linux calls Swift's Glibc module lacks: xattrs, copy_file_range, FICLONE, syncfs.
         .target(name: "CLinux"),
 
         // CCrypto: SHA-256 (OpenSSL's EVP) beside `Digest`, the one place content is hashed.
-        .target(name: "ImageModel", dependencies: ["CCrypto"]),
+        .target(name: "ImageModel", dependencies: ["CCrypto", "PathEncoding"]),
         .target(name: "DockerfileSyntax"),
         // Go's text/template subset `inspect --format` takes (docker's habits).
         .target(name: "GoTemplate"),
-        .target(name: "BuildContext"),
-        .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
+        // File names as the kernel has them (any bytes) carried losslessly in a String.
+        .target(name: "PathEncoding"),
+        .target(name: "BuildContext", dependencies: ["PathEncoding"]),
+        .target(name: "Layers", dependencies: ["ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
         .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
         // What an image contains (SBOM): package databases parsed, an SPDX document written.
         .target(name: "Attestation", dependencies: ["ImageModel", "Layers"]),
@@ -69,16 +73,23 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"]),
         .target(name: "Sandbox", dependencies: ["CSandbox"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation",
+            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
             "ImageModel", "HTTPTransport", "GoogleAuth",
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // `swiftdock sign` / `verify`: cosign's signature format (keys, payload, `.sig` tag).
+        .target(name: "Signing", dependencies: [
+            "ImageModel", "Layers", "Registry", "CSodium",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .executableTarget(name: "swiftdock", dependencies: [
             "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "HTTPTransport", "Registry",
-            "Sandbox", "Vertex",
+            "Sandbox", "Signing", "Vertex", "Attestation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["GitCommitPlugin"]),
         // Writes the git commit into the swiftdock binary at build time (`swiftdock version`).
@@ -93,6 +104,7 @@ let package = Package(
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
         .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
+        .testTarget(name: "PathEncodingTests", dependencies: ["PathEncoding"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
@@ -114,6 +126,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
+        .testTarget(name: "SigningTests", dependencies: ["Signing", "ImageModel", "TestSupport"]),
         .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "GoogleAuth", "ImageModel", "GoogleAPIStandIn"]),
 
         // In-process loopback stand-in of the Google APIs `swiftdock vertex` calls (OAuth2 token,

@@ -1,4 +1,5 @@
 import CCrypto
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,7 +42,7 @@ public struct SHA256Stream: @unchecked Sendable {
     /// place a file is hashed (the store verifying a blob, the pusher re-checking one, the
     /// builder's cache keys).
     public static func digestAndSize(ofFile path: String) throws -> (digest: Digest, size: Int64) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw ContentReadError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var stream = SHA256Stream()
