@@ -82,7 +82,7 @@ let package = Package(
         ]),
         // `swiftdock sign` / `verify`: cosign's signature format (keys, payload, `.sig` tag).
         .target(name: "Signing", dependencies: [
-            "ImageModel", "Layers", "Registry", "CSodium",
+            "ImageModel", "Registry", "CSodium",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),

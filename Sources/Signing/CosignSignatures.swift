@@ -1,6 +1,5 @@
 import Foundation
 import ImageModel
-import Layers
 import NIOCore
 import Registry
 

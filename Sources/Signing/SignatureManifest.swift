@@ -1,6 +1,5 @@
 import Foundation
 import ImageModel
-import Layers
 
 /// The image cosign stores signatures in: at tag `sha256-<hex>.sig` of the signed image's
 /// repository, an OCI manifest whose layers are simple-signing payloads, each with its

@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import ImageModel
-import Layers
 import NIOCore
 import NIOHTTP1
 
