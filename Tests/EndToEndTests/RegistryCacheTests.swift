@@ -117,6 +117,12 @@ final class RegistryCacheTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("WARNING: cache import from \(prefix!)/cache:absent failed"), result.stderr)
         XCTAssertEqual(try digest(fresh), try digest(seeder))
         XCTAssertEqual(try stamp(fresh), try stamp(seeder))
+
+        // A cache that cannot be written fails the build, after the image is stored.
+        let failed = try fresh.run(["build", "-t", "kept", "--cache-to", "type=local,dest=/dev/null/cache", context])
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("cache export to /dev/null/cache failed (the image sha256:"), failed.stderr)
+        XCTAssertEqual(try digest(fresh, "kept"), try digest(seeder))
     }
 
     func testNoCacheFilterRunsOnlyThatStage() throws {
