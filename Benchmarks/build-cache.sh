@@ -5,7 +5,7 @@
 # Per run: cold build (empty cache), rebuild with nothing changed, rebuild after editing app.txt;
 # and for swiftdock alone a fresh store built from a local cache (--cache-from type=local, what a
 # fresh CI runner does; buildah has no local-directory cache to compare with). Release build.
-# usage: Benchmarks/build-cache.sh [TREE_DIR] [RUNS]
+# usage: [SWIFTDOCK_BENCH_BIN=…] Benchmarks/build-cache.sh [TREE_DIR] [RUNS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The side-by-side peers (buildah, pigz, isal, bc, time) are installed only for benchmarks.
@@ -15,8 +15,14 @@ RUNS=${2:-1}
 STORAGE=${BUILDAH_STORAGE_DRIVER:-overlay}
 command -v buildah >/dev/null || { echo "needs buildah (apt-get install buildah)" >&2; exit 2; }
 [ -d "$TREE" ] || Benchmarks/make-tree.sh "$TREE"
-swift build -c release --product swiftdock 2>&1 | tail -1
-BIN=$(swift build -c release --show-bin-path)/swiftdock
+# SWIFTDOCK_BENCH_BIN: a binary to measure instead of a fresh release build (a debug binary
+# only checks that the script works; its numbers are not the ones to report).
+if [ -n "${SWIFTDOCK_BENCH_BIN:-}" ]; then
+  BIN=$SWIFTDOCK_BENCH_BIN
+else
+  swift build -c release --product swiftdock 2>&1 | tail -1
+  BIN=$(swift build -c release --show-bin-path)/swiftdock
+fi
 WORK=/tmp/swiftdock-bench-cache-$$; mkdir -p "$WORK"
 B=(buildah --root "$WORK/buildah" --runroot "$WORK/buildah-run" --storage-driver "$STORAGE")
 trap '"${B[@]}" rm -a >/dev/null 2>&1 || true; "${B[@]}" rmi -a -f >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
@@ -44,8 +50,9 @@ echo "tree $TREE: $(find "$TREE" -type f | wc -l) files, $(du -sm "$TREE" | cut 
 # of the last command in $WORK/rss (KB).
 seconds() {
   local out
-  out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>"$WORK/last.err"; } 2>&1 ) || { echo "failed: $* ($(tail -n 1 "$WORK/last.err"))" >&2; exit 1; }
-  out=$(echo "$out" | tail -n 1); echo "${out#* }" > "$WORK/rss"; echo "${out% *}"
+  /usr/bin/time -o "$WORK/time" -f "%e %M" "$@" >/dev/null 2>"$WORK/last.err" \
+    || { echo "failed: $* ($(tail -n 1 "$WORK/last.err"))" >&2; exit 1; }
+  out=$(tail -n 1 "$WORK/time"); echo "${out#* }" > "$WORK/rss"; echo "${out% *}"
 }
 # A store holding only the base (and the base's own cache records), the same in every run.
 fresh_swiftdock() {
