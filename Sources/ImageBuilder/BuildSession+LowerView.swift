@@ -44,6 +44,18 @@ extension BuildSession {
         return try await indexTransiently(layer, of: state)
     }
 
+    /// A layer this build is writing from items (COPY, ADD, WORKDIR), as a directory made
+    /// straight from the items' sources (`LayerMaterialiser`): no waiting for the tarball and
+    /// no unpacking it. Nil when the items need a tar extractor (the caller then unpacks).
+    func materialisedLayer(_ index: Int, of state: inout StageState) throws -> String? {
+        guard let items = state.layerItems[index] else { return nil }
+        let directory = try temporaryDirectory() + "/layer"
+        guard try LayerMaterialiser.materialise(items, into: directory) else { return nil }
+        state.layerDirectories[index] = directory
+        state.layerItems[index] = nil
+        return directory
+    }
+
     /// Indexes a base layer that stays remote: fetched (verified) into a scratch directory,
     /// streamed once, and deleted; only its index is kept.
     private func indexTransiently(_ layer: (digest: Digest, diffID: Digest), of state: StageState) async throws

@@ -57,7 +57,7 @@ extension BuildSession {
             case .stored(let descriptor, let diffID, _):
                 base.append((descriptor.digest, diffID))
             case .pending(let task, let path):
-                if let directory = state.layerDirectories[index] {
+                if let directory = try state.layerDirectories[index] ?? materialisedLayer(index, of: &state) {
                     directories.append(directory)
                     continue
                 }

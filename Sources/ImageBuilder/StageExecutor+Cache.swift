@@ -72,6 +72,7 @@ extension StageExecutor {
             return
         }
         try addLayer(items, createdBy: createdBy)
+        if !items.isEmpty { state.layerItems[state.layers.count - 1] = items }
     }
 
     /// After a step succeeded: the stage's key moves on, and what the step produced is recorded

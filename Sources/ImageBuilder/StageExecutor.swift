@@ -49,11 +49,12 @@ struct StageExecutor {
     }
 
     /// Steps that look at or add to the file system: they need the base layers' view first
-    /// (and every added layer must go on top of it).
+    /// (and every added layer must go on top of it). RUN loads it only when it executes
+    /// (`runStep`): a RUN taken from the cache reads no layer, so a build whose RUNs all hit
+    /// downloads none of a lazily pulled base's or an imported cache's layers.
     static func readsLowerFileSystem(_ instruction: Instruction, runMode: BuildOptions.RunMode) -> Bool {
         switch instruction.kind {
         case .copy, .add, .workdir: return true
-        case .run: return runMode == .exec
         default: return false
         }
     }
@@ -172,6 +173,7 @@ struct StageExecutor {
                 try await reuse(record)
                 return
             }
+            try await session.loadBaseView(&state)
             try await executeRun(run, plan: plan, instruction: instruction, createdBy: createdBy)
         case .record:
             session.emit(.warning("\(instruction.location): RUN not executed (--run=record): \(instruction.original)"))

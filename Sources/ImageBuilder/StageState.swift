@@ -30,6 +30,9 @@ struct StageState {
     /// Layer index → a directory holding that layer's files, for use as an overlay lower dir:
     /// a RUN's upper dir, or a COPY layer unpacked on first need.
     var layerDirectories: [Int: String] = [:]
+    /// Layer index → the items a COPY/ADD/WORKDIR layer was written from, so a later RUN can
+    /// have them as a directory without unpacking the layer (`BuildSession.materialisedLayer`).
+    var layerItems: [Int: [LayerItem]] = [:]
     /// ARGs declared in this stage: name → value (nil when declared without value).
     var args: [String: String?] = [:]
     /// Their names in declaration order, for RUN's history (`RUN |2 A=1 B= …`, as BuildKit writes it).

@@ -118,17 +118,22 @@ struct BuildCacheTransfer {
     func exportCaches(_ specs: [BuildCacheSpec], result: BuildResult, source: ImageSource) async throws -> [String] {
         var lines: [String] = []
         for spec in specs {
-            let mounts = result.cacheMounts.filter { spec.mounts.contains($0.id) }
-            let manifest = try BuildCacheExporter.writeManifest(steps: result.cacheSteps, mode: spec.mode, mounts: mounts, store: store)
-            switch spec.location {
-            case .registry(let reference):
-                _ = try await ImagePusher(client: client, store: store, jobs: jobs).push(manifest: manifest, to: reference)
-            case .local(let directory, let tag):
-                let layers = try JSONDecoder().decode(ImageManifest.self, from: Data(try store.readBlob(manifest.digest))).layers
-                try await source.ensureLocal(layers.map(\.digest))
-                try BuildCacheLayout(directory: directory, tag: tag).write(manifest: manifest, from: store)
+            do {
+                let mounts = result.cacheMounts.filter { spec.mounts.contains($0.id) }
+                let manifest = try BuildCacheExporter.writeManifest(steps: result.cacheSteps, mode: spec.mode, mounts: mounts, store: store)
+                switch spec.location {
+                case .registry(let reference):
+                    _ = try await ImagePusher(client: client, store: store, jobs: jobs).push(manifest: manifest, to: reference)
+                case .local(let directory, let tag):
+                    let layers = try JSONDecoder().decode(ImageManifest.self, from: Data(try store.readBlob(manifest.digest))).layers
+                    try await source.ensureLocal(layers.map(\.digest))
+                    try BuildCacheLayout(directory: directory, tag: tag).write(manifest: manifest, from: store)
+                }
+                lines.append("exporting cache to \(spec.description) (mode=\(spec.mode.rawValue)): \(manifest.digest) done")
+            } catch {
+                throw CommandFailure("cache export to \(spec.description) failed (the image \(result.imageID) is built): \(error)",
+                                     code: ExitCode32.failure)
             }
-            lines.append("exporting cache to \(spec.description) (mode=\(spec.mode.rawValue)): \(manifest.digest) done")
         }
         return lines
     }

@@ -79,6 +79,22 @@ final class RegistryCacheTests: XCTestCase {
         XCTAssertEqual(try build(fresh, []).cached, [2, 3, 5, 7])
     }
 
+    func testAllHitRunStepsDownloadNoLayer() throws {
+        try Harness.write("FROM \(prefix!)/base:v1\nRUN echo one > /one\nRUN echo two > /two\n", to: context + "/Dockerfile")
+        let cacheRef = "\(prefix!)/cache:runs"
+        try build(seeder, ["--cache-to", "type=registry,ref=\(cacheRef)"])
+        let fresh = try Swiftdock()
+        XCTAssertEqual(try build(fresh, ["--cache-from", cacheRef]).cached, [2, 3])
+        XCTAssertEqual(try digest(fresh), try digest(seeder))
+        // Only the base's and the image's manifests and configs, and the cache's manifest and config.
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: fresh.home + "/blobs/sha256")
+        for blob in blobs {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: fresh.home + "/blobs/sha256/" + blob))
+            XCTAssertEqual(bytes.first, UInt8(ascii: "{"), "\(blob): no layer was downloaded (\(blobs.count) blobs)")
+        }
+        XCTAssertEqual(try fresh.ok("run", "--rm", "out", "cat", "/one", "/two").stdout, "one\ntwo\n")
+    }
+
     func testModeMinExportsOnlyTheFinalStage() throws {
         let cacheRef = "\(prefix!)/cache:min"
         try build(seeder, ["--cache-to", "type=registry,ref=\(cacheRef)"])
@@ -101,6 +117,12 @@ final class RegistryCacheTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("WARNING: cache import from \(prefix!)/cache:absent failed"), result.stderr)
         XCTAssertEqual(try digest(fresh), try digest(seeder))
         XCTAssertEqual(try stamp(fresh), try stamp(seeder))
+
+        // A cache that cannot be written fails the build, after the image is stored.
+        let failed = try fresh.run(["build", "-t", "kept", "--cache-to", "type=local,dest=/dev/null/cache", context])
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("cache export to /dev/null/cache failed (the image sha256:"), failed.stderr)
+        XCTAssertEqual(try digest(fresh, "kept"), try digest(seeder))
     }
 
     func testNoCacheFilterRunsOnlyThatStage() throws {

@@ -1,0 +1,139 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a layer's items straight into a directory, from their sources, instead of unpacking
+/// the layer's tarball: a RUN right after a COPY gets the COPY's files as its lower directory
+/// without decompressing what the build has just compressed (issue 13: the 600 MB COPY's
+/// re-unpacking was most of the cold build). File content goes by reflink, else
+/// `copy_file_range` (`FileCopy`), so on the same file system the kernel copies it.
+///
+/// The result is what unpacking the layer would give: each entry's type, content, mode,
+/// mtime, and owner when running as root (unprivileged, owners are not applied, as
+/// `LayerUnpacker` does not apply them either); missing parents are created 0755, as an
+/// extractor creates them; a directory listed twice takes the last entry's metadata (libarchive
+/// keeps the first one's mtime: a difference no RUN can depend on). Cases a tar extractor resolves by replacing entries — an item under
+/// a path that is not a directory made here, a path given twice with a different type, a hard
+/// link to anything but a file made here, archive items (ADD's extraction) — are refused
+/// (`materialise` returns false) and the caller unpacks the layer instead.
+public enum LayerMaterialiser {
+    /// Materialises `items` into `directory` (created; must not exist). False when the items
+    /// need a tar extractor's replacing rules: `directory` is then removed again.
+    public static func materialise(_ items: [LayerItem], into directory: String) throws -> Bool {
+        guard mkdir(directory, 0o755) == 0 else { throw LayerError.writeFailed(path: directory, reason: LayerError.errnoText()) }
+        var writer = Writer(root: directory)
+        do {
+            for item in items {
+                guard case .entry(let entry) = item, try writer.write(entry) else {
+                    TreeCopy.remove(directory)
+                    return false
+                }
+            }
+            try writer.finishDirectories()
+        } catch {
+            TreeCopy.remove(directory)
+            throw error
+        }
+        return true
+    }
+
+    private struct Writer {
+        let root: String
+        let asRoot = geteuid() == 0
+        /// Directories made here (items or missing parents), with the entry to apply at the end.
+        var directories: [String: LayerEntry?] = ["": nil]
+        var directoryOrder: [String] = []
+        /// Paths of regular files, symlinks and hard links made here.
+        var files = Set<String>(), others = Set<String>()
+
+        init(root: String) { self.root = root }
+
+        mutating func write(_ entry: LayerEntry) throws -> Bool {
+            let path = entry.path
+            guard !path.isEmpty else {
+                // The layer's root directory itself: only its metadata.
+                if entry.kind == .directory { directories[""] = entry; return true }
+                return false
+            }
+            guard try makeParents(of: path) else { return false }
+            let full = root + "/" + path
+            if directories[path] != nil || files.contains(path) || others.contains(path) {
+                // Given again: a directory may take new metadata; anything else needs replacing.
+                guard entry.kind == .directory, directories[path] != nil else { return false }
+                directories[path] = entry
+                return true
+            }
+            switch entry.kind {
+            case .directory:
+                guard mkdir(full, 0o700) == 0 else { throw failed(full) }
+                directories[path] = entry
+                directoryOrder.append(path)
+                return true
+            case .regularFile(.file(let source, let size)):
+                try FileCopy.copyContent(from: source, to: full, size: size)
+                files.insert(path)
+            case .regularFile(.bytes(let bytes)):
+                let fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+                guard fd >= 0 else { throw failed(full) }
+                defer { close(fd) }
+                try bytes.withUnsafeBytes { buffer in
+                    var done = 0
+                    while done < buffer.count {
+                        let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
+                        if n < 0 && errno == EINTR { continue }
+                        guard n > 0 else { throw failed(full) }
+                        done += n
+                    }
+                }
+                files.insert(path)
+            case .symlink(let target):
+                guard symlink(target, full) == 0 else { throw failed(full) }
+                others.insert(path)
+            case .hardlink(let target):
+                guard files.contains(target) else { return false }
+                guard link(root + "/" + target, full) == 0 else { throw failed(full) }
+                others.insert(path)
+                return true  // a hard link shares its target's metadata
+            }
+            try apply(entry, to: full)
+            return true
+        }
+
+        /// Every parent of `path` is a directory made here (made now when missing, 0755 root).
+        private mutating func makeParents(of path: String) throws -> Bool {
+            var parent = ""
+            for component in path.split(separator: "/").dropLast() {
+                parent = parent.isEmpty ? String(component) : parent + "/" + component
+                if directories[parent] != nil { continue }
+                if files.contains(parent) || others.contains(parent) { return false }
+                guard mkdir(root + "/" + parent, 0o755) == 0 else { throw failed(root + "/" + parent) }
+                directories[parent] = .some(nil)
+            }
+            return true
+        }
+
+        /// Owner (as root), mode and mtime; symlinks get owner and mtime only.
+        private func apply(_ entry: LayerEntry, to full: String) throws {
+            let isLink: Bool
+            if case .symlink = entry.kind { isLink = true } else { isLink = false }
+            if asRoot, lchown(full, uid_t(entry.uid), gid_t(entry.gid)) != 0 { throw failed(full) }
+            if !isLink, chmod(full, mode_t(entry.mode & 0o7777)) != 0 { throw failed(full) }
+            // Whole seconds, as the layer's tar headers carry them.
+            var times = [timespec(tv_sec: Int(entry.mtimeSeconds), tv_nsec: 0), timespec(tv_sec: Int(entry.mtimeSeconds), tv_nsec: 0)]
+            if utimensat(AT_FDCWD, full, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw failed(full) }
+        }
+
+        /// Directories' metadata last, deepest first (adding entries changes a directory's mtime).
+        func finishDirectories() throws {
+            for path in directoryOrder.reversed() {
+                if let entry = directories[path] ?? nil { try apply(entry, to: root + "/" + path) }
+            }
+            if let entry = directories[""] ?? nil { try apply(entry, to: root) }
+        }
+
+        private func failed(_ path: String) -> LayerError {
+            LayerError.writeFailed(path: path, reason: LayerError.errnoText())
+        }
+    }
+}

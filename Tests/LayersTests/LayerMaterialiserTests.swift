@@ -1,0 +1,72 @@
+import Foundation
+import XCTest
+@testable import Layers
+
+/// A layer materialised from its items is the tree unpacking that layer's tarball gives —
+/// types, content, modes, mtimes, symlink targets, hard links, implicit parents — and items
+/// that need a tar extractor's replacing rules are refused, leaving nothing behind.
+final class LayerMaterialiserTests: XCTestCase {
+    /// `find`'s view of a tree: path, type, mode, link count, mtime (directories' and files'),
+    /// size, symlink target, and each file's SHA-256.
+    private func listing(_ root: String) throws -> String {
+        try shell("cd \"$0\" && find . -mindepth 1 -printf '%p %y %m %n %T@ %s %l\\n' | sort && find . -type f -exec sha256sum {} + | sort", root).stdoutText
+    }
+
+    func testMaterialisedTreeIsTheUnpackedLayer() throws {
+        let scratch = Scratch()
+        let source = scratch.file("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        let big = pseudoRandom(count: 300_000, seed: 7)
+        FileManager.default.createFile(atPath: source + "/big", contents: Data(big))
+        FileManager.default.createFile(atPath: source + "/empty", contents: Data())
+        func entry(_ path: String, _ kind: LayerEntry.Kind, _ mode: UInt32, mtime: Int64 = 1_600_000_000) -> LayerItem {
+            .entry(LayerEntry(path: path, kind: kind, mode: mode, uid: 0, gid: 0, mtimeSeconds: mtime, mtimeNanoseconds: 5000))
+        }
+        let items: [LayerItem] = [
+            entry("opt", .directory, 0o755),
+            entry("opt/sp", .directory, 0o2750),
+            entry("opt/sp/big", .regularFile(.file(path: source + "/big", size: Int64(big.count))), 0o4755),
+            entry("opt/sp/empty", .regularFile(.file(path: source + "/empty", size: 0)), 0o600),
+            entry("opt/sp/heredoc", .regularFile(.bytes(Array("hi\n".utf8))), 0o644),
+            entry("opt/sp/link", .symlink(target: "../../etc/passwd"), 0o777),
+            entry("opt/sp/hard", .hardlink(target: "opt/sp/big"), 0o4755),
+            // A parent the layer does not list (the lower layers have it).
+            entry("usr/local/bin/tool", .regularFile(.bytes(Array("#!/bin/sh\n".utf8))), 0o755),
+            entry("opt/sp", .directory, 0o2750),  // again, as a COPY of several sources lists it
+        ]
+        let materialised = scratch.file("materialised")
+        XCTAssertTrue(try LayerMaterialiser.materialise(items, into: materialised))
+        let layer = scratch.file("layer.tar.gz")
+        _ = try LayerWriter().writeBlocking(items, to: layer)
+        let unpacked = scratch.file("unpacked")
+        _ = try LayerUnpacker.unpack(layers: [layer], into: unpacked)
+        // Implicit parents get an extractor's mode and the time they were made: compare the rest.
+        let strip = { (text: String) in
+            text.split(separator: "\n").filter { !$0.hasPrefix("./usr ") && !$0.hasPrefix("./usr/local ") && !$0.hasPrefix("./usr/local/bin ") }
+                .joined(separator: "\n")
+        }
+        XCTAssertEqual(strip(try listing(materialised)), strip(try listing(unpacked)))
+        XCTAssertTrue(try listing(materialised).contains("./usr/local/bin d 755"))
+    }
+
+    func testItemsNeedingReplacementAreRefusedAndLeaveNothing() throws {
+        let scratch = Scratch()
+        func entry(_ path: String, _ kind: LayerEntry.Kind) -> LayerItem {
+            .entry(LayerEntry(path: path, kind: kind, mode: 0o755, mtimeSeconds: 0))
+        }
+        let cases: [(name: String, items: [LayerItem])] = [
+            ("under a symlink", [entry("a", .symlink(target: "/etc")), entry("a/passwd", .regularFile(.bytes([1])))]),
+            ("under a file", [entry("a", .regularFile(.bytes([1]))), entry("a/b", .directory)]),
+            ("file then directory", [entry("a", .regularFile(.bytes([1]))), entry("a", .directory)]),
+            ("directory then file", [entry("a", .directory), entry("a", .regularFile(.bytes([1])))]),
+            ("hard link to a symlink", [entry("a", .symlink(target: "x")), entry("b", .hardlink(target: "a"))]),
+            ("hard link to nothing", [entry("b", .hardlink(target: "missing"))]),
+            ("an archive", [.archive(archivePath: "/nonexistent.tar", destination: "", owner: nil)]),
+        ]
+        for (index, c) in cases.enumerated() {
+            let directory = scratch.file("case\(index)")
+            XCTAssertFalse(try LayerMaterialiser.materialise(c.items, into: directory), c.name)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory), "\(c.name): removed again")
+        }
+    }
+}
