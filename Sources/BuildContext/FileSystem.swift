@@ -53,7 +53,14 @@ enum FileSystem {
 
     /// The names in a directory (without `.` and `..`), sorted in byte order.
     static func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw SystemError(code: errno) }
+        // O_NOFOLLOW: a directory swapped for a symlink after the walker's lstat is refused
+        // (ELOOP), never listed wherever the link points.
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        guard fd >= 0, let dir = fdopendir(fd) else {
+            let code = errno
+            if fd >= 0 { close(fd) }
+            throw SystemError(code: code)
+        }
         defer { closedir(dir) }
         var names: [String] = []
         while true {
