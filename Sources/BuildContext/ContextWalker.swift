@@ -114,6 +114,9 @@ private struct Walker {
             } catch let e as FileSystem.SystemError {
                 if skip { continue }
                 if e.code == ENOENT { continue }
+                // A path past PATH_MAX (ENAMETOOLONG) ends up here too: one line naming it, as
+                // BuildKit's context transfer stops at the first error of its walk (fsutil
+                // walks full path strings with Go's filepath.Walk and returns the Lstat error).
                 throw ContextError.unreadable(child.display, reason: e.text)
             }
             let isDirectory = entry.type == .directory
