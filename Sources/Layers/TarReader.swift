@@ -54,7 +54,13 @@ final class TarReader {
     func next() throws -> OpaquePointer? {
         var entry: OpaquePointer?
         // Under UTF-8 so pax names are read byte for byte whatever the process locale (see `ArchiveLocale`).
-        let rc = ArchiveLocale.utf8 { archive_read_next_header(archive, &entry) }
+        let rc = ArchiveLocale.utf8 { () -> Int32 in
+            // libarchive reads a name that fails its UTF-8 check (a pax `path` that is not
+            // UTF-8, as Go and GNU tar write one) as a warning, unless errno happens to hold
+            // ENOMEM from some earlier call: then it is fatal. Start from a clean errno.
+            errno = 0
+            return archive_read_next_header(archive, &entry)
+        }
         if rc == ArchiveStatus.eof {
             try input.verifyRemainder(path: path)
             return nil
