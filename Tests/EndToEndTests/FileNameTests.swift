@@ -119,4 +119,31 @@ final class FileNameTests: XCTestCase {
                        try Harness.sh("printf 'd dir\\351 \\nf dir\\351/caf\\351 \\nf \\377\\376 \\nl link \\377\\376\\n' | od -c"))
         XCTAssertEqual(try String(contentsOfFile: out + "/bundle/rootfs/seen.txt", encoding: .utf8), "ff\nin\nff\n")
     }
+
+    /// `COPY --from` a stage whose RUN made names that are not UTF-8 (the stage's root is
+    /// unpacked and walked as bytes) copies them byte-exact, with `--chown` applied.
+    func testCopyFromAStageKeepsNonUTF8Names() throws {
+        let swiftdock = try Swiftdock()
+        try swiftdock.buildBase()
+        let context = try Harness.makeTemporaryDirectory("from-binary-names")
+        try Harness.write("""
+            FROM swiftdock.local/busybox-base AS maker
+            RUN mkdir -p /made/sub && echo ff > "/made/$(printf '\\377\\376')" && echo in > "/made/sub/$(printf 'caf\\351')" && \
+                ln -s "$(printf '\\377\\376')" /made/link
+            FROM swiftdock.local/busybox-base
+            COPY --from=maker --chown=7:8 /made /copied
+            """, to: context + "/Dockerfile")
+        try swiftdock.ok("build", "-q", "-t", "from-binary-names", context)
+        let out = try Harness.makeTemporaryDirectory("from-binary-names-out")
+        try swiftdock.ok("save", "from-binary-names", "--format", "oci", "-o", out + "/oci")
+        let layer = try Harness.sh("""
+            cd '\(out)/oci' && m=$(jq -r '.manifests[0].digest' index.json | cut -d: -f2) && \
+            jq -r '.layers[-1].digest' blobs/sha256/$m | cut -d: -f2
+            """).trimmingCharacters(in: .whitespacesAndNewlines)
+        let listed = try Harness.run("/bin/bash", ["-c", "LC_ALL=C tar --list -v --numeric-owner --quoting-style=escape -zf '\(out)/oci/blobs/sha256/\(layer)'"])
+        XCTAssertEqual(listed.stderr, "")
+        for line in ["7/8 .* copied/\\\\377\\\\376$", "7/8 .* copied/sub/caf\\\\351$", "7/8 .* copied/link -> \\\\377\\\\376$"] {
+            XCTAssertNotNil(listed.stdout.range(of: "(?m)" + line, options: .regularExpression), "\(line) in\n\(listed.stdout)")
+        }
+    }
 }
