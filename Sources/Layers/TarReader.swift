@@ -66,6 +66,14 @@ final class TarReader {
             return nil
         }
         if rc < ArchiveStatus.warn { throw error() }
+        if let entry, archive_entry_filetype(entry) == FileType.symlink,
+           archive_entry_symlink(entry) == nil, archive_entry_hardlink(entry) == nil {
+            // libarchive 3.6 drops a symlink target given as a pax `linkpath` that is not UTF-8
+            // (Go's archive/tar, so BuildKit, writes one for any non-ASCII target): refuse the
+            // entry rather than make a symlink to nothing.
+            throw LayerError.archive(path: path, message: "entry \"\(PathBytes.display(entryPath(entry)))\": "
+                                     + "its symlink target (a pax linkpath that is not UTF-8) cannot be read")
+        }
         return entry
     }
 

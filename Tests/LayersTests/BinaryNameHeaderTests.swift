@@ -153,4 +153,29 @@ final class BinaryNameHeaderTests: XCTestCase {
         XCTAssertEqual(BinaryNameHeader.record(Array("path".utf8), Array(String(repeating: "x", count: 91).utf8)).count, 101)
         XCTAssertEqual(Array(BinaryNameHeader.record(Array("path".utf8), Array(String(repeating: "x", count: 91).utf8)).prefix(4)), Array("101 ".utf8))
     }
+
+    /// A symlink target in a pax `linkpath` that is not UTF-8 — as Go's archive/tar writes it
+    /// for an archive or a base layer made by BuildKit — is lost by libarchive 3.6: the entry
+    /// is refused with one line naming it, never written as a symlink to nothing.
+    func testAnUnreadableSymlinkTargetIsRefusedNotEmptied() async throws {
+        let scratch = Scratch()
+        let data = BinaryNameHeader.record(Array("linkpath".utf8), Self.ff)
+        var tar = BinaryNameHeader.block(name: Array("PaxHeaders.0/link".utf8), link: [], flag: UInt8(ascii: "x"), mode: 0, uid: 0, gid: 0,
+                                         size: Int64(data.count), mtime: 0, major: 0, minor: 0)
+        tar += data + [UInt8](repeating: 0, count: BinaryNameHeader.padding(Int64(data.count)))
+        tar += BinaryNameHeader.block(name: Array("link".utf8), link: [], flag: UInt8(ascii: "2"), mode: 0o777, uid: 0, gid: 0,
+                                      size: 0, mtime: 0, major: 0, minor: 0)
+        tar += [UInt8](repeating: 0, count: 1024)
+        let archive = scratch.file("go.tar")
+        XCTAssertTrue(FileManager.default.createFile(atPath: archive, contents: Data(tar)))
+        // GNU tar reads the target, so the archive is sound.
+        XCTAssertEqual(try shell("tar --list -v --quoting-style=escape -f \"$0\"", archive).text.hasSuffix("link -> \\377\\376\n"), true)
+        do {
+            _ = try await LayerWriter().write([.archive(archivePath: archive, destination: "", owner: nil)], to: scratch.file("o"))
+            XCTFail("an empty symlink was written")
+        } catch {
+            assertOneLine(error, mentions: "entry \"link\": its symlink target")
+        }
+        XCTAssertThrowsError(try LayerUnpacker.unpack(layers: [archive], into: scratch.file("root")))
+    }
 }
