@@ -69,8 +69,15 @@ final class TarReader {
         if let entry, archive_entry_filetype(entry) == FileType.symlink,
            archive_entry_symlink(entry) == nil, archive_entry_hardlink(entry) == nil {
             // libarchive 3.6 drops a symlink target given as a pax `linkpath` that is not UTF-8
-            // (Go's archive/tar, so BuildKit, writes one for any non-ASCII target): refuse the
-            // entry rather than make a symlink to nothing.
+            // (Go's archive/tar, so BuildKit, writes one for any non-ASCII target): read it
+            // from the entry's headers (`PaxLinkRecovery`), or refuse the entry rather than
+            // make a symlink to nothing.
+            if let target = PaxLinkRecovery.linkpath(archive: path, offset: archive_read_header_position(archive)) {
+                (target + [0]).withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { archive_entry_copy_symlink(entry, $0.baseAddress) }
+                }
+                return entry
+            }
             throw LayerError.archive(path: path, message: "entry \"\(PathBytes.display(entryPath(entry)))\": "
                                      + "its symlink target (a pax linkpath that is not UTF-8) cannot be read")
         }
