@@ -19,6 +19,8 @@ PACKAGES=(
   pkg-config zlib1g-dev libssl-dev libarchive-dev libisal-dev libzstd-dev
   # tests: independent readers, a base image source, the registry
   skopeo umoci busybox-static docker-registry tar gzip coreutils python3
+  # tests: a real git work tree as a build context (provenance records its commit)
+  git
   # main job: the Python base's root file system from Debian's mirror (Fixtures/base-python)
   mmdebstrap
   # tests: pip for the PyPI-only tools below
@@ -32,6 +34,12 @@ PACKAGES=(
   slirp4netns
   # sandbox: docker's default seccomp policy for RUN, built with libseccomp
   libseccomp-dev
+  # sign/verify: cosign's encrypted private keys are scrypt + NaCl secretbox (XSalsa20-Poly1305),
+  # which libcrypto lacks; Ed25519ph (what cosign signs with for Ed25519 keys) also comes from here
+  libsodium-dev
+  # build --ssh KEYFILE: ssh-agent and ssh-add serve key files to RUN --mount=type=ssh (and the
+  # tests list the forwarded keys with ssh-add)
+  openssh-client
 )
 
 # benchmarks only: the side-by-side peers and the tools that time them
@@ -50,6 +58,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# tests: `cosign` checks `swiftdock sign` signatures and makes the ones `swiftdock verify` checks
+# (issue 16). Bookworm has no cosign; trixie has it (a static Go binary that needs only libc6). A
+# trixie source is added with every package pinned to -1 (never installed from it) except cosign,
+# so nothing else on the machine moves to trixie.
+if ! dpkg-query -W -f='${Status}' cosign 2>/dev/null | grep -q 'install ok installed'; then
+  echo "setup: installing cosign from Debian trixie (pinned; nothing else comes from trixie)" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  printf '%s\n' 'Types: deb' 'URIs: http://deb.debian.org/debian' 'Suites: trixie' 'Components: main' \
+    'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' \
+    | $SUDO tee /etc/apt/sources.list.d/swiftdock-trixie.sources >/dev/null
+  printf '%s\n' 'Package: *' 'Pin: release n=trixie' 'Pin-Priority: -1' '' \
+    'Package: cosign' 'Pin: release n=trixie' 'Pin-Priority: 500' \
+    | $SUDO tee /etc/apt/preferences.d/swiftdock-trixie >/dev/null
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends cosign >/dev/null
 fi
 
 # tests: the SPDX validator (spdx-tools' `pyspdxtools`) checks `build --sbom` documents; it is on

@@ -27,9 +27,12 @@ void csb_open_mounts(struct spec *s) {
         struct mnt *m = &s->mounts[i];
         if (!clean_absolute(m->dst))
             DIE("sandbox: mount target %s is not a clean absolute path", m->dst);
+        if (m->secret) { m->st.st_mode = S_IFREG | 0400; continue; }
         m->fd = csb_open_in_root(m->root, m->path, CSB_RESOLVE_AUTO);
         if (m->fd < 0) DIE("sandbox: mount source %s in %s: %s", *m->path ? m->path : "/", m->root, ERR);
         if (fstat(m->fd, &m->st) < 0) DIE("sandbox: mount source %s in %s: fstat: %s", m->path, m->root, ERR);
+        // A socket (an ssh agent's, RUN --mount=type=ssh) is bound like a file, read-only.
+        if (S_ISSOCK(m->st.st_mode) && m->ro && !m->upper) continue;
         if (!S_ISDIR(m->st.st_mode) && !S_ISREG(m->st.st_mode))
             DIE("sandbox: mount source %s in %s is neither a directory nor a regular file", *m->path ? m->path : "/", m->root);
     }
@@ -77,11 +80,53 @@ static void copy_on_write(struct mnt *m, int index, const char *src, const char 
     if (csb_mount_overlay(dst, opts, sizeof opts) < 0) DIE("sandbox: mount a copy-on-write overlay on %s: %s", m->dst, ERR);
 }
 
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+// A secret's file on the private staging tmpfs (outside the container's root, gone with the
+// mount namespace), given its owner and mode inside the user namespace. Errors never show the
+// bytes.
+static void write_secret(struct mnt *m, const char *path) {
+    int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (out < 0) DIE("sandbox: secret for %s: create: %s", m->dst, ERR);
+    size_t n = strlen(m->hex);
+    if (n % 2) DIE("sandbox: secret for %s: malformed spec", m->dst);
+    unsigned char buf[4096];
+    size_t used = 0;
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_value(m->hex[i]), lo = hex_value(m->hex[i + 1]);
+        if (hi < 0 || lo < 0) DIE("sandbox: secret for %s: malformed spec", m->dst);
+        buf[used++] = (unsigned char)(hi << 4 | lo);
+        if (used == sizeof buf || i + 2 == n) {
+            for (size_t off = 0; off < used; ) {
+                ssize_t w = write(out, buf + off, used - off);
+                if (w < 0) { if (errno == EINTR) continue; DIE("sandbox: secret for %s: write: %s", m->dst, ERR); }
+                off += (size_t)w;
+            }
+            used = 0;
+        }
+    }
+    explicit_bzero(buf, sizeof buf);
+    if (fchown(out, m->uid, m->gid) < 0) DIE("sandbox: secret for %s: chown %u:%u: %s", m->dst, m->uid, m->gid, ERR);
+    if (fchmod(out, m->mode & 07777) < 0) DIE("sandbox: secret for %s: chmod %o: %s", m->dst, m->mode, ERR);
+    close(out);
+}
+
 void csb_bind_run_mounts(struct spec *s, const char *root, const char *stage) {
     char p[MAX_PATH_BUF + 64], src[64];
     for (int i = 0; i < s->nmounts; i++) {
         struct mnt *m = &s->mounts[i];
         csb_mount_point(root, m->dst, S_ISDIR(m->st.st_mode), p, sizeof p);
+        if (m->secret) {
+            char file[PATH_MAX];
+            snprintf(file, sizeof file, "%s/secret-%d", stage, i);
+            write_secret(m, file);
+            csb_bind_mount(file, p, 1, 1);
+            continue;
+        }
         snprintf(src, sizeof src, "/proc/self/fd/%d", m->fd);
         if (m->upper && !m->ro) copy_on_write(m, i, src, p, stage);
         else csb_bind_mount(src, p, m->ro, 1);

@@ -26,7 +26,12 @@ void csb_die(int code, const char *fmt, ...) __attribute__((noreturn, format(pri
 
 // A RUN mount: `path` resolved inside `root` (never leaving it), bound on `dst` by descriptor;
 // with `upper`/`work`, copy-on-write: an overlay whose writes land in the throw-away upper dir.
-struct mnt { char *root, *path, *dst, *upper, *work; int ro, fd; struct stat st; };
+// A secret (`secret`, root NULL) is no host path at all: its bytes came in the spec (hex, never
+// on the host's disk) and become a file on the sandbox's private tmpfs, owned uid:gid, `mode`.
+struct mnt {
+    char *root, *path, *dst, *upper, *work; int ro, fd; struct stat st;
+    int secret; char *hex; unsigned mode, uid, gid;
+};
 // An owner the unprivileged copy could not set: path relative to the root directory.
 struct owner { unsigned uid, gid, mode; char *path; };
 struct spec {

@@ -95,6 +95,21 @@ void csb_parse_spec(int fd, struct spec *s) {
             s->mounts[s->nmounts].fd = -1;
             s->nmounts++;
             break;
+        case 's':
+            s->mounts = realloc(s->mounts, sizeof(struct mnt) * (size_t)(s->nmounts + 1));
+            if (!s->mounts) DIE("sandbox: out of memory");
+            memset(&s->mounts[s->nmounts], 0, sizeof s->mounts[s->nmounts]);
+            s->mounts[s->nmounts].secret = 1; s->mounts[s->nmounts].dst = v; s->mounts[s->nmounts].hex = "";
+            s->mounts[s->nmounts].mode = 0400; s->mounts[s->nmounts].ro = 1; s->mounts[s->nmounts].fd = -1;
+            s->nmounts++;
+            break;
+        case 'd': if (s->nmounts && s->mounts[s->nmounts - 1].secret) s->mounts[s->nmounts - 1].hex = v; break;
+        case 'M':
+            if (s->nmounts && s->mounts[s->nmounts - 1].secret) {
+                struct mnt *m = &s->mounts[s->nmounts - 1];
+                if (sscanf(v, "%o:%u:%u", &m->mode, &m->uid, &m->gid) != 3) DIE("sandbox: malformed secret owner entry");
+            }
+            break;
         case 'p': if (s->nmounts) s->mounts[s->nmounts - 1].path = v; break;
         case 't': if (s->nmounts) s->mounts[s->nmounts - 1].dst = v; break;
         case 'r': if (s->nmounts) s->mounts[s->nmounts - 1].ro = v[0] == '1'; break;

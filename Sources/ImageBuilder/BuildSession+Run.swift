@@ -127,7 +127,7 @@ extension BuildSession {
                     try MountSource.withDescriptor(of: relative, in: root) { fd in
                         try copyTree("/proc/self/fd/\(fd)", kind: .directory, to: seed)
                     }
-                } else {
+                } else if try await !seedCacheMount(identity: identity, into: seed) {
                     try FileManager.default.createDirectory(atPath: seed, withIntermediateDirectories: false)
                 }
                 // Another build may have made it meanwhile: then that one is kept.
@@ -135,11 +135,15 @@ extension BuildSession {
                     throw BuildError("creating the cache \(directory): \(String(cString: strerror(errno)))")
                 }
             }
-            return SandboxMount(source: directory, target: mount.target, readOnly: mount.readOnly)
+            // Last use, for `system prune --filter until=` (best effort).
+            _ = utimensat(AT_FDCWD, directory, nil, 0)
+            let source = try lockCacheMount(directory, sharing: mount.sharing)
+            return SandboxMount(source: source, target: mount.target, readOnly: mount.readOnly)
         case .tmpfs:
             return SandboxMount(source: try temporaryDirectory(), target: mount.target, readOnly: false)
         case .secret, .ssh:
-            throw BuildError("--mount type=\(mount.kind.rawValue) is not supported")
+            // Not binds of a host path: `CredentialMounts` (BuildSession+Secrets) makes them.
+            throw BuildError("--mount type=\(mount.kind.rawValue) has no bind source")
         }
     }
 

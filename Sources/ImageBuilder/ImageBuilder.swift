@@ -40,6 +40,12 @@ public struct ImageBuilder {
 
         let session = BuildSession(options: options, store: store, source: source, events: events, dockerfile: dockerfile,
                                    contextRoot: options.contextDirectory, dockerfilePath: dockerfilePath)
+        session.dockerfileDigest = SHA256Stream.digest(of: Array(data))
+        if !options.ssh.isEmpty {
+            session.sshForwarding = try SSHForwarding.start(options.ssh, environment: ProcessInfo.processInfo.environment)
+        }
+        // The agents swiftdock started for key files live exactly as long as the build.
+        defer { session.sshForwarding?.stop() }
         do {
             let result = try await run(session)
             await session.finishPendingWrites()
@@ -69,6 +75,11 @@ public struct ImageBuilder {
 
         let globalLookup: (String) -> String? = { session.globalArgs[$0] ?? session.automaticArgs[$0] }
         let order = try dockerfile.requiredStages(target: options.target, globalArgs: globalLookup)
+        // BuildKit ignores a --no-cache-filter that names no stage; a warning says so here.
+        for name in options.noCacheStages.sorted() where !dockerfile.stages.contains(where: { $0.name == name }) {
+            if let index = Int(name), dockerfile.stages.indices.contains(index) { continue }
+            session.emit(.warning("--no-cache-filter \(name): no stage of that name"))
+        }
         let totalSteps = order.reduce(0) { $0 + dockerfile.stages[$1].instructions.count + 1 }
         var step = 0
         var last: StageState?
@@ -77,6 +88,9 @@ public struct ImageBuilder {
             let (base, fromLine) = try await baseState(for: stage, session: session)
             var executor = StageExecutor(session: session, escape: dockerfile.directives.escape,
                                          state: base, stepNumber: step, totalSteps: totalSteps)
+            executor.stageIndex = index
+            executor.cacheDisabled = options.noCache || options.noCacheStages.contains(stage.name ?? "\u{0}")
+                || options.noCacheStages.contains(String(index))
             executor.state.runsCommands = session.options.runMode == .exec && stage.instructions.contains {
                 if case .run = $0.kind { return true } else { return false }
             }
@@ -93,9 +107,12 @@ public struct ImageBuilder {
             session.finishedStages[index] = executor.state
             last = executor.state
         }
-        guard let final = last else { throw BuildError("the Dockerfile has no stage to build") }
+        guard let final = last, let finalIndex = order.last else { throw BuildError("the Dockerfile has no stage to build") }
         warnUnusedBuildArgs(session)
-        return try await commit(final, session: session)
+        var result = try await commit(final, session: session)
+        result.cacheSteps = session.cacheSteps.map { .init(key: $0.key, isFinalStage: $0.stage == finalIndex) }
+        result.cacheMounts = try session.exportCacheMounts(options.cacheMountExports)
+        return result
     }
 
     /// Global ARGs: `--build-arg` overrides the default; defaults may use earlier global ARGs.
@@ -174,7 +191,7 @@ public struct ImageBuilder {
         do {
             found = try await session.baseImage(named: baseName, platform: platform)
         } catch let error as Reference.ParseError {
-            throw BuildError("\(error)", at: stage.location, instruction: "FROM")
+            throw BuildError("\(error)", at: stage.location, instruction: "FROM", underlying: error)
         } catch {
             throw BuildError.wrap(error, at: stage.location, instruction: "FROM")
         }
@@ -265,12 +282,15 @@ public struct ImageBuilder {
         var final = final
         let sbom = session.options.sbom
             ? try await session.writeSBOM(of: &final, layers: descriptors, manifest: manifestDescriptor) : nil
+        let provenance = try session.options.provenance.map {
+            try session.writeProvenance(mode: $0, manifest: manifestDescriptor, platform: config.platform)
+        }
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)
         }
         // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it.
         if session.options.tags.isEmpty { try store.keepUntagged(manifest: manifestDescriptor) }
         return BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
-                           warnings: session.warnings, sbom: sbom)
+                           warnings: session.warnings, sbom: sbom, provenance: provenance)
     }
 }

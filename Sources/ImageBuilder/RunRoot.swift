@@ -26,7 +26,7 @@ enum RunRoot {
                                                                          idMap: session.idMap))
             } catch {
                 TreeCopy.remove(root)
-                throw BuildError("copying the root file system for RUN: \(error)")
+                throw BuildError("copying the root file system for RUN: \(error)", underlying: error)
             }
         }
     }

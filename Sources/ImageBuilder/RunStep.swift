@@ -16,6 +16,7 @@ extension StageExecutor {
         }
         var network = session.defaultNetwork()
         var mounts: [SandboxMount] = []
+        var credentials = CredentialMounts()
         for flag in run.flags {
             switch flag.name {
             case "network":
@@ -26,7 +27,12 @@ extension StageExecutor {
                 default: throw BuildError("unsupported --network=\(flag.value ?? "")")
                 }
             case "mount":
-                mounts.append(try await session.sandboxMount(try RunMount.parse(flag.value ?? ""), isolation: support.isolation))
+                let mount = try RunMount.parse(flag.value ?? "")
+                if mount.kind == .secret || mount.kind == .ssh {
+                    try credentials.add(mount, session: session)
+                } else {
+                    mounts.append(try await session.sandboxMount(mount, isolation: support.isolation))
+                }
             case "security":
                 if flag.value != "sandbox" { throw BuildError("--security=\(flag.value ?? "") is not supported") }
             default:
@@ -51,6 +57,14 @@ extension StageExecutor {
             }
             if needsHome { environment.append("HOME=\(db.home(uid: Int(owner.uid)))") }
         }
+        // Secrets in the environment and SSH_AUTH_SOCK are for this RUN's process only: neither
+        // the image's Env nor the history (created_by) ever holds them, as in BuildKit.
+        for entry in credentials.environment {
+            let name = entry.prefix { $0 != "=" } + "="
+            environment.removeAll { $0.hasPrefix(name) }
+            environment.append(entry)
+        }
+        mounts += credentials.mounts
         if let script = plan.script {
             let path = try session.temporaryFile()
             try script.write(toFile: path, atomically: true, encoding: .utf8)
@@ -58,6 +72,7 @@ extension StageExecutor {
             mounts.append(SandboxMount(source: path, target: RunCommand.scriptPath, readOnly: true))
         }
         let printer = LinePrinter(prefix: "#\(stepNumber) ", emit: session.emit)
+        let stubs = MountStubs(targets: mounts.map(\.target), lowers: lowers)
         let root = try RunRoot.prepare(support.isolation, lowers: lowers, mounts: mounts, session: session)
         defer { root.discard() }
         let spec = SandboxSpec(
@@ -78,8 +93,9 @@ extension StageExecutor {
             throw BuildError("process \"\(plan.argv.joined(separator: " "))\" did not complete successfully: exit code: \(status)")
         }
         // The sandbox keeps its own mount points out of the changes; RUN --mount targets are
-        // never part of the layer either.
-        let excluded = Set(mounts.map { cleanLayerPath($0.target) })
+        // never part of the layer either, nor the directories made only to hold them.
+        var excluded = Set(mounts.map { cleanLayerPath($0.target) })
+        if case .overlay(_, let upper, _) = root { excluded.formUnion(stubs.emptyDirectories(in: upper, excluding: excluded)) }
         let (items, directory) = try root.layer(excluding: excluded, session: session)
         guard !items.isEmpty, let directory else {
             state.config.history.append(History(created: session.created, createdBy: createdBy,

@@ -5,36 +5,6 @@ import Foundation
 import Glibc
 #endif
 
-/// A bind mount into the container (RUN --mount=type=bind/cache).
-///
-/// The source is `path` inside `root`, resolved there component by component, symlinks
-/// included, never leaving `root` (see `MountSource`): a hostile context or stage can point a
-/// symlink at `/`, and it then means `root` itself, as in BuildKit. The sandbox binds the
-/// opened descriptor, so the kernel never resolves the path again.
-public struct SandboxMount: Sendable, Hashable {
-    /// A directory swiftdock trusts (the context, an unpacked stage, a cache, a temp dir).
-    public var root: String
-    /// Relative to `root` ("" is `root` itself); hostile.
-    public var path: String
-    /// Absolute path in the container.
-    public var target: String
-    public var readOnly: Bool
-    /// Copy-on-write: writes land in this empty scratch directory's overlay upper dir (and are
-    /// discarded with it) instead of the source, as BuildKit discards writes to rw binds.
-    public var scratch: String?
-    public init(root: String, path: String, target: String, readOnly: Bool, scratch: String? = nil) {
-        self.root = root
-        self.path = path
-        self.target = target
-        self.readOnly = readOnly
-        self.scratch = scratch
-    }
-    /// `source` itself (a directory or file swiftdock made), bound as it is.
-    public init(source: String, target: String, readOnly: Bool) {
-        self.init(root: source, path: "", target: target, readOnly: readOnly)
-    }
-}
-
 public enum SandboxNetwork: Sendable {
     /// Share the host's network (`--network=host`).
     case host
@@ -296,6 +266,12 @@ public enum Sandbox {
         }
         try add("H", spec.hostname)
         for m in spec.mounts {
+            if let secret = m.secret {
+                try add("s", m.target)
+                try add("d", hex(secret.content))
+                try add("M", "\(String(secret.mode, radix: 8)):\(secret.uid):\(secret.gid)")
+                continue
+            }
             try add("m", absolute(m.root))
             try add("p", m.path)
             try add("t", m.target)
@@ -311,6 +287,14 @@ public enum Sandbox {
         }
         if probe { try add("P", "1") }
         return out
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func absolute(_ path: String) -> String {

@@ -18,21 +18,35 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The image to push (reference or image ID).")
+    @Argument(help: "The image to push (reference or image ID), or oci:DIR[:NAME] to push from an OCI layout.")
     var image: String
 
-    @Argument(help: "Where to push it (default: the image reference; without a tag, :latest).")
+    @Argument(help: "Where to push it: a registry reference (default: the image reference; without a tag, :latest), or oci:DIR[:NAME].")
     var destination: String?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        _ = try destination.map(PushDestination.parse)
+        if image.hasPrefix("oci:") { _ = try PushDestination.parse(image) }
     }
 
     func run() async throws {
+        if image.hasPrefix("oci:"), case .layout(let directory, let name) = try PushDestination.parse(image) {
+            return try await push(fromLayout: directory, name: name)
+        }
         let store = try store.openStore()
         let found = try store.findImage(image)
         let descriptor = found.manifest
-        guard let target = try destination.map(parseReference) ?? found.reference else {
+        var target = found.reference
+        switch try destination.map(PushDestination.parse) {
+        case .layout(let directory, let name)?:
+            return try await push(descriptor, from: store, toLayout: directory, name: name)
+        case .registry(let reference)?:
+            target = reference
+        case nil:
+            break
+        }
+        guard let target else {
             throw ValidationError("pushing an image ID needs a destination reference")
         }
         let renderer = ProgressRenderer(quiet: quiet, pulling: false)
@@ -42,13 +56,38 @@ struct PushCommand: AsyncParsableCommand {
         do {
             let pusher = ImagePusher(client: client, store: store, jobs: jobs, onEvent: renderer.observer)
             result = try await pusher.push(manifest: descriptor, to: target)
+            renderer.finish()
+            try await Self.pushAttestations(of: descriptor, to: target, pusher: pusher, quiet: quiet)
         } catch {
             renderer.finish()
             await client.shutdown()
             throw error
         }
-        renderer.finish()
         await client.shutdown()
+        recordPush(result, in: store)
         print(result.summary)
+    }
+
+    /// Pushes the image's referrers (SBOM, provenance) after it, one line each on stderr:
+    /// `attestation application/spdx+json sha256:… pushed (referrers API)`.
+    static func pushAttestations(of image: Descriptor, to target: Reference, pusher: ImagePusher, quiet: Bool) async throws {
+        let repository = RegistryRepository(target)
+        var pusher = pusher
+        pusher.onEvent = nil  // the image's progress lines are finished; one line per attestation instead
+        for outcome in try await pusher.pushReferrers(of: image, to: repository) where !quiet {
+            let how = outcome.listedBy == .api
+                ? "referrers API" : "referrers tag \(RegistryRepository.referrersTag(for: image.digest))"
+            printError("attestation \(outcome.artifact.artifactType ?? "?") \(outcome.artifact.digest) pushed (\(how))")
+        }
+    }
+}
+
+/// Remembers a successful push in the store (`vertex run` pins to it). The push itself
+/// succeeded, so a record that cannot be written is a warning, not a failure.
+func recordPush(_ result: PushResult, in store: ImageStore) {
+    do {
+        try store.recordPush(result.destination, digest: result.digest)
+    } catch {
+        printError("WARNING: pushed, but cannot record the push in the store: \(error)")
     }
 }

@@ -24,7 +24,7 @@ extension CommandLine {
     static func runSwiftdock() async {
         setvbuf(stdout, nil, _IOLBF, 0)
         do {
-            var command = try Swiftdock.parseAsRoot()
+            var command = try Swiftdock.parseAsRoot(ProvenanceSetting.rewritingValue(Array(arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -52,7 +52,7 @@ extension CommandLine {
                 // Usage errors from the argument parser: its message, docker's exit code.
                 fail(Swiftdock.message(for: error), code: ExitCode32.usage)
             }
-            fail(String(describing: error), code: ExitCode32.failure)
+            fail(ErrorLine.text(for: error), code: ExitCode32.failure)
         }
     }
 

@@ -9,7 +9,7 @@ struct Swiftdock: AsyncParsableCommand {
         abstract: "Build, store and push OCI images without a daemon or root.",
         version: VersionCommand.oneLine,
         subcommands: [BuildCommand.self, PullCommand.self, PushCommand.self, ImagesCommand.self, TagCommand.self, RmiCommand.self,
-                      InspectCommand.self, SaveCommand.self,
+                      InspectCommand.self, SaveCommand.self, SignCommand.self, VerifyCommand.self,
                       ContainerRunCommand.self, LoginCommand.self, LogoutCommand.self, SystemCommand.self, VertexCommand.self,
                       VersionCommand.self])
 }

@@ -1,4 +1,6 @@
 import Foundation
+import GoogleAuth
+import HTTPTransport
 import NIOHTTP1
 
 /// Answers registry challenges with the user's credentials, as docker does.
@@ -146,7 +148,7 @@ public actor RegistryAuthenticator: RegistryAuthenticating {
         }
         if let fromResolver { return fromResolver }
         guard isGoogle(registry), let google,
-              let (token, source) = try await google.accessToken(http: http, registry: registry) else { return nil }
+              let (token, source) = try await google.accessToken(using: http, purpose: registry) else { return nil }
         return ResolvedCredential(.basic(username: RegistryCredential.googleAccessTokenUser, password: token), source: source)
     }
 

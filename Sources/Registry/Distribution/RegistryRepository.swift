@@ -43,7 +43,7 @@ public struct RegistryRepository: Hashable, Sendable, CustomStringConvertible {
     var uploadsPath: String { "/v2/\(name)/blobs/uploads/" }
 
     /// A `RegistryError` located in this repository.
-    func error(_ kind: RegistryError.Kind, status: Int? = nil, _ message: String) -> RegistryError {
-        RegistryError(kind, registry: registry, repository: name, status: status, message)
+    func error(_ kind: RegistryError.Kind, status: Int? = nil, _ message: String, underlying: (any Error)? = nil) -> RegistryError {
+        RegistryError(kind, registry: registry, repository: name, status: status, message, underlying: underlying)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageStore
 import Vertex
 
 /// `swiftdock vertex schedule NAME --cron … -- IMAGE [vertex run flags]`, plus `list`,
@@ -36,6 +37,7 @@ struct ScheduleCreateCommand: AsyncParsableCommand {
     var timeZone: String?
 
     @OptionGroup var mode: DryRunOption
+    @OptionGroup var store: StoreOptions
 
     @Argument(parsing: .postTerminator, help: "After --: IMAGE and `vertex run` flags.")
     var runArguments: [String] = []
@@ -52,7 +54,8 @@ struct ScheduleCreateCommand: AsyncParsableCommand {
             throw ValidationError("after --: \(VertexJobOptions.message(for: error))")
         }
         let request = ScheduleRequest(name: name, cron: cron, timeZone: timeZone, project: project, region: region,
-                                      serviceAccount: serviceAccount, run: try job.request())
+                                      serviceAccount: serviceAccount,
+                                      run: try job.request(image: try job.pinnedImage(storeRoot: store.root ?? ImageStore.defaultRoot())))
         let body = try usage { try request.job() }
         if let warning = request.run.registryWarning() { printError("WARNING: \(warning)") }
         if mode.dryRun {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageStore
 import Vertex
 
 /// What a CustomJob runs: the image and its container settings. Shared by `vertex run` and by
@@ -60,7 +61,19 @@ struct VertexJobOptions: ParsableArguments {
     @Flag(help: "Do not retry the job after an internal error once it runs.")
     var disableRetries = false
 
-    func request() throws -> VertexRunRequest {
+    @Flag(help: "Send IMAGE's tag as typed, not the digest this store pushed it as (REPO@sha256:…).")
+    var noPin = false
+
+    /// What the job pulls: IMAGE pinned to (or mapped to) what this store pushed; says so on stderr.
+    func pinnedImage(storeRoot: String) throws -> String {
+        let choice = try VertexImagePinning.choose(image, storeRoot: storeRoot, pin: !noPin)
+        if let warning = choice.warning { printError("WARNING: \(warning)") }
+        if let note = choice.note { printError(note) }
+        return choice.uri
+    }
+
+    /// The request for `image` (default: IMAGE as typed).
+    func request(image: String? = nil) throws -> VertexRunRequest {
         if notebook == nil, workdir != nil || outputs != nil || !parameters.isEmpty || parametersFile != nil {
             throw ValidationError("--workdir, --outputs, --parameters and --parameters-file go with --notebook")
         }
@@ -68,7 +81,7 @@ struct VertexJobOptions: ParsableArguments {
         let parsed = try usage { try parameters.map { try NotebookRun.Parameter(parsing: $0) } }
         let yaml = try parametersFile.map(ParametersFile.read)
         return VertexRunRequest(
-            image: image, machineType: machineType, accelerator: accelerator, command: command, args: arg,
+            image: image ?? self.image, machineType: machineType, accelerator: accelerator, command: command, args: arg,
             environment: env, serviceAccount: serviceAccount, displayName: displayName, timeout: timeout,
             notebook: notebook.map {
                 NotebookRun(notebook: $0, workdir: workdir, outputs: outputs, parameters: parsed, parametersYAML: yaml)
@@ -103,7 +116,8 @@ struct VertexRunCommand: AsyncParsableCommand {
     func run() async throws {
         guard local || gcsDir == nil else { throw ValidationError("--gcs-dir goes with --local") }
         guard !(local && (wait || mode.dryRun)) else { throw ValidationError("--local runs here: drop --wait and --dry-run") }
-        let request = try job.request()
+        guard !(local && job.noPin) else { throw ValidationError("--no-pin goes with a job on Vertex AI, not --local") }
+        let request = try job.request(image: local ? nil : try job.pinnedImage(storeRoot: store.root ?? ImageStore.defaultRoot()))
         let body = try usage { try request.customJob() }
         if local {
             let store = try self.store.openStore()

@@ -1,0 +1,58 @@
+import Foundation
+
+/// What copying an image involves, read from its source: the unique configs and layers (in
+/// manifest order), the child manifests of an index, and the verified bytes of every
+/// manifest read on the way.
+struct ContentPlan {
+    var blobs: [Descriptor] = []
+    var children: [Descriptor] = []
+    var bytes: [Digest: [UInt8]] = [:]
+
+    static func make(_ top: Descriptor, from source: ContentSource) async throws -> ContentPlan {
+        var plan = ContentPlan()
+        var seen = Set<Digest>()
+        func add(manifest descriptor: Descriptor) async throws {
+            let manifest = try decode(ImageManifest.self, try await plan.read(descriptor, from: source), descriptor)
+            // Layers with `urls` (foreign layers) are not copied, as registries expect.
+            for blob in [manifest.config] + manifest.layers.filter({ ($0.urls ?? []).isEmpty })
+            where seen.insert(blob.digest).inserted {
+                plan.blobs.append(blob)
+            }
+        }
+        if MediaType.isIndex(top.mediaType) {
+            let index = try decode(ImageIndex.self, try await plan.read(top, from: source), top)
+            for child in index.manifests {
+                guard MediaType.isManifest(child.mediaType) else { throw ContentError.unsupportedMediaType(child.mediaType, child.digest) }
+                try await add(manifest: child)
+                plan.children.append(child)
+            }
+        } else if MediaType.isManifest(top.mediaType) {
+            try await add(manifest: top)
+        } else {
+            throw ContentError.unsupportedMediaType(top.mediaType, top.digest)
+        }
+        return plan
+    }
+
+    /// A manifest's bytes from the source, checked against its descriptor and kept.
+    mutating func read(_ descriptor: Descriptor, from source: ContentSource) async throws -> [UInt8] {
+        let bytes = try await source.read(descriptor)
+        guard Int64(bytes.count) == descriptor.size else {
+            throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: Int64(bytes.count))
+        }
+        let actual = SHA256Stream.digest(of: bytes)
+        if descriptor.digest.algorithm == "sha256", actual != descriptor.digest {
+            throw ContentError.digestMismatch(descriptor.digest, actual: actual)
+        }
+        self.bytes[descriptor.digest] = bytes
+        return bytes
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], _ descriptor: Descriptor) throws -> T {
+        do {
+            return try JSONDecoder().decode(type, from: Data(bytes))
+        } catch {
+            throw ContentError.malformed(descriptor.digest, reason: "\(error)")
+        }
+    }
+}

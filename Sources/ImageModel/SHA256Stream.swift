@@ -1,0 +1,95 @@
+import CCrypto
+import PathEncoding
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Incremental SHA-256 over a byte stream, backed by OpenSSL's EVP interface (which uses the
+/// CPU's SHA extensions when present). It lives beside `Digest` so every module that names
+/// content by its digest — layers, the store, the registry client — hashes the same way,
+/// without depending on the layer writer's archive libraries.
+///
+/// Value semantics: copies are independent (the OpenSSL context is copied on write).
+public struct SHA256Stream: @unchecked Sendable {
+    private final class Context {
+        let ctx: OpaquePointer
+        init() {
+            ctx = EVP_MD_CTX_new()!
+            EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+        }
+        init(copying other: Context) {
+            ctx = EVP_MD_CTX_new()!
+            EVP_MD_CTX_copy_ex(ctx, other.ctx)
+        }
+        deinit { EVP_MD_CTX_free(ctx) }
+    }
+
+    private var context = Context()
+
+    /// The SHA-256 digest of `bytes` in one call.
+    public static func digest(of bytes: [UInt8]) -> Digest {
+        var stream = SHA256Stream()
+        stream.update(bytes)
+        return stream.finalize()
+    }
+
+    /// The SHA-256 digest of a file's content, read in 1 MiB chunks.
+    public static func digest(ofFile path: String) throws -> Digest {
+        try digestAndSize(ofFile: path).digest
+    }
+
+    /// The SHA-256 digest and byte count of a file's content, read in 1 MiB chunks: the one
+    /// place a file is hashed (the store verifying a blob, the pusher re-checking one, the
+    /// builder's cache keys).
+    public static func digestAndSize(ofFile path: String) throws -> (digest: Digest, size: Int64) {
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw ContentReadError(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var stream = SHA256Stream()
+        var size: Int64 = 0
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ContentReadError(path: path, reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            size += Int64(n)
+            buffer.withUnsafeBytes { stream.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return (stream.finalize(), size)
+    }
+
+    /// Creates a stream over no bytes yet.
+    public init() {}
+
+    /// Feeds `bytes` into the hash.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        if !isKnownUniquelyReferenced(&context) { context = Context(copying: context) }
+        EVP_DigestUpdate(context.ctx, base, bytes.count)
+    }
+
+    /// Feeds `bytes` into the hash.
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// The digest of every byte fed so far. The stream stays usable; more bytes may follow.
+    public func finalize() -> Digest {
+        let done = Context(copying: context)
+        var md = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(done.ctx, &md, &length)
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        hex.reserveCapacity(64)
+        for byte in md {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0xf)])
+        }
+        // 64 lower-case hex digits always parse.
+        return try! Digest(sha256Hex: String(decoding: hex, as: UTF8.self))
+    }
+}

@@ -1,0 +1,67 @@
+import Crypto
+import Foundation
+import _CryptoExtras
+
+/// A public key that checks cosign signatures: a PEM `PUBLIC KEY` (SubjectPublicKeyInfo), EC
+/// P-256 or Ed25519, as `cosign generate-key-pair` writes `cosign.pub`.
+public struct VerificationKey: Sendable {
+    enum Material: Sendable {
+        case p256(P256.Signing.PublicKey)
+        case ed25519(Curve25519.Signing.PublicKey)
+    }
+    let material: Material
+    /// The key file as the user named it (errors say which key did not verify).
+    public var name: String
+
+    public var algorithm: SignatureAlgorithm {
+        switch material {
+        case .p256: return .ecdsaP256SHA256
+        case .ed25519: return .ed25519
+        }
+    }
+
+    /// The key as a PEM `PUBLIC KEY` block.
+    public var pemRepresentation: String {
+        switch material {
+        case .p256(let key): return key.pemRepresentation
+        case .ed25519(let key): return key.pemRepresentation
+        }
+    }
+
+    init(material: Material, name: String) {
+        self.material = material
+        self.name = name
+    }
+
+    /// Reads a public key file's contents; `name` names it in errors.
+    public init(pem: [UInt8], name: String) throws {
+        self.name = name
+        guard pem.count <= PEMBlock.maxFileSize, let block = PEMBlock.first(in: String(decoding: pem, as: UTF8.self)) else {
+            throw SigningError(.badKey, "\(name): not a PEM public key")
+        }
+        guard block.label == "PUBLIC KEY" else {
+            if block.label.contains("PRIVATE KEY") {
+                throw SigningError(.badKey, "\(name): is a private key; verify needs the public key (cosign.pub)")
+            }
+            throw SigningError(.badKey, "\(name): unsupported PEM block \"\(block.label)\" (expected PUBLIC KEY)")
+        }
+        if let key = try? P256.Signing.PublicKey(derRepresentation: block.bytes) {
+            material = .p256(key)
+        } else if let key = try? Curve25519.Signing.PublicKey(derRepresentation: block.bytes) {
+            material = .ed25519(key)
+        } else {
+            throw SigningError(.badKey, "\(name): not an EC P-256 or Ed25519 public key")
+        }
+    }
+
+    /// Whether `signature` is this key's signature of `payload` (see `SigningKey.sign`).
+    public func isValidSignature(_ signature: [UInt8], for payload: [UInt8]) -> Bool {
+        switch material {
+        case .p256(let key):
+            guard let parsed = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
+            return key.isValidSignature(parsed, for: payload)
+        case .ed25519(let key):
+            return key.isValidSignature(signature, for: payload)
+        }
+    }
+}
