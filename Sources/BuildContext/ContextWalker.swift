@@ -51,7 +51,8 @@ extension ContextDirectory {
         }
         let display = entry.relativePath == "." ? "" : entry.relativePath
         try walker.visit(directory: Walker.Position(absolute: entry.absolutePath, real: realRel, display: display,
-                                                    extraRelative: "", ignoreInfo: ignoreInfo, extraInfo: nil),
+                                                    extraRelative: "", ignoreInfo: ignoreInfo, extraInfo: nil,
+                                                    identity: (entry.device, entry.inode)),
                          skipped: startSkipped)
         statistics.directoriesRead += walker.statistics.directoriesRead
         return walker.output
@@ -67,6 +68,8 @@ private struct Walker {
         var extraRelative: String
         var ignoreInfo: PatternMatcher.MatchInfo?
         var extraInfo: PatternMatcher.MatchInfo?
+        /// Device and inode the walk saw the directory with (see `FileSystem.listDirectory`).
+        var identity: (device: UInt64, inode: UInt64)? = nil
     }
 
     let context: ContextDirectory
@@ -85,7 +88,7 @@ private struct Walker {
         statistics.directoriesRead += 1
         let names: [String]
         do {
-            names = try FileSystem.listDirectory(dir.absolute)
+            names = try FileSystem.listDirectory(dir.absolute, identity: dir.identity)
         } catch let e as FileSystem.SystemError {
             // fsutil ignores permission errors on paths it was going to skip anyway.
             if skipped && (e.code == EACCES || e.code == EPERM) { return }
@@ -114,6 +117,9 @@ private struct Walker {
             } catch let e as FileSystem.SystemError {
                 if skip { continue }
                 if e.code == ENOENT { continue }
+                // A path past PATH_MAX (ENAMETOOLONG) ends up here too: one line naming it, as
+                // BuildKit's context transfer stops at the first error of its walk (fsutil
+                // walks full path strings with Go's filepath.Walk and returns the Lstat error).
                 throw ContextError.unreadable(child.display, reason: e.text)
             }
             let isDirectory = entry.type == .directory
@@ -135,6 +141,7 @@ private struct Walker {
             }
             if isDirectory {
                 if skip { pendingParents.append(entry) }
+                child.identity = (entry.device, entry.inode)
                 try visit(directory: child, skipped: skip)
                 if skip, let last = pendingParents.last, last.absolutePath == entry.absolutePath {
                     pendingParents.removeLast()

@@ -12,7 +12,9 @@ import PathEncoding
 enum FileSystem {
     struct SystemError: Error {
         let code: Int32
-        var text: String { String(cString: strerror(code)) }
+        var text: String { code == Self.replaced ? "it was replaced while the context was being read" : String(cString: strerror(code)) }
+        /// Not an errno: the directory opened is not the one the walk's `lstat` saw.
+        static let replaced: Int32 = -1
     }
 
     /// `lstat` the path (never following a final symlink) and describe it.
@@ -52,8 +54,26 @@ enum FileSystem {
     }
 
     /// The names in a directory (without `.` and `..`), sorted in byte order.
-    static func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw SystemError(code: errno) }
+    ///
+    /// The directory is opened `O_NOFOLLOW` and listed through that descriptor, and when the
+    /// caller saw it with `lstat` (`identity`: device and inode) the opened one must be that
+    /// same directory: one swapped for a symlink, or moved, after the walk looked at it is
+    /// refused rather than listed wherever the path now leads.
+    static func listDirectory(_ path: String, identity: (device: UInt64, inode: UInt64)? = nil) throws -> [String] {
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        guard fd >= 0 else { throw SystemError(code: errno) }
+        if let identity {
+            var st = stat()
+            guard fstat(fd, &st) == 0, UInt64(st.st_dev) == identity.device, UInt64(st.st_ino) == identity.inode else {
+                close(fd)
+                throw SystemError(code: SystemError.replaced)
+            }
+        }
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            close(fd)
+            throw SystemError(code: code)
+        }
         defer { closedir(dir) }
         var names: [String] = []
         while true {

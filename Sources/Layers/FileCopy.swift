@@ -1,4 +1,5 @@
 import CLinux
+import PathEncoding
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -11,10 +12,10 @@ enum FileCopy {
     /// Creates `destination` (which must not exist) with the content of regular file `source`,
     /// mode 0600 until `applyMetadata` runs.
     static func copyContent(from source: String, to destination: String, size: Int64) throws {
-        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let input = PathBytes.withCString(source) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
         guard input >= 0 else { throw TreeIO.unreadable(source, LayerError.errnoText()) }
         defer { close(input) }
-        let output = open(destination, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let output = PathBytes.withCString(destination) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600) }
         guard output >= 0 else { throw LayerError.writeFailed(path: destination, reason: LayerError.errnoText()) }
         defer { close(output) }
         if size == 0 { return }
@@ -62,18 +63,18 @@ enum FileCopy {
     static func applyMetadata(_ path: String, _ st: stat) throws -> Bool {
         var owned = true
         if st.st_uid != geteuid() || st.st_gid != getegid() {
-            if fchownat(AT_FDCWD, path, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 {
+            if PathBytes.withCString(path, { fchownat(AT_FDCWD, $0, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) }) != 0 {
                 guard errno == EPERM || errno == EINVAL else {
                     throw LayerError.writeFailed(path: path, reason: "chown: \(LayerError.errnoText())")
                 }
                 owned = false
             }
         }
-        if st.st_mode & S_IFMT != S_IFLNK, chmod(path, st.st_mode & 0o7777) != 0 {
+        if st.st_mode & S_IFMT != S_IFLNK, PathBytes.withCString(path, { chmod($0, st.st_mode & 0o7777) }) != 0 {
             throw LayerError.writeFailed(path: path, reason: "chmod: \(LayerError.errnoText())")
         }
         var times = [st.st_atim, st.st_mtim]
-        if utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) != 0 {
+        if PathBytes.withCString(path, { utimensat(AT_FDCWD, $0, &times, AT_SYMLINK_NOFOLLOW) }) != 0 {
             throw LayerError.writeFailed(path: path, reason: "utimensat: \(LayerError.errnoText())")
         }
         return owned
@@ -81,10 +82,10 @@ enum FileCopy {
 
     /// Whether two regular files hold the same bytes (stops at the first difference).
     static func sameContent(_ a: String, _ b: String) throws -> Bool {
-        let fa = open(a, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let fa = PathBytes.withCString(a) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
         guard fa >= 0 else { throw TreeIO.unreadable(a, LayerError.errnoText()) }
         defer { close(fa) }
-        let fb = open(b, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        let fb = PathBytes.withCString(b) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
         guard fb >= 0 else { throw TreeIO.unreadable(b, LayerError.errnoText()) }
         defer { close(fb) }
         var ba = [UInt8](repeating: 0, count: 1 << 16), bb = ba

@@ -174,13 +174,13 @@ private struct LayerExtraction {
         return PathBytes.withCString(root + "/" + rel, { lstat($0, &st) }) == 0 ? st.st_mode & S_IFMT : nil
     }
 
-    /// Removes `rel` (recursively, never following symlinks) if it exists.
+    /// Removes `rel` (recursively, never following symlinks) if it exists. By bytes
+    /// (`PathBytes`), so a whiteout of a name that is not UTF-8 removes that very file.
     private func removeItem(_ rel: String) throws {
         guard safeParents(rel), fileType(rel) != nil else { return }
-        do {
-            try FileManager.default.removeItem(atPath: root + "/" + rel)
-        } catch {
-            throw LayerError.writeFailed(path: root + "/" + rel, reason: "cannot remove: \(error.localizedDescription)")
+        TreeCopy.remove(root + "/" + rel)
+        if fileType(rel) != nil {
+            throw LayerError.writeFailed(path: root + "/" + rel, reason: "cannot remove: \(LayerError.errnoText())")
         }
     }
 
@@ -197,7 +197,7 @@ private struct LayerExtraction {
     private func clearDirectory(_ dir: String, keeping keep: Set<String>, table: inout OwnershipTable) throws {
         let probe = dir.isEmpty ? "x" : dir + "/x"
         guard safeParents(probe), dir.isEmpty || fileType(dir) == S_IFDIR else { return }
-        let children = (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? root : root + "/" + dir)) ?? []
+        let children = (try? TreeIO.listDirectory(dir.isEmpty ? root : root + "/" + dir)) ?? []
         for child in children {
             let rel = dir.isEmpty ? child : dir + "/" + child
             if keep.contains(rel) { continue }

@@ -179,7 +179,9 @@ final class TarEmitter {
 
     /// Streams exactly `size` bytes of `path`, failing if the file is shorter or longer.
     private func copyFile(_ path: String, size: Int64) throws {
-        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        // O_NOFOLLOW: the path was resolved when the step was planned; a file swapped for a
+        // symlink since then is refused, never read wherever the link points.
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
         guard fd >= 0 else { throw LayerError.unreadable(path: path, reason: LayerError.errnoText()) }
         defer { close(fd) }
         var done: Int64 = 0

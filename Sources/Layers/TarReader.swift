@@ -54,12 +54,33 @@ final class TarReader {
     func next() throws -> OpaquePointer? {
         var entry: OpaquePointer?
         // Under UTF-8 so pax names are read byte for byte whatever the process locale (see `ArchiveLocale`).
-        let rc = ArchiveLocale.utf8 { archive_read_next_header(archive, &entry) }
+        let rc = ArchiveLocale.utf8 { () -> Int32 in
+            // libarchive reads a name that fails its UTF-8 check (a pax `path` that is not
+            // UTF-8, as Go and GNU tar write one) as a warning, unless errno happens to hold
+            // ENOMEM from some earlier call: then it is fatal. Start from a clean errno.
+            errno = 0
+            return archive_read_next_header(archive, &entry)
+        }
         if rc == ArchiveStatus.eof {
             try input.verifyRemainder(path: path)
             return nil
         }
         if rc < ArchiveStatus.warn { throw error() }
+        if let entry, archive_entry_filetype(entry) == FileType.symlink,
+           archive_entry_symlink(entry) == nil, archive_entry_hardlink(entry) == nil {
+            // libarchive 3.6 drops a symlink target given as a pax `linkpath` that is not UTF-8
+            // (Go's archive/tar, so BuildKit, writes one for any non-ASCII target): read it
+            // from the entry's headers (`PaxLinkRecovery`), or refuse the entry rather than
+            // make a symlink to nothing.
+            if let target = PaxLinkRecovery.linkpath(archive: path, offset: archive_read_header_position(archive)) {
+                (target + [0]).withUnsafeBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: CChar.self) { archive_entry_copy_symlink(entry, $0.baseAddress) }
+                }
+                return entry
+            }
+            throw LayerError.archive(path: path, message: "entry \"\(PathBytes.display(entryPath(entry)))\": "
+                                     + "its symlink target (a pax linkpath that is not UTF-8) cannot be read")
+        }
         return entry
     }
 

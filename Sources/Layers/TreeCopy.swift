@@ -1,4 +1,5 @@
 import Foundation
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -104,10 +105,10 @@ public enum TreeCopy {
     /// first: a RUN may have left some read-only.
     public static func remove(_ path: String) {
         guard let st = TreeIO.status(path) else { return }
-        guard st.st_mode & S_IFMT == S_IFDIR else { unlink(path); return }
-        if st.st_uid == geteuid() && st.st_mode & 0o700 != 0o700 { chmod(path, (st.st_mode & 0o7777) | 0o700) }
+        guard st.st_mode & S_IFMT == S_IFDIR else { _ = PathBytes.withCString(path) { unlink($0) }; return }
+        if st.st_uid == geteuid() && st.st_mode & 0o700 != 0o700 { _ = PathBytes.withCString(path) { chmod($0, (st.st_mode & 0o7777) | 0o700) } }
         for name in (try? TreeIO.listDirectory(path)) ?? [] { remove(path + "/" + name) }
-        rmdir(path)
+        _ = PathBytes.withCString(path) { rmdir($0) }
     }
 
     /// The ctime a file written next to `root` gets now.
@@ -150,7 +151,7 @@ private struct RootCopier {
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
                 // Owner-writable until the end, whatever its final mode.
-                guard mkdir(destination, 0o700) == 0 else { throw written(destination) }
+                guard PathBytes.withCString(destination, { mkdir($0, 0o700) }) == 0 else { throw written(destination) }
                 entry.inode = UInt64(try TreeIO.requireStatus(destination).st_ino)
                 try FileCopy.copyXattrs(from: child.host, to: destination)
                 directories.append((childRel, st))
@@ -159,7 +160,9 @@ private struct RootCopier {
                 entry.content = child.host
                 let key = InodeKey(st)
                 if st.st_nlink > 1, let first = links[key] {
-                    guard link(root + "/" + first, destination) == 0 else { throw written(destination) }
+                    guard PathBytes.withCString(root + "/" + first, { a in PathBytes.withCString(destination) { link(a, $0) } }) == 0 else {
+                        throw written(destination)
+                    }
                 } else {
                     try FileCopy.copyContent(from: child.host, to: destination, size: Int64(st.st_size))
                     try FileCopy.copyXattrs(from: child.host, to: destination)
@@ -169,10 +172,12 @@ private struct RootCopier {
             case S_IFLNK:
                 let target = try TreeIO.readLink(child.host, size: Int(st.st_size))
                 entry.symlinkTarget = target
-                guard symlink(target, destination) == 0 else { throw written(destination) }
+                guard PathBytes.withCString(target, { t in PathBytes.withCString(destination) { symlink(t, $0) } }) == 0 else {
+                    throw written(destination)
+                }
                 try setMetadata(childRel, st)
             case S_IFIFO:
-                guard mkfifo(destination, 0o600) == 0 else { throw written(destination) }
+                guard PathBytes.withCString(destination, { mkfifo($0, 0o600) }) == 0 else { throw written(destination) }
                 try setMetadata(childRel, st)
             default:
                 continue  // sockets and devices cannot go into a layer either

@@ -1,4 +1,5 @@
 import Foundation
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ enum TreeIO {
     /// `lstat(2)`; nil (with `errno` set) when it fails.
     static func status(_ path: String) -> stat? {
         var st = stat()
-        return lstat(path, &st) == 0 ? st : nil
+        return PathBytes.withCString(path, { lstat($0, &st) }) == 0 ? st : nil
     }
 
     /// `lstat(2)` that throws, naming the path.
@@ -84,10 +85,10 @@ enum TreeIO {
         while true {
             var buffer = [UInt8](repeating: 0, count: capacity)
             let n = buffer.withUnsafeMutableBufferPointer { p in
-                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: capacity) { readlink(path, $0, capacity) }
+                p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: capacity) { b in PathBytes.withCString(path) { readlink($0, b, capacity) } }
             }
             if n < 0 { throw unreadable(path, "cannot read symlink: \(LayerError.errnoText())") }
-            if n < capacity { return try utf8(Array(buffer[0..<n]), path: path, what: "symlink target") }
+            if n < capacity { return PathBytes.string(buffer[0..<n]) }  // any bytes, kept exactly
             capacity *= 2
         }
     }
@@ -95,7 +96,7 @@ enum TreeIO {
     /// Entry names of a directory, without `.` and `..`, sorted bytewise (the order of a tar of
     /// a sorted tree).
     static func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else {
+        guard let dir = PathBytes.withCString(path, { opendir($0) }) else {
             throw unreadable(path, "cannot list directory: \(LayerError.errnoText())")
         }
         defer { closedir(dir) }
@@ -112,17 +113,9 @@ enum TreeIO {
                 }
             }
             if bytes == [46] || bytes == [46, 46] { continue }
-            names.append(try utf8(bytes, path: path, what: "file name"))
+            names.append(PathBytes.string(bytes))  // any bytes, kept exactly (`PathBytes`)
         }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    static func utf8(_ bytes: [UInt8], path: String, what: String) throws -> String {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard text.utf8.elementsEqual(bytes) else {
-            throw unreadable(path, "\(what) is not valid UTF-8: \(String(decoding: bytes, as: UTF8.self).debugDescription)")
-        }
-        return text
+        return names.sorted { PathBytes.bytes($0).lexicographicallyPrecedes(PathBytes.bytes($1)) }
     }
 }
 

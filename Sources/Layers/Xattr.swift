@@ -1,4 +1,5 @@
 import CLinux
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,14 +8,14 @@ import Glibc
 /// part of Swift's Glibc module).
 enum Xattr {
     static func list(_ path: String, _ list: UnsafeMutablePointer<CChar>?, _ size: Int) -> Int {
-        swiftdock_llistxattr(path, list, size)
+        PathBytes.withCString(path) { swiftdock_llistxattr($0, list, size) }
     }
 
     static func get(_ path: String, _ name: String, _ value: UnsafeMutableRawPointer?, _ size: Int) -> Int {
-        swiftdock_lgetxattr(path, name, value, size)
+        PathBytes.withCString(path) { swiftdock_lgetxattr($0, name, value, size) }
     }
 
     static func set(_ path: String, _ name: String, _ value: [UInt8]) -> Int32 {
-        value.withUnsafeBytes { swiftdock_lsetxattr(path, name, $0.baseAddress, $0.count) }
+        value.withUnsafeBytes { v in PathBytes.withCString(path) { swiftdock_lsetxattr($0, name, v.baseAddress, v.count) } }
     }
 }

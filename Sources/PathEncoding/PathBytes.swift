@@ -75,17 +75,24 @@ public enum PathBytes {
         }
     }
 
-    /// `name` for a one-line message: bytes that are not UTF-8 shown as `\xNN` (as Go's `%q`
-    /// shows them), everything else as it is.
+    /// `name` for a one-line message: bytes that are not UTF-8 shown as `\xNN`, and control
+    /// characters as `\n`, `\t`, `\r` or `\xNN` (as Go's `%q` shows them), so a file named
+    /// with a newline cannot break an error message in two; everything else as it is.
     public static func display(_ name: String) -> String {
-        guard hasEscapes(name) else { return name }
+        guard hasEscapes(name) || name.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return name }
+        func hex(_ byte: UInt32) -> String {
+            let digits = String(byte, radix: 16)
+            return "\\x" + (digits.count < 2 ? "0" : "") + digits
+        }
         var out = ""
         for scalar in name.unicodeScalars {
-            if isEscape(scalar.value) {
-                let hex = String(scalar.value - escapeBase, radix: 16)
-                out += "\\x" + (hex.count < 2 ? "0" : "") + hex
-            } else {
-                out.unicodeScalars.append(scalar)
+            switch scalar.value {
+            case _ where isEscape(scalar.value): out += hex(scalar.value - escapeBase)
+            case 0x0A: out += "\\n"
+            case 0x09: out += "\\t"
+            case 0x0D: out += "\\r"
+            case 0..<0x20, 0x7F: out += hex(scalar.value)
+            default: out.unicodeScalars.append(scalar)
             }
         }
         return out

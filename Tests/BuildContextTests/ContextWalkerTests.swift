@@ -205,4 +205,28 @@ final class ContextWalkerTests: XCTestCase {
             XCTAssertEqual($0 as? ContextError, .notADirectory(t.root + "/file"))
         }
     }
+
+    /// A source directory replaced after COPY resolved it — by a symlink leading out of the
+    /// context, or by another directory — is refused with one line naming it, never listed
+    /// wherever the path now leads.
+    func testADirectoryReplacedAfterResolutionIsRefused() throws {
+        let outside = try TempTree()
+        try outside.make(["secret.txt"])
+        let replacements: [(String, (TempTree) throws -> Void)] = [
+            ("symlink out of the context", { try $0.symlink("src", to: outside.root) }),
+            ("another directory", { try $0.make(["src/other.txt"]) }),
+        ]
+        for (name, replace) in replacements {
+            let t = try TempTree()
+            try t.make(["src/a.txt"])
+            let ctx = try context(t, [])
+            let resolved = try ctx.resolveSources("src")[0]
+            try FileManager.default.moveItem(atPath: t.root + "/src", toPath: t.root + "/old")
+            try replace(t)
+            XCTAssertThrowsError(try ctx.walk(resolved), name) { error in
+                XCTAssertTrue("\(error)".hasPrefix("cannot read \"src\": "), "\(name): \(error)")
+                XCTAssertFalse("\(error)".contains("\n"))
+            }
+        }
+    }
 }

@@ -90,4 +90,16 @@ final class ContextFileNameTests: XCTestCase {
         let ignoring = try ContextDirectory(root: t.root, matcher: try PatternMatcher(patterns: [component]))
         XCTAssertEqual(try ignoring.walk(try ignoring.stat(".")).count, 0)
     }
+
+    /// Errors naming such files stay on one line: control characters and bytes that are not
+    /// UTF-8 are escaped as Go's `%q` escapes them.
+    func testErrorsNamingOddFilesAreOneLine() {
+        let odd = PathBytes.string(Array("new\nline-".utf8) + Self.binary)
+        let cases: [(ContextError, String)] = [
+            (.notFound(odd), "\"new\\nline-\\xff\\xfe\": not found in build context or excluded by .dockerignore"),
+            (.unreadable("a\tb", reason: "Permission denied"), "cannot read \"a\\tb\": Permission denied"),
+            (.outsideContext("../x\r"), "\"../x\\r\": path is outside of the build context"),
+        ]
+        for (error, text) in cases { XCTAssertEqual(error.description, text) }
+    }
 }

@@ -98,4 +98,52 @@ final class FileNameTests: XCTestCase {
         XCTAssertEqual(try Harness.sh("od -c '\(out)/bundle/rootfs/listing.txt'"),
                        try Harness.sh("cd '\(context)/data' && find . -mindepth 1 ! -name \"$(printf 'skip\\351')\" | LC_ALL=C sort | od -c"))
     }
+
+    /// A RUN that makes names that are not UTF-8 (a file, a directory, a symlink to one): its
+    /// layer keeps their bytes (the RUN diff reads names as bytes), and a later RUN sees them.
+    func testRunMadeNonUTF8NamesAreKeptInTheLayer() throws {
+        let swiftdock = try Swiftdock()
+        try swiftdock.buildBase()
+        let context = try Harness.makeTemporaryDirectory("run-binary-names")
+        try Harness.write("""
+            FROM swiftdock.local/busybox-base
+            RUN mkdir -p /made && cd /made && echo ff > "$(printf '\\377\\376')" && mkdir "$(printf 'dir\\351')" && \
+                echo in > "$(printf 'dir\\351/caf\\351')" && ln -s "$(printf '\\377\\376')" link
+            RUN cd /made && cat "$(printf '\\377\\376')" "$(printf 'dir\\351/caf\\351')" link > /seen.txt
+            """, to: context + "/Dockerfile")
+        try swiftdock.ok("build", "-q", "-t", "run-binary-names", context)
+        let out = try Harness.makeTemporaryDirectory("run-binary-names-out")
+        try swiftdock.ok("save", "run-binary-names", "--format", "oci", "-o", out + "/oci")
+        try Harness.sh("cd '\(out)' && umoci unpack --rootless --image oci:latest bundle >/dev/null")
+        XCTAssertEqual(try Harness.sh("cd '\(out)/bundle/rootfs/made' && find . -mindepth 1 -printf '%y %P %l\\n' | LC_ALL=C sort | od -c"),
+                       try Harness.sh("printf 'd dir\\351 \\nf dir\\351/caf\\351 \\nf \\377\\376 \\nl link \\377\\376\\n' | od -c"))
+        XCTAssertEqual(try String(contentsOfFile: out + "/bundle/rootfs/seen.txt", encoding: .utf8), "ff\nin\nff\n")
+    }
+
+    /// `COPY --from` a stage whose RUN made names that are not UTF-8 (the stage's root is
+    /// unpacked and walked as bytes) copies them byte-exact, with `--chown` applied.
+    func testCopyFromAStageKeepsNonUTF8Names() throws {
+        let swiftdock = try Swiftdock()
+        try swiftdock.buildBase()
+        let context = try Harness.makeTemporaryDirectory("from-binary-names")
+        try Harness.write("""
+            FROM swiftdock.local/busybox-base AS maker
+            RUN mkdir -p /made/sub && echo ff > "/made/$(printf '\\377\\376')" && echo in > "/made/sub/$(printf 'caf\\351')" && \
+                ln -s "$(printf '\\377\\376')" /made/link
+            FROM swiftdock.local/busybox-base
+            COPY --from=maker --chown=7:8 /made /copied
+            """, to: context + "/Dockerfile")
+        try swiftdock.ok("build", "-q", "-t", "from-binary-names", context)
+        let out = try Harness.makeTemporaryDirectory("from-binary-names-out")
+        try swiftdock.ok("save", "from-binary-names", "--format", "oci", "-o", out + "/oci")
+        let layer = try Harness.sh("""
+            cd '\(out)/oci' && m=$(jq -r '.manifests[0].digest' index.json | cut -d: -f2) && \
+            jq -r '.layers[-1].digest' blobs/sha256/$m | cut -d: -f2
+            """).trimmingCharacters(in: .whitespacesAndNewlines)
+        let listed = try Harness.run("/bin/bash", ["-c", "LC_ALL=C tar --list -v --numeric-owner --quoting-style=escape -zf '\(out)/oci/blobs/sha256/\(layer)'"])
+        XCTAssertEqual(listed.stderr, "")
+        for line in ["7/8 .* copied/\\\\377\\\\376$", "7/8 .* copied/sub/caf\\\\351$", "7/8 .* copied/link -> \\\\377\\\\376$"] {
+            XCTAssertNotNil(listed.stdout.range(of: "(?m)" + line, options: .regularExpression), "\(line) in\n\(listed.stdout)")
+        }
+    }
 }

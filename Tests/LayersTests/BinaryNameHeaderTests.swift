@@ -52,7 +52,9 @@ final class BinaryNameHeaderTests: XCTestCase {
         let layer = scratch.file("layer.tgz")
         _ = try await LayerWriter().write(items, to: layer)
 
-        // libarchive reads each name and target back as the same bytes.
+        // libarchive reads each name and target back as the same bytes — also with a stale
+        // ENOMEM in errno, which libarchive once took as a fatal error for such names.
+        errno = ENOMEM
         let entries = try readArchive(layer)
         XCTAssertEqual(entries.map { PathBytes.bytes($0.path) },
                        table.map { PathBytes.bytes($0.0) + ($0.1 == .directory ? [UInt8(ascii: "/")] : []) })
@@ -150,5 +152,38 @@ final class BinaryNameHeaderTests: XCTestCase {
         }
         XCTAssertEqual(BinaryNameHeader.record(Array("path".utf8), Array(String(repeating: "x", count: 91).utf8)).count, 101)
         XCTAssertEqual(Array(BinaryNameHeader.record(Array("path".utf8), Array(String(repeating: "x", count: 91).utf8)).prefix(4)), Array("101 ".utf8))
+    }
+
+    /// A symlink target in a pax `linkpath` that is not UTF-8 — as Go's archive/tar writes it
+    /// for an archive or a base layer made by BuildKit — is dropped by libarchive 3.6; it is
+    /// read back from the entry's headers (plain or compressed archive, after other entries),
+    /// never written as a symlink to nothing.
+    func testAGoWrittenSymlinkTargetThatIsNotUTF8IsRecovered() async throws {
+        let scratch = Scratch()
+        var tar: [UInt8] = []
+        tar += BinaryNameHeader.block(name: Array("before.txt".utf8), link: [], flag: UInt8(ascii: "0"), mode: 0o644, uid: 0, gid: 0,
+                                      size: 3, mtime: 0, major: 0, minor: 0)
+        tar += Array("abc".utf8) + [UInt8](repeating: 0, count: 509)
+        let data = BinaryNameHeader.record(Array("mtime".utf8), Array("5".utf8)) + BinaryNameHeader.record(Array("linkpath".utf8), Self.ff)
+        tar += BinaryNameHeader.block(name: Array("PaxHeaders.0/link".utf8), link: [], flag: UInt8(ascii: "x"), mode: 0, uid: 0, gid: 0,
+                                      size: Int64(data.count), mtime: 0, major: 0, minor: 0)
+        tar += data + [UInt8](repeating: 0, count: BinaryNameHeader.padding(Int64(data.count)))
+        tar += BinaryNameHeader.block(name: Array("link".utf8), link: [], flag: UInt8(ascii: "2"), mode: 0o777, uid: 0, gid: 0,
+                                      size: 0, mtime: 0, major: 0, minor: 0)
+        tar += [UInt8](repeating: 0, count: 1024)
+        let archive = scratch.file("go.tar")
+        XCTAssertTrue(FileManager.default.createFile(atPath: archive, contents: Data(tar)))
+        XCTAssertEqual(try shell("gzip -k \"$0\"", archive).status, 0)
+        // GNU tar reads the same target.
+        XCTAssertTrue(try shell("tar --list -v --quoting-style=escape -f \"$0\"", archive).text.hasSuffix("link -> \\377\\376\n"))
+        for source in [archive, archive + ".gz"] {
+            let layer = scratch.file("layer-" + UUID().uuidString)
+            _ = try await LayerWriter().write([.archive(archivePath: source, destination: "", owner: nil)], to: layer)
+            let link = try XCTUnwrap(try readArchive(layer).first { $0.path == "link" }, source)
+            XCTAssertEqual(link.symlink.map(PathBytes.bytes), Self.ff, source)
+            let root = scratch.file("root-" + UUID().uuidString)
+            _ = try LayerUnpacker.unpack(layers: [source], into: root)
+            XCTAssertEqual(try shell("readlink \"$0/link\" | od -An -c | tr -d ' \\n'", root).text, "377376\\n", source)
+        }
     }
 }

@@ -88,4 +88,20 @@ final class FileNameTests: XCTestCase {
         let listed = try shell("ls \"$0/d\" | od -An -c | tr -d ' \\n'", root)
         XCTAssertEqual(listed.text, "334bersicht\\n")
     }
+
+    /// Whiteouts of names that are not UTF-8 remove exactly those files when layers are
+    /// stacked for RUN (a plain whiteout, and an opaque directory's children).
+    func testWhiteoutsOfNonUTF8NamesRemoveThem() throws {
+        let scratch = Scratch()
+        let made = try shell("""
+            set -e; cd "$0" && mkdir -p l1/d l1/o l2/o && printf a > "l1/$(printf '\\377')" && printf b > "l1/o/$(printf '\\376')" && \
+            printf c > "l1/$(printf 'keep\\351')" && touch "l2/$(printf '.wh.\\377')" l2/o/.wh..wh..opq && \
+            LC_ALL=C tar --format=pax -C l1 -cf l1.tar . && LC_ALL=C tar --format=pax -C l2 -cf l2.tar .
+            """, scratch.path)
+        XCTAssertEqual(made.status, 0, made.stderrText)
+        let root = scratch.file("root")
+        _ = try LayerUnpacker.unpack(layers: [scratch.file("l1.tar"), scratch.file("l2.tar")], into: root)
+        let listed = try shell("cd \"$0\" && find . -mindepth 1 | LC_ALL=C sort | od -An -c | tr -s ' \\n' ' '", root)
+        XCTAssertEqual(listed.text, " . / d \\n . / k e e p 351 \\n . / o \\n ")
+    }
 }

@@ -40,6 +40,8 @@ final class PathBytesTests: XCTestCase {
             ([0xFF, 0xFE], "\\xff\\xfe"),
             (Array("caf".utf8) + [0xE9], "caf\\xe9"),
             (Array("ok/日本".utf8), "ok/日本"),
+            (Array("new\nline\tand\r\u{1}\u{7F}".utf8), "new\\nline\\tand\\r\\x01\\x7f"),
+            (Array("caf".utf8) + [0xE9, 0x0A], "caf\\xe9\\n"),
         ]
         for (bytes, shown) in cases { XCTAssertEqual(PathBytes.display(PathBytes.string(bytes)), shown) }
     }
