@@ -16,7 +16,9 @@ struct StepCacheKey: Sendable {
 
     /// Starts a key whose parent is `parent` (a step key, or one of `scratchParent`/`imageParent`).
     init(parent: String) {
-        add("swiftdock-step-cache", "v1")
+        // v2: names that are not UTF-8 are written byte-exact (v1 could record an ADD'ed
+        // archive's such symlink with an empty target), so no v1 record is reused.
+        add("swiftdock-step-cache", "v2")
         add("parent", parent)
     }
 

@@ -10,7 +10,7 @@ import Layers
 /// cache/layer-index/<diff-id hex>   one file per layer
 /// ```
 ///
-/// A file is one line `swiftdock-layer-index 1 <blob digest> <sha256 of the rest>` and then
+/// A file is one line `swiftdock-layer-index 2 <blob digest> <sha256 of the rest>` and then
 /// the headers as JSON. It is written under `tmp/` and renamed into place, so it is whole or
 /// absent; an entry that does not parse or whose checksum fails is rebuilt, never trusted.
 /// It serves only the blob digest it was built from: a different blob claiming the same
@@ -18,7 +18,10 @@ import Layers
 extension ImageStore {
     var layerIndexDirectory: String { root + "/cache/layer-index" }
 
-    private static let indexMagic = "swiftdock-layer-index 1"
+    /// Version 2: link targets that are not UTF-8 are kept (recovered from the entry's own pax
+    /// headers where libarchive drops them); a version-1 file may hold an empty target, so it is
+    /// not trusted and the index is rebuilt from the blob.
+    private static let indexMagic = "swiftdock-layer-index 2"
 
     /// The cached headers of the layer `diffID` as built from blob `blob`; nil when there is
     /// no usable entry (missing, unreadable, corrupt, or built from another blob).
