@@ -30,7 +30,7 @@ final class StepCacheKeyTests: XCTestCase {
     /// and the bytes, for label then value.
     static let expectedKnownAnswer: String = {
         var bytes: [UInt8] = []
-        for part in ["swiftdock-step-cache", "v1", "parent", "p", "instruction", "RUN true"] {
+        for part in ["swiftdock-step-cache", "v2", "parent", "p", "instruction", "RUN true"] {
             let utf8 = Array(part.utf8)
             bytes += withUnsafeBytes(of: UInt64(utf8.count).bigEndian) { Array($0) } + utf8
         }
