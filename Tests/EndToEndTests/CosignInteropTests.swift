@@ -118,6 +118,37 @@ final class CosignInteropTests: XCTestCase {
         XCTAssertEqual(result.stdout, "", file: file, line: line)
     }
 
+    /// Through a registry that wants a Bearer token (docker's token auth, after `swiftdock
+    /// login`): sign, verify, and cosign reads the same credentials from DOCKER_CONFIG.
+    func testSignAndVerifyThroughTokenAuth() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let token = env["SWIFTDOCK_TEST_REGISTRY_TOKEN"], let user = env["SWIFTDOCK_TEST_USER"],
+              let secret = env["SWIFTDOCK_TEST_PASSWORD"] else {
+            throw XCTSkip("the token registry is not running: start the fixtures with scripts/registries.sh")
+        }
+        let swiftdock = try Swiftdock()
+        let auth = ["DOCKER_CONFIG": work + "/docker"]
+        let login = try Harness.run("/bin/bash", ["-c", "printf '%s' '\(secret)' | '\(Harness.binary)' login -u '\(user)' --password-stdin \(token)"],
+                                    environment: auth.merging(["SWIFTDOCK_HOME": swiftdock.home]) { $1 })
+        XCTAssertEqual(login.status, 0, login.stderr)
+        let image = "\(token)/signed-\(UUID().uuidString.prefix(8).lowercased())/app:v1"
+        try Harness.write("FROM scratch\nCOPY a /a\n", to: work + "/ctx/Dockerfile")
+        try Harness.write("token\n", to: work + "/ctx/a")
+        try swiftdock.ok("build", "-q", "-t", image, work + "/ctx")
+        try swiftdock.ok("push", "-q", image, environment: auth)
+        try Harness.sh("cd '\(work)' && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out k.pem 2>/dev/null && openssl pkey -in k.pem -pubout -out k.pub")
+        try swiftdock.ok("sign", "--key", work + "/k.pem", image, environment: auth)
+        try swiftdock.ok("verify", "--key", work + "/k.pub", image, environment: auth)
+        let byCosign = try Harness.run("/usr/bin/env", ["cosign", "verify", "--key", work + "/k.pub", "--insecure-ignore-tlog",
+                                                         "--allow-insecure-registry", image],
+                                       environment: auth.merging(["HOME": work]) { $1 })
+        XCTAssertEqual(byCosign.status, 0, byCosign.stderr)
+        // Without credentials the registry refuses, and verify says so in one line.
+        let anonymous = try swiftdock("verify", "--key", work + "/k.pub", image, environment: ["DOCKER_CONFIG": work + "/none"])
+        XCTAssertEqual(anonymous.status, 1, anonymous.stderr)
+        XCTAssertEqual(anonymous.stderr.split(separator: "\n").count, 1, anonymous.stderr)
+    }
+
     func testBadKeyFilesFailBeforeTheRegistry() throws {
         let swiftdock = try Swiftdock()
         try Harness.write("not a key\n", to: work + "/bad.key")
