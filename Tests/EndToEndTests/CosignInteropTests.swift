@@ -134,11 +134,21 @@ final class CosignInteropTests: XCTestCase {
         let image = "\(token)/signed-\(UUID().uuidString.prefix(8).lowercased())/app:v1"
         try Harness.write("FROM scratch\nCOPY a /a\n", to: work + "/ctx/Dockerfile")
         try Harness.write("token\n", to: work + "/ctx/a")
-        try swiftdock.ok("build", "-q", "-t", image, work + "/ctx")
-        try swiftdock.ok("push", "-q", image, environment: auth)
+        let id = try swiftdock.ok("build", "-q", "-t", image, work + "/ctx").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pushed = try swiftdock.ok("push", "-q", image, environment: auth).stdout
         try Harness.sh("cd '\(work)' && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out k.pem 2>/dev/null && openssl pkey -in k.pem -pubout -out k.pub")
         try swiftdock.ok("sign", "--key", work + "/k.pem", image, environment: auth)
         try swiftdock.ok("verify", "--key", work + "/k.pub", image, environment: auth)
+        // A local image ID stands for the digest it was pushed as; an ID never pushed is an error.
+        let digest = try XCTUnwrap(pushed.split(separator: " ").first { $0.hasPrefix("sha256:") }, pushed)
+        let byID = try swiftdock.ok("verify", "--key", work + "/k.pub", String(id.dropFirst(7).prefix(12)), environment: auth)
+        XCTAssertTrue(byID.stderr.contains("was pushed as \(image)"), byID.stderr)
+        XCTAssertTrue(byID.stdout.contains(String(digest)), byID.stdout)
+        try Harness.write("never pushed\n", to: work + "/ctx/a")
+        let local = try swiftdock.ok("build", "-q", work + "/ctx").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let refused = try swiftdock("sign", "--key", work + "/k.pem", local)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("never pushed"), refused.stderr)
         let byCosign = try Harness.run("/usr/bin/env", ["cosign", "verify", "--key", work + "/k.pub", "--insecure-ignore-tlog",
                                                          "--allow-insecure-registry", image],
                                        environment: auth.merging(["HOME": work]) { $1 })

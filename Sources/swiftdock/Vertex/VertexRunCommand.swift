@@ -66,7 +66,7 @@ struct VertexJobOptions: ParsableArguments {
 
     /// What the job pulls: IMAGE pinned to (or mapped to) what this store pushed; says so on stderr.
     func pinnedImage(storeRoot: String) throws -> String {
-        let choice = try VertexImagePinning.choose(image, storeRoot: storeRoot, pin: !noPin)
+        let choice = try PushedImage.choose(image, storeRoot: storeRoot, pin: !noPin)
         if let warning = choice.warning { printError("WARNING: \(warning)") }
         if let note = choice.note { printError(note) }
         return choice.uri
