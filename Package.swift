@@ -34,35 +34,49 @@ let package = Package(
         // Linux calls Swift's Glibc module lacks: xattrs, copy_file_range, FICLONE, syncfs.
         .target(name: "CLinux"),
 
-        .target(name: "ImageModel"),
+        // CCrypto: SHA-256 (OpenSSL's EVP) beside `Digest`, the one place content is hashed.
+        .target(name: "ImageModel", dependencies: ["CCrypto", "PathEncoding"]),
         .target(name: "DockerfileSyntax"),
         // Go's text/template subset `inspect --format` takes (docker's habits).
         .target(name: "GoTemplate"),
-        .target(name: "BuildContext"),
-        .target(name: "Layers", dependencies: ["ImageModel", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
+        // File names as the kernel has them (any bytes) carried losslessly in a String.
+        .target(name: "PathEncoding"),
+        .target(name: "BuildContext", dependencies: ["PathEncoding"]),
+        .target(name: "Layers", dependencies: ["ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
         .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
         // What an image contains (SBOM): package databases parsed, an SPDX document written.
         .target(name: "Attestation", dependencies: ["ImageModel", "Layers"]),
-        .target(name: "Registry", dependencies: [
-            "ImageModel", "ImageStore", "Layers",
+        // The one HTTP stack: AsyncHTTPClient, TLS roots, retries with backoff, redirects, and
+        // credentials that reach only their own origin. Registry and Vertex both stand on it.
+        .target(name: "HTTPTransport", dependencies: [
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // Google access tokens: ADC files, service-account JWTs, the metadata server, gcloud; cached.
+        .target(name: "GoogleAuth", dependencies: [
+            "ImageModel", "HTTPTransport",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        .target(name: "Registry", dependencies: [
+            "ImageModel", "ImageStore", "HTTPTransport", "GoogleAuth",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // RUN steps: user/mount/PID namespaces over an overlay, set up by a C constructor in the
         // re-executed binary (Sources/CSandbox/helper.c) before Swift's main.
         .target(name: "CSandbox", dependencies: ["CSeccomp"]),
         .target(name: "Sandbox", dependencies: ["CSandbox"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation",
+            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
-            "ImageModel", "Registry",
+            "ImageModel", "HTTPTransport", "GoogleAuth",
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         // `swiftdock sign` / `verify`: cosign's signature format (keys, payload, `.sig` tag).
@@ -73,7 +87,8 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .executableTarget(name: "swiftdock", dependencies: [
-            "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "Registry", "Sandbox", "Signing", "Vertex",
+            "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "HTTPTransport", "Registry",
+            "Sandbox", "Signing", "Vertex", "Attestation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["GitCommitPlugin"]),
         // Writes the git commit into the swiftdock binary at build time (`swiftdock version`).
@@ -88,23 +103,30 @@ let package = Package(
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
         .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
+        .testTarget(name: "PathEncodingTests", dependencies: ["PathEncoding"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
         .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel"]),
-        .testTarget(name: "RegistryTests", dependencies: [
-            "TestSupport", "Registry", "ImageModel", "ImageStore",
+        .testTarget(name: "HTTPTransportTests", dependencies: [
+            "HTTPTransport",
             // The error types the transport classifies (TransientErrorsTests).
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        .testTarget(name: "RegistryTests", dependencies: [
+            // GoogleAuth's tests live here too: they share the fake HTTP of the auth tests.
+            "TestSupport", "Registry", "ImageModel", "ImageStore", "HTTPTransport", "GoogleAuth",
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "ImageModel", "TestSupport"]),
-        .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "Registry", "ImageModel", "GoogleAPIStandIn"]),
+        .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "GoogleAuth", "ImageModel", "GoogleAPIStandIn"]),
 
         // In-process loopback stand-in of the Google APIs `swiftdock vertex` calls (OAuth2 token,
         // Vertex AI CustomJobs, Workbench instances, Cloud Scheduler), every request body checked

@@ -91,6 +91,7 @@ phase "the notebook ran; $outputs is $kept:"
 ls -l "$kept"
 echo "$kept/output.csv:"
 cat "$kept/output.csv"
+head -n 1 "$kept/output.csv" | grep -q ',Output$' || { echo "main-job: $kept/output.csv has no Output column (the notebook did not run to its end)" >&2; exit 1; }
 [ -s "$kept/executed-dockerVertexai.ipynb" ] || { echo "main-job: the executed notebook is missing from $kept" >&2; exit 1; }
 
 # The hand-off to Vertex AI: the CustomJob `swiftdock vertex run` would create to run the

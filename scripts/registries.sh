@@ -12,7 +12,8 @@
 #   token-ar  docker-registry, auth: token, behind a proxy that drops service= from the
 #             challenge; its token server answers access_token only (Artifact Registry style)
 #   fixtures  registry-fixtures: both token servers, the Google OAuth2/metadata stand-in,
-#             the corrupting proxy (in front of open) and the service-stripping proxy
+#             the corrupting proxy (in front of open), the service-stripping proxy, and a proxy
+#             in front of open that adds the OCI 1.1 referrers API (docker-registry 2.8 lacks it)
 # Everything listens on 127.0.0.1 only. Key material is generated once per STATE_DIR; ports
 # are picked afresh by every start.
 set -euo pipefail
@@ -182,10 +183,10 @@ start_all() {
   fi
 
   generate_material
-  local p_open p_htpasswd p_token p_token_ar p_ar_front p_corrupt p_tokensrv p_tokensrv_ar p_google
+  local p_open p_htpasswd p_token p_token_ar p_ar_front p_corrupt p_tokensrv p_tokensrv_ar p_google p_referrers
   p_open=$(pick_port); p_htpasswd=$(pick_port); p_token=$(pick_port); p_token_ar=$(pick_port)
   p_ar_front=$(pick_port); p_corrupt=$(pick_port); p_tokensrv=$(pick_port); p_tokensrv_ar=$(pick_port)
-  p_google=$(pick_port)
+  p_google=$(pick_port); p_referrers=$(pick_port)
   write_sa_key "$p_google"
 
   registry_config open "$p_open" ""
@@ -200,7 +201,8 @@ start_all() {
   launch fixtures "$bin" serve --state "$STATE" --issuer "$ISSUER" --default-audience "$AR_AUDIENCE" \
     --token-port "$p_tokensrv" --ar-token-port "$p_tokensrv_ar" --google-port "$p_google" \
     --proxy "$p_corrupt:127.0.0.1:$p_open:corrupt-blobs" \
-    --proxy "$p_ar_front:127.0.0.1:$p_token_ar:strip-service"
+    --proxy "$p_ar_front:127.0.0.1:$p_token_ar:strip-service" \
+    --proxy "$p_referrers:127.0.0.1:$p_open:referrers-api"
 
   wait_http open "http://127.0.0.1:$p_open/v2/"
   wait_http htpasswd "http://127.0.0.1:$p_htpasswd/v2/"
@@ -211,6 +213,7 @@ start_all() {
   wait_http fixtures "http://127.0.0.1:$p_google/"
   wait_http fixtures "http://127.0.0.1:$p_corrupt/v2/"
   wait_http fixtures "http://127.0.0.1:$p_ar_front/v2/"
+  wait_http fixtures "http://127.0.0.1:$p_referrers/v2/"
 
   cat >"$STATE/env.tmp" <<ENV
 SWIFTDOCK_TEST_REGISTRY_OPEN=127.0.0.1:$p_open
@@ -218,6 +221,7 @@ SWIFTDOCK_TEST_REGISTRY_HTPASSWD=127.0.0.1:$p_htpasswd
 SWIFTDOCK_TEST_REGISTRY_TOKEN=127.0.0.1:$p_token
 SWIFTDOCK_TEST_REGISTRY_TOKEN_AR=127.0.0.1:$p_ar_front
 SWIFTDOCK_TEST_REGISTRY_CORRUPT=127.0.0.1:$p_corrupt
+SWIFTDOCK_TEST_REGISTRY_REFERRERS=127.0.0.1:$p_referrers
 SWIFTDOCK_TEST_TOKEN_SERVER=http://127.0.0.1:$p_tokensrv
 SWIFTDOCK_TEST_TOKEN_SERVER_AR=http://127.0.0.1:$p_tokensrv_ar
 SWIFTDOCK_TEST_TOKEN_SERVICE=$SERVICE

@@ -19,6 +19,8 @@ PACKAGES=(
   pkg-config zlib1g-dev libssl-dev libarchive-dev libisal-dev libzstd-dev
   # tests: independent readers, a base image source, the registry
   skopeo umoci busybox-static docker-registry tar gzip coreutils python3
+  # tests: a real git work tree as a build context (provenance records its commit)
+  git
   # main job: the Python base's root file system from Debian's mirror (Fixtures/base-python)
   mmdebstrap
   # tests: pip for the PyPI-only tools below

@@ -1,3 +1,5 @@
+import PathEncoding
+
 /// Errors raised while reading a build context, its ignore file or resolving COPY/ADD sources.
 ///
 /// Every case renders as a single line that names the offending path or pattern.
@@ -18,24 +20,26 @@ public enum ContextError: Error, CustomStringConvertible, Equatable, Sendable {
     case unreadable(String, reason: String)
 
     public var description: String {
+        // Names that are not UTF-8 are shown with `\xNN` escapes (see `PathBytes.display`).
+        let show = PathBytes.display
         switch self {
         case .missingContext(let path):
-            return "unable to prepare context: path \"\(path)\" not found"
+            return "unable to prepare context: path \"\(show(path))\" not found"
         case .notADirectory(let path):
-            return "unable to prepare context: \"\(path)\" is not a directory"
+            return "unable to prepare context: \"\(show(path))\" is not a directory"
         case .badIgnoreFile(let path, let line, let reason):
             if let line {
-                return "invalid ignore file \"\(path)\" line \(line): \(reason)"
+                return "invalid ignore file \"\(show(path))\" line \(line): \(reason)"
             }
-            return "invalid ignore file \"\(path)\": \(reason)"
+            return "invalid ignore file \"\(show(path))\": \(reason)"
         case .badPattern(let pattern, let reason):
-            return "invalid pattern \"\(pattern)\": \(reason)"
+            return "invalid pattern \"\(show(pattern))\": \(reason)"
         case .outsideContext(let source):
-            return "\"\(source)\": path is outside of the build context"
+            return "\"\(show(source))\": path is outside of the build context"
         case .notFound(let source):
-            return "\"\(source)\": not found in build context or excluded by .dockerignore"
+            return "\"\(show(source))\": not found in build context or excluded by .dockerignore"
         case .unreadable(let path, let reason):
-            return "cannot read \"\(path)\": \(reason)"
+            return "cannot read \"\(show(path))\": \(reason)"
         }
     }
 }

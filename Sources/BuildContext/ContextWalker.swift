@@ -113,12 +113,6 @@ private struct Walker {
                 entry = try FileSystem.entry(relativePath: child.display, absolutePath: child.absolute)
             } catch let e as FileSystem.SystemError {
                 if skip { continue }
-                // `listDirectory` decodes names as UTF-8, repairing invalid bytes to U+FFFD, so a
-                // name that is not UTF-8 is "missing" here: say so rather than drop the file.
-                if e.code == ENOENT && name.unicodeScalars.contains("\u{FFFD}") {
-                    throw ContextError.unreadable(child.display, reason: "the file name is not valid UTF-8, which swiftdock cannot "
-                                                  + "copy byte for byte yet (rename it, or list it in .dockerignore)")
-                }
                 if e.code == ENOENT { continue }
                 throw ContextError.unreadable(child.display, reason: e.text)
             }

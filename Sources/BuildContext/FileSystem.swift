@@ -3,8 +3,12 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import PathEncoding
 
 /// Thin POSIX wrappers: `lstat` → `ContextEntry`, directory listing, `readlink`.
+///
+/// Paths are `PathBytes` strings: names read from the kernel are decoded losslessly, and every
+/// path handed back to it is its exact bytes, so a name that is not UTF-8 is found again.
 enum FileSystem {
     struct SystemError: Error {
         let code: Int32
@@ -14,7 +18,7 @@ enum FileSystem {
     /// `lstat` the path (never following a final symlink) and describe it.
     static func entry(relativePath: String, absolutePath: String) throws -> ContextEntry {
         var st = stat()
-        guard lstat(absolutePath, &st) == 0 else { throw SystemError(code: errno) }
+        guard PathBytes.withCString(absolutePath, { lstat($0, &st) }) == 0 else { throw SystemError(code: errno) }
         return try makeEntry(st, relativePath: relativePath, absolutePath: absolutePath)
     }
 
@@ -38,10 +42,10 @@ enum FileSystem {
         var size = 256
         while true {
             var buffer = [CChar](repeating: 0, count: size)
-            let n = readlink(path, &buffer, size)
+            let n = PathBytes.withCString(path) { readlink($0, &buffer, size) }
             if n < 0 { throw SystemError(code: errno) }
             if n < size {
-                return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                return PathBytes.string(buffer[0..<n].map { UInt8(bitPattern: $0) })
             }
             size *= 4
         }
@@ -49,7 +53,7 @@ enum FileSystem {
 
     /// The names in a directory (without `.` and `..`), sorted in byte order.
     static func listDirectory(_ path: String) throws -> [String] {
-        guard let dir = opendir(path) else { throw SystemError(code: errno) }
+        guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw SystemError(code: errno) }
         defer { closedir(dir) }
         var names: [String] = []
         while true {
@@ -59,7 +63,7 @@ enum FileSystem {
                 break
             }
             let name = withUnsafePointer(to: &ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { PathBytes.string(cString: $0) }
             }
             if name == "." || name == ".." { continue }
             names.append(name)
@@ -71,7 +75,7 @@ enum FileSystem {
     /// `stat` (follows symlinks) or `lstat` of a path.
     static func status(_ path: String, follow: Bool) throws -> stat {
         var st = stat()
-        let rc = follow ? stat(path, &st) : lstat(path, &st)
+        let rc = PathBytes.withCString(path) { follow ? stat($0, &st) : lstat($0, &st) }
         guard rc == 0 else { throw SystemError(code: errno) }
         return st
     }
@@ -81,13 +85,13 @@ enum FileSystem {
 
     /// `access(R_OK)` as an error.
     static func checkReadable(_ path: String) throws {
-        if access(path, R_OK) != 0 { throw SystemError(code: errno) }
+        if PathBytes.withCString(path, { access($0, R_OK) }) != 0 { throw SystemError(code: errno) }
     }
 
     /// The canonical absolute form of an existing path.
     static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
+        guard let p = PathBytes.withCString(path, { realpath($0, nil) }) else { return nil }
         defer { free(p) }
-        return String(cString: p)
+        return PathBytes.string(cString: p)
     }
 }

@@ -1,3 +1,4 @@
+import PathEncoding
 /// Small helpers reproducing Go's `path/filepath` and `strings` behaviour on `/`-separated paths.
 /// Everything here works on bytes / Unicode scalars, never on grapheme clusters, so that
 /// comparisons are exact (Swift's `String ==` uses canonical equivalence).
@@ -54,7 +55,10 @@ enum GoPath {
 
     /// Byte order, as Go sorts directory entries.
     static func byteLess(_ a: String, _ b: String) -> Bool {
-        a.utf8.lexicographicallyPrecedes(b.utf8)
+        if PathBytes.hasEscapes(a) || PathBytes.hasEscapes(b) {
+            return PathBytes.bytes(a).lexicographicallyPrecedes(PathBytes.bytes(b))  // the names' real bytes
+        }
+        return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
     /// Joins a relative directory (`""` for the top) and a name.

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import PathEncoding
 
 /// Reading `.dockerignore` files the way BuildKit does (`ignorefile.ReadAll` + file selection).
 public enum IgnoreFile {
@@ -68,7 +69,9 @@ public enum IgnoreFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ContextError.badIgnoreFile(path: path, line: nil, reason: "cannot read file")
         }
-        let lines = try parseLines(String(decoding: data, as: UTF8.self), path: path)
+        // Decoded losslessly, so a pattern holding bytes that are not UTF-8 matches names with
+        // exactly those bytes (Go compares the raw bytes of both).
+        let lines = try parseLines(PathBytes.string(data), path: path)
         for line in lines {
             do {
                 _ = try IgnorePattern(raw: line.pattern)

@@ -1,12 +1,12 @@
 // Go's `time.ParseDuration` (`300ms`, `-1.5h`, `2h45m`), for HEALTHCHECK flags.
 
-enum GoDuration {
+public enum GoDuration {
     private static let units: [(String, Double)] = [
         ("ns", 1), ("us", 1e3), ("\u{00B5}s", 1e3), ("\u{03BC}s", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),
     ]
 
     /// Nanoseconds, or a message in Go's wording (`time: invalid duration "x"`).
-    static func parse(_ text: String) throws -> Int64 {
+    public static func parse(_ text: String) throws -> Int64 {
         let quoted = goQuoted(text)
         var s = Substring(text)
         var negative = false

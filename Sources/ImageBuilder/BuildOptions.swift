@@ -1,4 +1,6 @@
+import Attestation
 import ImageModel
+import ImageStore
 import Layers
 
 /// What `swiftdock build` was asked to do.
@@ -28,8 +30,21 @@ public struct BuildOptions: Sendable {
     public var alwaysPull: Bool = false
     /// Write an SPDX SBOM of the image and keep it as the image's referrer (`--sbom`).
     public var sbom: Bool = false
+    /// Write SLSA v1 provenance of the build and keep it as the image's referrer (`--provenance`).
+    public var provenance: ProvenanceMode? = nil
+    /// `runDetails.builder.id` of the provenance (BuildKit's `builder-id` attestation parameter).
+    public var builderID: String = BuildOptions.defaultBuilderID
+    /// `runDetails.builder.version` of the provenance (the CLI's version and commit).
+    public var builderVersion: [String: String] = [:]
     /// Execute every step even when the step cache has it (`--no-cache`); records are still written.
     public var noCache: Bool = false
+    /// Stages (by name, or index for an unnamed one) whose steps all execute (`--no-cache-filter`).
+    public var noCacheStages: Set<String> = []
+    /// Caches read with `--cache-from`, consulted in order after the local step cache.
+    public var cacheImports: [ImportedBuildCache] = []
+    /// Cache-mount ids (`RUN --mount=type=cache,id=…`, else its target) to write as layer blobs
+    /// after the build, for `--cache-to …,mounts=` (see `BuildResult.cacheMounts`).
+    public var cacheMountExports: [String] = []
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,
@@ -49,6 +64,9 @@ public struct BuildOptions: Sendable {
 }
 
 extension BuildOptions {
+    /// The builder id when none is given: this tool, on whatever machine runs it.
+    public static let defaultBuilderID = "https://swiftdock.invalid/builder/local"
+
     /// The media type of a layer this build writes.
     var newLayerMediaType: String {
         compression == .none ? MediaType.ociLayer : format.gzipLayerMediaType
@@ -79,4 +97,24 @@ public struct BuildResult: Sendable {
     public var warnings: [String]
     /// The SBOM's artifact manifest, when `--sbom` asked for one.
     public var sbom: Descriptor? = nil
+    /// Every step of every stage the build ran, in order, by cache key (for `--cache-to`).
+    public var cacheSteps: [CacheStep] = []
+
+    /// The cache mounts `BuildOptions.cacheMountExports` named, each as a layer blob in the store.
+    public var cacheMounts: [CacheMount] = []
+
+    public struct CacheMount: Sendable, Equatable {
+        public var id: String
+        public var layer: StepCacheRecord.Layer
+    }
+
+    /// A step the build executed or took from the cache.
+    public struct CacheStep: Sendable, Equatable {
+        public var key: String
+        /// Whether the step belongs to the stage the image was made of (what `mode=min` exports).
+        public var isFinalStage: Bool
+    }
+
+    /// The provenance's artifact manifest, when `--provenance` asked for it.
+    public var provenance: Descriptor? = nil
 }

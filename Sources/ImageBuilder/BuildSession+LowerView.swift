@@ -34,6 +34,16 @@ extension BuildSession {
         state.unreadBaseLayers = []
     }
 
+    /// A layer's headers for the view: from the store's index cache, else read from the blob
+    /// when it is local, else indexed transiently (it stays remote).
+    func headers(of layer: (digest: Digest, diffID: Digest), in state: StageState) async throws -> [LayerHeaders.Header] {
+        if let cached = store.cachedLayerHeaders(diffID: layer.diffID, blob: layer.digest) { return cached }
+        if store.hasBlob(layer.digest) {
+            return try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) }
+        }
+        return try await indexTransiently(layer, of: state)
+    }
+
     /// Indexes a base layer that stays remote: fetched (verified) into a scratch directory,
     /// streamed once, and deleted; only its index is kept.
     private func indexTransiently(_ layer: (digest: Digest, diffID: Digest), of state: StageState) async throws

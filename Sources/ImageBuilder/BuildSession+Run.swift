@@ -127,7 +127,7 @@ extension BuildSession {
                     try MountSource.withDescriptor(of: relative, in: root) { fd in
                         try copyTree("/proc/self/fd/\(fd)", kind: .directory, to: seed)
                     }
-                } else {
+                } else if try await !seedCacheMount(identity: identity, into: seed) {
                     try FileManager.default.createDirectory(atPath: seed, withIntermediateDirectories: false)
                 }
                 // Another build may have made it meanwhile: then that one is kept.
@@ -135,7 +135,10 @@ extension BuildSession {
                     throw BuildError("creating the cache \(directory): \(String(cString: strerror(errno)))")
                 }
             }
-            return SandboxMount(source: directory, target: mount.target, readOnly: mount.readOnly)
+            // Last use, for `system prune --filter until=` (best effort).
+            _ = utimensat(AT_FDCWD, directory, nil, 0)
+            let source = try lockCacheMount(directory, sharing: mount.sharing)
+            return SandboxMount(source: source, target: mount.target, readOnly: mount.readOnly)
         case .tmpfs:
             return SandboxMount(source: try temporaryDirectory(), target: mount.target, readOnly: false)
         case .secret, .ssh:

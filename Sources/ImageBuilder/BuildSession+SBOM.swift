@@ -66,12 +66,14 @@ extension BuildSession {
         let name = options.tags.first?.description ?? manifest.digest.description
         let document = SPDXDocument(imageName: name, manifestDigest: manifest.digest.description, packages: packages,
                                     created: Date(timeIntervalSince1970: TimeInterval(nowSeconds)))
-        return try storeArtifact(try document.jsonBytes(), type: SPDXDocument.mediaType, subject: manifest)
+        return try storeArtifact(try document.jsonBytes(), type: SPDXDocument.mediaType, subject: manifest, replacingOlder: true)
     }
 
     /// Stores `content` as an OCI 1.1 artifact manifest (empty config, one layer of `type`,
-    /// `artifactType` `type`, `subject` the image) and records it as the image's referrer.
-    private func storeArtifact(_ content: [UInt8], type: String, subject: Descriptor) throws -> Descriptor {
+    /// `artifactType` `type`, `subject` the image) and records it as the image's referrer —
+    /// with `replacingOlder`, instead of any earlier referrer of the same type (a rebuild's
+    /// provenance replaces the last build's).
+    func storeArtifact(_ content: [UInt8], type: String, subject: Descriptor, replacingOlder: Bool = false) throws -> Descriptor {
         let emptyJSON = Array("{}".utf8)
         let config = Descriptor(mediaType: MediaType.ociEmpty, digest: try store.writeBlob(emptyJSON), size: Int64(emptyJSON.count))
         let layer = Descriptor(mediaType: type, digest: try store.writeBlob(content), size: Int64(content.count))
@@ -80,7 +82,7 @@ extension BuildSession {
                                      subject: Descriptor(mediaType: subject.mediaType, digest: subject.digest, size: subject.size))
         var descriptor = try store.writeJSON(artifact, mediaType: MediaType.ociManifest)
         descriptor.artifactType = type
-        try store.addReferrer(descriptor, subject: subject.digest)
+        try store.addReferrer(descriptor, subject: subject.digest, replacingArtifactType: replacingOlder ? type : nil)
         return descriptor
     }
 }

@@ -41,6 +41,18 @@ final class BuildSession {
     var pendingCacheRecords: [PendingCacheRecord] = []
     /// The context's file digests by stat (see `fileDigests()`).
     var fileDigestIndex: FileDigestIndex?
+    /// Every step applied, in order: its cache key and stage index (see `BuildResult.cacheSteps`).
+    var cacheSteps: [(key: String, stage: Int)] = []
+    /// `flock`ed descriptors of the cache mounts the current step uses (see `lockCacheMount`).
+    var cacheMountLocks: [Int32] = []
+    /// When the build started (provenance's `startedOn`; real time, whatever SOURCE_DATE_EPOCH says).
+    let startedOn = Date()
+    /// SHA-256 of the Dockerfile's bytes as parsed.
+    var dockerfileDigest: Digest?
+    /// Every image FROM or COPY --from resolved, in order, for provenance.
+    var resolvedBases: [ResolvedBase] = []
+    /// Every `ADD <URL>` download and the digest of its bytes (only with `--provenance`).
+    var resolvedDownloads: [(url: String, digest: Digest)] = []
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {
@@ -138,9 +150,14 @@ final class BuildSession {
     /// does, else — for a reference — pulled through `source`. With `--pull` a name is pulled
     /// again; an image ID can only come from the store.
     func baseImage(named name: String, platform: Platform?) async throws -> ImageLookup {
-        if let found = try store.lookup(name), !(options.alwaysPull && found.reference != nil) { return found }
+        if let found = try store.lookup(name), !(options.alwaysPull && found.reference != nil) {
+            resolvedBases.append(ResolvedBase(name: name, lookup: found))
+            return found
+        }
         let reference = try Reference(parsing: name)
-        return ImageLookup(manifest: try await baseImage(reference, platform: platform), reference: reference)
+        let found = ImageLookup(manifest: try await baseImage(reference, platform: platform), reference: reference)
+        resolvedBases.append(ResolvedBase(name: name, lookup: found))
+        return found
     }
 
     /// An image from the store (local first, as docker does), else pulled through `source`.
@@ -180,6 +197,8 @@ final class BuildSession {
                 throw BuildError("ADD \(url): checksum mismatch: expected \(checksum), got \(actual)")
             }
         }
+        // Provenance lists each download by the digest of what arrived, as BuildKit's does.
+        if options.provenance != nil { resolvedDownloads.append((url, try SHA256Stream.digest(ofFile: path))) }
         var name = URL(string: url)?.lastPathComponent ?? ""
         if name.isEmpty || name == "/" { name = "__unnamed__" }
         let mtime = Int64(lastModified?.timeIntervalSince1970 ?? TimeInterval(nowSeconds))

@@ -1,6 +1,7 @@
 import Foundation
 import ImageModel
 import Layers
+import PathEncoding
 
 /// A per-context index of file digests, like git's index: path → (size, mtime and ctime with
 /// nanoseconds, inode, device) → SHA-256, so a rebuild reads only the files whose stat changed
@@ -81,7 +82,9 @@ final class FileDigestIndex {
 
     private static func status(_ path: String) throws -> Entry {
         var st = stat()
-        guard stat(path, &st) == 0 else { throw BuildError("\(path): \(String(cString: strerror(errno)))") }
+        guard PathBytes.withCString(path, { stat($0, &st) }) == 0 else {
+            throw BuildError("\(PathBytes.display(path)): \(String(cString: strerror(errno)))")
+        }
         return Entry(size: Int64(st.st_size),
                      mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
                      ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),

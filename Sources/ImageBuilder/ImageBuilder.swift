@@ -40,6 +40,7 @@ public struct ImageBuilder {
 
         let session = BuildSession(options: options, store: store, source: source, events: events, dockerfile: dockerfile,
                                    contextRoot: options.contextDirectory, dockerfilePath: dockerfilePath)
+        session.dockerfileDigest = SHA256Stream.digest(of: Array(data))
         do {
             let result = try await run(session)
             await session.finishPendingWrites()
@@ -69,6 +70,11 @@ public struct ImageBuilder {
 
         let globalLookup: (String) -> String? = { session.globalArgs[$0] ?? session.automaticArgs[$0] }
         let order = try dockerfile.requiredStages(target: options.target, globalArgs: globalLookup)
+        // BuildKit ignores a --no-cache-filter that names no stage; a warning says so here.
+        for name in options.noCacheStages.sorted() where !dockerfile.stages.contains(where: { $0.name == name }) {
+            if let index = Int(name), dockerfile.stages.indices.contains(index) { continue }
+            session.emit(.warning("--no-cache-filter \(name): no stage of that name"))
+        }
         let totalSteps = order.reduce(0) { $0 + dockerfile.stages[$1].instructions.count + 1 }
         var step = 0
         var last: StageState?
@@ -77,6 +83,9 @@ public struct ImageBuilder {
             let (base, fromLine) = try await baseState(for: stage, session: session)
             var executor = StageExecutor(session: session, escape: dockerfile.directives.escape,
                                          state: base, stepNumber: step, totalSteps: totalSteps)
+            executor.stageIndex = index
+            executor.cacheDisabled = options.noCache || options.noCacheStages.contains(stage.name ?? "\u{0}")
+                || options.noCacheStages.contains(String(index))
             executor.state.runsCommands = session.options.runMode == .exec && stage.instructions.contains {
                 if case .run = $0.kind { return true } else { return false }
             }
@@ -93,9 +102,12 @@ public struct ImageBuilder {
             session.finishedStages[index] = executor.state
             last = executor.state
         }
-        guard let final = last else { throw BuildError("the Dockerfile has no stage to build") }
+        guard let final = last, let finalIndex = order.last else { throw BuildError("the Dockerfile has no stage to build") }
         warnUnusedBuildArgs(session)
-        return try await commit(final, session: session)
+        var result = try await commit(final, session: session)
+        result.cacheSteps = session.cacheSteps.map { .init(key: $0.key, isFinalStage: $0.stage == finalIndex) }
+        result.cacheMounts = try session.exportCacheMounts(options.cacheMountExports)
+        return result
     }
 
     /// Global ARGs: `--build-arg` overrides the default; defaults may use earlier global ARGs.
@@ -265,12 +277,15 @@ public struct ImageBuilder {
         var final = final
         let sbom = session.options.sbom
             ? try await session.writeSBOM(of: &final, layers: descriptors, manifest: manifestDescriptor) : nil
+        let provenance = try session.options.provenance.map {
+            try session.writeProvenance(mode: $0, manifest: manifestDescriptor, platform: config.platform)
+        }
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)
         }
         // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it.
         if session.options.tags.isEmpty { try store.keepUntagged(manifest: manifestDescriptor) }
         return BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
-                           warnings: session.warnings, sbom: sbom)
+                           warnings: session.warnings, sbom: sbom, provenance: provenance)
     }
 }

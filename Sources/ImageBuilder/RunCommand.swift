@@ -59,6 +59,12 @@ struct RunMount: Equatable {
     var readOnly: Bool
     /// cache: the cache's identity (default: the target).
     var id: String?
+    /// cache: how concurrent builds share it (BuildKit's `sharing=`).
+    var sharing: CacheSharing = .shared
+
+    /// BuildKit's sharing modes of a cache mount: `shared` by every user at once, `locked` by
+    /// one RUN at a time (others wait), `private` to one RUN (a busy cache gives a fresh one).
+    enum CacheSharing: String { case shared, `private`, locked }
 
     struct ParseError: Error, CustomStringConvertible {
         var text: String
@@ -89,7 +95,11 @@ struct RunMount: Equatable {
         } else {
             readOnly = kind == .bind  // BuildKit: bind mounts are read-only unless rw
         }
+        let sharingName = fields["sharing"] ?? "shared"
+        guard let sharing = CacheSharing(rawValue: sharingName) else {
+            throw ParseError(text: "--mount \(value): unrecognized sharing \"\(sharingName)\" (expected shared, private or locked)")
+        }
         return RunMount(kind: kind, target: target, source: fields["source"] ?? fields["src"], from: fields["from"],
-                        readOnly: readOnly, id: fields["id"])
+                        readOnly: readOnly, id: fields["id"], sharing: sharing)
     }
 }

@@ -27,19 +27,27 @@ extension StageExecutor {
         return key
     }
 
-    /// The record for the current key if this step may reuse it: not with `--no-cache`, and
-    /// only while every layer of the stage is already a blob in the store (a hit then never
-    /// sits above a layer this build is still writing).
+    /// The record for the current key if this step may reuse it: not with `--no-cache` or a
+    /// `--no-cache-filter` naming the stage, and only while every layer of the stage is already
+    /// a blob (a hit then never sits above a layer this build is still writing). The local
+    /// step cache first, then each `--cache-from` in order.
     func cachedRecord() -> StepCacheRecord? {
-        guard !session.options.noCache else { return nil }
+        guard !cacheDisabled else { return nil }
         for layer in state.layers {
             if case .pending = layer { return nil }
         }
-        return session.store.stepCacheRecord(key: stepKey.value)
+        let key = stepKey.value
+        if let record = session.store.stepCacheRecord(key: key) {
+            session.store.markStepCacheRecordUsed(key: key)
+            return record
+        }
+        return session.importedRecord(key: key)
     }
 
-    /// Applies a hit: the stored layer (read lazily like a base layer) and history entries.
-    mutating func reuse(_ record: StepCacheRecord) throws {
+    /// Applies a hit: the stored layer (read lazily like a base layer; one left in a registry
+    /// by `--cache-from` is only indexed, and fetched when a RUN needs its files) and history
+    /// entries.
+    mutating func reuse(_ record: StepCacheRecord) async throws {
         if let layer = record.layer {
             let index = state.layers.count
             let digest = layer.descriptor.digest
@@ -47,7 +55,7 @@ extension StageExecutor {
             if state.unreadBaseLayers.count == index {
                 state.unreadBaseLayers.append((digest, layer.diffID))
             } else {
-                state.view.apply(try session.store.layerHeaders(diffID: layer.diffID, blob: digest), layer: index)
+                state.view.apply(try await session.headers(of: (digest, layer.diffID), in: state), layer: index)
             }
         }
         state.config.history += record.history
@@ -56,11 +64,11 @@ extension StageExecutor {
     }
 
     /// `addLayer`, unless a record for the same content exists: then that layer is reused.
-    mutating func addLayerOrReuse(_ items: [LayerItem], createdBy: String) throws {
+    mutating func addLayerOrReuse(_ items: [LayerItem], createdBy: String) async throws {
         let index = try session.fileDigests()
         stepKey.add("content", try StepCacheKey.contentDigest(of: items, fileDigest: index.digest(ofFile:)))
         if let record = cachedRecord() {
-            try reuse(record)
+            try await reuse(record)
             return
         }
         try addLayer(items, createdBy: createdBy)
@@ -72,6 +80,7 @@ extension StageExecutor {
     mutating func finishStep(historyBefore: Int, layersBefore: Int) {
         let key = stepKey.value
         state.cacheKey = key
+        session.cacheSteps.append((key, stageIndex))
         defer {
             if state.config.history.count > historyBefore { state.lastStepCreated = state.config.history.last?.created }
         }
@@ -82,11 +91,12 @@ extension StageExecutor {
             return
         }
         guard state.layers.count == layersBefore else { return }
-        if !session.options.noCache, let record = session.store.stepCacheRecord(key: key), record.layer == nil,
+        if !cacheDisabled, let record = session.store.stepCacheRecord(key: key) ?? session.importedRecord(key: key), record.layer == nil,
            record.history.map(\.createdBy) == added.map(\.createdBy) {
             for (offset, entry) in record.history.enumerated() {
                 state.config.history[historyBefore + offset].created = entry.created
             }
+            session.store.markStepCacheRecordUsed(key: key)
             return
         }
         session.writeCacheRecord(StepCacheRecord(layer: nil, history: added), key: key)

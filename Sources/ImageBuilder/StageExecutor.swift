@@ -15,6 +15,10 @@ struct StageExecutor {
     var stepKey = StepCacheKey(parent: "")
     /// Whether that instruction was taken from the step cache.
     var stepUsedCache = false
+    /// The stage's index in the Dockerfile (for `BuildResult.cacheSteps`).
+    var stageIndex = 0
+    /// Whether this stage's steps all execute (`--no-cache`, or `--no-cache-filter` naming it).
+    var cacheDisabled = false
 
     /// Runs one instruction; `instruction` is as parsed, expanded here with the values in force.
     mutating func execute(_ instruction: Instruction) async throws {
@@ -29,6 +33,7 @@ struct StageExecutor {
         } catch {
             throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
         }
+        defer { session.releaseCacheMountLocks() }
         do {
             if Self.readsLowerFileSystem(expanded, runMode: session.options.runMode) {
                 try await session.loadBaseView(&state)
@@ -164,7 +169,7 @@ struct StageExecutor {
         switch session.options.runMode {
         case .exec:
             if let record = try await cachedRunRecord(run) {
-                try reuse(record)
+                try await reuse(record)
                 return
             }
             try await executeRun(run, plan: plan, instruction: instruction, createdBy: createdBy)
@@ -204,7 +209,7 @@ struct StageExecutor {
             items.append(.entry(LayerEntry(path: dir, kind: .directory, mode: 0o755, uid: owner.uid, gid: owner.gid,
                                            mtimeSeconds: session.nowSeconds)))
         }
-        try addLayerOrReuse(items, createdBy: "WORKDIR " + clean)
+        try await addLayerOrReuse(items, createdBy: "WORKDIR " + clean)
     }
 
     private mutating func copyStep(_ copy: CopyInstruction, isAdd: Bool, instruction: Instruction) async throws {
@@ -235,7 +240,7 @@ struct StageExecutor {
         let keyword = isAdd ? "ADD" : "COPY"
         let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])
             .joined(separator: " ") + " # buildkit"
-        try addLayerOrReuse(items, createdBy: createdBy)
+        try await addLayerOrReuse(items, createdBy: createdBy)
     }
 
     /// Starts writing a layer in its own task (layers are written concurrently) and records it.

@@ -130,13 +130,6 @@ enum FileSystem {
         }
     }
 
-    /// The SHA-256 digest and size of a file's content.
-    static func digest(ofFile path: String) throws -> (Digest, Int64) {
-        var hasher = SHA256Stream()
-        let size = try forEachChunk(path) { hasher.update($0) }
-        return (hasher.finalize(), size)
-    }
-
     /// Flushes a file's data to disk.
     static func sync(_ path: String) throws {
         let fd = try open(path, O_RDONLY)

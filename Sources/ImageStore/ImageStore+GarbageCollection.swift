@@ -97,6 +97,8 @@ extension ImageStore {
             }
             FileSystem.syncDirectory(blobsDirectory)
             try retainRemoteSources(keep)
+            // Header indexes of layers nothing keeps (a removed image's lazy base) go too.
+            _ = try pruneLayerIndex(keeping: keep, cutoff: cutoff)
             return deleted
         }
     }

@@ -60,4 +60,38 @@ extension ImageStore {
         FileSystem.syncDirectory(layerIndexDirectory)
         return headers
     }
+
+    /// Deletes the index entries no kept layer needs: an entry serves one blob (its first
+    /// line names it), so it goes when that blob is not in `keep` — the blobs of every
+    /// tagged image, lazy layers included, and of the step cache — and it was last written
+    /// before `cutoff` (a build that has not tagged yet may have just made it). Entries that
+    /// do not parse go too; they would be rebuilt anyway. Returns how many were deleted.
+    /// The caller holds the store lock.
+    func pruneLayerIndex(keeping keep: Set<Digest>, cutoff: TimeInterval) throws -> Int {
+        guard FileSystem.isDirectory(layerIndexDirectory) else { return 0 }
+        var deleted = 0
+        for name in try FileSystem.list(layerIndexDirectory) {
+            let path = layerIndexDirectory + "/" + name
+            guard let st = FileSystem.status(path), (st.st_mode & S_IFMT) == S_IFREG,
+                  TimeInterval(st.st_mtim.tv_sec) <= cutoff else { continue }
+            if let blob = Self.indexedBlob(path), keep.contains(blob) { continue }
+            try FileSystem.removeFile(path)
+            deleted += 1
+        }
+        if deleted > 0 { FileSystem.syncDirectory(layerIndexDirectory) }
+        return deleted
+    }
+
+    /// The blob an index entry was built from, read from its first line only (an entry for a
+    /// multi-GB base is large); nil when the line is not an index header.
+    private static func indexedBlob(_ path: String) -> Digest? {
+        guard let fd = try? FileSystem.open(path, O_RDONLY) else { return nil }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 256)
+        let n = head.withUnsafeMutableBytes { (try? FileSystem.read(fd, into: $0, path: path)) ?? 0 }
+        guard let newline = head[..<n].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+        let fields = String(decoding: head[..<newline], as: UTF8.self).split(separator: " ").map(String.init)
+        guard fields.count == 4, fields[0] + " " + fields[1] == indexMagic else { return nil }
+        return try? Digest(parsing: fields[2])
+    }
 }

@@ -100,9 +100,14 @@ extension ImageStore {
     }
 
     /// Removes every untagged image and its blobs no other image uses, as `docker image prune`
-    /// does; returns what each removal deleted.
-    public func pruneDanglingImages() throws -> [UntagResult] {
-        let dangling = try readIndex().manifests.filter(ImageStore.isDangling).map(\.digest)
+    /// does — with `createdBefore`, only images created before then (`--filter until=`; one
+    /// whose `created` is unreadable stays); returns what each removal deleted.
+    public func pruneDanglingImages(createdBefore: Date? = nil) throws -> [UntagResult] {
+        let dangling = try readIndex().manifests.filter(ImageStore.isDangling).filter { entry in
+            guard let cutoff = createdBefore else { return true }
+            guard let created = (try? image(entry))?.config.created.flatMap(Timestamp.parse) else { return false }
+            return created < cutoff
+        }.map(\.digest)
         var results: [UntagResult] = []
         for digest in dangling {
             do {

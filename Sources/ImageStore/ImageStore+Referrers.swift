@@ -18,8 +18,10 @@ extension ImageStore {
     private func referrersPath(_ subject: Digest) -> String { referrersDirectory + "/" + subject.encoded }
 
     /// Records the stored artifact manifest `artifact` as a referrer of `subject` (once; a
-    /// second record of the same digest changes nothing). Its blobs must be stored.
-    public func addReferrer(_ artifact: Descriptor, subject: Digest) throws {
+    /// second record of the same digest changes nothing). Its blobs must be stored. With
+    /// `replacingArtifactType`, earlier referrers of that type are dropped from the list (their
+    /// blobs go with the next garbage collection).
+    public func addReferrer(_ artifact: Descriptor, subject: Digest, replacingArtifactType: String? = nil) throws {
         guard MediaType.isManifest(artifact.mediaType) else {
             throw StoreError.unsupportedMediaType(artifact.mediaType, digest: artifact.digest)
         }
@@ -27,6 +29,7 @@ extension ImageStore {
         try lock.withLock {
             var list = try referrers(of: subject)
             guard !list.contains(where: { $0.digest == artifact.digest }) else { return }
+            if let replaced = replacingArtifactType { list.removeAll { $0.artifactType == replaced } }
             list.append(artifact)
             let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: list)
             try FileSystem.makeDirectories(referrersDirectory)

@@ -176,7 +176,7 @@ extension ImageStore {
 
 /// Removes a tree that may hold directories without write permission (layers can say
 /// `dr-xr-xr-x`): each directory is made `u+rwx` first when possible.
-private func removeTreeForcibly(_ path: String) throws {
+func removeTreeForcibly(_ path: String) throws {
     guard let st = FileSystem.status(path) else { return }
     if (st.st_mode & S_IFMT) == S_IFDIR {
         if st.st_mode & 0o700 != 0o700 { _ = chmod(path, (st.st_mode & 0o7777) | 0o700) }

@@ -10,7 +10,7 @@ public enum SaveFormat: String, Sendable, CaseIterable {
     /// (compressed) form: docker load and skopeo decompress them, and the manifest digests
     /// stay those of the store.
     case docker
-    /// An OCI image layout directory.
+    /// An OCI image layout directory, with the images' referrers (see `save`).
     case oci
 }
 
@@ -53,7 +53,21 @@ extension ImageStore {
                 blobs.append(digest)
             }
         }
-        let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: ImageStore.exportEntries(images))
+        var entries = ImageStore.exportEntries(images)
+        if format == .oci {
+            // The images' referrers (SBOM, provenance) go along: their blobs, and an index.json
+            // entry each (with `artifactType`, without a ref name), so a layout reader finds
+            // them by their `subject`, as oras' OCI-layout store does.
+            for image in images {
+                for referrer in try referrers(of: image.manifest.digest) where !entries.contains(where: { $0.digest == referrer.digest }) {
+                    for digest in try reachableBlobs(from: referrer, requirePresent: true) where seen.insert(digest).inserted {
+                        blobs.append(digest)
+                    }
+                    entries.append(referrer)
+                }
+            }
+        }
+        let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: entries)
         switch format {
         case .docker: try saveDockerArchive(images, index: index, blobs: blobs, to: output)
         case .oci: try saveLayout(index: index, blobs: blobs, to: output)

@@ -65,11 +65,24 @@ extension ImageStore {
     }
 
     /// The record for `key`, or nil (a miss) when there is none, it is unreadable or malformed,
-    /// or its layer is no longer in the store.
+    /// or its layer is neither in the store nor known to live in a registry (a record imported
+    /// with `--cache-from` whose layer stays remote until a step needs its files).
     public func stepCacheRecord(key: String) -> StepCacheRecord? {
         guard Self.isStepCacheKey(key), let record = readStepCacheRecord(stepCacheDirectory + "/" + key) else { return nil }
-        if let layer = record.layer, !hasBlob(layer.descriptor.digest) { return nil }
+        if let layer = record.layer, !isAvailable(layer.descriptor.digest) { return nil }
         return record
+    }
+
+    /// Whether a blob is stored or has a recorded remote source.
+    func isAvailable(_ digest: Digest) -> Bool {
+        hasBlob(digest) || !((try? remoteSources(of: digest)) ?? []).isEmpty
+    }
+
+    /// Marks a record as used now (its file's mtime): `system prune --filter until=` removes
+    /// records by last use, as BuildKit prunes its cache by `LastUsedAt`. Best effort.
+    public func markStepCacheRecordUsed(key: String) {
+        guard Self.isStepCacheKey(key) else { return }
+        _ = utimensat(AT_FDCWD, stepCacheDirectory + "/" + key, nil, 0)
     }
 
     /// Stores `record` under `key` (replacing an older one): temp file, fsync, rename.
@@ -82,18 +95,20 @@ extension ImageStore {
 
     /// Removes step-cache records: all of them (and the contexts' file-digest indexes) with
     /// `all`, else only those that are malformed or whose layer blob is gone (they could never
-    /// hit again). Returns how many records went.
+    /// hit again); with `lastUsedBefore` (seconds since the epoch) also every record last used
+    /// (written or hit) before then. Returns how many records went.
     @discardableResult
-    public func pruneStepCache(all: Bool) throws -> Int {
-        if all, FileSystem.isDirectory(fileDigestsDirectory) {
+    public func pruneStepCache(all: Bool, lastUsedBefore: TimeInterval? = nil) throws -> Int {
+        if all, lastUsedBefore == nil, FileSystem.isDirectory(fileDigestsDirectory) {
             for name in try FileSystem.list(fileDigestsDirectory) { try FileSystem.removeFile(fileDigestsDirectory + "/" + name) }
         }
         guard FileSystem.isDirectory(stepCacheDirectory) else { return 0 }
         var removed = 0
         for name in try FileSystem.list(stepCacheDirectory) {
             let path = stepCacheDirectory + "/" + name
-            if !all, Self.isStepCacheKey(name), let record = readStepCacheRecord(path),
-               record.layer.map({ hasBlob($0.descriptor.digest) }) ?? true {
+            let stale = lastUsedBefore.map { cutoff in FileSystem.status(path).map { TimeInterval($0.st_mtim.tv_sec) < cutoff } ?? true }
+            if stale != true, !(all && lastUsedBefore == nil), Self.isStepCacheKey(name), let record = readStepCacheRecord(path),
+               record.layer.map({ isAvailable($0.descriptor.digest) }) ?? true {
                 continue
             }
             try FileSystem.removeFile(path)
@@ -112,6 +127,16 @@ extension ImageStore {
             if let layer = readStepCacheRecord(stepCacheDirectory + "/" + name)?.layer { blobs.insert(layer.descriptor.digest) }
         }
         return blobs
+    }
+
+    /// Every readable record, by key (for `system df` and cache export).
+    func stepCacheRecords() -> [(key: String, record: StepCacheRecord, lastUsed: TimeInterval)] {
+        guard let names = try? FileSystem.list(stepCacheDirectory) else { return [] }
+        return names.compactMap { name in
+            let path = stepCacheDirectory + "/" + name
+            guard Self.isStepCacheKey(name), let record = readStepCacheRecord(path), let st = FileSystem.status(path) else { return nil }
+            return (name, record, TimeInterval(st.st_mtim.tv_sec))
+        }
     }
 
     private func readStepCacheRecord(_ path: String) -> StepCacheRecord? {

@@ -136,7 +136,7 @@ public final class ImageStore: @unchecked Sendable {
                 return
             }
             if verify {
-                let (actual, _) = try FileSystem.digest(ofFile: temporaryFile)
+                let actual = try SHA256Stream.digest(ofFile: temporaryFile)
                 guard actual == digest else {
                     throw StoreError.digestMismatch(path: temporaryFile, expected: digest, actual: actual)
                 }

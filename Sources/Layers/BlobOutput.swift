@@ -1,4 +1,5 @@
 import Foundation
+import ImageModel
 
 /// The file a layer blob is written to: buffered `write(2)`s, a running SHA-256 and byte count.
 /// Used by one thread at a time.

@@ -52,7 +52,7 @@ enum LayerFileLookup {
             case .regular(let bytes): return .content(bytes)
             case .symlink(let link): return .symlink(link)
             case .other: return .absent
-            case .hardlink(let source): return try content(of: source, inLayer: layer)
+            case .hardlink(let source): return try content(of: source, inLayer: blob)
             case nil: if hidden { return .absent }
             }
         }
@@ -60,8 +60,9 @@ enum LayerFileLookup {
     }
 
     /// The content of the regular file `path` within one layer (the source of a hard link).
-    private static func content(of path: String, inLayer layer: String) throws -> Result {
-        let reader = try TarReader(path: layer)
+    private static func content(of path: String, inLayer blob: LayerBlob) throws -> Result {
+        let layer = blob.path
+        let reader = try TarReader(path: layer, digest: blob.digest)
         while let entry = try reader.next() {
             guard try TarReader.normalize(reader.entryPath(entry), archive: layer) == path,
                   archive_entry_filetype(entry) == FileType.regular,

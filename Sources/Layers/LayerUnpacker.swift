@@ -1,6 +1,7 @@
 import CArchive
 import Foundation
 import ImageModel
+import PathEncoding
 
 /// A layer blob on disk and, when known, the digest its bytes must hash to (then every read
 /// of it is verified; layers this build is writing have none yet).
@@ -125,7 +126,7 @@ private struct LayerExtraction {
             if let hardlink {
                 table.owners[rel] = table.owners[hardlink] ?? owner
                 table.modes[rel] = table.modes[hardlink] ?? perm
-                archive_entry_set_hardlink(entry, root + "/" + hardlink)
+                PathBytes.withCString(root + "/" + hardlink) { archive_entry_copy_hardlink(entry, $0) }
             } else {
                 table.owners[rel] = owner
                 table.modes[rel] = perm
@@ -134,14 +135,8 @@ private struct LayerExtraction {
                     if type == FileType.regular { archive_entry_set_perm(entry, mode_t(perm | 0o600)) }
                 }
             }
-            if let raw = try TarReader.nonUTF8Path(entry, archive: layer) {
-                // Keep a name that is not UTF-8 byte for byte (`rel` holds it repaired).
-                var bytes = Array((root + "/").utf8) + raw
-                bytes.append(0)
-                bytes.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { archive_entry_copy_pathname(entry, $0.baseAddress) } }
-            } else {
-                archive_entry_copy_pathname(entry, root + "/" + rel)
-            }
+            // Exact bytes, also for a name that is not UTF-8 (`rel` is a `PathBytes` string).
+            PathBytes.withCString(root + "/" + rel) { archive_entry_copy_pathname(entry, $0) }
             let rc = ArchiveLocale.utf8 { archive_write_header(disk, entry) }
             if rc < ArchiveStatus.warn { throw diskError(disk, rel) }
             if archive_entry_size(entry) > 0 {
@@ -168,7 +163,7 @@ private struct LayerExtraction {
         for part in rel.split(separator: "/").dropLast() {
             path += "/" + part
             var st = stat()
-            if lstat(path, &st) != 0 { return true }
+            if PathBytes.withCString(path, { lstat($0, &st) }) != 0 { return true }
             if st.st_mode & S_IFMT != S_IFDIR { return false }
         }
         return true
@@ -176,7 +171,7 @@ private struct LayerExtraction {
 
     private func fileType(_ rel: String) -> mode_t? {
         var st = stat()
-        return lstat(root + "/" + rel, &st) == 0 ? st.st_mode & S_IFMT : nil
+        return PathBytes.withCString(root + "/" + rel, { lstat($0, &st) }) == 0 ? st.st_mode & S_IFMT : nil
     }
 
     /// Removes `rel` (recursively, never following symlinks) if it exists.

@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import PathEncoding
 
 /// File-type bits as libarchive spells them (`AE_IF*`, whose casts Swift cannot import).
 enum FileType {
@@ -31,6 +32,11 @@ final class TarEmitter {
     private static let readBufferSize = 1 << 20
     /// An error thrown by the stream inside libarchive's write callback.
     fileprivate var callbackError: Error?
+    /// True while an entry with a name that is not UTF-8 is written by hand (`BinaryNameHeader`):
+    /// its data goes straight to the stream, libarchive holding no open entry.
+    private var writingRawEntry = false
+    /// Data bytes written so far for that entry.
+    private var rawWritten: Int64 = 0
 
     init(stream: LayerStream, sourceDateEpoch: Int64?, outputPath: String) throws {
         self.stream = stream
@@ -78,6 +84,13 @@ final class TarEmitter {
     }
 
     private func emit(_ e: LayerEntry) throws {
+        var link: String?
+        if case .symlink(let target) = e.kind { link = target }
+        if case .hardlink(let target) = e.kind { link = target }
+        if PathBytes.hasEscapes(e.path) || link.map(PathBytes.hasEscapes) == true {
+            try emitBinaryName(e, link: link ?? "")
+            return
+        }
         archive_entry_clear(entry)
         archive_entry_copy_pathname(entry, e.path)
         archive_entry_set_perm(entry, mode_t(e.mode & 0o7777))
@@ -109,6 +122,45 @@ final class TarEmitter {
         }
     }
 
+    /// An entry whose name or link target is not UTF-8, with Go's header (see `BinaryNameHeader`).
+    private func emitBinaryName(_ e: LayerEntry, link: String) throws {
+        let type: BinaryNameHeader.TypeFlag
+        var size: Int64 = 0
+        switch e.kind {
+        case .directory: type = .directory
+        case .regularFile(let content): type = .regular; size = content.size
+        case .symlink: type = .symlink
+        case .hardlink: type = .hardlink
+        }
+        let header = BinaryNameHeader(path: PathBytes.bytes(e.path), type: type, mode: e.mode, uid: e.uid, gid: e.gid,
+                                      size: size, mtime: Int64(mtime(e.mtimeSeconds)), link: PathBytes.bytes(link))
+        try writeRaw(header) {
+            if case .regularFile(let content) = e.kind {
+                switch content {
+                case .bytes(let bytes): try bytes.withUnsafeBytes { try writeData($0.baseAddress, $0.count, e.path) }
+                case .file(let path, let size): try copyFile(path, size: size)
+                }
+            }
+        }
+    }
+
+    /// Writes a hand-made header, then the entry's data through `body`, then the padding to a
+    /// 512-byte block — after libarchive has finished (padded) the entry before it.
+    private func writeRaw(_ header: BinaryNameHeader, data body: () throws -> Void) throws {
+        if archive_write_finish_entry(archive) < ArchiveStatus.warn { throw archiveError(PathBytes.string(header.path)) }
+        try header.bytes.withUnsafeBytes { try stream.consume($0) }
+        writingRawEntry = true
+        rawWritten = 0
+        defer { writingRawEntry = false }
+        try body()
+        if rawWritten > header.size {
+            throw LayerError.sizeChanged(path: PathBytes.display(PathBytes.string(header.path)), expected: header.size, actual: rawWritten)
+        }
+        if rawWritten < header.size { try writeZeros(header.size - rawWritten, PathBytes.string(header.path)) }  // a trailing sparse hole
+        let padding = [UInt8](repeating: 0, count: BinaryNameHeader.padding(header.size))
+        try padding.withUnsafeBytes { try stream.consume($0) }
+    }
+
     private func writeHeader(_ name: String) throws {
         // Names are given as raw bytes (the `copy_` setters, never the `_utf8` ones, whose
         // conversion crashes libarchive under the C locale); see `ArchiveLocale`.
@@ -118,12 +170,16 @@ final class TarEmitter {
 
     private func writeData(_ base: UnsafeRawPointer?, _ count: Int, _ name: String) throws {
         guard let base, count > 0 else { return }
+        if writingRawEntry {
+            rawWritten += Int64(count)
+            return try stream.consume(UnsafeRawBufferPointer(start: base, count: count))
+        }
         if archive_write_data(archive, base, count) < 0 { throw archiveError(name) }
     }
 
     /// Streams exactly `size` bytes of `path`, failing if the file is shorter or longer.
     private func copyFile(_ path: String, size: Int64) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw LayerError.unreadable(path: path, reason: LayerError.errnoText()) }
         defer { close(fd) }
         var done: Int64 = 0
@@ -155,17 +211,28 @@ final class TarEmitter {
             prefix.isEmpty ? relative : prefix + "/" + relative
         }
         while let source = try reader.next() {
+            // Names as their exact bytes (`PathBytes` strings): an archive entry that is not
+            // UTF-8 keeps its name instead of a U+FFFD-repaired one.
             guard let relative = try TarReader.normalize(reader.entryPath(source), archive: path) else { continue }
-            archive_entry_copy_pathname(source, place(relative))
+            let name = place(relative)
+            PathBytes.withCString(name) { archive_entry_copy_pathname(source, $0) }
+            var hardlink: String?
             if let link = TarReader.hardlink(of: source) {
                 guard let target = try TarReader.normalize(link, archive: path) else {
                     throw LayerError.unsafeEntry(archive: path, entry: link)
                 }
-                archive_entry_copy_hardlink(source, place(target))
+                hardlink = place(target)
+                PathBytes.withCString(place(target)) { archive_entry_copy_hardlink(source, $0) }
             }
             if let owner {
                 archive_entry_set_uid(source, la_int64_t(owner.uid))
                 archive_entry_set_gid(source, la_int64_t(owner.gid))
+            }
+            let hasData = archive_entry_filetype(source) == FileType.regular && archive_entry_size(source) > 0
+            let symlink = hardlink == nil ? TarReader.symlink(of: source) : nil
+            if PathBytes.hasEscapes(name) || (hardlink ?? symlink).map(PathBytes.hasEscapes) == true {
+                try emitBinaryName(source, name: name, link: hardlink ?? symlink ?? "", reader: reader, hasData: hasData)
+                continue
             }
             archive_entry_set_uname(source, nil)
             archive_entry_set_gname(source, nil)
@@ -173,11 +240,42 @@ final class TarEmitter {
             archive_entry_unset_ctime(source)
             archive_entry_unset_birthtime(source)
             archive_entry_set_mtime(source, mtime(Int64(archive_entry_mtime(source))), 0)
-            let hasData = archive_entry_filetype(source) == FileType.regular && archive_entry_size(source) > 0
             archive_entry_sparse_clear(source)
             let rc = ArchiveLocale.utf8 { archive_write_header(archive, source) }
-            if rc < ArchiveStatus.warn { throw archiveError(place(relative)) }
+            if rc < ArchiveStatus.warn { throw archiveError(name) }
             if hasData { try copyData(from: reader, entryName: relative) }
+        }
+    }
+
+    /// An archive entry whose name or link is not UTF-8, with Go's header (`BinaryNameHeader`):
+    /// the same fields libarchive would write for it (no owner names, whole-second mtime) and
+    /// its extended attributes.
+    private func emitBinaryName(_ source: OpaquePointer, name: String, link: String, reader: TarReader, hasData: Bool) throws {
+        let type: BinaryNameHeader.TypeFlag
+        switch archive_entry_filetype(source) {
+        case _ where TarReader.hardlink(of: source) != nil: type = .hardlink
+        case FileType.directory: type = .directory
+        case FileType.symlink: type = .symlink
+        case FileType.character: type = .character
+        case FileType.block: type = .block
+        case FileType.fifo: type = .fifo
+        default: type = .regular
+        }
+        var header = BinaryNameHeader(path: PathBytes.bytes(name), type: type, mode: UInt32(archive_entry_perm(source)),
+                                      uid: Int(archive_entry_uid(source)), gid: Int(archive_entry_gid(source)),
+                                      size: hasData ? Int64(archive_entry_size(source)) : 0,
+                                      mtime: Int64(mtime(Int64(archive_entry_mtime(source)))), link: PathBytes.bytes(link),
+                                      deviceMajor: Int(archive_entry_rdevmajor(source)), deviceMinor: Int(archive_entry_rdevminor(source)))
+        archive_entry_xattr_reset(source)
+        var xattrName: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var length = 0
+        while archive_entry_xattr_next(source, &xattrName, &value, &length) == ArchiveStatus.ok, let xattrName {
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: length)) } ?? []
+            header.xattrs.append((Array(PathBytes.bytes(PathBytes.string(cString: xattrName))), bytes))
+        }
+        try writeRaw(header) {
+            if hasData { try copyData(from: reader, entryName: name) }
         }
     }
 

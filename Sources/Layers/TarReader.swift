@@ -1,6 +1,7 @@
 import CArchive
 import Foundation
 import ImageModel
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,7 +29,7 @@ final class TarReader {
         archive_read_support_filter_xz(archive)
         archive_read_support_filter_zstd(archive)
         archive_read_support_format_tar(archive)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else {
             let reason = LayerError.errnoText()
             archive_read_free(archive)
@@ -84,36 +85,21 @@ final class TarReader {
         return bytes
     }
 
-    /// The entry's path as stored. Entries are read under UTF-8 (`next()`), so the raw name is
-    /// the header's bytes; the `_utf8` getters would convert through the process locale.
+    /// The entry's path as stored, byte for byte (as a `PathBytes` string, so a name that is not
+    /// UTF-8 survives). Entries are read under UTF-8 (`next()`), so the raw name is the header's
+    /// bytes; the `_utf8` getters would convert through the process locale.
     func entryPath(_ entry: OpaquePointer) -> String {
-        archive_entry_pathname(entry).map { String(cString: $0) } ?? ""
-    }
-
-    /// The entry's path as clean relative bytes (as `normalize` cleans names) when those bytes
-    /// are not valid UTF-8 — a name `entryPath` can only give repaired; nil for UTF-8 names.
-    static func nonUTF8Path(_ entry: OpaquePointer, archive: String) throws -> [UInt8]? {
-        guard let raw = archive_entry_pathname(entry) else { return nil }
-        let bytes = Array(UnsafeBufferPointer(start: raw, count: strlen(raw))).map { UInt8(bitPattern: $0) }
-        if String(validating: bytes, as: UTF8.self) != nil { return nil }
-        var parts: [ArraySlice<UInt8>] = []
-        for part in bytes.split(separator: UInt8(ascii: "/")) where part != [UInt8(ascii: ".")] {
-            if part == [UInt8(ascii: "."), UInt8(ascii: ".")] {
-                throw LayerError.unsafeEntry(archive: archive, entry: String(decoding: bytes, as: UTF8.self))
-            }
-            parts.append(part)
-        }
-        return Array(parts.joined(separator: [UInt8(ascii: "/")]))
+        archive_entry_pathname(entry).map(PathBytes.string(cString:)) ?? ""
     }
 
     /// The hard-link target of `entry`, if it is a hard link.
     static func hardlink(of entry: OpaquePointer) -> String? {
-        archive_entry_hardlink(entry).map { String(cString: $0) }
+        archive_entry_hardlink(entry).map(PathBytes.string(cString:))
     }
 
     /// The symlink target of `entry`, if it is a symlink.
     static func symlink(of entry: OpaquePointer) -> String? {
-        archive_entry_symlink(entry).map { String(cString: $0) }
+        archive_entry_symlink(entry).map(PathBytes.string(cString:))
     }
 
     /// `name` as a clean relative path (no `.`, empty or leading `/` components); nil for the

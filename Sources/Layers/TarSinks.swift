@@ -1,6 +1,7 @@
 import CZlib
 import Dispatch
 import Foundation
+import ImageModel
 
 /// Where the tar byte stream goes after the diff ID has seen it.
 protocol TarSink: AnyObject {

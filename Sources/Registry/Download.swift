@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 import NIOCore
 
 extension RegistryClient {
@@ -10,9 +11,10 @@ extension RegistryClient {
         let host = URL(string: url)?.host ?? url
         let response: HTTPClientResponse
         do {
-            response = try await downloadStack.send(TransportRequest(url: url))
+            response = try await transport.downloading.send(TransportRequest(url: url))
         } catch let error as TransportError {
-            throw RegistryError(.transport, registry: host, "cannot download \(url): \(TransientErrors.describe(error))")
+            throw RegistryError(.transport, registry: host, "cannot download \(url): \(TransientErrors.describe(error))",
+                                underlying: error)
         }
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
@@ -30,15 +32,6 @@ extension RegistryClient {
         } catch {
             throw RegistryError(.transport, registry: host, "cannot download \(url): \(TransientErrors.describe(error))")
         }
-        return response.headers.first(name: "Last-Modified").flatMap(Self.parseHTTPDate)
-    }
-
-    /// RFC 7231 IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
-    static func parseHTTPDate(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text)
+        return response.headers.first(name: "Last-Modified").flatMap(HTTPDate.parse)
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 
 /// The distribution spec's error body: `{"errors":[{"code":"…","message":"…"}]}`.
 struct ErrorResponse: Decodable {

@@ -2,49 +2,26 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOSSL
+import HTTPTransport
 
-/// The HTTP side of the registry API: one shared client, scheme by registry (plain HTTP for
-/// loopback and `--insecure`), and a transport of single-job layers (`RedirectLayer`,
-/// `AuthenticationLayer`, `RetryLayer`, `ClientLayer`) so credentials reach only the origin
-/// (scheme, host, port) of the registry that asked for them.
+/// The HTTP side of the registry API, standing on the shared `HTTPTransport`: scheme by
+/// registry (plain HTTP for loopback and `--insecure`), and per request the registry's
+/// credentials, bound to its origin (scheme, host, port) so they reach nowhere else.
 public final class RegistryClient: Sendable {
     public let options: RegistryOptions
     public let authenticator: RegistryAuthenticating
-    let http: HTTPClient
+    /// The HTTP stack (retries, redirects, TLS roots, the same-origin rule).
+    public let transport: HTTPTransport
 
     public init(options: RegistryOptions = RegistryOptions(), authenticator: RegistryAuthenticating) {
         self.options = options
         self.authenticator = authenticator
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.additionalTrustRoots = TrustRoots.fromEnvironment(options.environment)
-        var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(30), read: .seconds(300)), decompression: .disabled)
-        // A refused connection fails the request at once; `send` retries with its own bounded
-        // backoff. (AHC would otherwise retry silently until the 30 s connect timeout.)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let handle = ClientHandle()
-        let retrying = RetryLayer(inner: ClientLayer(http: http, userAgent: options.userAgent), policy: RetryPolicy(options))
-        registryStack = RedirectLayer(inner: AuthenticationLayer(inner: retrying, authenticator: authenticator,
-                                                                 options: options, handle: handle))
-        plainStack = retrying
-        downloadStack = RedirectLayer(inner: retrying)
-        handle.client = self
+        transport = HTTPTransport(options: options.transport)
     }
-
-    // The layers, composed once. Registry API calls: redirects over authentication over
-    // retries over one exchange, so every hop of a redirect is retried and judged on its own
-    // origin. Plain calls (token endpoints, Google APIs) carry no registry credentials and
-    // follow no redirects; downloads (`ADD <url>`) follow redirects without credentials.
-    let registryStack: HTTPLayer
-    let plainStack: HTTPLayer
-    let downloadStack: HTTPLayer
 
     /// Closes connections; call once when done.
     public func shutdown() async {
-        try? await http.shutdown()
+        await transport.shutdown()
     }
 
     /// Sends a registry request through the registry stack (redirects → authentication →
@@ -54,16 +31,16 @@ public final class RegistryClient: Sendable {
     public func send(_ request: RegistryRequest) async throws -> HTTPClientResponse {
         let outgoing = TransportRequest(url: absoluteURL(request.target, registry: request.registry), method: request.method,
                                         headers: request.headers, body: request.body, onProgress: request.onProgress,
-                                        credentials: (request.registry, request.scopes))
+                                        credentials: RegistryCredentials(client: self, registry: request.registry, scopes: request.scopes))
         do {
-            return try await registryStack.send(outgoing)
+            return try await transport.authenticating.send(outgoing)
         } catch let error as TransportError {
             throw Self.registryError(error, registry: request.registry, repository: request.scopes.first?.repository)
         }
     }
 
     /// The statuses `send` and `fetch` retry by default.
-    public static let retriedStatuses: Set<Int> = [408, 429, 500, 502, 503, 504]
+    public static let retriedStatuses: Set<Int> = TransportRequest.defaultRetriedStatuses
 
     /// A plain request outside the registry API (token endpoints, metadata servers, Google
     /// APIs): retries like `send` (on `retrying` statuses; a caller whose request must not run
@@ -71,24 +48,16 @@ public final class RegistryClient: Sendable {
     public func fetch(url: String, method: HTTPMethod = .GET, headers: [(String, String)] = [],
                       body: [UInt8]? = nil, retrying: Set<Int> = retriedStatuses)
         async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
-        let outgoing = TransportRequest(url: url, method: method, headers: headers, body: body.map { RequestBody.bytes($0) } ?? RequestBody.none,
-                                        timeout: .seconds(60), retriedStatuses: retrying)
         let host = URL(string: url)?.host ?? url
         do {
-            let response = try await plainStack.send(outgoing)
-            let bytes = try await response.body.collect(upTo: 4 << 20)
-            return (Int(response.status.code), response.headers, Array(buffer: bytes))
+            let reply = try await transport.fetch(url: url, method: method, headers: headers, body: body, retriedStatuses: retrying)
+            var fields = HTTPHeaders()
+            for (name, value) in reply.headers { fields.add(name: name, value: value) }
+            return (reply.status, fields, reply.body)
         } catch let error as TransportError {
-            if case .unreachable(_, let cause) = error {
-                throw RegistryError(.transport, registry: host,
-                                    "cannot reach \(TransportError.display(url)): \(TransientErrors.describe(cause))")
-            }
+            // Not a registry API call: name the URL, not "the registry".
+            if case .unreachable = error { throw RegistryError(.transport, registry: host, error.description, underlying: error) }
             throw Self.registryError(error, registry: host, repository: nil)
-        } catch let error as RegistryError {
-            throw error
-        } catch {
-            throw RegistryError(.transport, registry: host,
-                                "cannot read the answer of \(TransportError.display(url)): \(TransientErrors.describe(error))")
         }
     }
 
@@ -97,16 +66,19 @@ public final class RegistryClient: Sendable {
         switch error {
         case .unreachable(let url, let cause):
             return RegistryError(.transport, registry: registry, repository: repository,
-                                 "cannot reach the registry at \(TransportError.display(url)): \(TransientErrors.describe(cause))")
+                                 "cannot reach the registry at \(TransportError.display(url)): \(TransientErrors.describe(cause))",
+                                 underlying: error)
         case .retryAfterTooLong(_, let status, let seconds, let limit):
             return RegistryError(.transport, registry: registry, repository: repository, status: status,
                                  "the registry asks to retry after \(Int(seconds)) s, longer than the \(Int(limit)) s "
-                                 + "swiftdock waits; try again later")
+                                 + "swiftdock waits; try again later", underlying: error)
         case .tooManyRedirects(_, let status):
             return RegistryError(.invalidResponse, registry: registry, repository: repository, status: status,
-                                 "too many redirects")
+                                 "too many redirects", underlying: error)
         case .unsupportedURL, .resumeFailed:
-            return RegistryError(.invalidResponse, registry: registry, repository: repository, error.description)
+            return RegistryError(.invalidResponse, registry: registry, repository: repository, error.description, underlying: error)
+        case .unreadableAnswer, .unreadableFile:
+            return RegistryError(.transport, registry: registry, repository: repository, error.description, underlying: error)
         }
     }
 
@@ -119,9 +91,7 @@ public final class RegistryClient: Sendable {
 
     /// Resolves a `Location` header (absolute, or relative to the request URL).
     static func resolve(_ location: String, against base: String) -> String {
-        if location.hasPrefix("http://") || location.hasPrefix("https://") { return location }
-        guard let baseURL = URL(string: base), let resolved = URL(string: location, relativeTo: baseURL) else { return location }
-        return resolved.absoluteString
+        RedirectLayer.resolve(location, against: base)
     }
 
     /// A short human reason for a failure below HTTP (`connection refused`, `timed out`).

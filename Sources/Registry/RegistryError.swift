@@ -1,8 +1,8 @@
 import ImageModel
 
 /// A registry failure: what, which registry and repository, and the HTTP status when there
-/// is one. Never carries credentials.
-public struct RegistryError: Error, CustomStringConvertible, Sendable {
+/// is one, and what caused it (a `TransportError`, a `GoogleAuthError`). Never carries credentials.
+public struct RegistryError: CausedError, CustomStringConvertible, Sendable {
     public enum Kind: Sendable, Equatable {
         case unauthorized, denied, notFound, invalidResponse, transport, digestMismatch, unsupported, credentials
     }
@@ -11,8 +11,13 @@ public struct RegistryError: Error, CustomStringConvertible, Sendable {
     public var repository: String?
     public var status: Int?
     public var message: String
+    /// What went wrong underneath, kept for callers that decide by type (its text is already
+    /// in `message` where it helps a reader).
+    public var underlying: (any Error)?
 
-    public init(_ kind: Kind, registry: String, repository: String? = nil, status: Int? = nil, _ message: String) {
+    public init(_ kind: Kind, registry: String, repository: String? = nil, status: Int? = nil, _ message: String,
+                underlying: (any Error)? = nil) {
+        self.underlying = underlying
         self.kind = kind
         self.registry = registry
         self.repository = repository

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 import ImageModel
 
 /// How swiftdock talks to registries.
@@ -7,17 +8,8 @@ public struct RegistryOptions: Sendable {
     public var insecureRegistries: Set<String>
     /// Treat every registry as insecure (`--insecure`).
     public var insecureAll: Bool
-    public var userAgent: String
-    /// Attempts per request for connection errors and 408/429/5xx, first one included.
-    public var maxAttempts: Int
-    /// First backoff delay; doubles each retry, with up to 25% jitter, capped at `maxBackoff`.
-    public var initialBackoff: TimeInterval
-    public var maxBackoff: TimeInterval
-    /// The longest `Retry-After` a retry waits for; a server asking for more fails the request
-    /// at once with a message saying so (docker would wait; a CI job should not sit for hours).
-    public var retryAfterLimit: TimeInterval
-    /// Environment for `SSL_CERT_FILE` / `SSL_CERT_DIR` and credential lookups.
-    public var environment: [String: String]
+    /// Patience, trust and user agent: what the HTTP transport is built with.
+    public var transport: TransportOptions
 
     public init(insecureRegistries: Set<String> = [], insecureAll: Bool = false, userAgent: String = "swiftdock/0.1.0",
                 maxAttempts: Int = 4, initialBackoff: TimeInterval = 0.5, maxBackoff: TimeInterval = 8,
@@ -25,12 +17,14 @@ public struct RegistryOptions: Sendable {
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.insecureRegistries = insecureRegistries
         self.insecureAll = insecureAll
-        self.userAgent = userAgent
-        self.maxAttempts = maxAttempts
-        self.initialBackoff = initialBackoff
-        self.maxBackoff = maxBackoff
-        self.retryAfterLimit = retryAfterLimit
-        self.environment = environment
+        transport = TransportOptions(userAgent: userAgent, maxAttempts: maxAttempts, initialBackoff: initialBackoff,
+                                     maxBackoff: maxBackoff, retryAfterLimit: retryAfterLimit, environment: environment)
+    }
+
+    /// Environment for `SSL_CERT_FILE` / `SSL_CERT_DIR` and credential lookups.
+    public var environment: [String: String] {
+        get { transport.environment }
+        set { transport.environment = newValue }
     }
 
     /// `http` for loopback and insecure registries, as docker does; `https` otherwise.

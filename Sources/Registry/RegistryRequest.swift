@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
+import HTTPTransport
 
 /// What a request needs the token to allow: `repository:NAME:pull,push`.
 public struct AuthScope: Hashable, Sendable, CustomStringConvertible {
@@ -17,22 +18,6 @@ public struct AuthScope: Hashable, Sendable, CustomStringConvertible {
     public static func push(_ repository: String) -> AuthScope { AuthScope(repository: repository, actions: ["push", "pull"]) }
 
     public var description: String { "repository:\(repository):\(actions.joined(separator: ","))" }
-}
-
-/// A request body. Only `none`, `bytes` and `file` can be sent again, so only requests with
-/// those bodies are retried or re-sent after an authentication challenge.
-public enum RequestBody: Sendable {
-    case none
-    case bytes([UInt8])
-    /// A whole file, streamed from disk in chunks; `onProgress` sees every chunk's size.
-    case file(path: String, size: Int64)
-    /// A stream that can be consumed once (e.g. a blob read from another registry).
-    case stream(length: Int64, makeStream: @Sendable () -> AsyncThrowingStream<ByteBuffer, Error>)
-
-    var isReplayable: Bool {
-        if case .stream = self { return false }
-        return true
-    }
 }
 
 /// One registry API call, before authentication, scheme choice, retries and redirects.

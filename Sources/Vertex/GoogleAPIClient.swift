@@ -1,18 +1,19 @@
 import Foundation
+import GoogleAuth
+import HTTPTransport
 import NIOHTTP1
-import Registry
 
-/// Authenticated JSON calls to Google APIs. Transport (TLS trust, retries) is the registry
-/// client's; credentials are the registry client's Google sources (ADC file, service account,
+/// Authenticated JSON calls to Google APIs. Transport (TLS trust, retries) is the shared
+/// `HTTPTransport`; credentials are `GoogleAuth`'s sources (ADC file, service account,
 /// metadata server, gcloud) with the cloud-platform scope; `SWIFTDOCK_GOOGLE_API_BASE`
 /// redirects every request to a stand-in.
 public final class GoogleAPIClient: Sendable {
-    let transport: RegistryClient
+    let transport: HTTPTransport
     let credentials: GoogleCredentials
     let base: GoogleAPIBase
 
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        transport = RegistryClient(options: RegistryOptions(environment: environment), authenticator: AnonymousAuthenticator())
+        transport = HTTPTransport(options: TransportOptions(environment: environment))
         credentials = GoogleCredentials(environment: environment)
         base = GoogleAPIBase(environment: environment)
     }
@@ -59,13 +60,14 @@ public final class GoogleAPIClient: Sendable {
         if body != nil { headers.append(("Content-Type", "application/json")) }
         for attempt in 1...2 {
             let token = try await accessToken()
-            let reply: (status: Int, headers: HTTPHeaders, body: [UInt8])
+            let reply: HTTPReply
             do {
                 reply = try await transport.fetch(url: base.transportURL(url), method: method,
                                                   headers: headers + [("Authorization", "Bearer " + token)], body: body,
-                                                  retrying: method == .POST ? Self.retriedForPOST : RegistryClient.retriedStatuses)
-            } catch let error as RegistryError {
-                throw VertexError(.transport, "\(action): cannot reach \(Self.host(url)): \(error.message)")
+                                                  retriedStatuses: method == .POST ? Self.retriedForPOST
+                                                                                   : TransportRequest.defaultRetriedStatuses)
+            } catch let error as TransportError {
+                throw VertexError(.transport, "\(action): cannot reach \(Self.host(url)): \(Self.reason(error))", underlying: error)
             }
             if reply.status == 401, attempt == 1 {
                 await credentials.invalidate()
@@ -82,9 +84,9 @@ public final class GoogleAPIClient: Sendable {
     private func accessToken() async throws -> String {
         let found: (token: String, source: String)?
         do {
-            found = try await credentials.accessToken(using: transport, purpose: "Google credentials")
-        } catch let error as RegistryError {
-            throw VertexError(.credentials, error.message)
+            found = try await credentials.accessToken(using: transport)
+        } catch let error as GoogleAuthError {
+            throw VertexError(error.kind == .transport ? .transport : .credentials, error.message, underlying: error)
         }
         guard let found else {
             throw VertexError(.credentials, "no Google credentials: set GOOGLE_APPLICATION_CREDENTIALS to a key file, "
@@ -96,6 +98,14 @@ public final class GoogleAPIClient: Sendable {
     /// A POST creates or acts: it is retried only on answers that say it was not carried out
     /// (RESOURCE_EXHAUSTED, UNAVAILABLE), so a job is never created twice after a 500.
     static let retriedForPOST: Set<Int> = [429, 503]
+
+    /// What went wrong below HTTP, without the URL (the message names the host already).
+    static func reason(_ error: TransportError) -> String {
+        switch error {
+        case .unreachable(_, let cause), .unreadableAnswer(_, let cause): return TransientErrors.describe(cause)
+        default: return error.description
+        }
+    }
 
     static func host(_ url: String) -> String {
         URL(string: url)?.host ?? url

@@ -1,6 +1,8 @@
+import ImageModel
+
 /// A failure of a `vertex` command: one line saying what went wrong and where, never
-/// carrying credentials.
-public struct VertexError: Error, CustomStringConvertible, Sendable, Equatable {
+/// carrying credentials; the transport or credential error underneath is kept.
+public struct VertexError: CausedError, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The command line asked for something impossible; no request was made.
         case usage
@@ -19,8 +21,11 @@ public struct VertexError: Error, CustomStringConvertible, Sendable, Equatable {
     /// For `.api` errors: the HTTP status and Google's status name (`ALREADY_EXISTS`).
     public var httpStatus: Int?
     public var googleStatus: String?
+    public var underlying: (any Error)?
 
-    public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, googleStatus: String? = nil) {
+    public init(_ kind: Kind, _ message: String, httpStatus: Int? = nil, googleStatus: String? = nil,
+                underlying: (any Error)? = nil) {
+        self.underlying = underlying
         self.kind = kind
         self.message = message
         self.httpStatus = httpStatus
@@ -28,4 +33,10 @@ public struct VertexError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String { message }
+
+    /// Equal when they say the same thing; the cause is not compared (errors are not Equatable).
+    public static func == (lhs: VertexError, rhs: VertexError) -> Bool {
+        lhs.kind == rhs.kind && lhs.message == rhs.message && lhs.httpStatus == rhs.httpStatus
+            && lhs.googleStatus == rhs.googleStatus
+    }
 }

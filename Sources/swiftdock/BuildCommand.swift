@@ -46,11 +46,27 @@ struct BuildCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-cache"), help: "Execute every step even when the build cache has it (the cache is still updated).")
     var noCache = false
 
+    @Option(name: .customLong("no-cache-filter"), help: "Execute every step of this stage even when the build cache has it; repeatable.")
+    var noCacheFilter: [String] = []
+
+    @Option(name: .customLong("cache-from"), help: "Read build cache from type=registry,ref=REF (or just REF) or type=local,src=DIR; repeatable.")
+    var cacheFrom: [String] = []
+
+    @Option(name: .customLong("cache-to"), help: "Write build cache to type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR[,mode=…]; mode=max,mounts=ID[;ID] also exports those RUN cache mounts; repeatable.")
+    var cacheTo: [String] = []
+
     @Flag(help: "Push every tag to its registry after a successful build.")
     var push = false
 
     @Flag(help: "Write an SPDX 2.3 SBOM of the image (Debian, Alpine and Python packages) and keep it beside the image as an OCI referrer.")
     var sbom = false
+
+    @Flag(help: "Write SLSA v1 provenance of the build (in-toto statement) and keep it beside the image as an OCI referrer; also --provenance=true|false|mode=min|max[,builder-id=URI].")
+    var provenance = false
+
+    /// `--provenance=VALUE`, which `BuildCommand.rewritingProvenanceValue` turns into this.
+    @Option(name: .customLong("provenance-value"), help: .hidden)
+    var provenanceValue: String?
 
     @Option(help: "Blobs to transfer in parallel (pull and push).")
     var jobs: Int = 4
@@ -95,7 +111,16 @@ struct BuildCommand: AsyncParsableCommand {
             runMode: runMode, format: imageFormat, compression: compression, sourceDateEpoch: epoch)
         options.alwaysPull = pull
         options.sbom = sbom
+        if let setting = try ProvenanceSetting(flag: provenance, value: provenanceValue) {
+            options.provenance = setting.mode
+            if let id = setting.builderID { options.builderID = id }
+            options.builderVersion = ["swiftdock": "\(Swiftdock.version)+\(gitCommit)"]
+        }
         options.noCache = noCache
+        options.noCacheStages = Set(noCacheFilter.map { $0.lowercased() })
+        let cacheImports = try cacheFrom.map { try BuildCacheSpec(parsing: $0, flag: "--cache-from") }
+        let cacheExports = try cacheTo.map { try BuildCacheSpec(parsing: $0, flag: "--cache-to") }
+        options.cacheMountExports = Array(Set(cacheExports.flatMap(\.mounts))).sorted()
         if push && tags.isEmpty { throw ValidationError("--push needs at least one -t/--tag") }
 
         let quiet = self.quiet
@@ -104,6 +129,8 @@ struct BuildCommand: AsyncParsableCommand {
         let source = RegistryImageSource(client: client, store: imageStore, jobs: jobs) { text in
             if !quiet { printError(text) }
         }
+        let cache = BuildCacheTransfer(client: client, store: imageStore, jobs: jobs) { printError("WARNING: \($0)") }
+        options.cacheImports = await cache.importCaches(cacheImports)
         let builder = ImageBuilder(store: imageStore, source: source) { event in
             switch event {
             case .step(let stage, let number, let total, let text):
@@ -129,16 +156,27 @@ struct BuildCommand: AsyncParsableCommand {
         if !quiet {
             printError("writing manifest \(result.manifest.digest) done")
             if let sbom = result.sbom { printError("writing SBOM \(sbom.digest) done") }
+            if let provenance = result.provenance { printError("writing provenance \(provenance.digest) done") }
             for tag in result.tags { printError("naming to \(tag.description) done") }
+        }
+        do {
+            // As BuildKit, a cache that cannot be written fails the build (the image is kept).
+            for line in try await cache.exportCaches(cacheExports, result: result, source: source) where !quiet {
+                printError(line)
+            }
+        } catch {
+            await client.shutdown()
+            throw error
         }
         if push {
             for tag in result.tags {
                 let renderer = ProgressRenderer(quiet: quiet, pulling: false)
                 do {
-                    let pushed = try await ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
-                        .push(manifest: result.manifest, to: tag)
+                    let pusher = ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
+                    let pushed = try await pusher.push(manifest: result.manifest, to: tag)
                     renderer.finish()
                     recordPush(pushed, in: imageStore)
+                    try await PushCommand.pushAttestations(of: result.manifest, to: tag, pusher: pusher, quiet: quiet)
                     printError(pushed.summary)
                 } catch {
                     renderer.finish()

@@ -72,14 +72,14 @@ struct ImageLaunch {
                 environment.append("PATH=\(SandboxSpec.defaultPath)")
             }
             var uid: UInt32 = 0, gid: UInt32 = 0
-            let layerPaths = layers.map { store.blobPath($0.digest) }
+            let layerBlobs = layers.map { LayerBlob(path: store.blobPath($0.digest), digest: $0.digest) }  // verified as read
             if let spec = user ?? config.user, !spec.isEmpty {
-                let ids = try ImageUsers.resolve(spec, layers: layerPaths)
+                let ids = try ImageUsers.resolve(spec, layers: layerBlobs)
                 uid = UInt32(ids.uid)
                 gid = UInt32(ids.gid)
             }
             if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
-                environment.append("HOME=\(try ImageUsers.home(uid: Int(uid), layers: layerPaths))")
+                environment.append("HOME=\(try ImageUsers.home(uid: Int(uid), layers: layerBlobs))")
             }
             // Changes are thrown away: an overlay's upper dir, or the whole copy.
             let scratch = try store.makeTemporaryDirectory()

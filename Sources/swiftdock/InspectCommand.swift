@@ -20,11 +20,15 @@ struct InspectCommand: AsyncParsableCommand {
     @Option(help: "With --remote: the platform to choose from a multi-platform image (os/arch[/variant]).")
     var platform: String?
 
+    @Flag(help: "List the image's attestations (OCI 1.1 referrers: artifact type, digest, size); with --remote, the registry's.")
+    var attestations = false
+
     @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
     @Argument(help: "Images to inspect (name[:tag], name@digest, image ID or a unique prefix of it).") var images: [String]
 
     func run() async throws {
+        if attestations { return try await runAttestations() }
         // As docker: the template is parsed before anything is looked up.
         let template: GoTemplate?
         do {
@@ -32,31 +36,9 @@ struct InspectCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("template parsing error: \(error)", code: ExitCode32.failure)
         }
-        var documents: [TemplateValue] = []
-        var failures: [String] = []
-        if remote {
-            let target = try platform.map { p in
-                do { return try Platform(parsing: p) } catch { throw ValidationError("\(error)") }
-            } ?? .host
-            let client = registry.makeClient()
-            for name in images {
-                do {
-                    documents.append(try await remoteDocument(try parseReference(name), client: client, platform: target).value)
-                } catch {
-                    failures.append("\(error)")
-                }
-            }
-            await client.shutdown()
-        } else {
-            let store = try self.store.openStore()
-            for name in images {
-                do {
-                    documents.append(try localDocument(try store.findImage(name).manifest, store: store).value)
-                } catch {
-                    failures.append("\(error)")
-                }
-            }
-        }
+        let (documents, failures) = try await eachImage(
+            remote: { try await remoteDocument(try parseReference($0), client: $1, platform: $2).value },
+            local: { try localDocument(try $1.findImage($0).manifest, store: $1).value })
         if let template {
             for document in documents {
                 do {
@@ -72,6 +54,31 @@ struct InspectCommand: AsyncParsableCommand {
         if let first = failures.first {
             throw CommandFailure(failures.count == 1 ? first : "\(first) (and \(failures.count - 1) more)", code: ExitCode32.failure)
         }
+    }
+
+    /// `body` for each named image — from its registry with `--remote` (one client, the
+    /// `--platform` chosen), else from the store — with the failures collected, as docker
+    /// prints what it found and then one error.
+    func eachImage<T>(remote fromRegistry: (String, RegistryClient, Platform) async throws -> T,
+                      local fromStore: (String, ImageStore) throws -> T) async throws -> ([T], [String]) {
+        var results: [T] = []
+        var failures: [String] = []
+        if remote {
+            let target = try platform.map { p in
+                do { return try Platform(parsing: p) } catch { throw ValidationError("\(error)") }
+            } ?? .host
+            let client = registry.makeClient()
+            for name in images {
+                do { results.append(try await fromRegistry(name, client, target)) } catch { failures.append("\(error)") }
+            }
+            await client.shutdown()
+        } else {
+            let store = try self.store.openStore()
+            for name in images {
+                do { results.append(try fromStore(name, store)) } catch { failures.append("\(error)") }
+            }
+        }
+        return (results, failures)
     }
 
     /// An image of the store: its names are every entry holding the same manifest; `Digest`

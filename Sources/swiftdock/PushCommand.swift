@@ -42,15 +42,29 @@ struct PushCommand: AsyncParsableCommand {
         do {
             let pusher = ImagePusher(client: client, store: store, jobs: jobs, onEvent: renderer.observer)
             result = try await pusher.push(manifest: descriptor, to: target)
+            renderer.finish()
+            try await Self.pushAttestations(of: descriptor, to: target, pusher: pusher, quiet: quiet)
         } catch {
             renderer.finish()
             await client.shutdown()
             throw error
         }
-        renderer.finish()
         await client.shutdown()
         recordPush(result, in: store)
         print(result.summary)
+    }
+
+    /// Pushes the image's referrers (SBOM, provenance) after it, one line each on stderr:
+    /// `attestation application/spdx+json sha256:… pushed (referrers API)`.
+    static func pushAttestations(of image: Descriptor, to target: Reference, pusher: ImagePusher, quiet: Bool) async throws {
+        let repository = RegistryRepository(target)
+        var pusher = pusher
+        pusher.onEvent = nil  // the image's progress lines are finished; one line per attestation instead
+        for outcome in try await pusher.pushReferrers(of: image, to: repository) where !quiet {
+            let how = outcome.listedBy == .api
+                ? "referrers API" : "referrers tag \(RegistryRepository.referrersTag(for: image.digest))"
+            printError("attestation \(outcome.artifact.artifactType ?? "?") \(outcome.artifact.digest) pushed (\(how))")
+        }
     }
 }
 

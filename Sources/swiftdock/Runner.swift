@@ -24,7 +24,7 @@ extension CommandLine {
     static func runSwiftdock() async {
         setvbuf(stdout, nil, _IOLBF, 0)
         do {
-            var command = try Swiftdock.parseAsRoot()
+            var command = try Swiftdock.parseAsRoot(ProvenanceSetting.rewritingValue(Array(arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

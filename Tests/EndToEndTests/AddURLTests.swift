@@ -28,6 +28,26 @@ final class AddURLTests: XCTestCase {
         server?.waitUntilExit()
     }
 
+    /// `--provenance` lists each download by the digest of its bytes, without the URL's query
+    /// (a signed URL's token lives there).
+    func testProvenanceListsDownloadsWithoutTheirQuery() throws {
+        let swiftdock = try Swiftdock()
+        let context = try Harness.makeTemporaryDirectory("addurl")
+        let sum = try Harness.sh("sha256sum '\(root)/files/weights.bin' | cut -c1-64").trimmingCharacters(in: .whitespacesAndNewlines)
+        try Harness.write("FROM scratch\nADD http://127.0.0.1:\(port)/files/weights.bin?X-Goog-Signature=s3cr3t /w\n",
+                          to: context + "/Dockerfile")
+        let built = try swiftdock.ok("build", "--provenance", "-t", "addurl-prov", context)
+        let manifest = try XCTUnwrap(SBOMTests.digest(after: "writing manifest ", in: built.stderr), built.stderr)
+        let (_, bytes) = try ProvenanceTests.provenance(of: manifest, in: swiftdock.home)
+        XCTAssertFalse(String(decoding: bytes, as: UTF8.self).contains("s3cr3t"))
+        let statement = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        let definition = (statement["predicate"] as? [String: Any])?["buildDefinition"] as? [String: Any]
+        let dependencies = try XCTUnwrap(definition?["resolvedDependencies"] as? [[String: Any]])
+        XCTAssertEqual(dependencies.count, 1, "\(dependencies)")
+        XCTAssertEqual(dependencies.first?["uri"] as? String, "http://127.0.0.1:\(port)/files/weights.bin")
+        XCTAssertEqual(dependencies.first?["digest"] as? [String: String], ["sha256": sum])
+    }
+
     func testAddURLDownloadsWithModeMtimeAndChecksum() throws {
         let swiftdock = try Swiftdock()
         let context = try Harness.makeTemporaryDirectory("addurl")

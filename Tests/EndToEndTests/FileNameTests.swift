@@ -56,4 +56,46 @@ final class FileNameTests: XCTestCase {
         let expected = try Harness.sh("cd '\(context)/data' && find . -mindepth 1 | LC_ALL=C sort")  // busybox sorts bytewise
         XCTAssertEqual(try String(contentsOfFile: out + "/bundle/rootfs/listing.txt", encoding: .utf8), expected)
     }
+
+    /// Names that are not UTF-8 (Latin-1 `café`, bytes 0xff 0xfe, a symlink to one) are COPYed
+    /// byte-exact, as BuildKit copies them, and `.dockerignore` matches their bytes; GNU tar
+    /// lists the layer without a remark, skopeo copies the image (checking every digest) and
+    /// umoci unpacks it to the same tree; RUN sees the same names.
+    func testNonUTF8NamesAreCopiedByteExact() throws {
+        let swiftdock = try Swiftdock()
+        try swiftdock.buildBase()
+        let context = try Harness.makeTemporaryDirectory("binary-names")
+        try Harness.sh("""
+            cd '\(context)' && mkdir -p data/sub && printf 'ff\\n' > "data/$(printf '\\377\\376')" && \
+            printf 'cafe\\n' > "data/sub/$(printf 'caf\\351.txt')" && printf 'no\\n' > "data/$(printf 'skip\\351')" && \
+            ln -s "$(printf '\\377\\376')" data/link && printf 'data/skip\\351\\n' > .dockerignore && \
+            printf 'FROM swiftdock.local/busybox-base\\nCOPY data/ /data/\\nRUN cd /data && find . -mindepth 1 | sort > /listing.txt\\n' > Dockerfile
+            """)
+        try swiftdock.ok("build", "-q", "-t", "binary-names", context)
+        let expected = try Harness.sh("cd '\(context)/data' && find . -mindepth 1 ! -name \"$(printf 'skip\\351')\" -printf '%y %s %P\\0' | sort -z | od -c")
+
+        let out = try Harness.makeTemporaryDirectory("binary-names-out")
+        try swiftdock.ok("save", "binary-names", "--format", "oci", "-o", out + "/oci")
+        // skopeo reads the image (verifying each blob) into a directory of its own.
+        try Harness.sh("cd '\(out)' && skopeo copy --quiet oci:oci:latest dir:copied")
+        try Harness.sh("cd '\(out)' && umoci unpack --rootless --image oci:latest bundle >/dev/null")
+        XCTAssertEqual(try Self.listing(out + "/bundle/rootfs/data"), expected)
+        XCTAssertEqual(try Harness.sh("readlink '\(out)/bundle/rootfs/data/link' | od -c"),
+                       try Harness.sh("readlink '\(context)/data/link' | od -c"))
+        // The COPY layer (the second), as skopeo copied it: GNU tar lists the raw names with no
+        // remark (no `hdrcharset` record, Go's form).
+        let layer = try Harness.sh("""
+            cd '\(out)/copied' && jq -r '.layers[1].digest' manifest.json | cut -d: -f2
+            """).trimmingCharacters(in: .whitespacesAndNewlines)
+        let listed = try Harness.run("/bin/bash", ["-c", "LC_ALL=C tar --list -v --quoting-style=escape -zf '\(out)/copied/\(layer)'"])
+        XCTAssertEqual(listed.status, 0)
+        XCTAssertEqual(listed.stderr, "")
+        XCTAssertTrue(listed.stdout.contains("data/\\377\\376\n"), listed.stdout)
+        XCTAssertTrue(listed.stdout.contains("data/sub/caf\\351.txt\n"), listed.stdout)
+        XCTAssertTrue(listed.stdout.contains("data/link -> \\377\\376\n"), listed.stdout)
+        XCTAssertFalse(listed.stdout.contains("skip"), listed.stdout)
+        // RUN saw the same names.
+        XCTAssertEqual(try Harness.sh("od -c '\(out)/bundle/rootfs/listing.txt'"),
+                       try Harness.sh("cd '\(context)/data' && find . -mindepth 1 ! -name \"$(printf 'skip\\351')\" | LC_ALL=C sort | od -c"))
+    }
 }

@@ -15,14 +15,14 @@ final class VertexLocalRunTests: XCTestCase {
 
     /// A notebook runner as nbconvert is called (`nbconvert --to notebook --execute --output OUT NB`):
     /// copies the notebook to OUT and writes output.csv as the tutorial's notebook does
-    /// (label counts of input.csv), so the run leaves what the real one leaves.
+    /// (input.csv plus its `Output` score column), so the run leaves what the real one leaves.
     static let stubJupyter = #"""
         #!/bin/sh
         [ "$1 $2" = "nbconvert --version" ] && { echo 7.0-stub; exit 0; }
         [ "$1" = nbconvert ] || exit 2
         while [ $# -gt 1 ]; do [ "$1" = --output ] && out=$2; shift; done
         cp "$1" "$out" || exit 1
-        { echo label,count; awk -F, 'NR > 1 { print $NF }' input.csv | sort | uniq -c | awk '{ print $2 "," $1 }'; } > output.csv
+        awk -F, 'NR == 1 { print $0 ",Output"; next } { print $0 "," ($NF == "positive" ? 1 : $NF == "negative" ? -1 : 0) }' input.csv > output.csv
         echo "stub nbconvert ran $1"
         """#
 
@@ -85,7 +85,10 @@ final class VertexLocalRunTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("kept output.csv in gs://tweets-runs/nightly"), result.stdout)
         XCTAssertTrue(result.stderr.contains("gs://tweets-runs/nightly is \(gcs)/tweets-runs/nightly here"), result.stderr)
         let kept = "\(gcs)/tweets-runs/nightly"
-        XCTAssertEqual(try String(contentsOfFile: kept + "/output.csv", encoding: .utf8), "label,count\nnegative,3\nneutral,2\npositive,3\n")
+        let output = try String(contentsOfFile: kept + "/output.csv", encoding: .utf8)
+        XCTAssertEqual(output.split(separator: "\n").first, "id,date,text,label,Output")
+        XCTAssertTrue(output.contains("\n4,2024-03-02,\"Price went up again, not happy\",negative,-1\n"), output)
+        XCTAssertTrue(output.hasSuffix("\n8,2024-03-04,\"Okay I guess\",neutral,0\n"), output)
         let original = try Data(contentsOf: Harness.packageRoot.appendingPathComponent("Fixtures/tutorial/Sourcecode/dockerVertexai.ipynb"))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: kept + "/executed-dockerVertexai.ipynb")), original)
         await assertNothingSentToGoogle()

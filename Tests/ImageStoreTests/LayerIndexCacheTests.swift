@@ -80,6 +80,36 @@ final class LayerIndexCacheTests: XCTestCase {
         XCTAssertTrue(cached.allSatisfy { $0.hasSuffix(".lock") }, "\(cached)")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.root + "/tmp"), [])
     }
+
+    /// `system prune` drops the header index of a layer no image keeps any more — also a lazy
+    /// base layer whose blob was never fetched — and keeps the others.
+    func testPruneDropsTheIndexOfLayersNoImageKeeps() throws {
+        let scratch = try makeScratchDirectory(self)
+        let store = try ImageStore(root: scratch + "/store")
+        let kept = try makeLayer(store, files: ["kept.txt": "k"], scratch: scratch)
+        let lazy = try makeLayer(store, files: ["lazy.txt": "l"], scratch: scratch)
+        let gone = try makeLayer(store, files: ["gone.txt": "g"], scratch: scratch)
+        for layer in [kept, lazy, gone] { _ = try store.layerHeaders(diffID: layer.diffID, blob: layer.descriptor.digest) }
+        // The lazy layer's blob is remote: only its source is recorded.
+        try FileSystem.removeFile(store.blobPath(lazy.descriptor.digest))
+        try store.recordRemoteSource(RemoteSource(registry: "r", repository: "x"), for: [lazy.descriptor.digest])
+        try store.tag(ref("x:kept"), manifest: try makeImage(store, layers: [kept, lazy]))
+        try store.tag(ref("x:gone"), manifest: try makeImage(store, layers: [gone], cmd: ["gone"]))
+        let junk = store.layerIndexDirectory + "/" + String(repeating: "d", count: 64)
+        XCTAssertTrue(FileManager.default.createFile(atPath: junk, contents: Foundation.Data("not an index".utf8)))
+        func indexed() throws -> Set<String> { Set(try FileManager.default.contentsOfDirectory(atPath: store.layerIndexDirectory)) }
+
+        // Young entries survive a prune with a grace period (a build may not have tagged yet).
+        _ = try store.pruneBlobs(gracePeriod: 3600)
+        XCTAssertEqual(try indexed().count, 4)
+        _ = try store.pruneBlobs(gracePeriod: 0)
+        XCTAssertEqual(try indexed(), [kept.diffID.encoded, lazy.diffID.encoded, gone.diffID.encoded], "the junk entry goes")
+        _ = try store.untag(ref("x:gone"))
+        _ = try store.pruneBlobs(gracePeriod: 0)
+        XCTAssertEqual(try indexed(), [kept.diffID.encoded, lazy.diffID.encoded])
+        // What is left still serves the builds.
+        XCTAssertNotNil(store.cachedLayerHeaders(diffID: lazy.diffID, blob: lazy.descriptor.digest))
+    }
 }
 
 private extension Data {
@@ -89,4 +119,5 @@ private extension Data {
         copy.replaceSubrange(range, with: new)
         return copy
     }
+
 }

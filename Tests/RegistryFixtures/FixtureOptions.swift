@@ -31,8 +31,8 @@ struct FixtureOptions {
         usage: registry-fixtures serve --state DIR [--token-port P] [--ar-token-port P]
                                        [--google-port P] [--proxy LISTEN:UPSTREAM_HOST:UPSTREAM_PORT:MODE]...
                                        [--jwt-key-id x5c|libtrust] [--issuer NAME] [--default-audience NAME]
-          MODE is corrupt-blobs (flip one byte of every blob body) or strip-service
-          (drop service= from Bearer challenges).
+          MODE is corrupt-blobs (flip one byte of every blob body), strip-service
+          (drop service= from Bearer challenges) or referrers-api (add the OCI 1.1 referrers API).
           STATE must hold token.key, token.crt, users, sa.pub.pem, sa-key.json, adc-user.json
           (those of the roles asked for).
         """
@@ -89,6 +89,8 @@ struct ProxySpec {
         case corruptBlobs = "corrupt-blobs"
         /// Remove `service="…"` from `WWW-Authenticate: Bearer` challenges.
         case stripService = "strip-service"
+        /// Answer the OCI 1.1 referrers API and `OCI-Subject` (`ReferrersAPI`).
+        case referrersAPI = "referrers-api"
     }
     var listenPort: Int
     var upstreamHost: String

@@ -12,8 +12,10 @@ import NIOHTTP1
 ///   flipped (the middle one); `Content-Length` is kept, so only a digest check notices.
 /// - `stripService`: `service="…"` is removed from `WWW-Authenticate: Bearer` challenges, as
 ///   Artifact Registry's challenges carry none (docker-registry 2.8 always writes one).
+/// - `referrersAPI`: the registry gains the OCI 1.1 referrers API (`ReferrersAPI`).
 struct RegistryProxy {
     let spec: ProxySpec
+    let referrers = ReferrersAPI()
 
     /// Headers that describe one connection, not the message.
     private static let hopByHop: Set<String> = [
@@ -26,6 +28,9 @@ struct RegistryProxy {
     }
 
     private func forward(_ request: Request) async throws -> Response {
+        if spec.mode == .referrersAPI, request.method == .get, let target = ReferrersAPI.referrersTarget(request.head.path ?? "") {
+            return referrers.answer(name: target.name, digest: target.digest, query: target.query)
+        }
         let body = try await request.body.collect(upTo: 1 << 30)
         var headers = HTTPHeaders()
         if let authority = request.head.authority { headers.add(name: "Host", value: authority) }
@@ -59,6 +64,12 @@ struct RegistryProxy {
             upstream.body.setInteger(byte ^ 0xFF, at: index)
             print("proxy :\(spec.listenPort): corrupted byte \(index) of \(path)")
         }
+        if spec.mode == .referrersAPI, request.method == .put, upstream.head.status == .created,
+           let name = Self.manifestRepository(path),
+           let subject = referrers.record(name: name, body: body, contentType: request.headers[.contentType],
+                                          digest: upstream.head.headers.first(name: "Docker-Content-Digest")) {
+            fields.append(HTTPField(name: HTTPField.Name("OCI-Subject")!, value: subject))
+        }
         if fields[.contentLength] == nil, request.method != .head {
             fields[.contentLength] = String(upstream.body.readableBytes)
         }
@@ -76,6 +87,12 @@ struct RegistryProxy {
         guard plain.hasPrefix("/v2/"), let range = plain.range(of: "/blobs/", options: .backwards) else { return false }
         let digest = plain[range.upperBound...]
         return !digest.isEmpty && !digest.contains("/") && digest != "uploads"
+    }
+
+    /// The repository of `/v2/<name>/manifests/<reference>`, nil for any other path.
+    static func manifestRepository(_ path: String) -> String? {
+        guard path.hasPrefix("/v2/"), let range = path.range(of: "/manifests/", options: .backwards) else { return nil }
+        return String(path[path.index(path.startIndex, offsetBy: 4)..<range.lowerBound])
     }
 
     /// A challenge with its `service="…"` parameter (and the comma before or after it) removed.

@@ -1,4 +1,7 @@
+import ImageModel
 import XCTest
+@testable import GoogleAuth
+@testable import HTTPTransport
 @testable import Registry
 
 final class AuthAuthenticatorTests: XCTestCase {
@@ -81,7 +84,7 @@ final class AuthAuthenticatorTests: XCTestCase {
         // issued_at in the past shortens the life by the token's age (Go's nanosecond format too).
         let issued = now.addingTimeInterval(-100)
         for text in ["2027-01-15T08:00:00Z", "2027-01-15T08:00:00.123456789Z"] {
-            let date = ExpiringToken.parseDate(text)
+            let date = Timestamp.parse(text)
             XCTAssertNotNil(date, text)
         }
         let formatter = ISO8601DateFormatter()

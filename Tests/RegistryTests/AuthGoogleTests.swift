@@ -1,5 +1,7 @@
 import _CryptoExtras
 import XCTest
+@testable import GoogleAuth
+import HTTPTransport
 @testable import Registry
 
 final class AuthGoogleTests: XCTestCase {
@@ -35,7 +37,7 @@ final class AuthGoogleTests: XCTestCase {
         XCTAssertEqual(longClaims?["exp"] as? Int, 1_800_003_600, "exp is at most an hour after iat")
         let bad = GoogleServiceAccountKey(clientEmail: "a@b", privateKeyID: nil, privateKeyPEM: "nope", tokenURI: nil)
         XCTAssertThrowsError(try bad.assertion()) { error in
-            XCTAssertEqual((error as? RegistryError)?.message, "service account a@b: private_key is not an RSA PEM key")
+            XCTAssertEqual((error as? GoogleAuthError)?.message, "service account a@b: private_key is not an RSA PEM key")
         }
     }
 
@@ -51,7 +53,7 @@ final class AuthGoogleTests: XCTestCase {
             var env = ["HOME": dir, "GOOGLE_APPLICATION_CREDENTIALS": dir + "/sa.json"]
             env["SWIFTDOCK_GOOGLE_TOKEN_URI"] = override
             let google = GoogleCredentials(environment: env)
-            let token = try await google.accessToken(http: http, registry: "gcr.io")
+            let token = try await google.accessToken(using: http)
             XCTAssertEqual(token?.token, "ya29.sa")
             XCTAssertEqual(token?.source, "service account sa@p.iam.gserviceaccount.com")
             let call = try XCTUnwrap(http.calls.last)
@@ -79,9 +81,10 @@ final class AuthGoogleTests: XCTestCase {
         for (path, message) in cases {
             let google = GoogleCredentials(environment: ["HOME": dir, "GOOGLE_APPLICATION_CREDENTIALS": path])
             do {
-                _ = try await google.accessToken(http: refusing, registry: "gcr.io")
+                _ = try await google.accessToken(using: refusing)
                 XCTFail("expected an error for \(path)")
-            } catch let error as RegistryError {
+            } catch let error as GoogleAuthError {
+                XCTAssertEqual(error.kind, .credentials)
                 XCTAssertEqual(error.message, message)
                 XCTAssertFalse(error.description.contains("SECRET") || error.description.contains("RT&"))
             }
@@ -92,9 +95,9 @@ final class AuthGoogleTests: XCTestCase {
         let dir = try makeTemporaryDirectory(self)
         // gcloud on PATH as the last resort.
         try writeFile(dir + "/bin/gcloud", "#!/bin/sh\n[ \"$1 $2\" = \"auth print-access-token\" ] && echo ya29.gcloud\n", mode: 0o755)
-        let unreachable = FakeHTTP { _ in throw RegistryError(.transport, registry: "x", "connection refused") }
+        let unreachable = FakeHTTP { _ in throw TransportError.unsupportedURL(url: "http://127.0.0.1:7/") }
         let gcloud = GoogleCredentials(environment: ["HOME": dir, "PATH": dir + "/bin", "GCE_METADATA_HOST": "127.0.0.1:7"])
-        let fromGcloud = try await gcloud.accessToken(http: unreachable, registry: "gcr.io")
+        let fromGcloud = try await gcloud.accessToken(using: unreachable)
         XCTAssertEqual(fromGcloud?.token, "ya29.gcloud")
         XCTAssertEqual(fromGcloud?.source, "gcloud")
         // The well-known ADC file comes before the metadata server and gcloud.
@@ -102,7 +105,7 @@ final class AuthGoogleTests: XCTestCase {
                       #"{"type":"authorized_user","client_id":"c","client_secret":"s","refresh_token":"r"}"#)
         let ok = FakeHTTP { _ in FakeHTTP.json(["access_token": "ya29.adc", "expires_in": 3599]) }
         let adc = GoogleCredentials(environment: ["HOME": dir, "PATH": dir + "/bin"])
-        let fromFile = try await adc.accessToken(http: ok, registry: "gcr.io")
+        let fromFile = try await adc.accessToken(using: ok)
         XCTAssertEqual(fromFile?.token, "ya29.adc")
         XCTAssertEqual(ok.calls.map(\.url), ["https://oauth2.googleapis.com/token"])
     }

@@ -1,5 +1,7 @@
 import Foundation
 import XCTest
+@testable import GoogleAuth
+@testable import HTTPTransport
 @testable import Registry
 
 /// Authentication against real registries on loopback: a `docker-registry` with htpasswd

@@ -1,4 +1,6 @@
 import XCTest
+@testable import GoogleAuth
+@testable import HTTPTransport
 @testable import Registry
 
 final class AuthLoginTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import HTTPTransport
 import XCTest
 @testable import Registry
 
@@ -36,11 +37,11 @@ final class FakeHTTP: AuthHTTP, @unchecked Sendable {
         return try handler(call)
     }
 
-    func authFetch(url: String, method: HTTPMethod, headers: [(String, String)], body: [UInt8]?) async throws -> AuthHTTPReply {
+    func fetchReply(url: String, method: HTTPMethod, headers: [(String, String)], body: [UInt8]?) async throws -> AuthHTTPReply {
         try answer(Call(method: "\(method)", url: url, headers: headers, body: String(decoding: body ?? [], as: UTF8.self)))
     }
 
-    func authProbe(url: String, headers: [(String, String)], timeout: TimeInterval) async throws -> AuthHTTPReply {
+    func probeReply(url: String, headers: [(String, String)], timeout: TimeInterval) async throws -> AuthHTTPReply {
         try answer(Call(method: "GET", url: url, headers: headers, body: ""))
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import ImageModel
+@testable import GoogleAuth
+@testable import HTTPTransport
 @testable import Registry
 import XCTest
 

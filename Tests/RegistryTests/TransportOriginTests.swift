@@ -1,6 +1,8 @@
 import Foundation
 import ImageModel
 import ImageStore
+@testable import GoogleAuth
+@testable import HTTPTransport
 @testable import Registry
 import XCTest
 

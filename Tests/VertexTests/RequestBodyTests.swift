@@ -1,5 +1,5 @@
 import Foundation
-import Registry
+import GoogleAuth
 import Vertex
 import XCTest
 

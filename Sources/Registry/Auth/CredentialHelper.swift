@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTransport
+import GoogleAuth
 
 /// A docker credential helper, `docker-credential-NAME`, found on `PATH` and spoken to as
 /// docker does: `get` / `erase` take the server URL on stdin, `store` takes
@@ -61,11 +63,7 @@ public struct CredentialHelper: Sendable {
 
     // MARK: running
 
-    struct Result {
-        var status: Int32
-        var output: Data
-        var error: Data
-    }
+    typealias Result = ProcessRunner.Result
 
     static func isNotFound(_ data: Data) -> Bool {
         String(decoding: data, as: UTF8.self).lowercased().contains("credentials not found")
@@ -95,52 +93,10 @@ public struct CredentialHelper: Sendable {
         guard let executable = executablePath() else {
             throw RegistryError(.credentials, registry: registry, "credential helper \(program) not found on PATH")
         }
-        return try await ProcessRunner.run(executable: executable, arguments: [verb], input: input, environment: environment,
-                                           describe: "credential helper \(program)", registry: registry)
-    }
-}
-
-/// Runs a short-lived program with stdin, collecting stdout and stderr, without blocking
-/// the calling task's thread.
-enum ProcessRunner {
-    /// A program that exits without reading stdin must not kill us with SIGPIPE.
-    private static let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
-
-    static func run(executable: String, arguments: [String], input: Data, environment: [String: String],
-                    describe: String, registry: String) async throws -> CredentialHelper.Result {
-        _ = ignoreSIGPIPE
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: executable)
-                process.arguments = arguments
-                process.environment = environment
-                let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-                process.standardInput = stdin
-                process.standardOutput = stdout
-                process.standardError = stderr
-                do {
-                    try process.run()
-                } catch {
-                    continuation.resume(throwing: RegistryError(.credentials, registry: registry, "\(describe): cannot run: \(error.localizedDescription)"))
-                    return
-                }
-                // Read both pipes concurrently so a chatty program cannot block on a full pipe.
-                final class Box: @unchecked Sendable { var data = Data() }
-                let errorData = Box()
-                let group = DispatchGroup()
-                group.enter()
-                DispatchQueue.global().async {
-                    errorData.data = stderr.fileHandleForReading.readDataToEndOfFile()
-                    group.leave()
-                }
-                if !input.isEmpty { try? stdin.fileHandleForWriting.write(contentsOf: input) }
-                try? stdin.fileHandleForWriting.close()
-                let output = stdout.fileHandleForReading.readDataToEndOfFile()
-                group.wait()
-                process.waitUntilExit()
-                continuation.resume(returning: .init(status: process.terminationStatus, output: output, error: errorData.data))
-            }
+        do {
+            return try await ProcessRunner.run(executable: executable, arguments: [verb], input: input, environment: environment)
+        } catch let error as ProcessRunner.LaunchError {
+            throw RegistryError(.credentials, registry: registry, "credential helper \(program): \(error)", underlying: error)
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import GoogleAuth
+import HTTPTransport
 import NIOHTTP1
 
 /// Answers registry challenges with the user's credentials, as docker does.
@@ -146,8 +148,19 @@ public actor RegistryAuthenticator: RegistryAuthenticating {
         }
         if let fromResolver { return fromResolver }
         guard isGoogle(registry), let google,
-              let (token, source) = try await google.accessToken(http: http, registry: registry) else { return nil }
+              let (token, source) = try await Self.googleToken(google, http: http, registry: registry) else { return nil }
         return ResolvedCredential(.basic(username: RegistryCredential.googleAccessTokenUser, password: token), source: source)
+    }
+
+    /// Google's access token, its failures as `RegistryError`s of the same kind naming the registry.
+    static func googleToken(_ google: GoogleCredentials, http: HTTPFetching,
+                            registry: String) async throws -> (token: String, source: String)? {
+        do {
+            return try await google.accessToken(using: http)
+        } catch let error as GoogleAuthError {
+            throw RegistryError(error.kind == .transport ? .transport : .credentials, registry: registry, error.message,
+                                underlying: error)
+        }
     }
 
     private func isGoogle(_ registry: String) -> Bool {

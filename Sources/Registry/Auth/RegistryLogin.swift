@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTransport
 
 /// What `swiftdock login` / `logout` do: check credentials against a registry, then keep
 /// them where docker would (the configured credential helper, else `auths` in

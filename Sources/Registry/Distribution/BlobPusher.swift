@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 import ImageModel
 import ImageStore
-import Layers
 
 /// How one blob reached the destination repository.
 public enum BlobPushOutcome: Sendable, Equatable {
@@ -94,7 +94,7 @@ struct BlobPusher: Sendable {
                                           to: destination, onProgress: { progress.add($0) })
         } catch let error as RegistryError where error.status == 400 || error.kind == .digestMismatch {
             // The registry refused the content: say whether the local copy is to blame.
-            if let (actual, _) = try? Self.hashFile(path), actual != digest {
+            if let (actual, _) = try? SHA256Stream.digestAndSize(ofFile: path), actual != digest {
                 throw destination.error(.digestMismatch, "push blob \(digest): the local blob \(path) is corrupt "
                                         + "(content hashes to \(actual)); the registry refused it")
             }
@@ -154,17 +154,5 @@ struct BlobPusher: Sendable {
             if !retry { break }
         }
         throw lastError ?? destination.error(.notFound, "push blob \(digest): no source serves it")
-    }
-
-    static func hashFile(_ path: String) throws -> (Digest, Int64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoPermission) }
-        defer { try? handle.close() }
-        var hash = SHA256Stream()
-        var count: Int64 = 0
-        while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
-            data.withUnsafeBytes { hash.update($0) }
-            count += Int64(data.count)
-        }
-        return (hash.finalize(), count)
     }
 }

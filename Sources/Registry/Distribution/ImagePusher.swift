@@ -13,6 +13,9 @@ public struct PushResult: Sendable {
     public var mediaType: String
     /// How each blob got there.
     public var blobs: [Digest: BlobPushOutcome]
+    /// The registry's `OCI-Subject` answer to the manifest put: the subject it indexed for the
+    /// referrers API (nil when it sent none, or the manifest has no subject).
+    public var ociSubject: Digest? = nil
 
     /// Docker's last line: `latest: digest: sha256:… size: 528`.
     public var summary: String {
@@ -75,10 +78,11 @@ public struct ImagePusher: Sendable {
                                           as: child.digest.description, to: repository)
         }
         let bytes = try store.readBlob(manifest.digest)
-        try await client.pushManifest(bytes: bytes, mediaType: manifest.mediaType, digest: manifest.digest,
-                                      as: destination.tag ?? manifest.digest.description, to: repository)
+        let headers = try await client.pushManifest(bytes: bytes, mediaType: manifest.mediaType, digest: manifest.digest,
+                                                    as: destination.tag ?? manifest.digest.description, to: repository)
         return PushResult(destination: destination, digest: manifest.digest, size: Int64(bytes.count),
-                          mediaType: manifest.mediaType, blobs: outcomes.withLock { $0 })
+                          mediaType: manifest.mediaType, blobs: outcomes.withLock { $0 },
+                          ociSubject: headers.first(name: "OCI-Subject").flatMap { try? Digest(parsing: $0) })
     }
 
     /// The unique layers and configs of a manifest — or of every child of an index — in

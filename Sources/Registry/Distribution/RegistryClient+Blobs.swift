@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 import ImageModel
 import NIOCore
 import NIOHTTP1
@@ -115,7 +116,7 @@ extension RegistryClient {
         -> (body: ResumableBody, length: Int64?) {
         let (response, length) = try await openBlob(digest, in: repository)
         let url = absoluteURL(repository.blobPath(digest), registry: repository.registry)
-        let body = ResumableBody(response, expectedLength: expectedSize ?? length, url: url, policy: RetryPolicy(options)) {
+        let body = ResumableBody(response, expectedLength: expectedSize ?? length, url: url, policy: RetryPolicy(options.transport)) {
             [self] offset in
             let request = RegistryRequest(method: .GET, registry: repository.registry, target: repository.blobPath(digest),
                                           headers: [("Range", "bytes=\(offset)-")], scopes: repository.pullScopes)

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTransport
 import ImageModel
 import ImageStore
 import NIOCore
@@ -13,7 +14,7 @@ extension RegistryClient {
     /// store's `tmp/`, hashed while written, and ingested only when digest (and size, when
     /// known) match — never a half-stored blob. A blob already in the store is not fetched.
     /// A connection lost mid-body, or a body cut short, is resumed with a `Range` request (up to
-    /// `options.maxAttempts` times), the digest checked over the whole resumed stream.
+    /// `options.transport.maxAttempts` times), the digest checked over the whole resumed stream.
     /// - Parameters:
     ///   - size: the descriptor's size, checked against what arrives; nil to trust Content-Length.
     ///   - onProgress: bytes received so far and the total (0 when unknown).

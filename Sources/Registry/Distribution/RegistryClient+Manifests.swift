@@ -1,7 +1,6 @@
 import AsyncHTTPClient
 import Foundation
 import ImageModel
-import Layers
 import NIOCore
 import NIOHTTP1
 
@@ -65,9 +64,11 @@ extension RegistryClient {
     }
 
     /// `PUT /v2/<repo>/manifests/<tag|digest>` with the manifest's own media type as
-    /// Content-Type. Checks `Docker-Content-Digest` when the registry returns one.
+    /// Content-Type. Checks `Docker-Content-Digest` when the registry returns one. Returns the
+    /// response's headers (`OCI-Subject` says the registry indexed the manifest's subject).
+    @discardableResult
     public func pushManifest(bytes: [UInt8], mediaType: String, digest: Digest, as reference: String,
-                             to repository: RegistryRepository) async throws {
+                             to repository: RegistryRepository) async throws -> HTTPHeaders {
         let request = RegistryRequest(method: .PUT, registry: repository.registry,
                                       target: repository.manifestPath(reference),
                                       headers: [("Content-Type", mediaType)], body: .bytes(bytes),
@@ -82,6 +83,7 @@ extension RegistryClient {
            let returned = try? Digest(parsing: header), returned.algorithm == digest.algorithm, returned != digest {
             throw repository.error(.digestMismatch, "push manifest \(reference): the registry stored \(returned), expected \(digest)")
         }
+        return response.headers
     }
 
     /// The media type of a manifest body: `Content-Type` when it names a manifest type,

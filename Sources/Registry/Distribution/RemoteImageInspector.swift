@@ -1,6 +1,5 @@
 import Foundation
 import ImageModel
-import Layers
 import NIOCore
 
 /// An image as a registry holds it, read without pulling: the manifest the reference names

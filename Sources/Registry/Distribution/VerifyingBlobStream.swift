@@ -1,6 +1,6 @@
+import HTTPTransport
 import AsyncHTTPClient
 import ImageModel
-import Layers
 import NIOCore
 
 /// A blob body read from a registry, checked on the fly: SHA-256 and length must match the

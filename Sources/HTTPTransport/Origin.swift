@@ -22,7 +22,7 @@ public struct Origin: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// 80 for `http`, 443 for `https`; nil for schemes without a known default.
-    static func defaultPort(_ scheme: String) -> Int? {
+    public static func defaultPort(_ scheme: String) -> Int? {
         switch scheme {
         case "http": return 80
         case "https": return 443

@@ -12,8 +12,8 @@ import Glibc
 /// never by its text: a refused or reset connection, a timeout, a body cut short ("stream
 /// ended at an unexpected time"), a TLS stream closed without `close_notify`. Bad URLs,
 /// certificate failures and cancellation are not.
-enum TransientErrors {
-    static func isTransient(_ error: Error) -> Bool {
+public enum TransientErrors {
+    public static func isTransient(_ error: Error) -> Bool {
         switch error {
         case let error as TransportError:
             if case .unreachable(_, let cause) = error { return isTransient(cause) }
@@ -52,7 +52,7 @@ enum TransientErrors {
     ]
 
     /// A short human reason for a failure below HTTP (`connection refused`, `timed out`).
-    static func describe(_ error: Error) -> String {
+    public static func describe(_ error: Error) -> String {
         switch error {
         case let error as TransportError:
             if case .unreachable(_, let cause) = error { return describe(cause) }

@@ -3,16 +3,16 @@ import Foundation
 import NIOCore
 
 /// How often and how patiently the transport tries again.
-struct RetryPolicy: Sendable {
+public struct RetryPolicy: Sendable {
     /// Attempts per request, the first one included.
-    var maxAttempts: Int
-    var initialBackoff: TimeInterval
-    var maxBackoff: TimeInterval
+    public var maxAttempts: Int
+    public var initialBackoff: TimeInterval
+    public var maxBackoff: TimeInterval
     /// The longest `Retry-After` honoured; a server asking for more fails the request at once
     /// rather than hold a push for minutes (or days: `Retry-After: 100000`).
-    var retryAfterLimit: TimeInterval
+    public var retryAfterLimit: TimeInterval
 
-    init(_ options: RegistryOptions) {
+    public init(_ options: TransportOptions) {
         maxAttempts = max(1, options.maxAttempts)
         initialBackoff = options.initialBackoff
         maxBackoff = options.maxBackoff
@@ -20,11 +20,11 @@ struct RetryPolicy: Sendable {
     }
 
     /// Exponential backoff with up to 25% jitter before attempt `attempt + 1`.
-    func backoff(after attempt: Int) -> TimeInterval {
+    public func backoff(after attempt: Int) -> TimeInterval {
         min(maxBackoff, initialBackoff * pow(2, Double(max(attempt, 1) - 1))) * (1 + Double.random(in: 0...0.25))
     }
 
-    func sleep(_ seconds: TimeInterval) async throws {
+    public func sleep(_ seconds: TimeInterval) async throws {
         try await Task.sleep(nanoseconds: UInt64(max(seconds, 0) * 1_000_000_000))
     }
 
@@ -32,18 +32,23 @@ struct RetryPolicy: Sendable {
     static func retryAfter(_ value: String?, now: Date = Date()) -> TimeInterval? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = TimeInterval(value) { return seconds.isFinite ? max(seconds, 0) : nil }
-        return RegistryClient.parseHTTPDate(value).map { max($0.timeIntervalSince(now), 0) }
+        return HTTPDate.parse(value).map { max($0.timeIntervalSince(now), 0) }
     }
 }
 
 /// Sends again after a failure below HTTP that `TransientErrors` calls transient, or after
 /// one of the request's `retriedStatuses`, with backoff — only while the body can be sent
 /// again. Honours `Retry-After` up to the policy's limit and fails at once beyond it.
-struct RetryLayer: HTTPLayer {
+public struct RetryLayer: HTTPLayer {
     let inner: HTTPLayer
     let policy: RetryPolicy
 
-    func send(_ request: TransportRequest) async throws -> HTTPClientResponse {
+    public init(inner: HTTPLayer, policy: RetryPolicy) {
+        self.inner = inner
+        self.policy = policy
+    }
+
+    public func send(_ request: TransportRequest) async throws -> HTTPClientResponse {
         let attempts = request.body.isReplayable ? policy.maxAttempts : 1
         var attempt = 0
         while true {

@@ -1,7 +1,8 @@
 import Foundation
 
-/// What the transport layers throw; each case keeps the URL it concerns and its cause, and
-/// `RegistryClient` turns them into one-line `RegistryError`s.
+/// What the transport layers throw; each case keeps the URL it concerns and its cause, so a
+/// caller decides by case — never by message — what a failure was (`RegistryClient` turns
+/// them into `RegistryError`s, `Vertex` into `VertexError`s, both keeping this as the cause).
 public enum TransportError: Error, CustomStringConvertible {
     /// The exchange failed below HTTP (refused, reset, timed out, TLS, truncated).
     case unreachable(url: String, cause: Error)
@@ -13,9 +14,13 @@ public enum TransportError: Error, CustomStringConvertible {
     case unsupportedURL(url: String)
     /// A resumed download could not be picked up where it broke off.
     case resumeFailed(url: String, reason: String)
+    /// The answer's head came but its body could not be read (cut short, too large).
+    case unreadableAnswer(url: String, cause: Error)
+    /// A file to be sent as a request body could not be read.
+    case unreadableFile(path: String, reason: String)
 
     /// The URL without its query (which may hold upload state or signed-URL secrets).
-    static func display(_ url: String) -> String {
+    public static func display(_ url: String) -> String {
         String(url.split(separator: "?", maxSplits: 1).first ?? "")
     }
 
@@ -32,6 +37,10 @@ public enum TransportError: Error, CustomStringConvertible {
             return "refusing to send a request to \(Self.display(url)): only http and https URLs are followed"
         case .resumeFailed(let url, let reason):
             return "download from \(Self.display(url)) broke off and cannot be resumed: \(reason)"
+        case .unreadableAnswer(let url, let cause):
+            return "cannot read the answer of \(Self.display(url)): \(TransientErrors.describe(cause))"
+        case .unreadableFile(let path, let reason):
+            return "\(path): cannot read for upload: \(reason)"
         }
     }
 }

@@ -3,8 +3,8 @@ import NIOSSL
 
 /// Extra certificate authorities from `SSL_CERT_FILE` and `SSL_CERT_DIR`, added to the
 /// system trust store the way Go tools and OpenSSL honour them (private CAs, corporate proxies).
-enum TrustRoots {
-    static func fromEnvironment(_ environment: [String: String]) -> [NIOSSLAdditionalTrustRoots] {
+public enum TrustRoots {
+    public static func fromEnvironment(_ environment: [String: String]) -> [NIOSSLAdditionalTrustRoots] {
         var roots: [NIOSSLAdditionalTrustRoots] = []
         if let file = environment["SSL_CERT_FILE"], !file.isEmpty, FileManager.default.isReadableFile(atPath: file) {
             roots.append(.file(file))

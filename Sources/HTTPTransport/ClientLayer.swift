@@ -5,11 +5,16 @@ import NIOCore
 /// The bottom layer: one exchange over the shared `HTTPClient`, nothing else — no retries,
 /// no redirects (AHC's own are disabled), no credentials. Failures below HTTP come out as
 /// `TransportError.unreachable` with their cause.
-struct ClientLayer: HTTPLayer {
+public struct ClientLayer: HTTPLayer {
     let http: HTTPClient
     let userAgent: String
 
-    func send(_ request: TransportRequest) async throws -> HTTPClientResponse {
+    public init(http: HTTPClient, userAgent: String) {
+        self.http = http
+        self.userAgent = userAgent
+    }
+
+    public func send(_ request: TransportRequest) async throws -> HTTPClientResponse {
         guard let origin = Origin(url: request.url), origin.scheme == "http" || origin.scheme == "https" else {
             throw TransportError.unsupportedURL(url: request.url)
         }
@@ -57,7 +62,7 @@ struct FileChunks: AsyncSequence, Sendable {
         let path: String
 
         mutating func next() async throws -> ByteBuffer? {
-            guard let handle else { throw RegistryError(.transport, registry: "local", "\(path): cannot open for upload") }
+            guard let handle else { throw TransportError.unreadableFile(path: path, reason: "cannot open") }
             let data = try handle.read(upToCount: 1 << 20) ?? Data()
             if data.isEmpty {
                 try? handle.close()

@@ -9,9 +9,9 @@ import NIOCore
 /// with the whole blob, of which the bytes already received are skipped. The consumer sees
 /// one continuous stream either way and hashes it whole — go-containerregistry's
 /// `resumableTransport` works the same way.
-final class ResumableBody: @unchecked Sendable {
+public final class ResumableBody: @unchecked Sendable {
     /// Asks for the body again from `offset` (a `Range` request through the whole stack).
-    typealias Reopen = @Sendable (_ offset: Int64) async throws -> HTTPClientResponse
+    public typealias Reopen = @Sendable (_ offset: Int64) async throws -> HTTPClientResponse
 
     private var iterator: HTTPClientResponse.Body.AsyncIterator
     private let reopen: Reopen
@@ -26,7 +26,7 @@ final class ResumableBody: @unchecked Sendable {
     ///   - response: the first response, its body unread.
     ///   - expectedLength: the length the body must reach; an earlier clean end is a truncation too.
     ///   - policy: how many resumes (`maxAttempts - 1`) and the backoff between them.
-    init(_ response: HTTPClientResponse, expectedLength: Int64?, url: String, policy: RetryPolicy, reopen: @escaping Reopen) {
+    public init(_ response: HTTPClientResponse, expectedLength: Int64?, url: String, policy: RetryPolicy, reopen: @escaping Reopen) {
         iterator = response.body.makeAsyncIterator()
         self.expectedLength = expectedLength
         self.url = url
@@ -35,10 +35,10 @@ final class ResumableBody: @unchecked Sendable {
     }
 
     /// Bytes handed on so far.
-    var count: Int64 { received }
+    public var count: Int64 { received }
 
     /// The next chunk; nil at the end. Not safe to call from two tasks at once (one consumer).
-    func next() async throws -> ByteBuffer? {
+    public func next() async throws -> ByteBuffer? {
         while true {
             let chunk: ByteBuffer?
             do {

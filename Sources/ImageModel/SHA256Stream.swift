@@ -1,11 +1,13 @@
 import CCrypto
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
-import ImageModel
 
 /// Incremental SHA-256 over a byte stream, backed by OpenSSL's EVP interface (which uses the
-/// CPU's SHA extensions when present).
+/// CPU's SHA extensions when present). It lives beside `Digest` so every module that names
+/// content by its digest — layers, the store, the registry client — hashes the same way,
+/// without depending on the layer writer's archive libraries.
 ///
 /// Value semantics: copies are independent (the OpenSSL context is copied on write).
 public struct SHA256Stream: @unchecked Sendable {
@@ -33,18 +35,30 @@ public struct SHA256Stream: @unchecked Sendable {
 
     /// The SHA-256 digest of a file's content, read in 1 MiB chunks.
     public static func digest(ofFile path: String) throws -> Digest {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw LayerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+        try digestAndSize(ofFile: path).digest
+    }
+
+    /// The SHA-256 digest and byte count of a file's content, read in 1 MiB chunks: the one
+    /// place a file is hashed (the store verifying a blob, the pusher re-checking one, the
+    /// builder's cache keys).
+    public static func digestAndSize(ofFile path: String) throws -> (digest: Digest, size: Int64) {
+        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw ContentReadError(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         var stream = SHA256Stream()
+        var size: Int64 = 0
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw LayerError.unreadable(path: path, reason: String(cString: strerror(errno))) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ContentReadError(path: path, reason: String(cString: strerror(errno)))
+            }
             if n == 0 { break }
+            size += Int64(n)
             buffer.withUnsafeBytes { stream.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return stream.finalize()
+        return (stream.finalize(), size)
     }
 
     /// Creates a stream over no bytes yet.

@@ -24,7 +24,7 @@ public struct GoogleServiceAccountKey: Sendable {
     }
 
     /// Reads a parsed key file; nil when a required field is missing.
-    init?(json object: [String: Any]) {
+    public init?(json object: [String: Any]) {
         guard let email = object["client_email"] as? String, let pem = object["private_key"] as? String else { return nil }
         self.init(clientEmail: email, privateKeyID: object["private_key_id"] as? String, privateKeyPEM: pem,
                   tokenURI: object["token_uri"] as? String)
@@ -38,7 +38,7 @@ public struct GoogleServiceAccountKey: Sendable {
         do {
             key = try _RSA.Signing.PrivateKey(pemRepresentation: privateKeyPEM)
         } catch {
-            throw RegistryError(.credentials, registry: "google", "service account \(clientEmail): private_key is not an RSA PEM key")
+            throw GoogleAuthError(.credentials, "service account \(clientEmail): private_key is not an RSA PEM key", underlying: error)
         }
         var header: [String: Any] = ["alg": "RS256", "typ": "JWT"]
         if let privateKeyID, !privateKeyID.isEmpty { header["kid"] = privateKeyID }
@@ -56,14 +56,14 @@ public struct GoogleServiceAccountKey: Sendable {
 }
 
 /// base64url without padding (RFC 7515).
-enum Base64URL {
-    static func encode<D: DataProtocol>(_ data: D) -> String {
+public enum Base64URL {
+    public static func encode<D: DataProtocol>(_ data: D) -> String {
         Data(data).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
     }
 
-    static func decode(_ text: String) -> Data? {
+    public static func decode(_ text: String) -> Data? {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
         return Data(base64Encoded: base64)

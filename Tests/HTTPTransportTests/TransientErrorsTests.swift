@@ -3,7 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
-@testable import Registry
+@testable import HTTPTransport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -32,11 +32,16 @@ final class TransientErrorsTests: XCTestCase {
             (TransportError.unreachable(url: "http://h/x", cause: HTTPClientError.invalidURL), false, nil),
             (TransportError.tooManyRedirects(url: "http://h/x", status: 302), false, nil),
             // A message that merely mentions a connection error is not one.
-            (DistributionTestFailure("ConnectionError: connection refused"), false, nil),
+            (MentionsAConnectionError(), false, nil),
         ]
         for c in cases {
             XCTAssertEqual(TransientErrors.isTransient(c.error), c.transient, "\(c.error)")
             if let reason = c.reason { XCTAssertEqual(TransientErrors.describe(c.error), reason, "\(c.error)") }
         }
     }
+}
+
+/// An error whose text reads like a connection failure but whose type is not one.
+private struct MentionsAConnectionError: Error, CustomStringConvertible {
+    var description: String { "ConnectionError: connection refused" }
 }
