@@ -31,6 +31,10 @@ public struct VerifyOutcome: Sendable {
 public struct CosignSignatures: Sendable {
     public let client: RegistryClient
 
+    /// Each signature is a blob to fetch; a tag with more than this many is refused rather than
+    /// read (cosign sets no limit; a hostile registry could list millions).
+    public static let maxSignatures = 1000
+
     public init(client: RegistryClient) {
         self.client = client
     }
@@ -66,6 +70,9 @@ public struct CosignSignatures: Sendable {
         guard let manifest = try await existing(tag, in: repository), !manifest.layers.isEmpty else {
             let moved = reference.digest == nil ? " (it now points at \(digest); was the tag moved to another image?)" : ""
             throw SigningError(.verification, "\(shown): no signatures for \(digest) in \(repository) (tag \(tag) not found)\(moved)")
+        }
+        guard manifest.layers.count <= Self.maxSignatures else {
+            throw SigningError(.badSignatureManifest, "\(repository):\(tag) holds \(manifest.layers.count) signatures (limit \(Self.maxSignatures))")
         }
         var verified = 0
         var signedOther: Digest?

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageModel
+import ImageStore
 import Registry
 import Signing
 
@@ -49,12 +50,22 @@ struct VerifyCommand: AsyncParsableCommand {
 struct SignedImageOptions: ParsableArguments {
     @OptionGroup var registry: RegistryCLIOptions
 
-    @Argument(help: "The image in its registry (REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:…).")
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "The image in its registry (REGISTRY/REPO:TAG or REGISTRY/REPO@sha256:…), or the ID of a local image pushed from this store.")
     var image: String
 
-    /// Runs `body` with the image's reference and a registry client, closed afterwards.
+    /// Runs `body` with the image's reference and a registry client, closed afterwards. A local
+    /// image ID stands for the digest it was last pushed as (docker takes IDs wherever it takes
+    /// an image), said on stderr.
     func withSignatures<T>(_ body: (CosignSignatures, Reference) async throws -> T) async throws -> (Reference, T) {
-        let reference = try parseReference(image)
+        let reference: Reference
+        if let pushed = try PushedImage.pushedImage(byID: image, storeRoot: store.root ?? ImageStore.defaultRoot()) {
+            printError("\(image) was pushed as \(pushed.reference): using \(pushed.pinned)")
+            reference = try parseReference(pushed.pinned)
+        } else {
+            reference = try parseReference(image)
+        }
         let client = registry.makeClient()
         do {
             let result = try await body(CosignSignatures(client: client), reference)

@@ -17,4 +17,20 @@ enum Synopsis {
     static let version = "swiftdock version"
     static let sign = "swiftdock sign --key KEY REF"
     static let verify = "swiftdock verify --key PUB REF"
+
+    /// `swiftdock vertex …`, one per subcommand (the README lists each).
+    enum Vertex {
+        static let run = "swiftdock vertex run IMAGE --project P --region R [--machine-type T] [--accelerator TYPE[:N]] [--command C]... [--arg A]... [--env K=V]... [--service-account SA] [--display-name N] [--timeout 3600s] [--spot | --flex-start [--max-wait 3600s]] [--disable-retries] [--notebook PATH [--workdir DIR] [--outputs gs://BUCKET/PREFIX] [--parameters NAME=VALUE]... [--parameters-file FILE.yaml|json]] [--no-pin] [--wait] [--dry-run] [--local [--gcs-dir DIR]]"
+        static let logs = "swiftdock vertex logs JOB_ID --project P --region R [--follow]"
+        static let cancel = "swiftdock vertex cancel JOB_ID --project P --region R [--wait]"
+        static let workbenchCreate = "swiftdock vertex workbench create NAME --image IMAGE --project P --zone Z [--machine-type T] [--post-startup-script gs://…] [--idle-timeout 3600s] [--service-account SA] [--wait] [--dry-run]"
+        static func workbench(_ verb: String) -> String { "swiftdock vertex workbench \(verb) NAME --project P --zone Z [--wait]" }
+        static let workbenchDescribe = "swiftdock vertex workbench describe NAME --project P --zone Z [--json]"
+        /// `schedule NAME …` is `schedule create NAME …` (the default subcommand).
+        static let schedule = "swiftdock vertex schedule NAME --cron \"0 6 * * *\" --project P --region R --service-account SA [--time-zone TZ] [--dry-run] -- IMAGE [vertex run flags]"
+        static let scheduleCreate = "swiftdock vertex schedule create NAME --cron \"0 6 * * *\" --project P --region R --service-account SA [--time-zone TZ] [--dry-run] -- IMAGE [vertex run flags]"
+        static let scheduleList = "swiftdock vertex schedule list --project P --region R"
+        static let scheduleRun = "swiftdock vertex schedule run NAME --project P --region R [--wait]"
+        static func schedule(_ verb: String) -> String { "swiftdock vertex schedule \(verb) NAME --project P --region R" }
+    }
 }

@@ -118,6 +118,47 @@ final class CosignInteropTests: XCTestCase {
         XCTAssertEqual(result.stdout, "", file: file, line: line)
     }
 
+    /// Through a registry that wants a Bearer token (docker's token auth, after `swiftdock
+    /// login`): sign, verify, and cosign reads the same credentials from DOCKER_CONFIG.
+    func testSignAndVerifyThroughTokenAuth() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let token = env["SWIFTDOCK_TEST_REGISTRY_TOKEN"], let user = env["SWIFTDOCK_TEST_USER"],
+              let secret = env["SWIFTDOCK_TEST_PASSWORD"] else {
+            throw XCTSkip("the token registry is not running: start the fixtures with scripts/registries.sh")
+        }
+        let swiftdock = try Swiftdock()
+        let auth = ["DOCKER_CONFIG": work + "/docker"]
+        let login = try Harness.run("/bin/bash", ["-c", "printf '%s' '\(secret)' | '\(Harness.binary)' login -u '\(user)' --password-stdin \(token)"],
+                                    environment: auth.merging(["SWIFTDOCK_HOME": swiftdock.home]) { $1 })
+        XCTAssertEqual(login.status, 0, login.stderr)
+        let image = "\(token)/signed-\(UUID().uuidString.prefix(8).lowercased())/app:v1"
+        try Harness.write("FROM scratch\nCOPY a /a\n", to: work + "/ctx/Dockerfile")
+        try Harness.write("token\n", to: work + "/ctx/a")
+        let id = try swiftdock.ok("build", "-q", "-t", image, work + "/ctx").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pushed = try swiftdock.ok("push", "-q", image, environment: auth).stdout
+        try Harness.sh("cd '\(work)' && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out k.pem 2>/dev/null && openssl pkey -in k.pem -pubout -out k.pub")
+        try swiftdock.ok("sign", "--key", work + "/k.pem", image, environment: auth)
+        try swiftdock.ok("verify", "--key", work + "/k.pub", image, environment: auth)
+        // A local image ID stands for the digest it was pushed as; an ID never pushed is an error.
+        let digest = try XCTUnwrap(pushed.split(separator: " ").first { $0.hasPrefix("sha256:") }, pushed)
+        let byID = try swiftdock.ok("verify", "--key", work + "/k.pub", String(id.dropFirst(7).prefix(12)), environment: auth)
+        XCTAssertTrue(byID.stderr.contains("was pushed as \(image)"), byID.stderr)
+        XCTAssertTrue(byID.stdout.contains(String(digest)), byID.stdout)
+        try Harness.write("never pushed\n", to: work + "/ctx/a")
+        let local = try swiftdock.ok("build", "-q", work + "/ctx").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let refused = try swiftdock("sign", "--key", work + "/k.pem", local)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("never pushed"), refused.stderr)
+        let byCosign = try Harness.run("/usr/bin/env", ["cosign", "verify", "--key", work + "/k.pub", "--insecure-ignore-tlog",
+                                                         "--allow-insecure-registry", image],
+                                       environment: auth.merging(["HOME": work]) { $1 })
+        XCTAssertEqual(byCosign.status, 0, byCosign.stderr)
+        // Without credentials the registry refuses, and verify says so in one line.
+        let anonymous = try swiftdock("verify", "--key", work + "/k.pub", image, environment: ["DOCKER_CONFIG": work + "/none"])
+        XCTAssertEqual(anonymous.status, 1, anonymous.stderr)
+        XCTAssertEqual(anonymous.stderr.split(separator: "\n").count, 1, anonymous.stderr)
+    }
+
     func testBadKeyFilesFailBeforeTheRegistry() throws {
         let swiftdock = try Swiftdock()
         try Harness.write("not a key\n", to: work + "/bad.key")

@@ -23,22 +23,36 @@ final class ReadmeSynopsisTests: XCTestCase {
         text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
     }
 
+    /// The command path a synopsis names: its leading lower-case words (`vertex schedule run`).
+    static func commandPath(_ words: [String]) -> [String] {
+        Array(words.dropFirst().prefix { word in
+            word.first.map { $0.isLowercase && $0.isLetter } == true && word.allSatisfy { ($0.isLowercase && $0.isLetter) || $0 == "-" }
+        })
+    }
+
     func testReadmeSynopsisIsTheHelpUsage() throws {
         let synopses = try Self.readmeSynopses()
-        // `vertex` commands print the parser's generated usage; their README lines are prose-shaped.
-        let checked = synopses.filter { !$0.hasPrefix("swiftdock vertex ") }
-        XCTAssertGreaterThanOrEqual(checked.count, 13, "\(synopses)")
-        for synopsis in checked {
+        XCTAssertGreaterThanOrEqual(synopses.count, 32, "\(synopses)")
+        XCTAssertGreaterThanOrEqual(synopses.filter { $0.hasPrefix("swiftdock vertex ") }.count, 17, "every vertex subcommand")
+        for synopsis in synopses {
             let words = synopsis.split(separator: " ").map(String.init)
-            let command = words[1] == "system" ? [words[1], words[2]] : [words[1]]
+            let command = Self.commandPath(words)
             let help = try Harness.run(Harness.binary, command + ["--help"])
             XCTAssertEqual(help.status, 0, "\(command): \(help.stderr)")
-            let usage = help.stdout.components(separatedBy: "\n\n").first { $0.hasPrefix("USAGE: ") }.map { Self.collapse(String($0.dropFirst(7))) }
+            let blocks = help.stdout.components(separatedBy: "\n\n")
+            let usage = blocks.first { $0.hasPrefix("USAGE: ") }.map { Self.collapse(String($0.dropFirst(7))) }
             XCTAssertEqual(usage, synopsis, "README vs swiftdock \(command.joined(separator: " ")) --help")
-            // Every option the synopsis names is one the command takes.
-            for word in words where word.hasPrefix("[-") || word.hasPrefix("-") {
-                let flag = word.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).split(separator: " ").first.map(String.init) ?? word
-                XCTAssertTrue(help.stdout.contains(flag), "\(synopsis): \(flag) is not in --help")
+            // Every option the synopsis names is one the command takes: listed under OPTIONS
+            // (the default subcommand's, for `vertex schedule NAME …`).
+            var options = blocks.filter { !$0.hasPrefix("USAGE: ") }.joined(separator: "\n")
+            if let line = options.split(separator: "\n").first(where: { $0.contains("(default)") }),
+               let sub = line.split(separator: " ").first {
+                options += try Harness.run(Harness.binary, command + [String(sub), "--help"]).stdout
+            }
+            for word in words where (word.hasPrefix("[-") || word.hasPrefix("-")) && word != "--" {
+                // `[--provenance[=mode=min|max]]` names `--provenance`.
+                let flag = String(word.drop { $0 == "[" }.prefix { $0 == "-" || $0.isLetter || $0.isNumber })
+                XCTAssertTrue(options.contains(flag), "\(synopsis): \(flag) is not in --help's options")
             }
         }
     }

@@ -9,6 +9,7 @@ import Vertex
 struct ScheduleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedule", abstract: "Run an image on Vertex AI on a cron schedule (Cloud Scheduler).",
+        usage: Synopsis.Vertex.schedule,
         discussion: """
             swiftdock vertex schedule nightly --cron "0 6 * * *" --project P --region R \\
                 --service-account scheduler@P.iam.gserviceaccount.com -- IMAGE [vertex run flags]
@@ -20,7 +21,8 @@ struct ScheduleCommand: AsyncParsableCommand {
 
 struct ScheduleCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Create a schedule (the default: `schedule NAME …`).")
+        commandName: "create", abstract: "Create a schedule (the default: `schedule NAME …`).",
+        usage: Synopsis.Vertex.scheduleCreate)
 
     @Argument(help: "Schedule name.")
     var name: String
@@ -71,7 +73,8 @@ struct ScheduleCreateCommand: AsyncParsableCommand {
 }
 
 struct ScheduleListCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List schedules in a region.")
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List schedules in a region.",
+                                                    usage: Synopsis.Vertex.scheduleList)
 
     @OptionGroup var location: RegionOptions
 
@@ -88,7 +91,8 @@ struct ScheduleListCommand: AsyncParsableCommand {
 }
 
 struct ScheduleDeleteCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a schedule.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a schedule.",
+                                                    usage: Synopsis.Vertex.schedule("delete"))
 
     @Argument(help: "Schedule name.") var name: String
     @OptionGroup var location: RegionOptions
@@ -104,7 +108,8 @@ struct ScheduleDeleteCommand: AsyncParsableCommand {
 }
 
 struct ScheduleRunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a schedule now, outside its cron times.")
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a schedule now, outside its cron times.",
+                                                    usage: Synopsis.Vertex.scheduleRun)
 
     @Argument(help: "Schedule name.") var name: String
     @OptionGroup var location: RegionOptions

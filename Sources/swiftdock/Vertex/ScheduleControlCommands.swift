@@ -5,7 +5,8 @@ import Vertex
 /// `vertex schedule pause|resume NAME`: stops and restarts a schedule's cron runs, as
 /// `gcloud scheduler jobs pause|resume` do. Prints the schedule's name and new state.
 struct SchedulePauseCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause a schedule (no runs until resumed).")
+    static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause a schedule (no runs until resumed).",
+                                                    usage: Synopsis.Vertex.schedule("pause"))
 
     @Argument(help: "Schedule name.") var name: String
     @OptionGroup var location: RegionOptions
@@ -16,7 +17,8 @@ struct SchedulePauseCommand: AsyncParsableCommand {
 }
 
 struct ScheduleResumeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused schedule.")
+    static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused schedule.",
+                                                    usage: Synopsis.Vertex.schedule("resume"))
 
     @Argument(help: "Schedule name.") var name: String
     @OptionGroup var location: RegionOptions
@@ -39,7 +41,8 @@ private func changeSchedule(_ name: String, _ location: RegionOptions,
 /// `vertex schedule runs NAME`: the CustomJobs the schedule created (found by the label its
 /// CustomJob body carries), oldest first, with state, start, end and duration.
 struct ScheduleRunsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List the CustomJobs a schedule created.")
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List the CustomJobs a schedule created.",
+                                                    usage: Synopsis.Vertex.schedule("runs"))
 
     @Argument(help: "Schedule name.") var name: String
     @OptionGroup var location: RegionOptions
@@ -63,7 +66,8 @@ struct ScheduleRunsCommand: AsyncParsableCommand {
 /// `vertex schedule describe NAME`: the schedule as a person reads it — when it runs, whether
 /// it is paused, what it runs and how its last attempt went.
 struct ScheduleDescribeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show a schedule and what it runs.")
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show a schedule and what it runs.",
+                                                    usage: Synopsis.Vertex.schedule("describe"))
 
     @Argument(help: "Schedule name.") var name: String
     @OptionGroup var location: RegionOptions

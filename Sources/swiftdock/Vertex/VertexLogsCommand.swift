@@ -5,7 +5,8 @@ import Vertex
 /// `swiftdock vertex logs JOB_ID --project P --region R [--follow]`: a CustomJob's log lines
 /// from Cloud Logging, as `gcloud ai custom-jobs stream-logs` shows them, one per line on stdout.
 struct VertexLogsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a Vertex AI CustomJob's log (Cloud Logging).")
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a Vertex AI CustomJob's log (Cloud Logging).",
+                                                    usage: Synopsis.Vertex.logs)
 
     @Argument(help: "The job: its ID or projects/…/locations/R/customJobs/ID.")
     var job: String

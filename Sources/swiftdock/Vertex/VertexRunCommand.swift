@@ -66,7 +66,7 @@ struct VertexJobOptions: ParsableArguments {
 
     /// What the job pulls: IMAGE pinned to (or mapped to) what this store pushed; says so on stderr.
     func pinnedImage(storeRoot: String) throws -> String {
-        let choice = try VertexImagePinning.choose(image, storeRoot: storeRoot, pin: !noPin)
+        let choice = try PushedImage.choose(image, storeRoot: storeRoot, pin: !noPin)
         if let warning = choice.warning { printError("WARNING: \(warning)") }
         if let note = choice.note { printError(note) }
         return choice.uri
@@ -94,7 +94,8 @@ struct VertexJobOptions: ParsableArguments {
 /// once as a Vertex AI CustomJob; the machine is released when it ends.
 struct VertexRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run an image to completion as a Vertex AI CustomJob.")
+        commandName: "run", abstract: "Run an image to completion as a Vertex AI CustomJob.",
+        usage: Synopsis.Vertex.run)
 
     @OptionGroup var location: RegionOptions
     @OptionGroup var job: VertexJobOptions
@@ -195,7 +196,8 @@ func waitForSuccess(of name: String, in jobs: CustomJobs) async throws {
 /// `swiftdock vertex cancel JOB --project P --region R [--wait]`: cancels a CustomJob (its
 /// numeric ID or full name), as `gcloud ai custom-jobs cancel` does.
 struct VertexCancelCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running Vertex AI CustomJob.")
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running Vertex AI CustomJob.",
+                                                    usage: Synopsis.Vertex.cancel)
 
     @Argument(help: "The job: its ID or projects/…/locations/R/customJobs/ID.")
     var job: String

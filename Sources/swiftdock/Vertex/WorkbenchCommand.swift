@@ -43,7 +43,8 @@ func describe(_ instance: WorkbenchInstance, fallbackName: String) {
 }
 
 struct WorkbenchCreateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a Workbench instance running an image.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a Workbench instance running an image.",
+                                                    usage: Synopsis.Vertex.workbenchCreate)
 
     @Argument(help: "Instance name.")
     var name: String
@@ -141,7 +142,8 @@ extension WorkbenchOperationCommand {
 }
 
 struct WorkbenchStartCommand: WorkbenchOperationCommand {
-    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped Workbench instance.")
+    static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped Workbench instance.",
+                                                    usage: Synopsis.Vertex.workbench("start"))
     static let verb = "start"
     @Argument(help: "Instance name.") var name: String
     @OptionGroup var location: ZoneOptions
@@ -150,7 +152,8 @@ struct WorkbenchStartCommand: WorkbenchOperationCommand {
 }
 
 struct WorkbenchStopCommand: WorkbenchOperationCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a Workbench instance.")
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a Workbench instance.",
+                                                    usage: Synopsis.Vertex.workbench("stop"))
     static let verb = "stop"
     @Argument(help: "Instance name.") var name: String
     @OptionGroup var location: ZoneOptions
@@ -159,7 +162,8 @@ struct WorkbenchStopCommand: WorkbenchOperationCommand {
 }
 
 struct WorkbenchDeleteCommand: WorkbenchOperationCommand {
-    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a Workbench instance.")
+    static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a Workbench instance.",
+                                                    usage: Synopsis.Vertex.workbench("delete"))
     static let verb = "delete"
     @Argument(help: "Instance name.") var name: String
     @OptionGroup var location: ZoneOptions
@@ -168,7 +172,8 @@ struct WorkbenchDeleteCommand: WorkbenchOperationCommand {
 }
 
 struct WorkbenchDescribeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show a Workbench instance.")
+    static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show a Workbench instance.",
+                                                    usage: Synopsis.Vertex.workbenchDescribe)
 
     @Argument(help: "Instance name.") var name: String
     @OptionGroup var location: ZoneOptions

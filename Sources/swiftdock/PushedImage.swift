@@ -22,7 +22,7 @@ struct VertexImageChoice: Equatable {
 ///   was pushed → the name of its latest push, pinned likewise.
 /// - IMAGE is an image ID never pushed → an error: Vertex AI can only pull from a registry.
 /// - Otherwise (pushed by another tool, or from another machine) → as typed.
-enum VertexImagePinning {
+enum PushedImage {
     static func choose(_ text: String, storeRoot: String, pin: Bool) throws -> VertexImageChoice {
         // A user who never used the local store has nothing to pin; do not create one.
         guard FileManager.default.fileExists(atPath: storeRoot + "/oci-layout") else { return VertexImageChoice(uri: text) }
@@ -47,11 +47,24 @@ enum VertexImagePinning {
         if let record = try store.pushRecords(ofManifest: local.manifest.digest).first {
             return pinned(record, typed: text, pin: pin, mapped: true)
         }
-        guard local.reference != nil else {
-            throw CommandFailure("\(text) is a local image that was never pushed; Vertex AI pulls from a registry: "
-                + "swiftdock push \(text) REGISTRY/REPOSITORY:TAG first", code: ExitCode32.failure)
-        }
+        guard local.reference != nil else { throw neverPushed(text) }
         return VertexImageChoice(uri: text)
+    }
+
+    /// When `text` names a local image by ID (full, `sha256:`, unique short prefix), its latest
+    /// push; nil when it is no local image ID (then it is a registry reference). `sign` and
+    /// `verify` take IDs this way. Throws when the image was never pushed.
+    static func pushedImage(byID text: String, storeRoot: String) throws -> PushRecord? {
+        guard FileManager.default.fileExists(atPath: storeRoot + "/oci-layout") else { return nil }
+        let store = try ImageStore(root: storeRoot)
+        guard let local = try? store.lookup(text), local.reference == nil else { return nil }
+        guard let record = try store.pushRecords(ofManifest: local.manifest.digest).first else { throw neverPushed(text) }
+        return record
+    }
+
+    static func neverPushed(_ text: String) -> CommandFailure {
+        CommandFailure("\(text) is a local image that was never pushed; it must be in a registry: "
+            + "swiftdock push \(text) REGISTRY/REPOSITORY:TAG first", code: ExitCode32.failure)
     }
 
     static func pinned(_ record: PushRecord, typed: String, pin: Bool, mapped: Bool) -> VertexImageChoice {
