@@ -1,4 +1,5 @@
 import Foundation
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,7 +8,8 @@ import Glibc
 /// the layer's tarball: a RUN right after a COPY gets the COPY's files as its lower directory
 /// without decompressing what the build has just compressed (issue 13: the 600 MB COPY's
 /// re-unpacking was most of the cold build). File content goes by reflink, else
-/// `copy_file_range` (`FileCopy`), so on the same file system the kernel copies it.
+/// `copy_file_range` (`FileCopy`), so on the same file system the kernel copies it. Names go
+/// to the kernel as their bytes (`PathBytes`), as the tar writer writes them.
 ///
 /// The result is what unpacking the layer would give: each entry's type, content, mode,
 /// mtime, and owner when running as root (unprivileged, owners are not applied, as
@@ -21,7 +23,7 @@ public enum LayerMaterialiser {
     /// Materialises `items` into `directory` (created; must not exist). False when the items
     /// need a tar extractor's replacing rules: `directory` is then removed again.
     public static func materialise(_ items: [LayerItem], into directory: String) throws -> Bool {
-        guard mkdir(directory, 0o755) == 0 else { throw LayerError.writeFailed(path: directory, reason: LayerError.errnoText()) }
+        guard PathBytes.withCString(directory, { mkdir($0, 0o755) }) == 0 else { throw LayerError.writeFailed(path: directory, reason: LayerError.errnoText()) }
         var writer = Writer(root: directory)
         do {
             for item in items {
@@ -66,7 +68,7 @@ public enum LayerMaterialiser {
             }
             switch entry.kind {
             case .directory:
-                guard mkdir(full, 0o700) == 0 else { throw failed(full) }
+                guard PathBytes.withCString(full, { mkdir($0, 0o700) }) == 0 else { throw failed(full) }
                 directories[path] = entry
                 directoryOrder.append(path)
                 return true
@@ -74,7 +76,7 @@ public enum LayerMaterialiser {
                 try FileCopy.copyContent(from: source, to: full, size: size)
                 files.insert(path)
             case .regularFile(.bytes(let bytes)):
-                let fd = open(full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+                let fd = PathBytes.withCString(full) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600) }
                 guard fd >= 0 else { throw failed(full) }
                 defer { close(fd) }
                 try bytes.withUnsafeBytes { buffer in
@@ -88,11 +90,11 @@ public enum LayerMaterialiser {
                 }
                 files.insert(path)
             case .symlink(let target):
-                guard symlink(target, full) == 0 else { throw failed(full) }
+                guard PathBytes.withCString(target, { t in PathBytes.withCString(full) { symlink(t, $0) } }) == 0 else { throw failed(full) }
                 others.insert(path)
             case .hardlink(let target):
                 guard files.contains(target) else { return false }
-                guard link(root + "/" + target, full) == 0 else { throw failed(full) }
+                guard PathBytes.withCString(root + "/" + target, { t in PathBytes.withCString(full) { link(t, $0) } }) == 0 else { throw failed(full) }
                 others.insert(path)
                 return true  // a hard link shares its target's metadata
             }
@@ -107,7 +109,7 @@ public enum LayerMaterialiser {
                 parent = parent.isEmpty ? String(component) : parent + "/" + component
                 if directories[parent] != nil { continue }
                 if files.contains(parent) || others.contains(parent) { return false }
-                guard mkdir(root + "/" + parent, 0o755) == 0 else { throw failed(root + "/" + parent) }
+                guard PathBytes.withCString(root + "/" + parent, { mkdir($0, 0o755) }) == 0 else { throw failed(root + "/" + parent) }
                 directories[parent] = .some(nil)
             }
             return true
@@ -117,11 +119,11 @@ public enum LayerMaterialiser {
         private func apply(_ entry: LayerEntry, to full: String) throws {
             let isLink: Bool
             if case .symlink = entry.kind { isLink = true } else { isLink = false }
-            if asRoot, lchown(full, uid_t(entry.uid), gid_t(entry.gid)) != 0 { throw failed(full) }
-            if !isLink, chmod(full, mode_t(entry.mode & 0o7777)) != 0 { throw failed(full) }
+            if asRoot, PathBytes.withCString(full, { lchown($0, uid_t(entry.uid), gid_t(entry.gid)) }) != 0 { throw failed(full) }
+            if !isLink, PathBytes.withCString(full, { chmod($0, mode_t(entry.mode & 0o7777)) }) != 0 { throw failed(full) }
             // Whole seconds, as the layer's tar headers carry them.
             var times = [timespec(tv_sec: Int(entry.mtimeSeconds), tv_nsec: 0), timespec(tv_sec: Int(entry.mtimeSeconds), tv_nsec: 0)]
-            if utimensat(AT_FDCWD, full, &times, AT_SYMLINK_NOFOLLOW) != 0 { throw failed(full) }
+            if PathBytes.withCString(full, { utimensat(AT_FDCWD, $0, &times, AT_SYMLINK_NOFOLLOW) }) != 0 { throw failed(full) }
         }
 
         /// Directories' metadata last, deepest first (adding entries changes a directory's mtime).
