@@ -1,3 +1,4 @@
+import HTTPTransport
 import ImageModel
 
 /// A registry failure: what, which registry and repository, and the HTTP status when there
@@ -30,5 +31,17 @@ public struct RegistryError: CausedError, CustomStringConvertible, Sendable {
         if let repository { place += "/" + repository }
         if let status { return "\(place): \(message) (HTTP \(status))" }
         return "\(place): \(message)"
+    }
+}
+
+/// What `ImagePusher` may try again after a failed blob upload (a streamed body cannot be
+/// replayed by the transport's own retry, so the pusher retries with a fresh stream): a 5xx, a
+/// 408 or 429, a dropped connection, and an expired token (the next POST authorizes again).
+/// Not a `Retry-After` longer than the transport waits for, nor a refusal or a wrong digest.
+extension RegistryError: RetryableError {
+    public var isRetryable: Bool {
+        if let transport = cause(as: TransportError.self), case .retryAfterTooLong = transport { return false }
+        if let status { return status == 401 || status == 408 || status == 429 || status >= 500 }
+        return kind == .transport || kind == .unauthorized
     }
 }

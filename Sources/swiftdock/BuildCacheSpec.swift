@@ -123,7 +123,7 @@ struct BuildCacheTransfer {
                 let manifest = try BuildCacheExporter.writeManifest(steps: result.cacheSteps, mode: spec.mode, mounts: mounts, store: store)
                 switch spec.location {
                 case .registry(let reference):
-                    _ = try await ImagePusher(client: client, store: store, jobs: jobs).push(manifest: manifest, to: reference)
+                    _ = try await ImagePusher(jobs: jobs).push(manifest, from: store, to: reference, client: client)
                 case .local(let directory, let tag):
                     let layers = try JSONDecoder().decode(ImageManifest.self, from: Data(try store.readBlob(manifest.digest))).layers
                     try await source.ensureLocal(layers.map(\.digest))

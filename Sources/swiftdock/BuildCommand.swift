@@ -199,11 +199,12 @@ struct BuildCommand: AsyncParsableCommand {
             for tag in result.tags {
                 let renderer = ProgressRenderer(quiet: quiet, pulling: false)
                 do {
-                    let pusher = ImagePusher(client: client, store: imageStore, jobs: jobs, onEvent: renderer.observer)
-                    let pushed = try await pusher.push(manifest: result.manifest, to: tag)
+                    let pusher = ImagePusher(jobs: jobs, onEvent: renderer.observer)
+                    let pushed = try await pusher.push(result.manifest, from: imageStore, to: tag, client: client)
                     renderer.finish()
-                    recordPush(pushed, in: imageStore)
-                    try await PushCommand.pushAttestations(of: result.manifest, to: tag, pusher: pusher, quiet: quiet)
+                    recordPush(pushed, as: tag, in: imageStore)
+                    try await PushCommand.pushAttestations(of: result.manifest, from: imageStore, to: tag, client: client,
+                                                           jobs: jobs, quiet: quiet)
                     printError(pushed.summary)
                 } catch {
                     renderer.finish()

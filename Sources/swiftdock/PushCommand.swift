@@ -54,27 +54,26 @@ struct PushCommand: AsyncParsableCommand {
         let client = registry.makeClient()
         let result: PushResult
         do {
-            let pusher = ImagePusher(client: client, store: store, jobs: jobs, onEvent: renderer.observer)
-            result = try await pusher.push(manifest: descriptor, to: target)
+            result = try await ImagePusher(jobs: jobs, onEvent: renderer.observer).push(descriptor, from: store, to: target, client: client)
             renderer.finish()
-            try await Self.pushAttestations(of: descriptor, to: target, pusher: pusher, quiet: quiet)
+            try await Self.pushAttestations(of: descriptor, from: store, to: target, client: client, jobs: jobs, quiet: quiet)
         } catch {
             renderer.finish()
             await client.shutdown()
             throw error
         }
         await client.shutdown()
-        recordPush(result, in: store)
+        recordPush(result, as: target, in: store)
         print(result.summary)
     }
 
     /// Pushes the image's referrers (SBOM, provenance) after it, one line each on stderr:
     /// `attestation application/spdx+json sha256:… pushed (referrers API)`.
-    static func pushAttestations(of image: Descriptor, to target: Reference, pusher: ImagePusher, quiet: Bool) async throws {
-        let repository = RegistryRepository(target)
-        var pusher = pusher
-        pusher.onEvent = nil  // the image's progress lines are finished; one line per attestation instead
-        for outcome in try await pusher.pushReferrers(of: image, to: repository) where !quiet {
+    static func pushAttestations(of image: Descriptor, from store: ImageStore, to target: Reference,
+                                 client: RegistryClient, jobs: Int, quiet: Bool) async throws {
+        // The image's progress lines are finished; one line per attestation instead.
+        let destination = RegistryContent(client: client, repository: RegistryRepository(target))
+        for outcome in try await ImagePusher(jobs: jobs).pushReferrers(of: image, from: store, to: destination) where !quiet {
             let how = outcome.listedBy == .api
                 ? "referrers API" : "referrers tag \(RegistryRepository.referrersTag(for: image.digest))"
             printError("attestation \(outcome.artifact.artifactType ?? "?") \(outcome.artifact.digest) pushed (\(how))")
@@ -84,9 +83,9 @@ struct PushCommand: AsyncParsableCommand {
 
 /// Remembers a successful push in the store (`vertex run` pins to it). The push itself
 /// succeeded, so a record that cannot be written is a warning, not a failure.
-func recordPush(_ result: PushResult, in store: ImageStore) {
+func recordPush(_ result: PushResult, as reference: Reference, in store: ImageStore) {
     do {
-        try store.recordPush(result.destination, digest: result.digest)
+        try store.recordPush(reference, digest: result.digest)
     } catch {
         printError("WARNING: pushed, but cannot record the push in the store: \(error)")
     }

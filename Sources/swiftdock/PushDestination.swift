@@ -71,12 +71,15 @@ extension PushCommand {
 
     private func copy(_ descriptor: Descriptor, from source: ContentSource, to destination: ContentDestination,
                       name: String?) async throws {
-        let outcomes = try await ContentCopier(jobs: jobs).copy(descriptor, from: source, to: destination, tag: name)
-        if !quiet {
-            for (digest, outcome) in outcomes.sorted(by: { $0.key < $1.key }) {
-                print("\(digest.shortID): \(outcome == .present ? "Layer already exists" : "Pushed")")
-            }
+        let renderer = ProgressRenderer(quiet: quiet, pulling: false)
+        let result: PushResult
+        do {
+            result = try await ImagePusher(jobs: jobs, onEvent: renderer.observer).push(descriptor, from: source, to: destination, tag: name)
+        } catch {
+            renderer.finish()
+            throw error
         }
-        print("\(name ?? descriptor.digest.description): digest: \(descriptor.digest) size: \(descriptor.size)")
+        renderer.finish()
+        print(result.summary)
     }
 }

@@ -17,12 +17,12 @@ final class OCILayoutContentTests: XCTestCase {
         let layoutPath = scratch + "/layout"
         let layout = try OCILayoutDirectory(creatingAt: layoutPath)
 
-        let first = try await ContentCopier().copy(image, from: StoreContent(store: store), to: layout, tag: "v1")
+        let first = try await ImagePusher(backoff: .zero).push(image, from: StoreContent(store: store), to: layout, tag: "v1").blobs
         XCTAssertEqual(first.count, 3, "config and two layers")
-        XCTAssertTrue(first.values.allSatisfy { $0 == .copied(attempts: 1) }, "\(first)")
+        XCTAssertTrue(first.values.allSatisfy { $0 == .pushed(attempts: 1) }, "\(first)")
         // Again, under a second name: nothing is copied twice, both names are listed.
-        let second = try await ContentCopier().copy(image, from: StoreContent(store: store), to: layout, tag: "latest")
-        XCTAssertTrue(second.values.allSatisfy { $0 == .present }, "\(second)")
+        let second = try await ImagePusher(backoff: .zero).push(image, from: StoreContent(store: store), to: layout, tag: "latest").blobs
+        XCTAssertTrue(second.values.allSatisfy { $0 == .alreadyExists }, "\(second)")
         XCTAssertEqual(try layout.index().manifests.compactMap { $0.annotations?[OCILayoutDirectory.refNameAnnotation] }.sorted(),
                        ["latest", "v1"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: layoutPath).filter { $0.hasSuffix(".tmp") }, [])
@@ -51,9 +51,9 @@ final class OCILayoutContentTests: XCTestCase {
 
         // And back: the layout as a source, a fresh store as the destination.
         let other = try ImageStore(root: scratch + "/other")
-        let back = try await ContentCopier().copy(manifestDescriptor, from: layout,
+        let back = try await ImagePusher(backoff: .zero).push(manifestDescriptor, from: layout,
                                                   to: StoreContent(store: other, repository: ref("example.com/team/app")),
-                                                  tag: "v1")
+                                                  tag: "v1").blobs
         XCTAssertEqual(back.count, 3)
         XCTAssertEqual(try other.resolve(ref("example.com/team/app:v1"))?.digest, image.digest)
         for descriptor in [manifest.config] + manifest.layers {

@@ -35,7 +35,7 @@ final class DistributionFailureTests: XCTestCase {
         let store = try ImageStore(root: scratch + "/s")
         let existing = reference("\(registry.host)/known/app-\(UUID().uuidString.prefix(8).lowercased()):v1")
         _ = try TestImages.tagged(store, as: existing, scratch: scratch)
-        _ = try await ImagePusher(client: client, store: store).push(existing)
+        _ = try await ImagePusher().push(existing, from: store, client: client)
 
         let cases = [
             ("\(registry.host)/nobody/here:v1", "nobody/here", "v1"),
@@ -72,7 +72,7 @@ final class DistributionFailureTests: XCTestCase {
         let scratch = try scratchDirectory(self)
         let storeA = try ImageStore(root: scratch + "/a")
         let manifest = try TestImages.tagged(storeA, as: ref, scratch: scratch)
-        _ = try await ImagePusher(client: client, store: storeA).push(ref)
+        _ = try await ImagePusher().push(ref, from: storeA, client: client)
         let layer = try storeA.image(manifest).manifest.layers[1]
         try damage(registry.blobDataPath(layer.digest))
         let storeB = try ImageStore(root: scratch + "/b")
@@ -101,16 +101,27 @@ final class DistributionFailureTests: XCTestCase {
         let (storeB, layer) = try await pullLazilyAfterDamagingALayer(ref, in: source)
         let target = reference("\(destination.host)/copy/app:v1")
         do {
-            _ = try await ImagePusher(client: client, store: storeB).push(ref, to: target)
+            _ = try await ImagePusher(backoff: .zero).push(ref, to: target, from: storeB, client: client)
             XCTFail("expected a digest mismatch")
         } catch {
-            assertRegistryError(error, .digestMismatch,
-                                contains: [destination.host, layer.digest.description, "\(source.host)/corrupt/base", "not pushed"])
+            assertWrongSourceBytes(error, layer)
         }
         let present = try await client.blobSize(layer.digest, in: RegistryRepository(target))
         XCTAssertNil(present, "the destination must not hold the wrong blob")
         let manifestThere = try? await client.fetchManifest("v1", in: RegistryRepository(target))
         XCTAssertNil(manifestThere)
+    }
+
+    /// The pusher names the blob whose source bytes hash to something else, on one line, and
+    /// does not retry it.
+    func assertWrongSourceBytes(_ error: Error, _ layer: Descriptor, file: StaticString = #filePath, line: UInt = #line) {
+        guard let error = error as? ContentError, case .digestMismatch(let digest, let actual) = error else {
+            return XCTFail("expected ContentError.digestMismatch, got \(type(of: error)): \(error)", file: file, line: line)
+        }
+        XCTAssertEqual(digest, layer.digest, file: file, line: line)
+        XCTAssertNotEqual(actual, layer.digest, file: file, line: line)
+        XCTAssertFalse(error.description.contains("\n"), file: file, line: line)
+        XCTAssertTrue(error.description.contains("hashes to"), error.description, file: file, line: line)
     }
 
     func testCorruptLocalBlobIsRejectedWithAClearMessage() async throws {
@@ -122,24 +133,31 @@ final class DistributionFailureTests: XCTestCase {
         let layer = try store.image(manifest).manifest.layers[0]
         try damage(store.blobPath(layer.digest))
         do {
-            _ = try await ImagePusher(client: client, store: store).push(ref)
+            _ = try await ImagePusher(backoff: .zero).push(ref, from: store, client: client)
             XCTFail("expected a digest mismatch")
         } catch {
-            assertRegistryError(error, .digestMismatch, contains: [layer.digest.description, "is corrupt", "refused"])
+            assertWrongSourceBytes(error, layer)
         }
         let present = try await client.blobSize(layer.digest, in: RegistryRepository(ref))
         XCTAssertNil(present)
     }
 
-    func testPushOfMissingImageFails() async throws {
+    func testPushOfAnImageWithALayerNeitherStoredNorRemoteFailsNamingIt() async throws {
+        let registry = try TestRegistry.shared(self)
         let scratch = try scratchDirectory(self)
         let store = try ImageStore(root: scratch + "/a")
+        let ref = reference("\(registry.host)/local/missing-\(UUID().uuidString.prefix(8).lowercased()):v1")
+        let manifest = try TestImages.tagged(store, as: ref, scratch: scratch)
+        let layer = try store.image(manifest).manifest.layers[1]
+        try FileManager.default.removeItem(atPath: store.blobPath(layer.digest))
         do {
-            _ = try await ImagePusher(client: client, store: store).push(reference("127.0.0.1:1/none/app:v1"))
+            _ = try await ImagePusher(backoff: .zero).push(ref, from: store, client: client)
             XCTFail("expected an error")
         } catch let error as StoreError {
-            XCTAssertEqual(error, .imageNotFound("127.0.0.1:1/none/app:v1"))
+            XCTAssertEqual(error, .blobNotFound(layer.digest))
         }
+        let manifestThere = try? await client.fetchManifest("v1", in: RegistryRepository(ref))
+        XCTAssertNil(manifestThere, "no manifest without its blobs")
     }
 
     /// Flips bytes in the middle of a file, keeping its length.

@@ -27,15 +27,15 @@ final class DistributionRoundTripTests: XCTestCase {
 
         // First push: every layer uploaded, the summary names the manifest.
         let log = EventLog()
-        let pushed = try await ImagePusher(client: client, store: storeA, onEvent: log.observer).push(ref)
+        let pushed = try await ImagePusher(onEvent: log.observer).push(ref, from: storeA, client: client)
         XCTAssertEqual(pushed.digest, manifest.digest)
         XCTAssertEqual(pushed.size, manifest.size)
         XCTAssertEqual(pushed.summary, "v1: digest: \(manifest.digest) size: \(manifest.size)")
         for layer in stored.manifest.layers {
-            XCTAssertEqual(pushed.blobs[layer.digest], .uploaded)
+            XCTAssertEqual(pushed.blobs[layer.digest], .pushed(attempts: 1))
             XCTAssertEqual(log.finalStates[layer.digest], .pushed)
         }
-        XCTAssertEqual(pushed.blobs[stored.configDescriptor.digest], .uploaded)
+        XCTAssertEqual(pushed.blobs[stored.configDescriptor.digest], .pushed(attempts: 1))
 
         // skopeo reads it back: same digest and layers; and copies it to an OCI layout.
         let inspected = try skopeoInspect(ref.description)
@@ -71,7 +71,7 @@ final class DistributionRoundTripTests: XCTestCase {
 
         // Push again: everything is already there.
         let second = EventLog()
-        let repeated = try await ImagePusher(client: client, store: storeA, onEvent: second.observer).push(ref)
+        let repeated = try await ImagePusher(onEvent: second.observer).push(ref, from: storeA, client: client)
         XCTAssertEqual(repeated.digest, manifest.digest)
         XCTAssertTrue(repeated.blobs.values.allSatisfy { $0 == .alreadyExists }, "\(repeated.blobs)")
         for layer in stored.manifest.layers { XCTAssertEqual(second.finalStates[layer.digest], .alreadyExists) }
@@ -83,7 +83,7 @@ final class DistributionRoundTripTests: XCTestCase {
         let storeA = try ImageStore(root: scratch + "/a")
         let ref = reference("\(registry.host)/full/app-\(UUID().uuidString.prefix(8).lowercased()):latest")
         let manifest = try TestImages.tagged(storeA, as: ref, scratch: scratch)
-        _ = try await ImagePusher(client: client, store: storeA).push(ref)
+        _ = try await ImagePusher().push(ref, from: storeA, client: client)
 
         let storeB = try ImageStore(root: scratch + "/b")
         let log = EventLog()
@@ -104,7 +104,7 @@ final class DistributionRoundTripTests: XCTestCase {
         let manifest = try TestImages.tagged(store, as: source, scratch: scratch)
         let destination = reference("\(registry.host)/dest/app-\(UUID().uuidString.prefix(8).lowercased())")
         XCTAssertEqual(destination.tag, "latest")
-        let pushed = try await ImagePusher(client: client, store: store).push(source, to: destination)
+        let pushed = try await ImagePusher().push(source, to: destination, from: store, client: client)
         XCTAssertEqual(pushed.summary, "latest: digest: \(manifest.digest) size: \(manifest.size)")
         XCTAssertEqual(try skopeoInspect(destination.description)["Digest"] as? String, manifest.digest.description)
     }
@@ -116,14 +116,14 @@ final class DistributionRoundTripTests: XCTestCase {
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let base = reference("\(registry.host)/mount/base-\(suffix):v1")
         let manifest = try TestImages.tagged(storeA, as: base, scratch: scratch)
-        _ = try await ImagePusher(client: client, store: storeA).push(base)
+        _ = try await ImagePusher().push(base, from: storeA, client: client)
 
         // A store holding only manifest + config: the layers must be mounted, not uploaded.
         let storeB = try ImageStore(root: scratch + "/b")
         _ = try await ImagePuller(client: client, store: storeB).pull(base)
         let target = reference("\(registry.host)/mount/other-\(suffix):v2")
         let log = EventLog()
-        let pushed = try await ImagePusher(client: client, store: storeB, onEvent: log.observer).push(base, to: target)
+        let pushed = try await ImagePusher(onEvent: log.observer).push(base, to: target, from: storeB, client: client)
         XCTAssertEqual(pushed.digest, manifest.digest)
         for layer in try storeA.image(manifest).manifest.layers {
             XCTAssertEqual(pushed.blobs[layer.digest], .mounted(from: base.path))
@@ -140,14 +140,14 @@ final class DistributionRoundTripTests: XCTestCase {
         let storeA = try ImageStore(root: scratch + "/a")
         let ref = reference("\(source.host)/stream/app:v1")
         let manifest = try TestImages.tagged(storeA, as: ref, scratch: scratch)
-        _ = try await ImagePusher(client: client, store: storeA).push(ref)
+        _ = try await ImagePusher().push(ref, from: storeA, client: client)
 
         let storeB = try ImageStore(root: scratch + "/b")
         _ = try await ImagePuller(client: client, store: storeB).pull(ref)
         let target = reference("\(destination.host)/copied/app:v1")
-        let pushed = try await ImagePusher(client: client, store: storeB, jobs: 2).push(ref, to: target)
+        let pushed = try await ImagePusher(jobs: 2).push(ref, to: target, from: storeB, client: client)
         for layer in try storeA.image(manifest).manifest.layers {
-            XCTAssertEqual(pushed.blobs[layer.digest], .copied(from: "\(source.host)/stream/app"))
+            XCTAssertEqual(pushed.blobs[layer.digest], .pushed(attempts: 1), "streamed from \(source.host)/stream/app")
             XCTAssertFalse(storeB.hasBlob(layer.digest))
         }
         XCTAssertEqual(try skopeoInspect(target.description)["Digest"] as? String, manifest.digest.description)
@@ -166,9 +166,9 @@ final class DistributionRoundTripTests: XCTestCase {
         guard case .session(let session) = try await client.startUpload(to: repository) else { return XCTFail("no session") }
         try await client.finishUpload(session, digest: layers[0].digest,
                                       body: .file(path: store.blobPath(layers[0].digest), size: layers[0].size), to: repository)
-        let pushed = try await ImagePusher(client: client, store: store).push(ref)
+        let pushed = try await ImagePusher().push(ref, from: store, client: client)
         XCTAssertEqual(pushed.blobs[layers[0].digest], .alreadyExists)
-        XCTAssertEqual(pushed.blobs[layers[1].digest], .uploaded)
+        XCTAssertEqual(pushed.blobs[layers[1].digest], .pushed(attempts: 1))
     }
 
     func testIndexWithTwoPlatformsChoosesByPlatform() async throws {
@@ -187,7 +187,7 @@ final class DistributionRoundTripTests: XCTestCase {
         let index = try store.writeJSON(ImageIndex(mediaType: MediaType.ociIndex, manifests: children), mediaType: MediaType.ociIndex)
         let ref = reference("\(registry.host)/multi/app-\(UUID().uuidString.prefix(8).lowercased()):v1")
         try store.tag(ref, manifest: index)
-        let pushed = try await ImagePusher(client: client, store: store).push(ref)
+        let pushed = try await ImagePusher().push(ref, from: store, client: client)
         XCTAssertEqual(pushed.digest, index.digest)
         XCTAssertEqual(try skopeoInspect(ref.description, raw: true)["mediaType"] as? String, MediaType.ociIndex)
 
@@ -236,7 +236,7 @@ final class DistributionRoundTripTests: XCTestCase {
         let manifest = try TestImages.image(store, layers: [layer], format: .docker)
         let ref = reference("\(registry.host)/docker/app-\(UUID().uuidString.prefix(8).lowercased()):v1")
         try store.tag(ref, manifest: manifest)
-        _ = try await ImagePusher(client: client, store: store).push(ref)
+        _ = try await ImagePusher().push(ref, from: store, client: client)
         let raw = try skopeoInspect(ref.description, raw: true)
         XCTAssertEqual(raw["mediaType"] as? String, MediaType.dockerManifest)
         let other = try ImageStore(root: scratch + "/b")
@@ -251,7 +251,7 @@ final class DistributionRoundTripTests: XCTestCase {
         let store = try ImageStore(root: scratch + "/a")
         let ref = reference("\(registry.host)/single/app-\(UUID().uuidString.prefix(8).lowercased()):v1")
         _ = try TestImages.tagged(store, as: ref, scratch: scratch, platform: Platform(os: "linux", architecture: "arm64"))
-        _ = try await ImagePusher(client: client, store: store).push(ref)
+        _ = try await ImagePusher().push(ref, from: store, client: client)
         let other = try ImageStore(root: scratch + "/b")
         // No --platform: taken as is. A matching one (with arm64 ≡ arm64/v8): fine. Another: refused.
         _ = try await ImagePuller(client: client, store: other).pull(ref)

@@ -242,3 +242,13 @@ func skopeoInspect(_ ref: String, raw: Bool = false) throws -> [String: Any] {
     let output = try toolChecked(["skopeo", "inspect", "--tls-verify=false"] + (raw ? ["--raw"] : []) + ["docker://\(ref)"])
     return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any] ?? [:]
 }
+
+extension ImagePusher {
+    /// Pushes the image `store` names `source` to `destination` (default: `source`), as
+    /// `swiftdock push SOURCE [DESTINATION]` does.
+    func push(_ source: Reference, to destination: Reference? = nil, from store: ImageStore,
+              client: RegistryClient) async throws -> PushResult {
+        let image = try XCTUnwrap(try store.resolve(source), "\(source) is not in the store")
+        return try await push(image, from: store, to: destination ?? source, client: client)
+    }
+}

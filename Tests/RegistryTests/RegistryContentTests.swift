@@ -21,15 +21,15 @@ final class RegistryContentTests: XCTestCase {
         let b = RegistryContent(client: client, repository: RegistryRepository(registry: registry.host, name: name + "-copy"))
         let blobs = [stored.configDescriptor] + stored.manifest.layers
 
-        let uploaded = try await ContentCopier().copy(image, from: StoreContent(store: store), to: a, tag: "v1")
-        for blob in blobs { XCTAssertEqual(uploaded[blob.digest], .copied(attempts: 1), "\(blob.digest)") }
-        let mounted = try await ContentCopier().copy(image, from: a, to: b, tag: "v2")
-        for blob in blobs { XCTAssertEqual(mounted[blob.digest], .mounted(from: a.repository.description), "\(blob.digest)") }
-        let again = try await ContentCopier().copy(image, from: a, to: b, tag: "v2")
-        XCTAssertTrue(again.values.allSatisfy { $0 == .present }, "\(again)")
+        let uploaded = try await ImagePusher(backoff: .zero).push(image, from: StoreContent(store: store), to: a, tag: "v1").blobs
+        for blob in blobs { XCTAssertEqual(uploaded[blob.digest], .pushed(attempts: 1), "\(blob.digest)") }
+        let mounted = try await ImagePusher(backoff: .zero).push(image, from: a, to: b, tag: "v2").blobs
+        for blob in blobs { XCTAssertEqual(mounted[blob.digest], .mounted(from: a.repository.name), "\(blob.digest)") }
+        let again = try await ImagePusher(backoff: .zero).push(image, from: a, to: b, tag: "v2").blobs
+        XCTAssertTrue(again.values.allSatisfy { $0 == .alreadyExists }, "\(again)")
 
         let layout = try OCILayoutDirectory(creatingAt: scratch + "/layout")
-        _ = try await ContentCopier().copy(image, from: b, to: layout, tag: "v2")
+        _ = try await ImagePusher(backoff: .zero).push(image, from: b, to: layout, tag: "v2")
         XCTAssertEqual(try layout.manifest(named: "v2").digest, image.digest)
         for blob in blobs + [image] {
             XCTAssertEqual(try TestImages.sha256(layout.blobPath(blob.digest)), blob.digest)

@@ -1,24 +1,46 @@
+/// An error that says whether trying the same thing again can help: a registry's 5xx, a
+/// dropped connection or an expired token can; a refused credential or a wrong digest cannot.
+/// `ImagePusher` retries a blob only when some error in the cause chain says so.
+public protocol RetryableError: Error {
+    var isRetryable: Bool { get }
+}
+
 /// What went wrong copying content, naming the blob: one line each.
-public enum ContentError: Error, CustomStringConvertible, Sendable, Equatable {
+public enum ContentError: Error, CustomStringConvertible, Sendable, Equatable, RetryableError {
     /// The bytes a source handed out hash to something else.
     case digestMismatch(Digest, actual: Digest)
     /// The source's bytes are not as many as the descriptor says.
     case sizeMismatch(Digest, expected: Int64, actual: Int64)
     /// The destination acknowledged the blob but holds a different size (a truncated upload).
     case incomplete(Digest, expected: Int64, stored: Int64?)
-    /// A manifest or index of a media type the copier does not walk.
+    /// A manifest or index of a media type the pusher does not walk.
     case unsupportedMediaType(String, Digest)
     /// A manifest or index whose JSON cannot be read.
     case malformed(Digest, reason: String)
     /// A blob the source does not have.
     case notFound(Digest)
 
+    /// A truncating destination may keep the whole blob next time; nothing else here changes
+    /// by asking again.
+    public var isRetryable: Bool {
+        if case .incomplete = self { return true }
+        return false
+    }
+
+    /// The source handed out wrong bytes (as opposed to the destination losing some).
+    var isSourceFault: Bool {
+        switch self {
+        case .digestMismatch, .sizeMismatch: return true
+        default: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case .digestMismatch(let digest, let actual):
-            return "blob \(digest): the source's content hashes to \(actual)"
+            return "blob \(digest): the source's content hashes to \(actual); not pushed"
         case .sizeMismatch(let digest, let expected, let actual):
-            return "blob \(digest): the source has \(actual) bytes, the descriptor says \(expected)"
+            return "blob \(digest): the source has \(actual) bytes, the descriptor says \(expected); not pushed"
         case .incomplete(let digest, let expected, let stored):
             return "blob \(digest): the destination stored \(stored.map { "\($0)" } ?? "no") bytes of \(expected)"
         case .unsupportedMediaType(let mediaType, let digest):

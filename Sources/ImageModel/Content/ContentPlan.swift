@@ -1,10 +1,11 @@
 import Foundation
 
-/// What copying an image involves, read from its source: the unique configs and layers (in
+/// What pushing an image involves, read from its source: the unique layers and configs (in
 /// manifest order), the child manifests of an index, and the verified bytes of every
 /// manifest read on the way.
 struct ContentPlan {
-    var blobs: [Descriptor] = []
+    var layers: [Descriptor] = []
+    var configs: [Descriptor] = []
     var children: [Descriptor] = []
     var bytes: [Digest: [UInt8]] = [:]
 
@@ -13,10 +14,10 @@ struct ContentPlan {
         var seen = Set<Digest>()
         func add(manifest descriptor: Descriptor) async throws {
             let manifest = try decode(ImageManifest.self, try await plan.read(descriptor, from: source), descriptor)
+            if seen.insert(manifest.config.digest).inserted { plan.configs.append(manifest.config) }
             // Layers with `urls` (foreign layers) are not copied, as registries expect.
-            for blob in [manifest.config] + manifest.layers.filter({ ($0.urls ?? []).isEmpty })
-            where seen.insert(blob.digest).inserted {
-                plan.blobs.append(blob)
+            for layer in manifest.layers where (layer.urls ?? []).isEmpty && seen.insert(layer.digest).inserted {
+                plan.layers.append(layer)
             }
         }
         if MediaType.isIndex(top.mediaType) {

@@ -19,8 +19,8 @@ public protocol ContentSource: Sendable {
 }
 
 /// Somewhere an image's content can be put: the local store, an OCI image-layout directory,
-/// a registry repository. A destination commits a blob only when its whole stream arrived
-/// without error (the copier ends the stream with an error when digest or size disagree).
+/// a registry repository, an archive. A destination commits a blob only when its whole stream
+/// arrived without error (the pusher ends the stream with an error when digest or size disagree).
 public protocol ContentDestination: Sendable {
     /// The size of the blob the destination holds, or nil when it has none.
     func blobSize(_ descriptor: Descriptor) async throws -> Int64?
@@ -30,5 +30,8 @@ public protocol ContentDestination: Sendable {
     /// Stores a blob from its chunks.
     func put(_ descriptor: Descriptor, chunks: ContentChunks) async throws
     /// Stores a manifest or index, named by `tag` when there is one (else by digest only).
-    func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws
+    /// Returns the subject the destination says it indexed for its referrers list (a
+    /// registry's `OCI-Subject` answer, distribution-spec v1.1), nil when it says nothing.
+    @discardableResult
+    func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws -> Digest?
 }

@@ -3,10 +3,11 @@ import Foundation
 /// A blob's chunks passed on while they are hashed and counted. The stream ends with an
 /// error instead of its end when the bytes run past the descriptor's size, stop short of
 /// it, or hash to another digest — so a destination that commits only on a clean end never
-/// commits wrong content.
+/// commits wrong content. `onBytes` sees each chunk's size as it passes (progress).
 enum VerifiedChunks {
-    static func wrap(_ chunks: ContentChunks, _ descriptor: Descriptor) -> ContentChunks {
-        let state = State(chunks.makeAsyncIterator(), descriptor)
+    static func wrap(_ chunks: ContentChunks, _ descriptor: Descriptor,
+                     onBytes: (@Sendable (Int) -> Void)? = nil) -> ContentChunks {
+        let state = State(chunks.makeAsyncIterator(), descriptor, onBytes)
         return ContentChunks(unfolding: { try await state.next() })
     }
 
@@ -17,10 +18,12 @@ enum VerifiedChunks {
         let descriptor: Descriptor
         var hash = SHA256Stream()
         var count: Int64 = 0
+        let onBytes: (@Sendable (Int) -> Void)?
 
-        init(_ iterator: ContentChunks.AsyncIterator, _ descriptor: Descriptor) {
+        init(_ iterator: ContentChunks.AsyncIterator, _ descriptor: Descriptor, _ onBytes: (@Sendable (Int) -> Void)?) {
             self.iterator = iterator
             self.descriptor = descriptor
+            self.onBytes = onBytes
         }
 
         /// The chunk before the newest: the last one is held back until the whole blob has
@@ -43,6 +46,7 @@ enum VerifiedChunks {
                     throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: count)
                 }
                 hash.update(chunk)
+                onBytes?(chunk.count)
                 let previous = pending
                 pending = chunk
                 if let previous { return previous }

@@ -96,17 +96,19 @@ public struct OCILayoutDirectory: ContentSource, ContentDestination {
         }
     }
 
-    public func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws {
+    /// A layout has no referrers API: nil.
+    public func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws -> Digest? {
         if try await blobSize(descriptor) != descriptor.size {
             try replace(blobPath(descriptor.digest), with: bytes)
         }
-        guard let tag else { return }
+        guard let tag else { return nil }
         var index = try index()
         var entry = descriptor
         entry.annotations = (entry.annotations ?? [:]).merging([Self.refNameAnnotation: tag]) { $1 }
         index.manifests.removeAll { $0.annotations?[Self.refNameAnnotation] == tag }
         index.manifests.append(entry)
         try replace(path + "/index.json", with: Array(try CanonicalJSON.encode(index)))
+        return nil
     }
 
     // MARK: files

@@ -47,7 +47,8 @@ public struct StoreContent: ContentSource, ContentDestination {
         try store.ingest(temporaryFile: temporary, digest: descriptor.digest, verify: true)
     }
 
-    public func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws {
+    /// The store keeps referrers by subject itself (`ImageStore.referrers(of:)`): nil.
+    public func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws -> Digest? {
         let written = try store.writeBlob(bytes)
         guard written == descriptor.digest else {
             throw ContentError.digestMismatch(descriptor.digest, actual: written)
@@ -55,5 +56,6 @@ public struct StoreContent: ContentSource, ContentDestination {
         if let tag, let repository {
             try store.tag(try Reference(parsing: "\(repository.repository):\(tag)"), manifest: descriptor)
         }
+        return nil
     }
 }

@@ -15,44 +15,28 @@ public struct ReferrerPushOutcome: Sendable {
 /// as OCI distribution-spec v1.1 says: each artifact manifest (blobs first) is put by digest;
 /// when the registry's answer carries no `OCI-Subject` header it has no referrers API, and the
 /// index tagged `sha256-<hex>` of the subject is fetched, merged and put back once for all.
+/// Registry-only: an OCI layout or an archive has no referrers list to keep up to date.
 extension ImagePusher {
-    /// Pushes every stored referrer of `subject` to `repository` (nothing when there is none).
-    public func pushReferrers(of subject: Descriptor, to repository: RegistryRepository) async throws -> [ReferrerPushOutcome] {
+    /// Pushes every referrer `store` keeps of `subject` to `destination` (nothing when there
+    /// is none).
+    public func pushReferrers(of subject: Descriptor, from store: ImageStore,
+                              to destination: RegistryContent) async throws -> [ReferrerPushOutcome] {
         let artifacts = try store.referrers(of: subject.digest)
         guard !artifacts.isEmpty else { return [] }
         var outcomes: [ReferrerPushOutcome] = []
         var unlisted: [Descriptor] = []
         for artifact in artifacts {
-            let listed = try await pushReferrerManifest(artifact, subject: subject.digest, to: repository)
-            outcomes.append(ReferrerPushOutcome(artifact: listed.descriptor, listedBy: listed.byRegistry ? .api : .tagSchema))
-            if !listed.byRegistry { unlisted.append(listed.descriptor) }
+            let descriptor = try Self.referrerDescriptor(of: artifact, subject: subject.digest, store: store)
+            let pushed = try await push(artifact, from: LazyStoreContent(store: store, client: destination.client),
+                                        to: destination, tag: nil)
+            let byRegistry = pushed.indexedSubject == subject.digest
+            outcomes.append(ReferrerPushOutcome(artifact: descriptor, listedBy: byRegistry ? .api : .tagSchema))
+            if !byRegistry { unlisted.append(descriptor) }
         }
         if !unlisted.isEmpty {
-            try await client.addToReferrersTag(unlisted, subject: subject.digest, in: repository)
+            try await destination.client.addToReferrersTag(unlisted, subject: subject.digest, in: destination.repository)
         }
         return outcomes
-    }
-
-    /// Pushes one stored artifact manifest whose `subject` is `subject` (blobs, then the
-    /// manifest by digest) and adds it to the referrers tag when the registry did not index it.
-    /// For artifacts made elsewhere than the build (a signature) that should be found by
-    /// referrers lookups.
-    public func pushReferrer(_ artifact: Descriptor, subject: Digest, to repository: RegistryRepository) async throws -> ReferrerPushOutcome {
-        let listed = try await pushReferrerManifest(artifact, subject: subject, to: repository)
-        if !listed.byRegistry {
-            try await client.addToReferrersTag([listed.descriptor], subject: subject, in: repository)
-        }
-        return ReferrerPushOutcome(artifact: listed.descriptor, listedBy: listed.byRegistry ? .api : .tagSchema)
-    }
-
-    /// Puts the artifact (checked to name `subject`) and says whether the registry answered
-    /// `OCI-Subject: <subject>`; returns the descriptor a referrers list holds for it.
-    private func pushReferrerManifest(_ artifact: Descriptor, subject: Digest,
-                                      to repository: RegistryRepository) async throws -> (descriptor: Descriptor, byRegistry: Bool) {
-        let descriptor = try Self.referrerDescriptor(of: artifact, subject: subject, store: store)
-        let target = Reference(domain: repository.registry, path: repository.name, tag: nil, digest: artifact.digest)
-        let pushed = try await push(manifest: artifact, to: target)
-        return (descriptor, pushed.ociSubject == subject)
     }
 
     /// The descriptor of a referrers list for a stored artifact manifest: `artifactType` from

@@ -10,6 +10,9 @@ import NIOCore
 public struct RegistryContent: ContentSource, ContentDestination {
     public let client: RegistryClient
     public let repository: RegistryRepository
+    /// Upload sessions a mount request opened instead of mounting (202), kept for the upload
+    /// that follows so a registry that never mounts (Artifact Registry) costs no extra POST.
+    private let mountSessions = Locked([Digest: UploadSession]())
 
     public init(client: RegistryClient, repository: RegistryRepository) {
         self.client = client
@@ -47,30 +50,57 @@ public struct RegistryContent: ContentSource, ContentDestination {
     }
 
     /// A cross-repository mount (`POST …/uploads/?mount=&from=`) from a repository of this
-    /// registry; false for another registry, the same repository, or a registry that answers
-    /// with an upload session instead.
+    /// registry; false for another registry, the same repository, a registry that answers with
+    /// an upload session instead (kept for `put`), or one that refuses the mount (no pull right
+    /// on `from`, say) — the blob is then uploaded.
     public func mount(_ descriptor: Descriptor, from origin: String) async throws -> Bool {
         let parts = origin.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, parts[0] == repository.registry, parts[1] != repository.name else { return false }
-        if case .mounted = try await client.startUpload(to: repository, mounting: descriptor.digest, from: parts[1]) {
-            return true
+        do {
+            switch try await client.startUpload(to: repository, mounting: descriptor.digest, from: parts[1]) {
+            case .mounted:
+                return true
+            case .session(let session):
+                mountSessions.withLock { $0[descriptor.digest] = session }
+                return false
+            }
+        } catch let error as RegistryError where error.kind != .transport {
+            return false
         }
-        return false
     }
 
+    /// POST (unless a mount attempt left a session), then one monolithic PUT streaming the chunks.
     public func put(_ descriptor: Descriptor, chunks: ContentChunks) async throws {
-        guard case .session(let session) = try await client.startUpload(to: repository) else {
-            throw repository.error(.invalidResponse, "push blob \(descriptor.digest): the registry answered a plain upload as a mount")
+        let session: UploadSession
+        if let left = mountSessions.withLock({ $0.removeValue(forKey: descriptor.digest) }) {
+            session = left
+        } else {
+            guard case .session(let opened) = try await client.startUpload(to: repository) else {
+                throw repository.error(.invalidResponse, "push blob \(descriptor.digest): the registry answered a plain upload as a mount")
+            }
+            session = opened
         }
         let body = ByteBufferChunks(chunks)
-        try await client.finishUpload(session, digest: descriptor.digest,
-                                      body: .stream(length: descriptor.size, makeStream: { body.makeStream() }),
-                                      to: repository)
+        do {
+            try await client.finishUpload(session, digest: descriptor.digest,
+                                          body: .stream(length: descriptor.size, makeStream: { body.makeStream() }),
+                                          to: repository)
+        } catch let error as RegistryError {
+            // The body ended with the source's own failure (wrong bytes, an unreadable file):
+            // that, not "cannot reach the registry", is what happened.
+            if case .unreachable(_, let cause)? = error.cause(as: TransportError.self), cause is ContentError {
+                throw cause
+            }
+            throw error
+        }
     }
 
-    public func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws {
-        try await client.pushManifest(bytes: bytes, mediaType: descriptor.mediaType, digest: descriptor.digest,
-                                      as: tag ?? descriptor.digest.description, to: repository)
+    /// The manifest with its own media type as Content-Type; returns the registry's
+    /// `OCI-Subject` answer (it indexed the manifest's subject for the referrers API).
+    public func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws -> Digest? {
+        let headers = try await client.pushManifest(bytes: bytes, mediaType: descriptor.mediaType, digest: descriptor.digest,
+                                                    as: tag ?? descriptor.digest.description, to: repository)
+        return headers.first(name: "OCI-Subject").flatMap { try? Digest(parsing: $0) }
     }
 }
 

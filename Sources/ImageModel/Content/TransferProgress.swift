@@ -1,4 +1,4 @@
-import ImageModel
+import Foundation
 
 /// What a blob transfer is doing, in the words docker prints.
 public enum TransferState: Sendable, Equatable {
@@ -41,21 +41,21 @@ public struct TransferEvent: Sendable, Equatable {
 public typealias TransferObserver = @Sendable (TransferEvent) -> Void
 
 /// Counts bytes of one transfer and reports them at most every `step` bytes (and at the end),
-/// so a 1 GB blob does not produce a million events.
-final class ByteProgress: @unchecked Sendable {
+/// so a 1 GB blob does not produce a million events. Thread-safe: its counter is `Locked`.
+public final class ByteProgress: @unchecked Sendable {
     private let counter = Locked((done: Int64(0), reported: Int64(0)))
     private let total: Int64
     private let step: Int64
     private let report: @Sendable (Int64, Int64) -> Void
 
-    init(total: Int64, step: Int64 = 512 * 1024, report: @escaping @Sendable (_ completed: Int64, _ total: Int64) -> Void) {
+    public init(total: Int64, step: Int64 = 512 * 1024, report: @escaping @Sendable (_ completed: Int64, _ total: Int64) -> Void) {
         self.total = total
         self.step = step
         self.report = report
     }
 
     /// Adds `count` bytes; a retried body counts again, so the figure is capped at the total.
-    func add(_ count: Int) {
+    public func add(_ count: Int) {
         let send: Int64? = counter.withLock { c in
             c.done = min(total, c.done + Int64(count))
             guard c.done != c.reported, c.done - c.reported >= step || c.done == total else { return nil }

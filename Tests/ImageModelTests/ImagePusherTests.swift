@@ -2,9 +2,9 @@ import Foundation
 @testable import ImageModel
 import XCTest
 
-/// `ContentCopier` without a registry or a disk: an in-memory source and a destination that
+/// `ImagePusher` without a registry or a disk: an in-memory source and a destination that
 /// misbehaves on purpose (refuses mounts, fails once, truncates, is handed corrupt bytes).
-final class ContentCopierTests: XCTestCase {
+final class ImagePusherTests: XCTestCase {
     /// What the fake destination does wrong.
     struct Misbehaviour: OptionSet, Sendable {
         let rawValue: Int
@@ -21,20 +21,20 @@ final class ContentCopierTests: XCTestCase {
         var mountable: Bool
         var corruptLayer: Bool
         /// How the layer got there, or the error expected.
-        var expected: Result<BlobCopyOutcome, ContentError>
+        var expected: Result<BlobPushOutcome, ContentError>
     }
 
     func testCopierAgainstMisbehavingDestinations() async throws {
         let image = TestImage()
         let layer = image.layer.digest
         let cases: [Case] = [
-            Case(name: "plain", misbehaviour: [], mountable: false, corruptLayer: false, expected: .success(.copied(attempts: 1))),
+            Case(name: "plain", misbehaviour: [], mountable: false, corruptLayer: false, expected: .success(.pushed(attempts: 1))),
             Case(name: "mounts", misbehaviour: [], mountable: true, corruptLayer: false,
-                 expected: .success(.mounted(from: "r.example/base"))),
+                 expected: .success(.mounted(from: "base"))),
             Case(name: "refuses mounts", misbehaviour: .refusesMounts, mountable: true, corruptLayer: false,
-                 expected: .success(.copied(attempts: 1))),
+                 expected: .success(.pushed(attempts: 1))),
             Case(name: "5xx once", misbehaviour: .failsFirstPut, mountable: false, corruptLayer: false,
-                 expected: .success(.copied(attempts: 2))),
+                 expected: .success(.pushed(attempts: 2))),
             Case(name: "truncates", misbehaviour: .truncatesEveryPut, mountable: false, corruptLayer: false,
                  expected: .failure(.incomplete(layer, expected: image.layer.size, stored: image.layer.size - 1))),
             Case(name: "corrupt source", misbehaviour: [], mountable: false, corruptLayer: true,
@@ -45,7 +45,8 @@ final class ContentCopierTests: XCTestCase {
                                       origins: c.mountable ? [layer: ["r.example/base"]] : [:])
             let destination = MemoryDestination(misbehaviour: c.misbehaviour, mountable: source.blobs)
             do {
-                let outcomes = try await ContentCopier(attempts: 2, jobs: 2).copy(image.manifest, from: source, to: destination, tag: "v1")
+                let outcomes = try await ImagePusher(jobs: 2, attempts: 2, backoff: .zero)
+                    .push(image.manifest, from: source, to: destination, tag: "v1").blobs
                 guard case .success(let outcome) = c.expected else { XCTFail("\(c.name): copied"); continue }
                 XCTAssertEqual(outcomes[layer], outcome, c.name)
                 XCTAssertEqual(destination.tags["v1"], image.manifest.digest, c.name)
@@ -106,8 +107,9 @@ struct MemorySource: ContentSource {
 /// Commits a blob only when its stream ended cleanly, as a registry finishes an upload only
 /// when the body arrived whole.
 final class MemoryDestination: ContentDestination, @unchecked Sendable {
-    struct Refused: Error {}
-    let misbehaviour: ContentCopierTests.Misbehaviour
+    /// A 5xx: worth another try.
+    struct Refused: RetryableError { var isRetryable: Bool { true } }
+    let misbehaviour: ImagePusherTests.Misbehaviour
     /// What a mount can take from (the source registry's content).
     let mountable: [Digest: [UInt8]]
     private let lock = NSLock()
@@ -115,7 +117,7 @@ final class MemoryDestination: ContentDestination, @unchecked Sendable {
     private var manifestTags: [String: Digest] = [:]
     private var puts: [Digest: Int] = [:]
 
-    init(misbehaviour: ContentCopierTests.Misbehaviour, mountable: [Digest: [UInt8]]) {
+    init(misbehaviour: ImagePusherTests.Misbehaviour, mountable: [Digest: [UInt8]]) {
         self.misbehaviour = misbehaviour
         self.mountable = mountable
     }
@@ -142,10 +144,11 @@ final class MemoryDestination: ContentDestination, @unchecked Sendable {
         lock.withLock { blobs[descriptor.digest] = received }
     }
 
-    func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws {
+    func putManifest(_ bytes: [UInt8], as descriptor: Descriptor, tag: String?) async throws -> Digest? {
         lock.withLock {
             blobs[descriptor.digest] = bytes
             if let tag { manifestTags[tag] = descriptor.digest }
         }
+        return nil
     }
 }
