@@ -98,61 +98,13 @@ extension ImageStore {
 
     // MARK: docker archive
 
-    private struct ArchiveManifestEntry: Encodable {
-        var config: String
-        var repoTags: [String]
-        var layers: [String]
-        enum CodingKeys: String, CodingKey {
-            case config = "Config", repoTags = "RepoTags", layers = "Layers"
-        }
-    }
-
     private func saveDockerArchive(_ images: [(reference: Reference?, manifest: Descriptor)], index: ImageIndex,
                                    blobs: [Digest], to output: String) throws {
-        if FileSystem.isDirectory(output) { throw StoreError.outputExists(path: output) }
-        // manifest.json: one entry per image, carrying all its tags.
-        var entries: [ArchiveManifestEntry] = []
-        var entryForConfig: [Digest: Int] = [:]
-        var repositories: [String: [String: String]] = [:]
-        for (reference, descriptor) in images {
+        let contents = try images.map { reference, descriptor in
             let stored = try image(descriptor)
-            let position: Int
-            if let known = entryForConfig[stored.imageID] {
-                position = known
-            } else {
-                position = entries.count
-                entryForConfig[stored.imageID] = position
-                entries.append(ArchiveManifestEntry(config: "blobs/sha256/\(stored.imageID.encoded)", repoTags: [],
-                                                    layers: stored.manifest.layers.map { "blobs/sha256/\($0.digest.encoded)" }))
-            }
-            if let reference, let tag = reference.tag {
-                let familiar = "\(reference.familiarRepository):\(tag)"
-                if !entries[position].repoTags.contains(familiar) { entries[position].repoTags.append(familiar) }
-                if let top = stored.manifest.layers.last { repositories[reference.familiarRepository, default: [:]][tag] = top.digest.encoded }
-            }
+            return DockerArchiveImage(reference: reference, config: stored.imageID, layers: stored.manifest.layers.map(\.digest))
         }
-
-        let parent = (output as NSString).deletingLastPathComponent
-        let temporary = "\(parent)/.\((output as NSString).lastPathComponent).\(FileSystem.randomHex(8)).tmp"
-        do {
-            let tar = try TarWriter(path: temporary)
-            try tar.addDirectory("blobs/")
-            try tar.addDirectory("blobs/sha256/")
-            for digest in blobs {
-                let actual = try tar.addFile("blobs/sha256/\(digest.encoded)", contentsOf: blobPath(digest))
-                guard actual == digest else { throw StoreError.digestMismatch(path: blobPath(digest), expected: digest, actual: actual) }
-            }
-            try tar.addFile("index.json", Array(try CanonicalJSON.encode(index)))
-            try tar.addFile("manifest.json", Array(try CanonicalJSON.encode(entries)))
-            try tar.addFile("oci-layout", ImageStore.layoutFileContent)
-            if !repositories.isEmpty { try tar.addFile("repositories", Array(try CanonicalJSON.encode(repositories))) }
-            try tar.close()
-            try FileSystem.rename(temporary, output)
-        } catch {
-            try? FileSystem.removeFile(temporary)
-            throw error
-        }
-        FileSystem.syncDirectory(parent)
+        try DockerArchiveImage.write(contents, index: index, blobs: blobs, blobPath: blobPath, to: output)
     }
 
     // MARK: OCI layout directory

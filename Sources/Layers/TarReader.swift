@@ -14,14 +14,14 @@ import Glibc
 /// (padding after the end blocks): a blob whose content does not match fails with
 /// `LayerError.digestMismatch` instead of ending normally. Callers that act on entries before
 /// the end (unpacking) must do so in a place they discard on error.
-final class TarReader {
-    let path: String
+package final class TarReader {
+    package let path: String
     let archive: OpaquePointer
     private let input: BlobInput
 
     /// Opens `path`; fails with a `LayerError` naming it. With `digest`, the content is
     /// verified against it by the time `next()` reports the end.
-    init(path: String, digest: Digest? = nil) throws {
+    package init(path: String, digest: Digest? = nil) throws {
         self.path = path
         archive = archive_read_new()
         archive_read_support_filter_gzip(archive)
@@ -51,7 +51,7 @@ final class TarReader {
     }
 
     /// The next entry (owned by the reader, valid until the next call), or nil at the end.
-    func next() throws -> OpaquePointer? {
+    package func next() throws -> OpaquePointer? {
         var entry: OpaquePointer?
         // Under UTF-8 so pax names are read byte for byte whatever the process locale (see `ArchiveLocale`).
         let rc = ArchiveLocale.utf8 { () -> Int32 in
@@ -85,7 +85,7 @@ final class TarReader {
     }
 
     /// The next data block of the current entry as (bytes, count, offset), or nil at its end.
-    func nextBlock() throws -> (UnsafeRawPointer, Int, Int64)? {
+    package func nextBlock() throws -> (UnsafeRawPointer, Int, Int64)? {
         var buffer: UnsafeRawPointer?
         var size = 0
         var offset: la_int64_t = 0
@@ -109,23 +109,23 @@ final class TarReader {
     /// The entry's path as stored, byte for byte (as a `PathBytes` string, so a name that is not
     /// UTF-8 survives). Entries are read under UTF-8 (`next()`), so the raw name is the header's
     /// bytes; the `_utf8` getters would convert through the process locale.
-    func entryPath(_ entry: OpaquePointer) -> String {
+    package func entryPath(_ entry: OpaquePointer) -> String {
         archive_entry_pathname(entry).map(PathBytes.string(cString:)) ?? ""
     }
 
     /// The hard-link target of `entry`, if it is a hard link.
-    static func hardlink(of entry: OpaquePointer) -> String? {
+    package static func hardlink(of entry: OpaquePointer) -> String? {
         archive_entry_hardlink(entry).map(PathBytes.string(cString:))
     }
 
     /// The symlink target of `entry`, if it is a symlink.
-    static func symlink(of entry: OpaquePointer) -> String? {
+    package static func symlink(of entry: OpaquePointer) -> String? {
         archive_entry_symlink(entry).map(PathBytes.string(cString:))
     }
 
     /// `name` as a clean relative path (no `.`, empty or leading `/` components); nil for the
     /// archive root. Throws for `..` components, which would escape the destination.
-    static func normalize(_ name: String, archive: String) throws -> String? {
+    package static func normalize(_ name: String, archive: String) throws -> String? {
         var parts: [Substring] = []
         for part in name.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
             if part == ".." { throw LayerError.unsafeEntry(archive: archive, entry: name) }

@@ -9,7 +9,7 @@ import Registry
 /// fetched when a build needs their content, and mounted or streamed when pushed.
 struct PullCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pull", abstract: "Pull an image from a registry into the local store.", usage: Synopsis.pull)
+        commandName: "pull", abstract: "Pull an image from a registry, an OCI layout or an archive into the local store.", usage: Synopsis.pull)
 
     @Option(help: "Platform to choose from a multi-platform image (os/arch[/variant]; default: linux/host architecture).")
     var platform: String?
@@ -26,17 +26,19 @@ struct PullCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The image reference (name[:tag] or name@digest).")
+    @Argument(help: "The image reference (name[:tag] or name@digest), or oci:DIR[:NAME], oci-archive:FILE[:NAME], docker-archive:FILE[:REF].")
     var image: String
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
+        if ImageTransport.namesTransport(image) { _ = try ImageTransport.parse(image) }
         if let platform {
             do { _ = try Platform(parsing: platform) } catch { throw ValidationError("\(error)") }
         }
     }
 
     func run() async throws {
+        if ImageTransport.namesTransport(image) { return try await pull(from: try ImageTransport.parse(image)) }
         let reference = try parseReference(image)
         let wanted = try platform.map(Platform.init(parsing:))
         let store = try store.openStore()

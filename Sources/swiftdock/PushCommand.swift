@@ -4,10 +4,11 @@ import ImageModel
 import ImageStore
 import Registry
 
-/// `swiftdock push [-q] [--jobs N] REF [DEST_REF]`: uploads a stored image to a registry.
+/// `swiftdock push [-q] [--jobs N] SOURCE [DESTINATION]`: a stored image to a registry, or any
+/// image between the store, registries, OCI layouts and archives (skopeo's transport syntax).
 struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "push", abstract: "Push an image from the local store to a registry.", usage: Synopsis.push)
+        commandName: "push", abstract: "Push an image to a registry, an OCI layout or an archive.", usage: Synopsis.push)
 
     @Flag(name: [.customShort("q"), .long], help: "Print only the final result line.")
     var quiet = false
@@ -18,37 +19,53 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var registry: RegistryCLIOptions
     @OptionGroup var store: StoreOptions
 
-    @Argument(help: "The image to push (reference or image ID), or oci:DIR[:NAME] to push from an OCI layout.")
+    @Argument(help: "The image to push: a store image (reference or image ID), or oci:DIR[:NAME], oci-archive:FILE[:NAME], docker-archive:FILE[:REF].")
     var image: String
 
-    @Argument(help: "Where to push it: a registry reference (default: the image reference; without a tag, :latest), or oci:DIR[:NAME].")
+    @Argument(help: "Where to push it: a registry reference (default: the image reference; without a tag, :latest), or oci:DIR[:NAME], oci-archive:FILE[:NAME], docker-archive:FILE[:REF].")
     var destination: String?
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
-        _ = try destination.map(PushDestination.parse)
-        if image.hasPrefix("oci:") { _ = try PushDestination.parse(image) }
+        _ = try destination.map(ImageTransport.parse)
+        if ImageTransport.namesTransport(image) { _ = try ImageTransport.parse(image) }
     }
 
     func run() async throws {
-        if image.hasPrefix("oci:"), case .layout(let directory, let name) = try PushDestination.parse(image) {
-            return try await push(fromLayout: directory, name: name)
+        let target = try destination.map(ImageTransport.parse)
+        if ImageTransport.namesTransport(image) {
+            guard let target else {
+                throw ValidationError("pushing from \(image) needs a destination (a registry reference, oci:, oci-archive: or docker-archive:)")
+            }
+            // An archive is unpacked under the store's tmp/: on the disk meant for images, and
+            // cleaned up by the store if this process dies.
+            let source = try await ImageTransport.parse(image).openSource(staging: { try self.store.openStore().makeTemporaryDirectory() })
+            defer { source.close() }
+            return try await push(source.image, from: { _ in source.content }, to: target)
         }
         let store = try store.openStore()
         let found = try store.findImage(image)
         let descriptor = found.manifest
-        var target = found.reference
-        switch try destination.map(PushDestination.parse) {
-        case .layout(let directory, let name)?:
-            return try await push(descriptor, from: store, toLayout: directory, name: name)
-        case .registry(let reference)?:
-            target = reference
+        var reference = found.reference
+        switch target {
+        case .registry(let given)?:
+            reference = given
+        case let other?:
+            // A layout lists the image under its store name too (containerd's annotation, as
+            // docker ≥ 25 and `save` write it), so `pull` of the layout or archive finds the name.
+            var listed = descriptor
+            if let name = found.reference {
+                listed.annotations = (listed.annotations ?? [:]).merging([ImageStore.imageNameAnnotation: name.description]) { $1 }
+            }
+            return try await push(listed, from: { LazyStoreContent(store: store, client: $0) }, to: other)
         case nil:
             break
         }
-        guard let target else {
+        guard let target = reference else {
             throw ValidationError("pushing an image ID needs a destination reference")
         }
+        // A store image to a registry: lazily pulled layers mounted or streamed, attestations
+        // pushed beside the image, the push recorded for `vertex run`.
         let renderer = ProgressRenderer(quiet: quiet, pulling: false)
         if !quiet { print("The push refers to repository [\(target.repository)]") }
         let client = registry.makeClient()
@@ -78,6 +95,32 @@ struct PushCommand: AsyncParsableCommand {
                 ? "referrers API" : "referrers tag \(RegistryRepository.referrersTag(for: image.digest))"
             printError("attestation \(outcome.artifact.artifactType ?? "?") \(outcome.artifact.digest) pushed (\(how))")
         }
+    }
+}
+
+extension PushCommand {
+    /// Pushes `image` from the source `makeSource` opens (given the registry client) to
+    /// `target`; an archive is packed only when every blob arrived, a failed push leaves it as
+    /// it was.
+    func push(_ image: Descriptor, from makeSource: (RegistryClient) -> ContentSource, to target: ImageTransport) async throws {
+        let client = registry.makeClient()
+        let renderer = ProgressRenderer(quiet: quiet, pulling: false)
+        var opened: OpenedDestination?
+        do {
+            let destination = try target.openDestination(image: image, client: client)
+            opened = destination
+            _ = try await ImagePusher(jobs: jobs, onEvent: renderer.observer)
+                .push(image, from: makeSource(client), to: destination.content, tag: destination.tag)
+            try destination.finish(image)
+        } catch {
+            renderer.finish()
+            opened?.discard()
+            await client.shutdown()
+            throw error
+        }
+        renderer.finish()
+        await client.shutdown()
+        print("\(opened?.label ?? image.digest.description): digest: \(image.digest) size: \(image.size)")
     }
 }
 

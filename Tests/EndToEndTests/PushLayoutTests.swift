@@ -29,7 +29,8 @@ final class PushLayoutTests: XCTestCase {
 
         let cases: [(String, String)] = [
             ("oci:", "oci: needs a directory"),
-            ("oci-archive:/tmp/x.tar", "not supported by push"),
+            ("dir:/tmp/x", "not supported by push"),
+            ("docker-archive:/tmp/x.tar:team/app@sha256:" + String(repeating: "a", count: 64), "NAME:TAG reference"),
             ("oci:\(layout):", "must be a non-empty word"),
         ]
         for (destination, message) in cases {

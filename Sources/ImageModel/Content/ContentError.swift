@@ -19,6 +19,8 @@ public enum ContentError: Error, CustomStringConvertible, Sendable, Equatable, R
     case malformed(Digest, reason: String)
     /// A blob the source does not have.
     case notFound(Digest)
+    /// A manifest or index larger than any registry accepts, refused before it is read.
+    case tooLarge(Digest, size: Int64, limit: Int64)
 
     /// A truncating destination may keep the whole blob next time; nothing else here changes
     /// by asking again.
@@ -49,6 +51,8 @@ public enum ContentError: Error, CustomStringConvertible, Sendable, Equatable, R
             return "\(digest): not a readable manifest or index: \(reason)"
         case .notFound(let digest):
             return "blob \(digest): not in the source"
+        case .tooLarge(let digest, let size, let limit):
+            return "\(digest): a manifest of \(size) bytes, more than the \(limit) any registry accepts"
         }
     }
 }

@@ -4,6 +4,8 @@ import Foundation
 /// manifest order), the child manifests of an index, and the verified bytes of every
 /// manifest read on the way.
 struct ContentPlan {
+    /// The largest manifest or index read (registries refuse larger ones: 4 MiB).
+    static let maxManifestSize = 4 << 20
     var layers: [Descriptor] = []
     var configs: [Descriptor] = []
     var children: [Descriptor] = []
@@ -37,6 +39,9 @@ struct ContentPlan {
 
     /// A manifest's bytes from the source, checked against its descriptor and kept.
     mutating func read(_ descriptor: Descriptor, from source: ContentSource) async throws -> [UInt8] {
+        guard descriptor.size <= Self.maxManifestSize else {
+            throw ContentError.tooLarge(descriptor.digest, size: descriptor.size, limit: Int64(Self.maxManifestSize))
+        }
         let bytes = try await source.read(descriptor)
         guard Int64(bytes.count) == descriptor.size else {
             throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: Int64(bytes.count))

@@ -63,13 +63,24 @@ public struct OCILayoutDirectory: ContentSource, ContentDestination {
 
     // MARK: ContentSource
 
+    /// The blob whole, once its file is known to be as large as the descriptor says (a layout
+    /// from elsewhere may pair a small descriptor with a huge file).
     public func read(_ descriptor: Descriptor) async throws -> [UInt8] {
-        guard FileSystem.isRegularFile(blobPath(descriptor.digest)) else { throw ContentError.notFound(descriptor.digest) }
+        let size = try fileSize(descriptor)
+        guard size == descriptor.size else { throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: size) }
         return try FileSystem.readFile(blobPath(descriptor.digest))
     }
 
     public func open(_ descriptor: Descriptor) async throws -> ContentChunks {
-        try FileContentChunks.open(blobPath(descriptor.digest), digest: descriptor.digest)
+        _ = try fileSize(descriptor)
+        return try FileContentChunks.open(blobPath(descriptor.digest), digest: descriptor.digest)
+    }
+
+    private func fileSize(_ descriptor: Descriptor) throws -> Int64 {
+        guard let status = FileSystem.status(blobPath(descriptor.digest)), (status.st_mode & S_IFMT) == S_IFREG else {
+            throw ContentError.notFound(descriptor.digest)
+        }
+        return Int64(status.st_size)
     }
 
     public func mountOrigins(of descriptor: Descriptor) async throws -> [String] { [] }
@@ -102,13 +113,25 @@ public struct OCILayoutDirectory: ContentSource, ContentDestination {
             try replace(blobPath(descriptor.digest), with: bytes)
         }
         guard let tag else { return nil }
+        try list(descriptor, as: tag)
+        return nil
+    }
+
+    /// Lists `descriptor` in `index.json`: named `name` (replacing an entry of that name, as
+    /// skopeo does), or unnamed (once) — as skopeo lists an image copied to `oci:DIR` without
+    /// a name. `putManifest` lists a tagged manifest itself; an untagged top manifest is listed
+    /// by whoever knows it is the top.
+    public func list(_ descriptor: Descriptor, as name: String?) throws {
         var index = try index()
         var entry = descriptor
-        entry.annotations = (entry.annotations ?? [:]).merging([Self.refNameAnnotation: tag]) { $1 }
-        index.manifests.removeAll { $0.annotations?[Self.refNameAnnotation] == tag }
+        if let name {
+            entry.annotations = (entry.annotations ?? [:]).merging([Self.refNameAnnotation: name]) { $1 }
+            index.manifests.removeAll { $0.annotations?[Self.refNameAnnotation] == name }
+        } else if index.manifests.contains(where: { $0.digest == descriptor.digest && $0.annotations?[Self.refNameAnnotation] == nil }) {
+            return
+        }
         index.manifests.append(entry)
         try replace(path + "/index.json", with: Array(try CanonicalJSON.encode(index)))
-        return nil
     }
 
     // MARK: files

@@ -44,11 +44,18 @@ extension ImagePusher {
     /// must then be the image's own digest).
     public func push(_ image: Descriptor, from store: ImageStore, to reference: Reference,
                      client: RegistryClient) async throws -> PushResult {
-        let repository = RegistryRepository(reference)
-        if let pinned = reference.digest, reference.tag == nil, pinned != image.digest {
-            throw repository.error(.digestMismatch, "cannot push \(image.digest) as \(pinned): a digest reference must name the image's own digest")
-        }
+        let tag = try Self.tag(pushing: image, to: reference)
         return try await push(image, from: LazyStoreContent(store: store, client: client),
-                              to: RegistryContent(client: client, repository: repository), tag: reference.tag)
+                              to: RegistryContent(client: client, repository: RegistryRepository(reference)), tag: tag)
+    }
+
+    /// The tag a push of `image` to `reference` puts it under: the reference's tag, or none for
+    /// a digest reference — which must then name the image's own digest.
+    public static func tag(pushing image: Descriptor, to reference: Reference) throws -> String? {
+        if let pinned = reference.digest, reference.tag == nil, pinned != image.digest {
+            throw RegistryRepository(reference).error(.digestMismatch,
+                "cannot push \(image.digest) as \(pinned): a digest reference must name the image's own digest")
+        }
+        return reference.tag
     }
 }
