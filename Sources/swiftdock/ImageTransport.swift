@@ -107,6 +107,7 @@ extension ImageTransport {
             let layout = try OCILayoutDirectory(creatingAt: directory)
             return OpenedDestination(content: layout, tag: name, label: name, finish: { try layout.list($0, as: name) })
         case .archive(let file, let format, let name):
+            try ImageArchiveWriter.check(image, format: format, file: file)
             let writer = try ImageArchiveWriter(file: file, format: format)
             return OpenedDestination(content: writer.layout, tag: nil, label: name, finish: { try writer.commit(image: $0, name: name) }, discard: { writer.discard() })
         case .registry(let reference):

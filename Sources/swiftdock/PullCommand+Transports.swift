@@ -14,8 +14,19 @@ extension PullCommand {
         defer { source.close() }
         let reference = try Self.storeName(for: source, given: transport.name) ?? Self.fallbackName(for: transport)
         let renderer = ProgressRenderer(quiet: quiet, pulling: true)
+        // Into the store is a download in docker's words, whatever the pusher calls it.
+        let observer = renderer.observer
+        let downloading: TransferObserver = { event in
+            var event = event
+            switch event.state {
+            case .pushing(let done, let total): event.state = .downloading(completed: done, total: total)
+            case .pushed: event.state = .downloaded
+            default: break
+            }
+            observer(event)
+        }
         do {
-            _ = try await ImagePusher(jobs: jobs, onEvent: renderer.observer)
+            _ = try await ImagePusher(jobs: jobs, onEvent: downloading)
                 .push(source.image, from: source.content, to: StoreContent(store: store), tag: nil)
         } catch {
             renderer.finish()

@@ -48,6 +48,12 @@ final class ImageArchiveTests: XCTestCase {
             }
             if format == .docker { XCTAssertEqual(source.names, ["example.com/team/app:v1"]) }
         }
+        // An index fits an OCI archive, not a docker one: refused before anything is written.
+        let index = try store.writeJSON(ImageIndex(mediaType: MediaType.ociIndex, manifests: [image]), mediaType: MediaType.ociIndex)
+        XCTAssertNoThrow(try ImageArchiveWriter.check(index, format: .oci, file: "x.tar"))
+        XCTAssertThrowsError(try ImageArchiveWriter.check(index, format: .docker, file: "x.tar")) { error in
+            XCTAssertTrue("\(error)".contains("holds one platform's image"), "\(error)")
+        }
     }
 
     /// skopeo writes the archives (docker's legacy layout: uncompressed layers, `<id>/layer.tar`

@@ -88,14 +88,20 @@ public struct ImageArchiveWriter: Sendable {
             try layout.list(image, as: name)
             try LayoutArchive.write(index: try layout.index(), blobs: blobs, blobPath: layout.blobPath, to: file)
         case .docker:
-            guard MediaType.isManifest(image.mediaType) else {
-                throw ImageArchiveError(file, "a docker archive holds one platform's image; \(image.digest) is an index (push one of its manifests)")
-            }
+            try Self.check(image, format: format, file: file)
             let reference = try name.map { try Reference(parsing: $0) }
             let manifest = try CanonicalJSON.decode(ImageManifest.self, from: Data(try FileSystem.readFile(layout.blobPath(image.digest))))
             let contents = DockerArchiveImage(reference: reference, config: manifest.config.digest, layers: manifest.layers.map(\.digest))
             let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: ImageStore.exportEntries([(reference, image)]))
             try DockerArchiveImage.write([contents], index: index, blobs: blobs, blobPath: layout.blobPath, to: file)
+        }
+    }
+
+    /// Refuses before any blob moves what the format cannot hold: an index in a docker archive
+    /// (docker's format holds one platform's image per entry).
+    public static func check(_ image: Descriptor, format: ImageArchiveFormat, file: String) throws {
+        if format == .docker, !MediaType.isManifest(image.mediaType) {
+            throw ImageArchiveError(file, "a docker archive holds one platform's image; \(image.digest) is an index (push one of its manifests)")
         }
     }
 
