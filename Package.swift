@@ -127,6 +127,8 @@ let package = Package(
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel"]),
+        // The CLI's own rules (exit codes by error kind), tested without running the binary.
+        .testTarget(name: "swiftdockTests", dependencies: ["swiftdock", "Sandbox", "ImageModel"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "ImageModel", "TestSupport"]),
         .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "GoogleAuth", "ImageModel", "GoogleAPIStandIn"]),

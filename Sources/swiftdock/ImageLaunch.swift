@@ -25,24 +25,19 @@ struct ImageLaunch {
     var network: SandboxNetwork = .host
     var mounts: [SandboxMount] = []
 
-    /// Runs the container to its end and returns its exit status. As docker: anything that goes
-    /// wrong before the container starts is a `CommandFailure` with code 125; a command that
-    /// cannot be found is 127, one that cannot be executed 126.
+    /// Runs the container to its end and returns its exit status. Anything that goes wrong
+    /// before the command runs is a `ContainerStartFailure` keeping its cause (docker's codes
+    /// 125, 126, 127 are chosen from it: `ExitCode32`).
     func run(store: ImageStore, client: RegistryClient) async throws -> Int32 {
         let scratch = ScratchHolder()
         defer { if let path = scratch.path { TreeCopy.remove(path) } }
-        let spec: SandboxSpec
         do {
-            spec = try await prepare(store: store, client: client, scratch: scratch)
+            let spec = try await prepare(store: store, client: client, scratch: scratch)
+            return try await Sandbox.run(spec)
         } catch let error as CommandFailure {
             throw error
         } catch {
-            throw CommandFailure(String(describing: error), code: ExitCode32.usage)
-        }
-        do {
-            return try await Sandbox.run(spec)
-        } catch let error as SandboxError {
-            throw CommandFailure(error.message, code: error.status.flatMap { [126, 127].contains($0) ? $0 : nil } ?? ExitCode32.usage)
+            throw ContainerStartFailure(cause: error)
         }
     }
 
