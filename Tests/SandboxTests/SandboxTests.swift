@@ -356,8 +356,9 @@ final class SandboxTests: XCTestCase {
         }
     }
 
+    /// Whether the sandbox maps subordinate ids here: the one answer the helper is given too.
     func csbHasSubids() -> Bool {
-        guard let s = try? String(contentsOfFile: "/etc/subuid", encoding: .utf8) else { return false }
-        return s.split(separator: "\n").contains { $0.hasPrefix("nobody:") || $0.hasPrefix("65534:") }
+        if case .subordinate = UserNamespaceMap.current { return true }
+        return false
     }
 }
