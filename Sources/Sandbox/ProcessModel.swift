@@ -32,15 +32,20 @@ public struct ProcessModel: Sendable, Hashable {
         public var user: String?
         /// Replaces the image's WorkingDir when given.
         public var workingDirectory: String?
+        /// `HOSTNAME=` this, unless the Env or `-e` sets it: docker's `run` does; BuildKit's RUN
+        /// sets none (nil).
+        public var hostname: String?
 
         public init(image: ContainerConfig, command: Command, defaultEnvironment: [String] = [],
-                    environment: [String] = [], user: String? = nil, workingDirectory: String? = nil) {
+                    environment: [String] = [], user: String? = nil, workingDirectory: String? = nil,
+                    hostname: String? = nil) {
             self.image = image
             self.command = command
             self.defaultEnvironment = defaultEnvironment
             self.environment = environment
             self.user = user
             self.workingDirectory = workingDirectory
+            self.hostname = hostname
         }
     }
 
@@ -62,6 +67,9 @@ public struct ProcessModel: Sendable, Hashable {
         environment = try ProcessEnvironment.applying(request.environment, to: environment)
         if !ProcessEnvironment.contains("PATH", in: environment) { environment.append("PATH=\(Self.defaultPath)") }
         if !ProcessEnvironment.contains("HOME", in: environment) { environment.append("HOME=\(user.home)") }
+        if let hostname = request.hostname, !ProcessEnvironment.contains("HOSTNAME", in: environment) {
+            environment.append("HOSTNAME=\(hostname)")
+        }
         self.environment = environment
     }
 

@@ -57,8 +57,9 @@ struct ImageLaunch {
             let layers = stored.manifest.layers
             try await source.ensureLocal(layers.map(\.digest))
             let layerBlobs = layers.map { LayerBlob(path: store.blobPath($0.digest), digest: $0.digest) }  // verified as read
+            let hostname = String(descriptor.digest.encoded.prefix(12))
             let request = ProcessModel.Request(image: stored.config.config, command: command, environment: environment,
-                                               user: user, workingDirectory: workingDirectory)
+                                               user: user, workingDirectory: workingDirectory, hostname: hostname)
             let process = try ProcessModel(request, users: try ImageUsers.database(layerBlobs))
             let pairs = zip(layers, stored.config.rootfs.diffIDs).map { (digest: $0.0.digest, diffID: $0.1) }
             let rootfs = try store.rootfs(forLayers: pairs)
@@ -77,7 +78,7 @@ struct ImageLaunch {
             }
             await client.shutdown()
             return SandboxSpec(root: root, process: process, network: network, mounts: mounts,
-                               hostname: String(descriptor.digest.encoded.prefix(12)), stdio: .inherit)
+                               hostname: hostname, stdio: .inherit)
         } catch {
             await client.shutdown()
             throw error

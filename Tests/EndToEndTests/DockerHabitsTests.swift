@@ -58,6 +58,7 @@ final class DockerHabitsTests: XCTestCase {
             (["-e", "FROM_HOST", "-e", "SET=v", "procrules", "sh", "-c", "echo $FROM_HOST $SET"], 0, "host-value v\n"),
             (["-w", "/srv/../opt/app", "procrules", "pwd"], 0, "/opt/app\n"),
             (["procrules"], 0, "from-cmd\n"),
+            (["procrules", "sh", "-c", "test \"$HOSTNAME\" = \"$(hostname)\" && echo same"], 0, "same\n"),
             (["--entrypoint", "echo", "procrules"], 0, "\n"),
             (["--entrypoint", "", "procrules", "echo", "given"], 0, "given\n"),
             (["--entrypoint", "", "procrules"], 125, ""),

@@ -120,6 +120,17 @@ final class ProcessModelTests: XCTestCase {
                                                defaultEnvironment: c.defaults, environment: c.overrides)
             XCTAssertEqual(try ProcessModel(request, users: users).environment, c.expected, "\(c)")
         }
+        // docker's run adds HOSTNAME unless Env or -e sets it; RUN (no hostname given) does not.
+        let hostnames: [(image: [String], overrides: [String], expected: [String])] = [
+            ([], [], [path, "HOME=/root", "HOSTNAME=c0ffee"]),
+            (["HOSTNAME=img"], [], ["HOSTNAME=img", path, "HOME=/root"]),
+            ([], ["HOSTNAME=mine"], ["HOSTNAME=mine", path, "HOME=/root"]),
+        ]
+        for c in hostnames {
+            let request = ProcessModel.Request(image: config(cmd: ["sh"], env: c.image), command: .image(entrypoint: nil, arguments: nil),
+                                               environment: c.overrides, hostname: "c0ffee")
+            XCTAssertEqual(try ProcessModel(request, users: users).environment, c.expected, "\(c)")
+        }
         let bad = ProcessModel.Request(image: config(cmd: ["sh"]), command: .image(entrypoint: nil, arguments: nil), environment: ["=x"])
         XCTAssertThrowsError(try ProcessModel(bad, users: users)) { XCTAssertEqual("\($0)", "invalid environment variable: =x") }
     }
