@@ -71,7 +71,9 @@ let package = Package(
         // RUN steps: user/mount/PID namespaces over an overlay, set up by a C constructor in the
         // re-executed binary (Sources/CSandbox/helper.c) before Swift's main.
         .target(name: "CSandbox", dependencies: ["CSeccomp"]),
-        .target(name: "Sandbox", dependencies: ["CSandbox"]),
+        // The process model (argv, env, user, workdir from an image's config) lives here too, so
+        // RUN and `swiftdock run` share it; ImageModel for `ContainerConfig`.
+        .target(name: "Sandbox", dependencies: ["CSandbox", "ImageModel"]),
         .target(name: "ImageBuilder", dependencies: [
             "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding",
         ]),
@@ -108,7 +110,7 @@ let package = Package(
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
-        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox"]),
         .testTarget(name: "HTTPTransportTests", dependencies: [
             "HTTPTransport",
             // The error types the transport classifies (TransientErrorsTests).
@@ -124,7 +126,9 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel"]),
+        // The CLI's own rules (exit codes by error kind), tested without running the binary.
+        .testTarget(name: "swiftdockTests", dependencies: ["swiftdock", "Sandbox", "ImageModel"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "ImageModel", "TestSupport"]),
         .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "GoogleAuth", "ImageModel", "GoogleAPIStandIn"]),

@@ -123,7 +123,7 @@ static void command(struct spec *s, enum mode mode) {
         csb_die(errno == ENOENT || errno == ENOTDIR ? 127 : 126, "sandbox: exec %s: %s", prog, ERR);
     }
     const char *path = env_get(s, "PATH");
-    if (!path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    if (!path) path = s->search_path;
     int saved = ENOENT;
     char cand[PATH_MAX];
     for (const char *p = path; ; ) {
@@ -267,13 +267,12 @@ static void helper(int specfd) {
     struct spec s;
     csb_parse_spec(specfd, &s);
 
-    enum mode mode;
-    struct subids sub;
-    memset(&sub, 0, sizeof sub);
+    // The map Swift chose (UserNamespaceMap): identity only for root, as it decided.
+    enum mode mode = s.idmode;
+    const struct subids sub = s.sub;
     uid_t ruid = getuid();
-    if (geteuid() == 0) mode = MODE_ROOT;
-    else if (csb_subids_for_real_user(&sub) == 0) mode = MODE_SUBID;
-    else mode = MODE_SINGLE;
+    if ((mode == MODE_ROOT) != (geteuid() == 0))
+        DIE("sandbox: the spec's ID map (%s) does not fit euid %u", mode == MODE_ROOT ? "identity" : "unprivileged", (unsigned)geteuid());
 
     struct passwd *pw = getpwuid(ruid);
     const char *name = pw ? pw->pw_name : "?";
@@ -300,7 +299,7 @@ static void helper(int specfd) {
         close(p2m[1]); close(m2p[0]);
         char c, msg[2048] = "";
         if (read(p2m[0], &c, 1) != 1) _exit(0);   // P failed to unshare; it reports.
-        if (csb_write_maps(helper_pid, mode, &sub, msg, sizeof msg) < 0) {
+        if (csb_write_maps(helper_pid, &s, msg, sizeof msg) < 0) {
             ssize_t w = write(m2p[1], msg, strlen(msg)); (void)w;
             _exit(1);
         }

@@ -1,76 +1,18 @@
-// User namespace ID mapping: the real user's subordinate IDs (/etc/subuid, /etc/subgid) and
-// newuidmap/newgidmap, and the uid/gid maps the mapper process M writes for the helper P.
+// User namespace ID mapping: the uid/gid maps the mapper process M writes for the helper P, as
+// the spec says. Which map (and the subordinate ranges in /etc/subuid, /etc/subgid) is read
+// once, in Swift (UserNamespaceMap), so the builder's view of owners and these maps agree.
 #define _GNU_SOURCE
 #include "csandbox.h"
 #include "sandbox_internal.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-// ---------------------------------------------------------------------------------------------
-// Subordinate IDs (/etc/subuid, /etc/subgid) and newuidmap/newgidmap.
-
-static int find_in_path(const char *name, char *out, size_t outlen) {
-    const char *path = getenv("PATH");
-    if (!path || !*path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    const char *p = path;
-    while (*p) {
-        const char *c = strchr(p, ':');
-        size_t l = c ? (size_t)(c - p) : strlen(p);
-        if (l > 0) {
-            snprintf(out, outlen, "%.*s/%s", (int)l, p, name);
-            if (access(out, X_OK) == 0) return 0;
-        }
-        if (!c) break;
-        p = c + 1;
-    }
-    snprintf(out, outlen, "/usr/bin/%s", name);
-    return access(out, X_OK) == 0 ? 0 : -1;
-}
-
-static int subid_range(const char *file, const char *name, unsigned id, unsigned long *start, unsigned long *count) {
-    FILE *f = fopen(file, "re");
-    if (!f) return -1;
-    char line[512], idstr[32];
-    snprintf(idstr, sizeof idstr, "%u", id);
-    int found = -1;
-    while (fgets(line, sizeof line, f)) {
-        char *a = strtok(line, ":\n"), *b = strtok(NULL, ":\n"), *c = strtok(NULL, ":\n");
-        if (!a || !b || !c) continue;
-        if ((name && strcmp(a, name) == 0) || strcmp(a, idstr) == 0) {
-            *start = strtoul(b, NULL, 10); *count = strtoul(c, NULL, 10);
-            if (*count > 0) { found = 0; break; }
-        }
-    }
-    fclose(f);
-    return found;
-}
-
-int csb_subids_for_real_user(struct subids *r) {
-    uid_t uid = getuid();
-    struct passwd *pw = getpwuid(uid);
-    const char *name = pw ? pw->pw_name : NULL;
-    if (find_in_path("newuidmap", r->newuidmap, sizeof r->newuidmap) < 0) return -1;
-    if (find_in_path("newgidmap", r->newgidmap, sizeof r->newgidmap) < 0) return -1;
-    if (subid_range("/etc/subuid", name, (unsigned)uid, &r->ustart, &r->ucount) < 0) return -1;
-    if (subid_range("/etc/subgid", name, (unsigned)getgid(), &r->gstart, &r->gcount) < 0 &&
-        subid_range("/etc/subgid", name, (unsigned)uid, &r->gstart, &r->gcount) < 0) return -1;
-    return 0;
-}
-
-unsigned csb_subid_count(void) {
-    struct subids r;
-    if (csb_subids_for_real_user(&r) < 0) return 0;
-    unsigned long c = r.ucount < r.gcount ? r.ucount : r.gcount;
-    return c > 0xffffffffUL ? 0xffffffffU : (unsigned)c;
-}
 
 // ---------------------------------------------------------------------------------------------
 // ID mapping, done by the mapper M (still in the parent user namespace) for P.
@@ -121,10 +63,11 @@ static int run_prog(char *const argv[], char *msg, size_t msglen) {
     return 0;
 }
 
-int csb_write_maps(pid_t pid, enum mode mode, struct subids *sub, char *msg, size_t msglen) {
+int csb_write_maps(pid_t pid, const struct spec *s, char *msg, size_t msglen) {
+    const struct subids *sub = &s->sub;
     char path[64], map[8192];
     uid_t uid = getuid(); gid_t gid = getgid();
-    switch (mode) {
+    switch (s->idmode) {
     case MODE_ROOT:
         if (identity_map("/proc/self/uid_map", map, sizeof map) < 0) { snprintf(msg, msglen, "read /proc/self/uid_map: %s", ERR); return -1; }
         snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
@@ -142,6 +85,9 @@ int csb_write_maps(pid_t pid, enum mode mode, struct subids *sub, char *msg, siz
         char *ga[] = {sub->newgidmap, p, "0", g, "1", "1", gs, gc, NULL};
         return run_prog(ga, msg, msglen);
     }
+    case MODE_UNSET:
+        snprintf(msg, msglen, "no ID map in the spec");
+        return -1;
     case MODE_SINGLE:
         snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
         if (write_file(path, "deny", msg, msglen) < 0 && errno != ENOENT) return -1;

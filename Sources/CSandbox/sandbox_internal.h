@@ -22,7 +22,14 @@ void csb_die(int code, const char *fmt, ...) __attribute__((noreturn, format(pri
 #define ERR strerror(errno)
 
 // ---------------------------------------------------------------------------------------------
-// Spec (spec.c): NUL-terminated entries, the first byte of each is its key (see Spec.swift).
+// Spec (spec.c): NUL-terminated entries, the first byte of each is its key (see Sandbox.serialize).
+
+// How P's user namespace is mapped, decided by Swift (UserNamespaceMap) and given in the spec so
+// the builder and the helper agree: swiftdock runs as root (identity map of our own ranges), or
+// unprivileged with subordinate IDs (newuidmap/newgidmap), or with neither (only the user's own
+// uid/gid, as 0).
+enum mode { MODE_UNSET, MODE_ROOT, MODE_SUBID, MODE_SINGLE };
+struct subids { unsigned long ustart, ucount, gstart, gcount; char *newuidmap, *newgidmap; };
 
 // A RUN mount: `path` resolved inside `root` (never leaving it), bound on `dst` by descriptor;
 // with `upper`/`work`, copy-on-write: an overlay whose writes land in the throw-away upper dir.
@@ -46,6 +53,9 @@ struct spec {
     int probe;
     enum { NET_HOST, NET_NONE, NET_PRIVATE } net;
     char *slirp;     // NET_PRIVATE: the slirp4netns executable
+    enum mode idmode;
+    struct subids sub; // MODE_SUBID: the ranges and the tools that write them
+    char *search_path; // where argv[0] is looked up when the environment has no PATH
     struct mnt *mounts; int nmounts;
 };
 
@@ -55,17 +65,9 @@ void csb_parse_spec(int fd, struct spec *s);
 // ---------------------------------------------------------------------------------------------
 // ID mapping (idmap.c).
 
-// How P's user namespace is mapped: swiftdock runs as root (identity map of our own ranges), or
-// unprivileged with subordinate IDs (newuidmap/newgidmap), or with neither (only the user's own
-// uid/gid, as 0).
-enum mode { MODE_ROOT, MODE_SUBID, MODE_SINGLE };
-struct subids { unsigned long ustart, ucount, gstart, gcount; char newuidmap[PATH_MAX], newgidmap[PATH_MAX]; };
-
-// The real user's subordinate ranges and the paths of newuidmap/newgidmap; -1 when any is missing.
-int csb_subids_for_real_user(struct subids *r);
-// Writes the uid/gid maps of `pid` (run by the mapper M, outside P's namespace); -1 with the
-// reason in `msg`.
-int csb_write_maps(pid_t pid, enum mode mode, struct subids *sub, char *msg, size_t msglen);
+// Writes the uid/gid maps of `pid` as the spec says (run by the mapper M, outside P's
+// namespace); -1 with the reason in `msg`.
+int csb_write_maps(pid_t pid, const struct spec *s, char *msg, size_t msglen);
 
 // ---------------------------------------------------------------------------------------------
 // The root filesystem (rootfs.c).

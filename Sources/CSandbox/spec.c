@@ -27,7 +27,7 @@ void csb_die(int code, const char *fmt, ...) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Spec: NUL-terminated entries, the first byte of each is its key (see Spec.swift).
+// Spec: NUL-terminated entries, the first byte of each is its key (see Sandbox.serialize).
 
 static void push(char ***arr, int *n, char *s) {
     *arr = realloc(*arr, sizeof(char *) * (size_t)(*n + 2));
@@ -77,6 +77,18 @@ void csb_parse_spec(int fd, struct spec *s) {
         case 'H': s->hostname = v; break;
         case 'P': s->probe = 1; break;
         case 'R': s->rootdir = v; break;
+        case 'S': s->search_path = v; break;
+        case 'I':
+            s->idmode = strcmp(v, "identity") == 0 ? MODE_ROOT : strcmp(v, "single") == 0 ? MODE_SINGLE
+                      : strcmp(v, "subordinate") == 0 ? MODE_SUBID : MODE_UNSET;
+            if (s->idmode == MODE_UNSET) DIE("sandbox: unknown ID map %s in the spec", v);
+            break;
+        case 'i':
+            if (sscanf(v, "%lu:%lu:%lu:%lu", &s->sub.ustart, &s->sub.ucount, &s->sub.gstart, &s->sub.gcount) != 4)
+                DIE("sandbox: malformed subordinate ranges %s in the spec", v);
+            break;
+        case 'j': s->sub.newuidmap = v; break;
+        case 'k': s->sub.newgidmap = v; break;
         case 'O': {
             s->owners = realloc(s->owners, sizeof(struct owner) * (size_t)(s->nowners + 1));
             if (!s->owners) DIE("sandbox: out of memory");
@@ -122,6 +134,10 @@ void csb_parse_spec(int fd, struct spec *s) {
     if (!s->rootdir && s->nlower == 0) DIE("sandbox: no lower directory in the spec");
     if (!s->rootdir && (!s->upper || !s->work)) DIE("sandbox: no upper or work directory in the spec");
     if (!s->probe && s->nargv == 0) DIE("sandbox: empty argv");
+    if (s->idmode == MODE_UNSET) DIE("sandbox: no ID map in the spec");
+    if (s->idmode == MODE_SUBID && (!s->sub.newuidmap || !s->sub.newgidmap || s->sub.ucount == 0 || s->sub.gcount == 0))
+        DIE("sandbox: subordinate ID map without ranges or newuidmap/newgidmap in the spec");
+    if (!s->search_path) DIE("sandbox: no default search path in the spec");
     if (s->net == NET_PRIVATE && !s->slirp) DIE("sandbox: a private network needs the slirp4netns path in the spec");
     for (int i = 0; i < s->nmounts; i++)
         if ((s->mounts[i].upper == NULL) != (s->mounts[i].work == NULL)) DIE("sandbox: mount on %s: upper dir without work dir", s->mounts[i].dst);

@@ -2,6 +2,7 @@ import Foundation
 import ImageModel
 import ImageStore
 import Layers
+import Sandbox
 
 /// What a stage's lower file systems hold, seen the way docker sees them, without unpacking
 /// them: the base layers' header index (cached in the store by diff ID, built by streaming a

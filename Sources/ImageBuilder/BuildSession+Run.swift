@@ -13,37 +13,11 @@ extension BuildSession {
         return path
     }
 
-    /// How ids on disk map to ids in the image: identity as root; unprivileged, container root
-    /// is the real user, and with newuidmap/newgidmap and /etc/subuid|subgid ranges (as the
-    /// sandbox then maps them) container ids 1…N are the subordinate range.
+    /// How ids on disk map to ids in the image: the sandbox's own map (`UserNamespaceMap`,
+    /// read once and handed to the helper too), turned around to read a RUN's files back.
     var idMap: IDMap {
-        let uid = getuid(), gid = getgid()
-        guard uid != 0 else { return .identity }
-        var uids: [(host: UInt32, container: UInt32, count: UInt32)] = [(uid, 0, 1)]
-        var gids: [(host: UInt32, container: UInt32, count: UInt32)] = [(gid, 0, 1)]
-        let name = getpwuid(uid).flatMap { $0.pointee.pw_name.map { String(cString: $0) } }
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        let hasHelpers = ["newuidmap", "newgidmap"].allSatisfy { tool in
-            path.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
-        }
-        if hasHelpers, let u = Self.subordinateRange("/etc/subuid", name: name, id: uid),
-           let g = Self.subordinateRange("/etc/subgid", name: name, id: uid) {
-            uids.append((u.start, 1, u.count))
-            gids.append((g.start, 1, g.count))
-        }
-        return IDMap(hostToContainerUID: uids, hostToContainerGID: gids)
-    }
-
-    /// The first `name:start:count` (or `uid:start:count`) line for this user.
-    static func subordinateRange(_ file: String, name: String?, id: UInt32) -> (start: UInt32, count: UInt32)? {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: ":").map(String.init)
-            guard f.count == 3, f[0] == name || f[0] == String(id), let start = UInt32(f[1]), let count = UInt32(f[2]), count > 0
-            else { continue }
-            return (start, count)
-        }
-        return nil
+        guard let ranges = UserNamespaceMap.current.hostToContainer else { return .identity }
+        return IDMap(hostToContainerUID: ranges.uids, hostToContainerGID: ranges.gids)
     }
 
     /// The stage's layers as overlay lower dirs, top first: the base image unpacked once into

@@ -3,6 +3,7 @@ import Foundation
 import ImageModel
 import ImageStore
 import Layers
+import Sandbox
 
 /// Builds an image from a Dockerfile and a context into the local store, without a daemon.
 ///
@@ -174,7 +175,7 @@ public struct ImageBuilder {
         if baseName.lowercased() == "scratch" {
             var config = ImageConfiguration(platform: platform ?? Platform.host)
             // BuildKit gives images built from scratch a default PATH and WorkingDir "/".
-            config.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+            config.config.env = ["PATH=\(ProcessModel.defaultPath)"]
             config.config.workingDir = "/"
             return (StageState(name: name, config: config), baseName)
         }

@@ -44,26 +44,12 @@ extension StageExecutor {
             session.emit(.note("\(fallback): RUN steps copy the root file system and compare it afterwards"))
         }
         let lowers = try await session.lowerDirectories(for: &state)
-        var owner = (uid: UInt32(0), gid: UInt32(0))
-        var environment = runEnvironment()
-        let needsHome = !environment.contains { $0.hasPrefix("HOME=") }
-        if (state.config.config.user ?? "").isEmpty == false || needsHome {
-            let db = try await session.userDatabase(for: &state)
-            if let user = state.config.config.user, !user.isEmpty {
-                guard let resolved = try db.resolveUser(user) else {
-                    throw BuildError("unable to find user \(user): no matching entries in passwd file")
-                }
-                owner = (UInt32(resolved.uid), UInt32(resolved.gid))
-            }
-            if needsHome { environment.append("HOME=\(db.home(uid: Int(owner.uid)))") }
-        }
         // Secrets in the environment and SSH_AUTH_SOCK are for this RUN's process only: neither
         // the image's Env nor the history (created_by) ever holds them, as in BuildKit.
-        for entry in credentials.environment {
-            let name = entry.prefix { $0 != "=" } + "="
-            environment.removeAll { $0.hasPrefix(name) }
-            environment.append(entry)
-        }
+        let request = ProcessModel.Request(
+            image: state.config.config, command: .explicit(plan.argv), defaultEnvironment: buildArgEnvironment(),
+            environment: credentials.environment, workingDirectory: state.workdir)
+        let process = try ProcessModel(request, users: try await session.userDatabase(for: &state))
         mounts += credentials.mounts
         if let script = plan.script {
             let path = try session.temporaryFile()
@@ -76,9 +62,7 @@ extension StageExecutor {
         let root = try RunRoot.prepare(support.isolation, lowers: lowers, mounts: mounts, session: session)
         defer { root.discard() }
         let spec = SandboxSpec(
-            root: root.sandboxRoot, argv: plan.argv, environment: environment,
-            workingDirectory: state.workdir, uid: owner.uid, gid: owner.gid, supplementaryGroups: [],
-            network: network, mounts: mounts, hostname: "swiftdock",
+            root: root.sandboxRoot, process: process, network: network, mounts: mounts, hostname: "swiftdock",
             stdio: .capture { isError, bytes in printer.feed(bytes, isError: isError) })
         let status: Int32
         do {
@@ -106,21 +90,18 @@ extension StageExecutor {
         state.layerDirectories[state.layers.count - 1] = directory
     }
 
-    /// The process environment: the image's Env, then the stage's ARGs (not overriding Env),
-    /// then proxy build args, which BuildKit passes to RUN without declaration.
-    private func runEnvironment() -> [String] {
-        var env = state.config.config.env ?? []
-        var names = Set(env.compactMap { $0.split(separator: "=", maxSplits: 1).first.map(String.init) })
+    /// What a RUN's environment gains where the image's Env does not set the name: the
+    /// stage's ARGs, then proxy build args, which BuildKit passes to RUN without declaration.
+    private func buildArgEnvironment() -> [String] {
+        var env: [String] = []
         for (name, value) in state.args.sorted(by: { $0.key < $1.key }) {
-            guard let value, !names.contains(name) else { continue }
+            guard let value else { continue }
             env.append("\(name)=\(value)")
-            names.insert(name)
         }
         for (name, value) in session.options.buildArgs.sorted(by: { $0.key < $1.key })
-        where Dockerfile.proxyArgNames.contains(name) && !names.contains(name) {
+        where Dockerfile.proxyArgNames.contains(name) {
             env.append("\(name)=\(value)")
         }
-        if !names.contains("PATH") { env.append("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") }
         return env
     }
 }

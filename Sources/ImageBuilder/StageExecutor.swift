@@ -3,6 +3,7 @@ import DockerfileSyntax
 import Foundation
 import ImageModel
 import Layers
+import Sandbox
 
 /// Applies a stage's instructions one by one to its `StageState`, as BuildKit's dispatcher does.
 struct StageExecutor {
@@ -200,7 +201,8 @@ struct StageExecutor {
         var owner = Owner(uid: 0, gid: 0)
         if let user = state.config.config.user, !user.isEmpty {
             let db = try await session.userDatabase(for: &state)
-            if let resolved = try db.resolveUser(user) { owner = Owner(uid: resolved.uid, gid: resolved.gid) }
+            // A name the image does not know leaves the directory root's, as before USER took effect.
+            if let resolved = try db.processUserIfKnown(user) { owner = Owner(uid: Int(resolved.uid), gid: Int(resolved.gid)) }
         }
         var items: [LayerItem] = []
         for dir in ancestors(of: layerPath) + [layerPath] {

@@ -5,138 +5,7 @@ import Foundation
 import Glibc
 #endif
 
-public enum SandboxNetwork: Sendable {
-    /// Share the host's network (`--network=host`).
-    case host
-    /// A new network namespace with only `lo`, brought up.
-    case none
-    /// A new network namespace with outbound access through slirp4netns and without the host's
-    /// loopback: BuildKit's default (see `Sandbox.privateNetwork()`).
-    case `private`
-}
-
-public enum SandboxStdio: Sendable {
-    /// The command gets this process's stdin, stdout and stderr.
-    case inherit
-    /// stdin is /dev/null; stdout and stderr are read through pipes and delivered chunk by chunk
-    /// (never two calls at once).
-    case capture(@Sendable (_ isError: Bool, _ bytes: [UInt8]) -> Void)
-}
-
-/// An owner to give a file of a `SandboxRoot.directory` root, inside the user namespace (where
-/// an unprivileged user can give files to the image's other users).
-public struct SandboxOwner: Sendable, Hashable {
-    /// Relative to the root directory; never through a symlink (the last component is changed
-    /// itself).
-    public var path: String
-    /// Container ids.
-    public var uid: UInt32
-    public var gid: UInt32
-    /// Permission bits set again afterwards when they hold setuid/setgid (which chown clears).
-    public var mode: UInt32
-    public init(path: String, uid: UInt32, gid: UInt32, mode: UInt32) {
-        self.path = path
-        self.uid = uid
-        self.gid = gid
-        self.mode = mode
-    }
-}
-
-/// What the command sees as `/`.
-public enum SandboxRoot: Sendable {
-    /// overlayfs: read-only `lowerDirs` (top first, at least one); every change lands in the
-    /// existing empty `upperDir`; `workDir` is an existing empty directory on the same file
-    /// system as `upperDir`.
-    case overlay(lowerDirs: [String], upperDir: String, workDir: String)
-    /// The directory itself, changed in place (copy-and-compare isolation, where overlayfs in a
-    /// user namespace is refused); `owners` are applied before the command starts. It must
-    /// already hold the mount points (`/proc`, `/dev`, …) to keep them out of a later diff.
-    case directory(String, owners: [SandboxOwner])
-}
-
-/// How RUN steps get a root file system they can change.
-public enum SandboxIsolation: String, Sendable {
-    /// An overlay over the layers; its upper dir is the diff.
-    case overlay
-    /// A copy of the layers, compared with them afterwards.
-    case copy
-}
-
-public struct SandboxSpec: Sendable {
-    public var root: SandboxRoot
-    /// `argv[0]` is looked up in the container's PATH (from `environment`) unless it contains a `/`.
-    public var argv: [String]
-    /// "K=V"; a default PATH is added when missing.
-    public var environment: [String]
-    /// Absolute; created (owned by uid:gid) when missing.
-    public var workingDirectory: String
-    public var uid: UInt32
-    public var gid: UInt32
-    public var supplementaryGroups: [UInt32]
-    public var network: SandboxNetwork
-    /// Applied after the root file system is mounted.
-    public var mounts: [SandboxMount]
-    public var hostname: String
-    public var stdio: SandboxStdio
-
-    public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-    public init(
-        root: SandboxRoot, argv: [String],
-        environment: [String] = ["PATH=\(SandboxSpec.defaultPath)"], workingDirectory: String = "/",
-        uid: UInt32 = 0, gid: UInt32 = 0, supplementaryGroups: [UInt32] = [],
-        network: SandboxNetwork = .host, mounts: [SandboxMount] = [], hostname: String = "swiftdock",
-        stdio: SandboxStdio = .inherit
-    ) {
-        self.root = root
-        self.argv = argv
-        self.environment = environment
-        self.workingDirectory = workingDirectory
-        self.uid = uid
-        self.gid = gid
-        self.supplementaryGroups = supplementaryGroups
-        self.network = network
-        self.mounts = mounts
-        self.hostname = hostname
-        self.stdio = stdio
-    }
-}
-
-public struct SandboxSupport: Sendable {
-    public var available: Bool
-    /// One line: what is missing and the way out.
-    public var reason: String?
-    /// How RUN steps get their root when available.
-    public var isolation: SandboxIsolation
-    /// One line when `auto` fell back to copying: why overlay was not used.
-    public var fallback: String?
-    public init(available: Bool, reason: String?, isolation: SandboxIsolation = .overlay, fallback: String? = nil) {
-        self.available = available
-        self.reason = reason
-        self.isolation = isolation
-        self.fallback = fallback
-    }
-}
-
-/// One line: what failed (which syscall, which path) and the errno text.
-public struct SandboxError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    /// The helper's exit status when it reported the failure: 127 when the command was not
-    /// found, 126 when it could not be executed (docker's codes), 125 for the sandbox's own
-    /// failures; nil when the helper could not be started.
-    public var status: Int32?
-    public init(_ message: String, status: Int32? = nil) {
-        self.message = message
-        self.status = status
-    }
-    public var description: String { message }
-}
-
 public enum Sandbox {
-    /// Probes once whether user namespaces work here and how RUN gets its root: overlayfs inside
-    /// the user namespace, or a copy where that is refused (see `isolationVariable`).
-    public static func support() -> SandboxSupport { probed }
-
     /// Runs `spec.argv` in the sandbox; returns its exit status (killed by signal N → 128+N).
     /// Throws `SandboxError` when the sandbox could not be set up or the command not executed.
     /// Cancelling the task kills the sandbox (and every process in it).
@@ -162,68 +31,6 @@ public enum Sandbox {
         ("proc", true), ("dev", true), ("sys", true), ("etc/resolv.conf", false), ("etc/hosts", false),
     ]
 
-    /// `auto` (default: overlay where the kernel allows it in a user namespace, else copy),
-    /// `overlay` or `copy`.
-    public static let isolationVariable = "SWIFTDOCK_RUN_ISOLATION"
-
-    private static let probed: SandboxSupport = choose(
-        requested: ProcessInfo.processInfo.environment[isolationVariable] ?? "",
-        probe: { probeOnce($0, way: "build with --run=record to record RUN steps without executing them") })
-
-    /// The isolation for a `SWIFTDOCK_RUN_ISOLATION` value, given how each one probes: `auto`
-    /// takes overlay, falling back to copying only when overlay itself was refused (not when
-    /// user namespaces are missing altogether, which copying cannot fix).
-    static func choose(requested: String, probe: (SandboxIsolation) -> SandboxSupport) -> SandboxSupport {
-        switch requested.lowercased() {
-        case "overlay":
-            return probe(.overlay)
-        case "copy":
-            return probe(.copy)
-        case "", "auto":
-            let overlay = probe(.overlay)
-            guard !overlay.available, overlay.reason?.hasPrefix("overlayfs") == true else { return overlay }
-            var copy = probe(.copy)
-            if copy.available { copy.fallback = overlay.reason.map { String($0.prefix { $0 != ";" }) } }
-            return copy
-        default:
-            return SandboxSupport(available: false, reason: "\(isolationVariable)=\(requested) is not one of auto, overlay, copy")
-        }
-    }
-
-    /// Runs the helper up to the point where the root is mounted.
-    private static func probeOnce(_ isolation: SandboxIsolation, way: String) -> SandboxSupport {
-        let base = (ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/tmp"
-        var template = Array("\(base)/swiftdock-sandbox-probe.XXXXXX".utf8CString)
-        guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
-            return SandboxSupport(available: false, reason: "cannot create a probe directory in \(base): \(String(cString: strerror(errno))); \(way)")
-        }
-        defer {
-            chmod("\(dir)/work/work", 0o700)  // overlay leaves it mode 000; unprivileged removal needs to list it
-            try? FileManager.default.removeItem(atPath: dir)
-        }
-        for sub in ["lower", "upper", "work"] { mkdir("\(dir)/\(sub)", 0o755) }
-        let root: SandboxRoot = isolation == .overlay
-            ? .overlay(lowerDirs: ["\(dir)/lower"], upperDir: "\(dir)/upper", workDir: "\(dir)/work")
-            : .directory("\(dir)/lower", owners: [])
-        let spec = SandboxSpec(root: root, argv: ["/bin/true"])
-        do {
-            let status = try runBlocking(spec, probe: true, process: SandboxProcess())
-            if status == 0 { return SandboxSupport(available: true, reason: nil, isolation: isolation) }
-            return SandboxSupport(available: false, reason: "the sandbox probe exited with status \(status); \(way)")
-        } catch let error as SandboxError {
-            let m = error.message
-            if m.contains("unshare") || m.contains("ID mapping") {
-                return SandboxSupport(available: false, reason: "user namespaces are not available here (\(m)); \(way)")
-            }
-            if m.contains("overlay") {
-                return SandboxSupport(available: false, reason: "overlayfs in a user namespace is not available here (\(m)); \(way), or with \(isolationVariable)=copy to copy the root file system for each RUN instead")
-            }
-            return SandboxSupport(available: false, reason: "\(m); \(way)")
-        } catch {
-            return SandboxSupport(available: false, reason: "\(error); \(way)")
-        }
-    }
-
     static func serialize(_ spec: SandboxSpec, probe: Bool) throws -> [UInt8] {
         var out: [UInt8] = []
         func add(_ key: Character, _ value: String) throws {
@@ -248,13 +55,21 @@ public enum Sandbox {
             for o in owners { try add("O", "\(o.uid):\(o.gid):\(String(o.mode, radix: 8)):\(o.path)") }
         }
         for a in spec.argv { try add("A", a) }
-        var env = spec.environment
-        if !env.contains(where: { $0.hasPrefix("PATH=") }) { env.append("PATH=\(SandboxSpec.defaultPath)") }
-        for e in env { try add("E", e) }
+        for e in spec.environment { try add("E", e) }
+        try add("S", ProcessModel.defaultPath)
         try add("C", spec.workingDirectory)
         try add("u", String(spec.uid))
         try add("g", String(spec.gid))
-        for g in spec.supplementaryGroups { try add("G", String(g)) }
+        for g in spec.supplementaryGroups where spec.idMap.maps(containerGID: g) { try add("G", String(g)) }
+        switch spec.idMap {
+        case .identity: try add("I", "identity")
+        case .single: try add("I", "single")
+        case .subordinate(_, _, let ids):
+            try add("I", "subordinate")
+            try add("i", "\(ids.uids.start):\(ids.uids.count):\(ids.gids.start):\(ids.gids.count)")
+            try add("j", ids.newuidmap)
+            try add("k", ids.newgidmap)
+        }
         switch spec.network {
         case .host: try add("N", "host")
         case .none: try add("N", "none")
@@ -378,37 +193,5 @@ public enum Sandbox {
         }
         if status < 0 { throw SandboxError("sandbox: waitpid \(pid): \(String(cString: strerror(-status)))") }
         return status
-    }
-}
-
-/// The spawned helper; `kill` is safe against PID reuse (the zombie is kept until marked).
-final class SandboxProcess: @unchecked Sendable {
-    private let lock = NSLock()
-    private var pid: Int32 = 0
-    private var exited = false
-    private var cancelled = false
-
-    func started(_ pid: Int32) {
-        lock.lock()
-        self.pid = pid
-        let kill = cancelled
-        lock.unlock()
-        if kill { Glibc.kill(pid, SIGKILL) }
-    }
-
-    func kill() {
-        lock.lock()
-        defer { lock.unlock() }
-        cancelled = true
-        if pid > 0 && !exited { _ = Glibc.kill(pid, SIGKILL) }
-    }
-
-    func wait() -> Int32 {
-        var info = siginfo_t()
-        while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
-        lock.lock()
-        exited = true
-        lock.unlock()
-        return csb_wait(pid)
     }
 }

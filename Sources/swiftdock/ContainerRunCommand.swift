@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Registry
+import Sandbox
 
 /// `swiftdock run [--rm] [-e K=V] [-w DIR] [-u USER] [--entrypoint E] IMAGE [CMD...]`: runs a
 /// command in an image's filesystem in the rootless sandbox. Nothing is kept afterwards (there
@@ -24,13 +25,14 @@ struct ContainerRunCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard network == "host" || network == "none" else { throw ValidationError("--network must be host or none") }
+        // Flags only: what they mean for the process is `ProcessModel`'s (docker's rules). As
+        // docker's client does, a bare `-e K` takes this process's K here.
+        let host = ProcessInfo.processInfo.environment
         let launch = ImageLaunch(
             image: image,
-            argv: { [entrypoint, command] config in
-                if let entrypoint { return (entrypoint.isEmpty ? [] : [entrypoint]) + command }
-                return (config.entrypoint ?? []) + (command.isEmpty ? (config.cmd ?? []) : command)
-            },
-            environment: env, workingDirectory: workdir, user: user, network: network == "none" ? .none : .host)
+            command: .image(entrypoint: entrypoint.map { $0.isEmpty ? [] : [$0] }, arguments: command.isEmpty ? nil : command),
+            environment: env.map { ProcessEnvironment.resolvingFromHost($0, host: host) },
+            workingDirectory: workdir, user: user, network: network == "none" ? .none : .host)
         let status = try await launch.run(store: try store.openStore(), client: registry.makeClient())
         throw ExitCode(status)
     }

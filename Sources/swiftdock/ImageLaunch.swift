@@ -14,9 +14,9 @@ import Sandbox
 struct ImageLaunch {
     /// The image as the user named it (reference or ID).
     var image: String
-    /// The command line from the image's config (docker's or Vertex's override rules).
-    var argv: (ContainerConfig) throws -> [String]
-    /// `K=V` overrides the image's `K`; a bare `K` takes this process's value when it has one.
+    /// The command line: the image's ENTRYPOINT/CMD with the overrides given.
+    var command: ProcessModel.Command
+    /// `K=V` overrides the image's `K`; a bare `K` unsets it (`ProcessEnvironment.applying`).
     var environment: [String] = []
     /// Overrides the image's WORKDIR.
     var workingDirectory: String?
@@ -25,24 +25,19 @@ struct ImageLaunch {
     var network: SandboxNetwork = .host
     var mounts: [SandboxMount] = []
 
-    /// Runs the container to its end and returns its exit status. As docker: anything that goes
-    /// wrong before the container starts is a `CommandFailure` with code 125; a command that
-    /// cannot be found is 127, one that cannot be executed 126.
+    /// Runs the container to its end and returns its exit status. Anything that goes wrong
+    /// before the command runs is a `ContainerStartFailure` keeping its cause (docker's codes
+    /// 125, 126, 127 are chosen from it: `ExitCode32`).
     func run(store: ImageStore, client: RegistryClient) async throws -> Int32 {
         let scratch = ScratchHolder()
         defer { if let path = scratch.path { TreeCopy.remove(path) } }
-        let spec: SandboxSpec
         do {
-            spec = try await prepare(store: store, client: client, scratch: scratch)
+            let spec = try await prepare(store: store, client: client, scratch: scratch)
+            return try await Sandbox.run(spec)
         } catch let error as CommandFailure {
             throw error
         } catch {
-            throw CommandFailure(String(describing: error), code: ExitCode32.usage)
-        }
-        do {
-            return try await Sandbox.run(spec)
-        } catch let error as SandboxError {
-            throw CommandFailure(error.message, code: error.status.flatMap { [126, 127].contains($0) ? $0 : nil } ?? ExitCode32.usage)
+            throw ContainerStartFailure(cause: error)
         }
     }
 
@@ -61,26 +56,13 @@ struct ImageLaunch {
             let stored = try store.image(descriptor)
             let layers = stored.manifest.layers
             try await source.ensureLocal(layers.map(\.digest))
+            let layerBlobs = layers.map { LayerBlob(path: store.blobPath($0.digest), digest: $0.digest) }  // verified as read
+            let hostname = String(descriptor.digest.encoded.prefix(12))
+            let request = ProcessModel.Request(image: stored.config.config, command: command, environment: environment,
+                                               user: user, workingDirectory: workingDirectory, hostname: hostname)
+            let process = try ProcessModel(request, users: try ImageUsers.database(layerBlobs))
             let pairs = zip(layers, stored.config.rootfs.diffIDs).map { (digest: $0.0.digest, diffID: $0.1) }
             let rootfs = try store.rootfs(forLayers: pairs)
-            let config = stored.config.config
-
-            let argv = try self.argv(config)
-            guard !argv.isEmpty else { throw ValidationError("no command specified: the image has no CMD or ENTRYPOINT") }
-            var environment = Self.merge(config.env ?? [], overrides: self.environment)
-            if !environment.contains(where: { $0.hasPrefix("PATH=") }) {
-                environment.append("PATH=\(SandboxSpec.defaultPath)")
-            }
-            var uid: UInt32 = 0, gid: UInt32 = 0
-            let layerBlobs = layers.map { LayerBlob(path: store.blobPath($0.digest), digest: $0.digest) }  // verified as read
-            if let spec = user ?? config.user, !spec.isEmpty {
-                let ids = try ImageUsers.resolve(spec, layers: layerBlobs)
-                uid = UInt32(ids.uid)
-                gid = UInt32(ids.gid)
-            }
-            if !environment.contains(where: { $0.hasPrefix("HOME=") }) {
-                environment.append("HOME=\(try ImageUsers.home(uid: Int(uid), layers: layerBlobs))")
-            }
             // Changes are thrown away: an overlay's upper dir, or the whole copy.
             let scratch = try store.makeTemporaryDirectory()
             holder.path = scratch
@@ -95,30 +77,12 @@ struct ImageLaunch {
                 root = .directory(scratch + "/root", owners: [])
             }
             await client.shutdown()
-            return SandboxSpec(
-                root: root, argv: argv, environment: environment,
-                workingDirectory: workingDirectory ?? config.workingDir.flatMap { $0.isEmpty ? nil : $0 } ?? "/",
-                uid: uid, gid: gid, supplementaryGroups: [], network: network,
-                mounts: mounts, hostname: String(descriptor.digest.encoded.prefix(12)), stdio: .inherit)
+            return SandboxSpec(root: root, process: process, network: network, mounts: mounts,
+                               hostname: hostname, stdio: .inherit)
         } catch {
             await client.shutdown()
             throw error
         }
-    }
-
-    /// The image's `K=V` list with each override replacing its name's entry (docker's `-e`).
-    static func merge(_ base: [String], overrides: [String]) -> [String] {
-        var environment = base
-        for entry in overrides {
-            let name = String(entry.split(separator: "=", maxSplits: 1).first ?? "")
-            let value: String
-            if entry.contains("=") { value = String(entry.dropFirst(name.count + 1)) }
-            else if let host = ProcessInfo.processInfo.environment[name] { value = host }
-            else { continue }
-            environment.removeAll { $0.hasPrefix(name + "=") }
-            environment.append("\(name)=\(value)")
-        }
-        return environment
     }
 }
 

@@ -1,24 +1,6 @@
 import ArgumentParser
 import Foundation
 
-/// Docker's exit codes: 0 success, 1 a failure of the operation, 125 a bad invocation.
-enum ExitCode32 {
-    static let failure: Int32 = 1
-    static let usage: Int32 = 125
-}
-
-/// A failure a command reports with its own exit code (`run`: 125 before the container
-/// starts, 126/127 when its command cannot be executed or found).
-struct CommandFailure: Error, CustomStringConvertible {
-    var message: String
-    var code: Int32
-    init(_ message: String, code: Int32) {
-        self.message = message
-        self.code = code
-    }
-    var description: String { message }
-}
-
 extension CommandLine {
     /// Parses, runs, and turns any error into one line on stderr and docker's exit codes.
     static func runSwiftdock() async {
@@ -31,28 +13,28 @@ extension CommandLine {
                 try command.run()
             }
             exit(0)
-        } catch let error as ExitCode {
-            exit(error.rawValue)
-        } catch let error as CommandFailure {
-            fail(error.message, code: error.code)
-        } catch let error as ValidationError {
-            fail(error.message, code: ExitCode32.usage)
         } catch {
-            let code = Swiftdock.exitCode(for: error)
-            if code.isSuccess {
+            // The code by the error's kind (ExitCode32); the line by what the error is.
+            let kind = ExitCode32.kind(of: error)
+            switch kind {
+            case .cleanExit:
                 // --help and --version: the parser's text on stdout.
                 print(Swiftdock.fullMessage(for: error))
                 exit(0)
-            }
-            if code.rawValue != ExitCode.failure.rawValue {
+            case .silent(let code):
+                exit(code)
+            case .usage:
                 if let unknown = unknownSubcommand() {
                     fail("'\(unknown.name)' is not a swiftdock\(unknown.parent) command. See 'swiftdock\(unknown.parent) --help'",
-                         code: ExitCode32.usage)
+                         code: kind.code)
                 }
                 // Usage errors from the argument parser: its message, docker's exit code.
-                fail(Swiftdock.message(for: error), code: ExitCode32.usage)
+                fail(Swiftdock.message(for: error), code: kind.code)
+            case .coded(let code):
+                fail((error as? ValidationError)?.message ?? ErrorLine.text(for: error), code: code)
+            case .failure:
+                fail(ErrorLine.text(for: error), code: kind.code)
             }
-            fail(ErrorLine.text(for: error), code: ExitCode32.failure)
         }
     }
 

@@ -33,6 +33,47 @@ final class DockerHabitsTests: XCTestCase {
         }
     }
 
+    /// RUN and `run` resolve the process the same way, by docker's rules (ProcessModel): a USER
+    /// name brings the groups that list it; `-u uid:gid` none; HOME from passwd, else `/`; `-e K`
+    /// takes this process's K; `--entrypoint ""` drops CMD; `-w` must be absolute.
+    /// (`id -G` lists the primary group, then the rest as the kernel keeps them: sorted.)
+    func testRunAndRunStepShareDockersProcessRules() throws {
+        try swiftdock.buildBase()
+        try Harness.write("""
+        FROM gcr.io/deeplearning-platform-release/base-cpu:latest
+        RUN echo "docker:x:999:jupyter,other" >> /etc/group && echo "staff:x:50:jupyter" >> /etc/group
+        USER jupyter
+        RUN echo "$(id -u) $(id -g) $(id -G) $HOME" > /tmp/as-jupyter
+        USER 4242
+        RUN echo "$(id -u) $(id -g) $(id -G) $HOME" > /tmp/as-4242
+        USER root
+        CMD ["echo", "from-cmd"]
+        """, to: context + "/Dockerfile")
+        try swiftdock.ok("build", "-t", "procrules", context)
+        let cases: [(arguments: [String], status: Int32, stdout: String)] = [
+            (["procrules", "cat", "/tmp/as-jupyter", "/tmp/as-4242"], 0, "1000 100 100 50 999 /home/jupyter\n4242 0 0 /\n"),
+            (["-u", "jupyter", "procrules", "sh", "-c", "echo $(id -u) $(id -g) $(id -G) $HOME"], 0, "1000 100 100 50 999 /home/jupyter\n"),
+            (["-u", "1000:50", "procrules", "sh", "-c", "echo $(id -G) $HOME"], 0, "50 /home/jupyter\n"),
+            (["-u", "jupyter:staff", "procrules", "id", "-G"], 0, "50\n"),
+            (["-e", "FROM_HOST", "-e", "SET=v", "procrules", "sh", "-c", "echo $FROM_HOST $SET"], 0, "host-value v\n"),
+            (["-w", "/srv/../opt/app", "procrules", "pwd"], 0, "/opt/app\n"),
+            (["procrules"], 0, "from-cmd\n"),
+            (["procrules", "sh", "-c", "test \"$HOSTNAME\" = \"$(hostname)\" && echo same"], 0, "same\n"),
+            (["--entrypoint", "echo", "procrules"], 0, "\n"),
+            (["--entrypoint", "", "procrules", "echo", "given"], 0, "given\n"),
+            (["--entrypoint", "", "procrules"], 125, ""),
+            (["-w", "relative", "procrules", "pwd"], 125, ""),
+            (["-u", "ghost", "procrules", "true"], 125, ""),
+            (["-e", "=x", "procrules", "true"], 125, ""),
+        ]
+        for c in cases {
+            let result = try swiftdock.run(["run"] + c.arguments, environment: ["FROM_HOST": "host-value"])
+            XCTAssertEqual(result.status, c.status, "\(c.arguments): \(result.stderr)")
+            XCTAssertEqual(result.stdout, c.stdout, "\(c.arguments): \(result.stderr)")
+            if c.status != 0 { XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr) }
+        }
+    }
+
     func testRunStepFailuresNameTheExitCode() throws {
         try swiftdock.buildBase()
         let cases: [(String, String)] = [

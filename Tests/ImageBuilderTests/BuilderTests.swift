@@ -2,6 +2,7 @@ import BuildContext
 import DockerfileSyntax
 import Foundation
 import Layers
+import Sandbox
 import XCTest
 @testable import ImageBuilder
 
@@ -51,11 +52,11 @@ final class UserDatabaseTests: XCTestCase {
         XCTAssertThrowsError(try db.resolveOwner("jupyter:wheel")) { XCTAssertTrue("\($0)".contains("wheel")) }
     }
 
-    func testUserResolutionForWorkdir() {
-        XCTAssertEqual(try db.resolveUser("jupyter").map { [$0.uid, $0.gid] }, [1000, 100])
-        XCTAssertEqual(try db.resolveUser("1000").map { [$0.uid, $0.gid] }, [1000, 100])
-        XCTAssertEqual(try db.resolveUser("4242").map { [$0.uid, $0.gid] }, [4242, 0])
-        XCTAssertNil(try db.resolveUser("ghost"))
+    func testUserResolutionForWorkdir() throws {
+        XCTAssertEqual(try db.processUserIfKnown("jupyter").map { [$0.uid, $0.gid] }, [1000, 100])
+        XCTAssertEqual(try db.processUserIfKnown("4242").map { [$0.uid, $0.gid] }, [4242, 0])
+        XCTAssertNil(try db.processUserIfKnown("ghost"))
+        XCTAssertNil(try db.processUserIfKnown("jupyter:wheel"))
     }
 }
 

@@ -6,7 +6,7 @@
 /// helper (handled by a constructor in this library, before Swift's `main`).
 #define CSB_MARKER "SWIFTDOCK_SANDBOX_INIT"
 
-/// Spawns `/proc/self/exe` as the sandbox helper. `spec` is the serialized spec (see Spec.swift),
+/// Spawns `/proc/self/exe` as the sandbox helper. `spec` is the serialized spec (see Sandbox.serialize),
 /// `fd0..fd2` become the helper's (and the command's) stdio. On success returns 0, sets `*pid`
 /// and `*errfd` (read end of the pipe the helper writes a one-line error to; EOF without data =
 /// no sandbox error). On failure returns an errno value and writes a message into `msg`.
@@ -18,10 +18,6 @@ int csb_pipe(int fds[2]);
 
 /// Waits for `pid` (retrying on EINTR). Returns the exit status, 128+N for signal N, or -errno.
 int csb_wait(int pid);
-
-/// Probes newuidmap and /etc/subuid|subgid for the real user: returns the number of subordinate
-/// IDs available in both (0 when none or newuidmap/newgidmap are missing).
-unsigned csb_subid_count(void);
 
 /// How `csb_open_in_root` resolves: openat2(RESOLVE_IN_ROOT) falling back to the userspace walk
 /// where the kernel lacks it (`AUTO`), only the kernel, or only the userspace walk (tests).

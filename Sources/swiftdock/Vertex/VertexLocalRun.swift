@@ -21,13 +21,6 @@ struct VertexLocalRun {
     /// `$SWIFTDOCK_HOME/gcs` (the store's root), the default for `--gcs-dir`.
     static func defaultGCSDirectory(storeRoot: String) -> String { storeRoot + "/gcs" }
 
-    /// The container's argv by Vertex's (Kubernetes') rules: `command` replaces ENTRYPOINT and,
-    /// given alone, drops CMD too; `args` replaces CMD.
-    static func argv(command: [String]?, args: [String]?, config: ContainerConfig) -> [String] {
-        if let command { return command + (args ?? []) }
-        return (config.entrypoint ?? []) + (args ?? config.cmd ?? [])
-    }
-
     /// Runs the first worker pool's container; returns its exit status.
     func run(store: ImageStore, registry: RegistryCLIOptions) async throws -> Int32 {
         guard let spec = job.jobSpec.workerPoolSpecs.first?.containerSpec else {
@@ -36,7 +29,9 @@ struct VertexLocalRun {
         try FileManager.default.createDirectory(atPath: gcsDirectory, withIntermediateDirectories: true)
         let launch = ImageLaunch(
             image: spec.imageUri,
-            argv: { config in Self.argv(command: spec.command, args: spec.args, config: config) },
+            // Vertex's (Kubernetes') rules are docker's: `command` replaces ENTRYPOINT and, given
+            // alone, drops CMD too; `args` replaces CMD.
+            command: .image(entrypoint: spec.command, arguments: spec.args),
             environment: (spec.env ?? []).map { "\($0.name)=\($0.value)" },
             mounts: [SandboxMount(source: gcsDirectory, target: Self.fuseRoot, readOnly: false)])
         return try await launch.run(store: store, client: registry.makeClient())
