@@ -126,8 +126,8 @@ final class TarReader {
     /// `name` as a clean relative path (no `.`, empty or leading `/` components); nil for the
     /// archive root. Throws for `..` components, which would escape the destination.
     static func normalize(_ name: String, archive: String) throws -> String? {
-        var parts: [Substring] = []
-        for part in name.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+        var parts: [String] = []
+        for part in PathBytes.components(name) where part != "." {  // split at `/` bytes
             if part == ".." { throw LayerError.unsafeEntry(archive: archive, entry: name) }
             parts.append(part)
         }
