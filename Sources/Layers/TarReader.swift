@@ -53,8 +53,9 @@ final class TarReader {
     /// The next entry (owned by the reader, valid until the next call), or nil at the end.
     func next() throws -> OpaquePointer? {
         var entry: OpaquePointer?
-        // Under UTF-8 so pax names are read byte for byte whatever the process locale (see `ArchiveLocale`).
-        let rc = ArchiveLocale.utf8 { () -> Int32 in
+        // Under C so pax names are read byte for byte, never normalised, whatever the process
+        // locale (see `ArchiveLocale.bytes`).
+        let rc = ArchiveLocale.bytes { () -> Int32 in
             // libarchive reads a name that fails its UTF-8 check (a pax `path` that is not
             // UTF-8, as Go and GNU tar write one) as a warning, unless errno happens to hold
             // ENOMEM from some earlier call: then it is fatal. Start from a clean errno.

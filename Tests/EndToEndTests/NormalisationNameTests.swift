@@ -60,8 +60,8 @@ final class NormalisationNameTests: XCTestCase {
     }
 
     /// The lower file system holds one spelling (a directory owned 5:6, from the base's own
-    /// layer, seen through its header index); COPY adds the other: a new directory of its
-    /// own (0755, root), not the base's taken for it.
+    /// layer, seen through its header index — read as the layer's bytes, never normalised to
+    /// NFC); COPY adds the other: a new directory of its own (0755, root), not the base's.
     func testCopyOfTheOtherSpellingOverABaseThatHasOne() throws {
         let swiftdock = try Swiftdock()
         try swiftdock.buildBase()
@@ -69,25 +69,27 @@ final class NormalisationNameTests: XCTestCase {
         try Harness.sh("""
             cd '\(context)' && mkdir -p nfc nfd && printf 'a\\n' > nfc/a && printf 'bb\\n' > nfd/b && \
             c=$(printf '\(Self.nfc)') && d=$(printf '\(Self.nfd)') && \
-            printf 'FROM swiftdock.local/busybox-base\\nCOPY --chown=5:6 nfc/ /srv/%s/\\n' "$c" > Dockerfile.base && \
-            printf 'FROM nfc-base\\nCOPY nfd/ /srv/%s/\\n' "$d" > Dockerfile
+            printf 'FROM swiftdock.local/busybox-base\\nCOPY --chown=5:6 nfd/ /srv/%s/\\n' "$d" > Dockerfile.base && \
+            printf 'FROM nfd-base\\nCOPY nfc/ /srv/%s/\\nRUN find /srv -mindepth 1 | LC_ALL=C sort > /seen.txt\\n' "$c" > Dockerfile
             """)
-        try swiftdock.ok("build", "-q", "-t", "nfc-base", "-f", context + "/Dockerfile.base", context)
+        try swiftdock.ok("build", "-q", "-t", "nfd-base", "-f", context + "/Dockerfile.base", context)
         try swiftdock.ok("build", "-q", "-t", "nfc-nfd-over", context)
         let out = try Harness.makeTemporaryDirectory("nfc-base-out")
         try swiftdock.ok("save", "nfc-nfd-over", "--format", "oci", "-o", out + "/oci")
-        let layer = try Self.layerBlob(out + "/oci", index: -1)
+        let layer = try Self.layerBlob(out + "/oci", index: -2)  // the COPY's, under the RUN's
         let listed = try Harness.run("/bin/bash", ["-c", """
             LC_ALL=C tar -tvz --numeric-owner --quoting-style=escape -f '\(layer)' | awk '{print $1, $2, $6}'
             """])
         XCTAssertEqual(listed.status, 0, listed.stderr)
         XCTAssertEqual(listed.stdout, """
-            drwxr-xr-x 0/0 srv/e\\314\\201/
-            -rw-r--r-- 0/0 srv/e\\314\\201/b
+            drwxr-xr-x 0/0 srv/\\303\\251/
+            -rw-r--r-- 0/0 srv/\\303\\251/a
 
             """)
         try Harness.sh("cd '\(out)' && umoci unpack --rootless --image oci:latest bundle >/dev/null")
-        XCTAssertEqual(try Harness.sh("cd '\(out)/bundle/rootfs/srv' && find . -mindepth 1 | LC_ALL=C sort | od -c"),
-                       try Harness.sh("printf './e\\314\\201\\n./e\\314\\201/b\\n./\\303\\251\\n./\\303\\251/a\\n' | od -c"))
+        let expected = try Harness.sh("printf './e\\314\\201\\n./e\\314\\201/b\\n./\\303\\251\\n./\\303\\251/a\\n' | od -c")
+        XCTAssertEqual(try Harness.sh("cd '\(out)/bundle/rootfs/srv' && find . -mindepth 1 | LC_ALL=C sort | od -c"), expected)
+        // RUN (the base layer unpacked for it, with the COPY's on top) saw both directories.
+        XCTAssertEqual(try Harness.sh("sed 's|^/srv|.|' '\(out)/bundle/rootfs/seen.txt' | od -c"), expected)
     }
 }
