@@ -26,19 +26,24 @@ public enum SandboxStdio: Sendable {
 /// An owner to give a file of a `SandboxRoot.directory` root, inside the user namespace (where
 /// an unprivileged user can give files to the image's other users).
 public struct SandboxOwner: Sendable, Hashable {
-    /// Relative to the root directory; never through a symlink (the last component is changed
-    /// itself).
-    public var path: String
+    /// Relative to the root directory, as the bytes the kernel knows it by (a name that is not
+    /// UTF-8 keeps its owner); never through a symlink (the last component is changed itself).
+    public var pathBytes: [UInt8]
     /// Container ids.
     public var uid: UInt32
     public var gid: UInt32
     /// Permission bits set again afterwards when they hold setuid/setgid (which chown clears).
     public var mode: UInt32
-    public init(path: String, uid: UInt32, gid: UInt32, mode: UInt32) {
-        self.path = path
+    /// A path given as its raw bytes.
+    public init(pathBytes: [UInt8], uid: UInt32, gid: UInt32, mode: UInt32) {
+        self.pathBytes = pathBytes
         self.uid = uid
         self.gid = gid
         self.mode = mode
+    }
+    /// A path that is its own UTF-8.
+    public init(path: String, uid: UInt32, gid: UInt32, mode: UInt32) {
+        self.init(pathBytes: Array(path.utf8), uid: uid, gid: gid, mode: mode)
     }
 }
 
@@ -226,10 +231,13 @@ public enum Sandbox {
 
     static func serialize(_ spec: SandboxSpec, probe: Bool) throws -> [UInt8] {
         var out: [UInt8] = []
-        func add(_ key: Character, _ value: String) throws {
-            if value.utf8.contains(0) { throw SandboxError("sandbox: NUL byte in \(value.debugDescription)") }
+        func add(_ key: Character, _ value: String) throws { try add(key, Array(value.utf8)) }
+        func add(_ key: Character, _ value: [UInt8]) throws {
+            if value.contains(0) {
+                throw SandboxError("sandbox: NUL byte in \(String(decoding: value, as: UTF8.self).debugDescription)")
+            }
             out.append(key.asciiValue!)
-            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: value)
             out.append(0)
         }
         guard !spec.argv.isEmpty || probe else { throw SandboxError("sandbox: empty argv") }
@@ -245,7 +253,10 @@ public enum Sandbox {
             try add("W", absolute(workDir))
         case .directory(let directory, let owners):
             try add("R", absolute(directory))
-            for o in owners { try add("O", "\(o.uid):\(o.gid):\(String(o.mode, radix: 8)):\(o.path)") }
+            for o in owners {
+                // The path as raw bytes (the helper hands them to fchownat as they are).
+                try add("O", Array("\(o.uid):\(o.gid):\(String(o.mode, radix: 8)):".utf8) + o.pathBytes)
+            }
         }
         for a in spec.argv { try add("A", a) }
         var env = spec.environment
