@@ -55,9 +55,33 @@ extension ImageStore {
     /// pass, nothing written to disk but the index: registry bytes → gunzip → tar headers.
     /// The index is cached only when both the stream ended cleanly (the blob verified) and
     /// its headers were read whole; on any error nothing is cached and the source's error
-    /// (a digest mismatch first) is thrown.
-    public func layerHeaders(diffID: Digest, blob: Digest, chunks: ContentChunks) async throws -> [LayerHeaders.Header] {
+    /// (a digest mismatch first) is thrown. With `storingBlob` (a stage that RUNs needs the
+    /// content too) the same read also writes the blob into the store, ingested on success.
+    public func layerHeaders(diffID: Digest, blob: Digest, chunks: ContentChunks,
+                             storingBlob: Bool = false) async throws -> [LayerHeaders.Header] {
         if let cached = cachedLayerHeaders(diffID: diffID, blob: blob) { return cached }
+        guard storingBlob else { return try await streamHeaders(diffID: diffID, blob: blob, chunks: chunks, copy: nil) }
+        let temporary = try makeTemporaryFile()
+        do {
+            let fd = try FileSystem.open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            let headers: [LayerHeaders.Header]
+            do {
+                defer { close(fd) }
+                headers = try await streamHeaders(diffID: diffID, blob: blob, chunks: chunks) { chunk in
+                    try chunk.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporary) }
+                }
+            }
+            try ingest(temporaryFile: temporary, digest: blob)
+            return headers
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// The streamed read of `layerHeaders(diffID:blob:chunks:storingBlob:)`; `copy` sees every chunk.
+    private func streamHeaders(diffID: Digest, blob: Digest, chunks: ContentChunks,
+                               copy: (([UInt8]) throws -> Void)?) async throws -> [LayerHeaders.Header] {
         // A socket pair, not a pipe: a write after the reader gave up fails with EPIPE instead
         // of raising SIGPIPE. libarchive's reader is synchronous, so it runs on a thread of its
         // own and never blocks one of the cooperative pool's few threads.
@@ -76,6 +100,7 @@ extension ImageStore {
         var readerListens = true
         do {
             for try await chunk in chunks {
+                try copy?(chunk)
                 // Once the reader stopped (damaged bytes), the rest still streams through the
                 // source's check: a blob that is not what its digest says is reported as such.
                 if readerListens { readerListens = Self.send(chunk, to: writeEnd) }

@@ -165,6 +165,33 @@ final class LazyBaseTests: XCTestCase {
         XCTAssertEqual(try Harness.sh("cd '\(lazy.home)' && find tmp -type f | wc -l").trimmingCharacters(in: .whitespacesAndNewlines), "0")
     }
 
+    /// A stage that RUNs on a lazily pulled base needs the layer's content: the one streamed
+    /// read that builds the header index also stores the blob (verified), and the image is
+    /// the one a locally stored base gives.
+    func testRunOnALazyBaseStoresTheLayerFromTheIndexingRead() throws {
+        let registry = try env("SWIFTDOCK_TEST_REGISTRY_OPEN")
+        let local = try Swiftdock()
+        try local.buildBase(environment: Self.epoch)
+        let base = "\(registry)/lazy-run/\(UUID().uuidString.prefix(8).lowercased()):v1"
+        try local.ok("tag", "swiftdock.local/busybox-base", base)
+        try local.ok("push", "-q", base)
+        let lazy = try Swiftdock()
+        try lazy.ok("pull", "-q", base)
+        let layers = try Self.layerDigests(base, in: local)
+        let context = try Harness.makeTemporaryDirectory("lazy-run")
+        try Harness.write("FROM \(base)\nCOPY a.txt /tmp/\nRUN ls /tmp /bin/busybox > /seen.txt\n", to: context + "/Dockerfile")
+        try Harness.write("a", to: context + "/a.txt")
+        for store in [local, lazy] {
+            try store.ok("build", "-q", "-t", "swiftdock.local/lazy-run:1", context, environment: Self.epoch)
+        }
+        XCTAssertEqual(try Self.manifestDigest("swiftdock.local/lazy-run:1", in: lazy), try Self.manifestDigest("swiftdock.local/lazy-run:1", in: local))
+        for layer in layers {
+            XCTAssertEqual(try Harness.sh("sha256sum < '\(lazy.home)/blobs/sha256/\(layer.dropFirst(7))' | cut -d' ' -f1")
+                .trimmingCharacters(in: .whitespacesAndNewlines), String(layer.dropFirst(7)), "stored and verified")
+        }
+        XCTAssertEqual(try Harness.sh("cd '\(lazy.home)' && find tmp -type f | wc -l").trimmingCharacters(in: .whitespacesAndNewlines), "0")
+    }
+
     /// The base layer's header index is read from the registry in one stream; when the registry
     /// serves bytes that do not match the digest (the fixtures' proxy flips one byte of every
     /// blob), the build fails with one line naming the image and the layer, caches no index

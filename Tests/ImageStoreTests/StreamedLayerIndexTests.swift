@@ -55,6 +55,21 @@ final class StreamedLayerIndexTests: XCTestCase {
         }
         XCTAssertFalse(store.hasBlob(blob))
 
+        // Storing the blob from the same read: only once it verified, and nothing left behind otherwise.
+        let storing = try ImageStore(root: scratch + "/storing")
+        do {
+            _ = try await storing.layerHeaders(diffID: diffID, blob: blob, chunks: Self.chunks(bytes, ending: Mismatch()), storingBlob: true)
+            XCTFail("no error")
+        } catch {
+            XCTAssertTrue(error is Mismatch, "\(error)")
+        }
+        XCTAssertFalse(storing.hasBlob(blob))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch + "/storing/tmp").filter { !$0.hasPrefix(".") }, [])
+        let stored = try await storing.layerHeaders(diffID: diffID, blob: blob, chunks: Self.chunks(bytes), storingBlob: true)
+        XCTAssertEqual(stored, expected)
+        XCTAssertTrue(storing.hasBlob(blob))
+        XCTAssertEqual(try sha256sum(storing.blobPath(blob)), blob)
+
         for size in [1, 4096, 1 << 20] {
             let fresh = try ImageStore(root: scratch + "/store-\(size)")
             let streamed = try await fresh.layerHeaders(diffID: diffID, blob: blob, chunks: Self.chunks(bytes, size: size))
