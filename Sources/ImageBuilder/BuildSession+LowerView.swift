@@ -11,10 +11,10 @@ import Sandbox
 extension BuildSession {
     /// Puts the base layers' headers under the stage's view, the first time a step needs to
     /// know what exists. A layer whose index is cached costs no layer bytes; otherwise the
-    /// layer is fetched through the image source when remote (verified, into the store) and
-    /// streamed once — into the store when the stage RUNs (which needs the content), else
-    /// through a scratch file, leaving it remote. Must run before the stage adds a layer of its own (`StageExecutor`
-    /// calls it before every step that reads or adds files).
+    /// layer is streamed once from the registry into the indexer (verified on the way),
+    /// leaving it remote — or, when the stage RUNs (which needs the content), into the store
+    /// as well from that same read. Must run before the stage adds a layer of its own
+    /// (`StageExecutor` calls it before every step that reads or adds files).
     func loadBaseView(_ state: inout StageState) async throws {
         guard !state.unreadBaseLayers.isEmpty else { return }
         var view = FilesystemView()
@@ -22,12 +22,11 @@ extension BuildSession {
             let headers: [LayerHeaders.Header]
             if let cached = store.cachedLayerHeaders(diffID: layer.diffID, blob: layer.digest) {
                 headers = cached
-            } else if store.hasBlob(layer.digest) || state.runsCommands {
-                // A stage that RUNs needs the blobs in the store anyway: fetch them there once.
-                try await ensureLocal([layer.digest])
+            } else if store.hasBlob(layer.digest) {
                 headers = try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) }
             } else {
-                headers = try await indexTransiently(layer, of: state)
+                // A stage that RUNs needs the blob in the store anyway: the same read stores it.
+                headers = try await indexTransiently(layer, of: state, storingBlob: state.runsCommands)
             }
             view.apply(headers, layer: index)
         }
@@ -57,17 +56,27 @@ extension BuildSession {
         return directory
     }
 
-    /// Indexes a base layer that stays remote: fetched (verified) into a scratch directory,
-    /// streamed once, and deleted; only its index is kept.
-    private func indexTransiently(_ layer: (digest: Digest, diffID: Digest), of state: StageState) async throws
-        -> [LayerHeaders.Header] {
+    /// Indexes a remote base layer in one streamed read: registry bytes → SHA-256 check →
+    /// gunzip → tar headers, nothing written to disk but the index (cached only when the blob
+    /// verified) — and, with `storingBlob`, the blob itself, from the same read. The rare layer whose symlink target only a file gives (a pax
+    /// `linkpath` libarchive drops) is fetched into the store and indexed from there.
+    private func indexTransiently(_ layer: (digest: Digest, diffID: Digest), of state: StageState,
+                                  storingBlob: Bool = false) async throws -> [LayerHeaders.Header] {
         guard let source else {
             throw BuildError("layer \(layer.digest) is not in the local store and no registry is available to fetch it")
         }
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let file = try await source.fetchTransiently(layer.digest, into: directory)
-        return try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest, blobFile: file) }
+        do {
+            return try await store.layerHeaders(diffID: layer.diffID, blob: layer.digest, chunks: try await source.openBlob(layer.digest),
+                                                storingBlob: storingBlob)
+        } catch LayerError.linkNeedsRereading {
+            try await ensureLocal([layer.digest])
+            return try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) }
+        } catch let error as BuildError {
+            throw error
+        } catch {
+            // A digest mismatch included: one line naming the image and the layer, and why.
+            throw BuildError("image \(state.imageDescription): cannot index layer \(layer.digest): \(error)", underlying: error)
+        }
     }
 
     /// The content of the regular file at `path` (an absolute or layer path) in the stage's

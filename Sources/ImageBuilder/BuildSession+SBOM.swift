@@ -3,6 +3,7 @@ import Foundation
 import ImageModel
 import ImageStore
 import Layers
+import PathEncoding
 
 /// `build --sbom`: what the final image contains, as an SPDX document stored beside the image
 /// as an OCI 1.1 artifact whose subject is the image manifest. The package databases are
@@ -15,8 +16,11 @@ extension BuildSession {
     func writeSBOM(of state: inout StageState, layers: [Descriptor], manifest: Descriptor) async throws -> Descriptor {
         try await loadBaseView(&state)
         // Layer index → path to read there → the image paths it stands for, and their kind.
-        var wanted: [Int: [String: [(path: String, kind: PackageDatabases.Kind)]]] = [:]
-        for (path, entry) in state.view.entries {
+        // Paths are keyed by their bytes (`PathKey`): two names that differ only by Unicode
+        // normalisation are two files.
+        var wanted: [Int: [PathKey: [(path: String, kind: PackageDatabases.Kind)]]] = [:]
+        for (key, entry) in state.view.entries {
+            let path = key.path
             guard let kind = PackageDatabases.kind(of: path) else { continue }
             var holder = entry
             if holder.kind == .symlink {
@@ -30,7 +34,7 @@ extension BuildSession {
             default: continue
             }
             guard holder.layer < layers.count, !readPath.isEmpty else { continue }
-            wanted[holder.layer, default: [:]][readPath, default: []].append((path, kind))
+            wanted[holder.layer, default: [:]][PathKey(readPath), default: []].append((path, kind))
         }
         var packages: [SoftwarePackage] = []
         for layer in wanted.keys.sorted() {
@@ -40,10 +44,11 @@ extension BuildSession {
             let blob = LayerBlob(path: store.blobPath(digest), digest: digest)
             let stage = state
             // Parsed as each file streams past; a path written twice in a layer counts as its last entry.
-            var found: [String: [SoftwarePackage]] = [:]
-            var tooLarge: [String: Int64] = [:]
+            var found: [PathKey: [SoftwarePackage]] = [:]
+            var tooLarge: [PathKey: Int64] = [:]
             try verifying(stage) {
-                try LayerUnpacker.readFiles(Set(files.keys), fromBlob: blob, limit: PackageDatabases.sizeLimit) { readPath, read in
+                try LayerUnpacker.readFiles(Set(files.keys), fromBlob: blob, limit: PackageDatabases.sizeLimit) { path, read in
+                    let readPath = PathKey(path)
                     tooLarge[readPath] = nil
                     found[readPath] = nil
                     switch read {

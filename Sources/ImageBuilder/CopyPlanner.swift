@@ -1,18 +1,20 @@
 import BuildContext
 import DockerfileSyntax
 import Layers
+import PathEncoding
 
 /// Turns one (already expanded) COPY or ADD into the entries of its layer, following
 /// BuildKit's rules: sources relative to the context, a directory copies its contents,
 /// several sources need a destination ending in `/`, parent directories created, modes kept,
-/// symlinks not followed, hard links kept within the step.
+/// symlinks not followed, hard links kept within the step. Paths are compared, keyed and sorted
+/// by their bytes (`PathKey`): `é` and `e` + U+0301 are two files, as for the kernel and BuildKit.
 struct CopyPlanner {
     /// Where sources are read from: the build context, or a stage/image root unpacked on disk.
     struct Source {
         var directory: ContextDirectory
         /// Owners recorded while unpacking rootless (path → owner); nil for the build context,
         /// whose files land as root unless `--chown` says otherwise.
-        var owners: [String: Owner]?
+        var owners: [PathKey: Owner]?
     }
 
     var instruction: CopyInstruction
@@ -28,7 +30,7 @@ struct CopyPlanner {
     /// Files already downloaded for `ADD <URL>` sources, by URL.
     var downloads: [String: ContextEntry] = [:]
 
-    private var items: [String: LayerEntry] = [:]
+    private var items: [PathKey: LayerEntry] = [:]
     private var archives: [LayerItem] = []
     private var firstPathOfInode: [InodeKey: String] = [:]
     private struct InodeKey: Hashable { var device: UInt64; var inode: UInt64 }
@@ -162,7 +164,7 @@ struct CopyPlanner {
     private func ownerOf(_ entry: ContextEntry) -> Owner {
         if let owner { return owner }
         guard let owners = source.owners else { return Owner(uid: 0, gid: 0) }
-        return owners[entry.relativePath] ?? Owner(uid: entry.uid, gid: entry.gid)
+        return owners[PathKey(entry.relativePath)] ?? Owner(uid: entry.uid, gid: entry.gid)
     }
 
     /// The destination directory of a directory copy (whose contents are copied into it):
@@ -170,7 +172,7 @@ struct CopyPlanner {
     /// never with the source directory's mode (BuildKit's MkdirAll of the destination: a 0750
     /// `/out/sub` copied to `/o2` gives a 0755 `/o2`). An existing one is left as it is.
     private mutating func ensureDirectory(_ path: String) {
-        guard !path.isEmpty, !view.exists(path), items[path] == nil else { return }
+        guard !path.isEmpty, !view.exists(path), items[PathKey(path)] == nil else { return }
         let o = owner ?? Owner(uid: 0, gid: 0)
         add(LayerEntry(path: path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now))
     }
@@ -178,18 +180,22 @@ struct CopyPlanner {
     /// Parents that neither exist below nor are written by this step, created 0755 (owned by
     /// `--chown` when given, as BuildKit's mkdir -p does).
     private mutating func addMissingParents() {
-        var needed = Set<String>()
-        for path in items.keys { for a in ancestors(of: path) where items[a] == nil && !view.exists(a) { needed.insert(a) } }
-        for case .archive(_, let dest, _) in archives { for a in ancestors(of: dest) + [dest] where items[a] == nil && !view.exists(a) { needed.insert(a) } }
+        var needed = Set<PathKey>()
+        for path in items.keys {
+            for a in ancestors(of: path.path) where items[PathKey(a)] == nil && !view.exists(a) { needed.insert(PathKey(a)) }
+        }
+        for case .archive(_, let dest, _) in archives {
+            for a in ancestors(of: dest) + [dest] where items[PathKey(a)] == nil && !view.exists(a) { needed.insert(PathKey(a)) }
+        }
         let o = owner ?? Owner(uid: 0, gid: 0)
-        for path in needed {
-            items[path] = LayerEntry(path: path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now)
+        for key in needed {
+            items[key] = LayerEntry(path: key.path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now)
         }
     }
 
     private mutating func add(_ entry: LayerEntry) {
         guard !entry.path.isEmpty else { return }
-        items[entry.path] = entry
+        items[PathKey(entry.path)] = entry
     }
 
     // MARK: paths
@@ -200,11 +206,12 @@ struct CopyPlanner {
         return a + "/" + b
     }
 
-    /// `child` relative to `prefix` (`a/b`, `a/b/c/d` → `c/d`).
+    /// `child` relative to `prefix` (`a/b`, `a/b/c/d` → `c/d`), comparing bytes.
     private func strip(_ prefix: String, from child: String) -> String {
         if prefix.isEmpty { return child }
-        if child == prefix { return "" }
-        return child.hasPrefix(prefix + "/") ? String(child.dropFirst(prefix.count + 1)) : child
+        if PathBytes.same(child, prefix) { return "" }
+        guard PathBytes.hasPrefix(child, prefix + "/") else { return child }
+        return String(child.utf8.dropFirst(prefix.utf8.count + 1))!
     }
 
     /// For `--parents`, the part of the source before a `/./` pivot is not kept.
@@ -225,9 +232,18 @@ struct CopyPlanner {
 
     /// Tar order: component by component in byte order, so a directory precedes its children.
     /// For clean paths that is byte order with `/` ranked below every other byte, compared here
-    /// without splitting (this runs n log n times for a context of n files).
+    /// without splitting (this runs n log n times for a context of n files). The bytes are the
+    /// names' own (`PathBytes`), so `é` (C3 A9) and `e` + U+0301 (65 CC 81) are two entries in
+    /// Go's order, as BuildKit writes them.
     static func componentsPrecede(_ a: String, _ b: String) -> Bool {
-        var x = a.utf8.makeIterator(), y = b.utf8.makeIterator()
+        if PathBytes.hasEscapes(a) || PathBytes.hasEscapes(b) {
+            return componentsPrecede(PathBytes.bytes(a), PathBytes.bytes(b))
+        }
+        return componentsPrecede(a.utf8, b.utf8)
+    }
+
+    private static func componentsPrecede<C: Collection>(_ a: C, _ b: C) -> Bool where C.Element == UInt8 {
+        var x = a.makeIterator(), y = b.makeIterator()
         while true {
             switch (x.next(), y.next()) {
             case (nil, nil): return false

@@ -1,4 +1,5 @@
 import Layers
+import PathEncoding
 
 /// What the stage's file system looks like so far, as far as COPY, WORKDIR and `--chown`
 /// need to know: every path with its type, mode, owner and link target, and which layer of
@@ -13,41 +14,43 @@ struct FilesystemView {
         var kind: LayerHeaders.Header.Kind { header.kind }
     }
 
-    private(set) var entries: [String: Entry] = [:]
+    /// Keyed by bytes: `é` and `e` + U+0301 are two paths, as in the kernel (`PathKey`).
+    private(set) var entries: [PathKey: Entry] = [:]
 
     /// Applies the headers of the stage's layer `layer` on top, honouring `.wh.NAME` and
     /// `.wh..wh..opq`, and a non-directory replacing a directory (its subtree goes).
     mutating func apply(_ headers: [LayerHeaders.Header], layer: Int) {
         // Whiteouts and opaque markers hide lower content only. They are collected first and
         // applied in one pass over the view (a base layer may hold thousands of them).
-        var gone = Set<String>()      // paths whose lower entry and subtree go
-        var cleared = Set<String>()   // directories whose lower children go
+        var gone = Set<PathKey>()      // paths whose lower entry and subtree go
+        var cleared = Set<PathKey>()   // directories whose lower children go
         for h in headers {
             let (dir, base) = FilesystemView.split(h.path)
-            if base == ".wh..wh..opq" {
-                cleared.insert(dir)
-            } else if base.hasPrefix(".wh.") {
-                gone.insert(FilesystemView.join(dir, String(base.dropFirst(4))))
-            } else if h.kind != .directory, !h.path.isEmpty, entries[h.path]?.kind == .directory {
-                gone.insert(h.path)  // a non-directory replacing a directory takes its subtree
+            if PathBytes.same(base, ".wh..wh..opq") {
+                cleared.insert(PathKey(dir))
+            } else if PathBytes.hasPrefix(base, ".wh.") {
+                gone.insert(PathKey(FilesystemView.join(dir, String(base.utf8.dropFirst(4))!)))
+            } else if h.kind != .directory, !h.path.isEmpty, entries[PathKey(h.path)]?.kind == .directory {
+                gone.insert(PathKey(h.path))  // a non-directory replacing a directory takes its subtree
             }
         }
         if !gone.isEmpty || !cleared.isEmpty {
             entries = entries.filter { path, entry in
-                entry.layer >= layer || !FilesystemView.isHidden(path, gone: gone, cleared: cleared)
+                entry.layer >= layer || !FilesystemView.isHidden(path.path, gone: gone, cleared: cleared)
             }
         }
-        for h in headers where !FilesystemView.split(h.path).1.hasPrefix(".wh.") && !h.path.isEmpty {
-            entries[h.path] = Entry(header: h, layer: layer)
+        for h in headers where !PathBytes.hasPrefix(FilesystemView.split(h.path).1, ".wh.") && !h.path.isEmpty {
+            entries[PathKey(h.path)] = Entry(header: h, layer: layer)
         }
     }
 
     /// Whether `path` is one of `gone`, beneath one of them, or beneath one of `cleared`.
-    private static func isHidden(_ path: String, gone: Set<String>, cleared: Set<String>) -> Bool {
-        if gone.contains(path) || cleared.contains("") { return true }
-        var end = path.endIndex
-        while let slash = path[..<end].lastIndex(of: "/") {
-            let ancestor = String(path[..<slash])
+    private static func isHidden(_ path: String, gone: Set<PathKey>, cleared: Set<PathKey>) -> Bool {
+        if gone.contains(PathKey(path)) || cleared.contains(PathKey("")) { return true }
+        let utf8 = path.utf8
+        var end = utf8.endIndex
+        while let slash = utf8[..<end].lastIndex(of: UInt8(ascii: "/")) {
+            let ancestor = PathKey(String(utf8[..<slash])!)
             if gone.contains(ancestor) || cleared.contains(ancestor) { return true }
             end = slash
         }
@@ -71,14 +74,14 @@ struct FilesystemView {
         }, layer: layer)
     }
 
-    func entry(_ path: String) -> Entry? { entries[path] }
+    func entry(_ path: String) -> Entry? { entries[PathKey(path)] }
 
     func isDirectory(_ path: String) -> Bool {
-        path.isEmpty || entries[path]?.kind == .directory
+        path.isEmpty || entries[PathKey(path)]?.kind == .directory
     }
 
     func exists(_ path: String) -> Bool {
-        path.isEmpty || entries[path] != nil
+        path.isEmpty || entries[PathKey(path)] != nil
     }
 
     /// `path` (a clean layer path) with every symlink on it followed inside this root, as the
@@ -88,14 +91,14 @@ struct FilesystemView {
     /// resolves to the path it names — where BuildKit creates the destination. Nil after
     /// 255 links (a loop). BuildKit's rule (`fs.RootPath`); buildah refuses some of these.
     func resolve(_ path: String, followLast: Bool = true) -> String? {
-        var pending = Array(path.split(separator: "/").map(String.init).reversed())
+        var pending = Array(PathBytes.components(path).reversed())
         var current: [String] = []
         var hops = 0
         while let component = pending.popLast() {
             if component == "." || component.isEmpty { continue }
             if component == ".." { _ = current.popLast(); continue }
             let candidate = (current + [component]).joined(separator: "/")
-            guard let e = entries[candidate], e.kind == .symlink, followLast || !pending.isEmpty,
+            guard let e = entries[PathKey(candidate)], e.kind == .symlink, followLast || !pending.isEmpty,
                   let target = e.header.linkTarget else {
                 current.append(component)
                 continue
@@ -103,25 +106,22 @@ struct FilesystemView {
             hops += 1
             if hops > 255 { return nil }
             if target.hasPrefix("/") { current = [] }
-            pending.append(contentsOf: target.split(separator: "/").map(String.init).reversed())
+            pending.append(contentsOf: PathBytes.components(target).reversed())
         }
         return current.joined(separator: "/")
     }
 
-    static func split(_ path: String) -> (String, String) {
-        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
-        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
-    }
+    static func split(_ path: String) -> (String, String) { PathBytes.splitLast(path) }
 
     static func join(_ dir: String, _ name: String) -> String {
         dir.isEmpty ? name : dir + "/" + name
     }
 }
 
-/// Layer paths: `/a/./b/` → `a/b`; `..` cannot climb above the root.
+/// Layer paths: `/a/./b/` → `a/b`; `..` cannot climb above the root. Split at `/` bytes.
 func cleanLayerPath(_ path: String) -> String {
-    var parts: [Substring] = []
-    for component in path.split(separator: "/") {
+    var parts: [String] = []
+    for component in PathBytes.components(path) {
         if component == "." { continue }
         if component == ".." { _ = parts.popLast(); continue }
         parts.append(component)
@@ -133,8 +133,7 @@ func cleanLayerPath(_ path: String) -> String {
 func ancestors(of path: String) -> [String] {
     var result: [String] = []
     var current = ""
-    let components = path.split(separator: "/")
-    for component in components.dropLast() {
+    for component in PathBytes.components(path).dropLast() {
         current = current.isEmpty ? String(component) : current + "/" + component
         result.append(current)
     }

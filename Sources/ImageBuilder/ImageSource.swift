@@ -11,10 +11,10 @@ public protocol ImageSource: Sendable {
     /// Makes these blobs local in the store, fetching them from where the store recorded
     /// they live; verified against their digests before they are stored.
     func ensureLocal(_ digests: [Digest]) async throws
-    /// Fetches one blob, verified against its digest, into a scratch OCI layout at
-    /// `directory` (an empty directory; not the store) and returns the blob file's path: for
-    /// streaming a base layer once to index its headers while the store keeps it remote.
-    func fetchTransiently(_ digest: Digest, into directory: String) async throws -> String
+    /// One blob's bytes as they arrive, from where the store recorded it lives, verified as
+    /// they stream (the stream throws instead of ending when they do not match the digest):
+    /// for indexing a base layer's headers in one streamed read while the store keeps it remote.
+    func openBlob(_ digest: Digest) async throws -> ContentChunks
     /// Downloads `url` to the file at `path`; returns the response's Last-Modified time.
     func download(_ url: String, to path: String) async throws -> Date?
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Layers
+import PathEncoding
 import Sandbox
 
 /// The root file system a RUN changes, and how its changes become the step's layer: an
@@ -37,7 +38,8 @@ enum RunRoot {
             return .overlay(lowerDirs: lowers, upperDir: upper, workDir: work)
         case .copy(let root, let copied):
             return .directory(root, owners: copied.pendingOwners.map {
-                SandboxOwner(path: $0.path, uid: $0.uid, gid: $0.gid, mode: $0.mode)
+                // As bytes: a name that is not UTF-8 (a `PathBytes` string here) keeps its owner.
+                SandboxOwner(pathBytes: PathBytes.bytes($0.path), uid: $0.uid, gid: $0.gid, mode: $0.mode)
             })
         }
     }

@@ -46,7 +46,92 @@ extension ImageStore {
         if let cached = cachedLayerHeaders(diffID: diffID, blob: blob) { return cached }
         let file = blobFile ?? blobPath(blob)
         guard FileSystem.isRegularFile(file) else { throw StoreError.blobNotFound(blob) }
-        let headers = try LayerHeaders.read(blobPath: file, digest: blob)
+        return try cacheLayerHeaders(try LayerHeaders.read(blobPath: file, digest: blob), diffID: diffID, blob: blob)
+    }
+
+    /// The headers of the layer `diffID`, from the cache or else read from `chunks` — the
+    /// bytes of blob `blob` as a verifying source hands them out (a registry read that checks
+    /// SHA-256 and length as it streams and throws instead of ending a wrong blob) — in one
+    /// pass, nothing written to disk but the index: registry bytes → gunzip → tar headers.
+    /// The index is cached only when both the stream ended cleanly (the blob verified) and
+    /// its headers were read whole; on any error nothing is cached and the source's error
+    /// (a digest mismatch first) is thrown. With `storingBlob` (a stage that RUNs needs the
+    /// content too) the same read also writes the blob into the store, ingested on success.
+    public func layerHeaders(diffID: Digest, blob: Digest, chunks: ContentChunks,
+                             storingBlob: Bool = false) async throws -> [LayerHeaders.Header] {
+        if let cached = cachedLayerHeaders(diffID: diffID, blob: blob) { return cached }
+        guard storingBlob else { return try await streamHeaders(diffID: diffID, blob: blob, chunks: chunks, copy: nil) }
+        let temporary = try makeTemporaryFile()
+        do {
+            let fd = try FileSystem.open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)
+            let headers: [LayerHeaders.Header]
+            do {
+                defer { close(fd) }
+                headers = try await streamHeaders(diffID: diffID, blob: blob, chunks: chunks) { chunk in
+                    try chunk.withUnsafeBytes { try FileSystem.writeAll(fd, $0, path: temporary) }
+                }
+            }
+            try ingest(temporaryFile: temporary, digest: blob)
+            return headers
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// The streamed read of `layerHeaders(diffID:blob:chunks:storingBlob:)`; `copy` sees every chunk.
+    private func streamHeaders(diffID: Digest, blob: Digest, chunks: ContentChunks,
+                               copy: (([UInt8]) throws -> Void)?) async throws -> [LayerHeaders.Header] {
+        // A socket pair, not a pipe: a write after the reader gave up fails with EPIPE instead
+        // of raising SIGPIPE. libarchive's reader is synchronous, so it runs on a thread of its
+        // own and never blocks one of the cooperative pool's few threads.
+        var ends: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw StoreError.io(path: "layer \(blob)", reason: "cannot make a socket pair: \(String(cString: strerror(errno)))")
+        }
+        let (readEnd, writeEnd) = (ends[0], ends[1])
+        let name = "layer \(blob)"
+        let reading = Task<[LayerHeaders.Header], Error> {
+            try await withCheckedThrowingContinuation { continuation in
+                Thread { continuation.resume(with: Result { try LayerHeaders.read(stream: readEnd, name: name) }) }.start()
+            }
+        }
+        var streamError: Error?
+        var readerListens = true
+        do {
+            for try await chunk in chunks {
+                try copy?(chunk)
+                // Once the reader stopped (damaged bytes), the rest still streams through the
+                // source's check: a blob that is not what its digest says is reported as such.
+                if readerListens { readerListens = Self.send(chunk, to: writeEnd) }
+            }
+        } catch {
+            streamError = error
+        }
+        close(writeEnd)
+        let read = await reading.result
+        if let streamError { throw streamError }
+        return try cacheLayerHeaders(try read.get(), diffID: diffID, blob: blob)
+    }
+
+    /// Writes all of `bytes` to the socket `fd`; false when the other end is closed.
+    private static func send(_ bytes: [UInt8], to fd: Int32) -> Bool {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += n
+            }
+            return true
+        }
+    }
+
+    /// Writes the index entry of `headers` (whole or not at all) and returns them.
+    private func cacheLayerHeaders(_ headers: [LayerHeaders.Header], diffID: Digest, blob: Digest) throws -> [LayerHeaders.Header] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys  // the same layer always gives the same bytes
         let payload = Array(try encoder.encode(headers))

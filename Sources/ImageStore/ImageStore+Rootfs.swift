@@ -2,6 +2,7 @@ import CLinux
 import Foundation
 import ImageModel
 import Layers
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -195,20 +196,60 @@ private func flushFileSystem(of path: String) {
     sync()
 }
 
-/// `owners.json`: an `OwnershipTable` as JSON (`owners` maps a path to `[uid, gid]`).
+/// `owners.json`: an `OwnershipTable` as JSON. `paths` lists `[path, uid, gid, mode]` per
+/// path, sorted by bytes — a list, not an object, because a JSON object decodes through a
+/// String-keyed dictionary, which would merge names that differ only by Unicode normalisation
+/// (`é` and `e` + U+0301). Entries written before that (`owners` maps a path to `[uid, gid]`,
+/// `modes` to its bits) are still read.
 private struct OwnershipFile: Codable {
-    var owners: [String: [Int]]
-    var modes: [String: UInt32]
+    var paths: [PathRecord]?
+    var owners: [String: [Int]]?
+    var modes: [String: UInt32]?
     var skipped: [String]
 
+    /// One path's owner and mode (either may be absent).
+    struct PathRecord: Codable {
+        var path: String
+        var owner: [Int]?
+        var mode: UInt32?
+
+        init(from decoder: Decoder) throws {
+            var c = try decoder.unkeyedContainer()
+            path = try c.decode(String.self)
+            let uid = try c.decodeNil() ? nil : try c.decode(Int.self)
+            let gid = try c.decodeNil() ? nil : try c.decode(Int.self)
+            owner = uid.flatMap { u in gid.map { [u, $0] } }
+            mode = try c.decodeNil() ? nil : try c.decode(UInt32.self)
+        }
+
+        init(path: String, owner: Owner?, mode: UInt32?) {
+            self.path = path
+            self.owner = owner.map { [$0.uid, $0.gid] }
+            self.mode = mode
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.unkeyedContainer()
+            try c.encode(path)
+            if let owner { try c.encode(owner[0]); try c.encode(owner[1]) } else { try c.encodeNil(); try c.encodeNil() }
+            if let mode { try c.encode(mode) } else { try c.encodeNil() }
+        }
+    }
+
     init(_ table: OwnershipTable) {
-        owners = table.owners.mapValues { [$0.uid, $0.gid] }
-        modes = table.modes
+        let keys = Set(table.owners.keys).union(table.modes.keys).sorted()
+        paths = keys.map { PathRecord(path: $0.path, owner: table.owners[$0], mode: table.modes[$0]) }
         skipped = table.skipped
     }
 
     var table: OwnershipTable {
-        OwnershipTable(owners: owners.compactMapValues { $0.count == 2 ? Owner(uid: $0[0], gid: $0[1]) : nil },
-                       modes: modes, skipped: skipped)
+        var result = OwnershipTable(skipped: skipped)
+        for record in paths ?? [] {
+            if let o = record.owner, o.count == 2 { result.owners[PathKey(record.path)] = Owner(uid: o[0], gid: o[1]) }
+            if let mode = record.mode { result.modes[PathKey(record.path)] = mode }
+        }
+        for (path, o) in owners ?? [:] where o.count == 2 { result.owners[PathKey(path)] = Owner(uid: o[0], gid: o[1]) }
+        for (path, mode) in modes ?? [:] { result.modes[PathKey(path)] = mode }
+        return result
     }
 }

@@ -33,6 +33,25 @@ public enum ArchiveLocale {
         return try body()
     }
 
+    /// The C locale (ASCII), for reading.
+    nonisolated(unsafe) private static let byteLocale: locale_t? = newlocale(LC_CTYPE_MASK, "C", nil)
+
+    /// `body` with this thread's locale set to C, restored afterwards: how archives are read.
+    ///
+    /// Why not UTF-8 as for writing: libarchive's reader converts every pax `path`, `linkpath`
+    /// from UTF-8 to the locale's charset, and a conversion from UTF-8 first normalises the
+    /// name to Unicode NFC (libarchive's `SCONV_NORMALIZATION_C`, on all but Apple systems):
+    /// under `C.UTF-8`, `e` + U+0301 would be read as `é` (U+00E9), another file. Under C the
+    /// conversion of a non-ASCII name fails, and libarchive keeps the record's own bytes (with
+    /// a warning, which `TarReader` accepts): every name is read exactly as the archive has it.
+    /// Must not suspend, like `utf8(_:)`.
+    public static func bytes<T>(_ body: () throws -> T) rethrows -> T {
+        guard let locale = byteLocale else { return try body() }
+        let previous = uselocale(locale)
+        defer { uselocale(previous) }
+        return try body()
+    }
+
     /// Makes a fresh writer cache UTF-8 as its charset before it converts anything.
     public static func pin(writer archive: OpaquePointer) {
         utf8 { _ = archive_write_set_options(archive, "hdrcharset=UTF-8") }

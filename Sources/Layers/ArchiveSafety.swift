@@ -1,4 +1,5 @@
 import CArchive
+import PathEncoding
 
 /// The checks an archive passes before `ADD` may put its entries into a layer. The layer
 /// writer copies entries header by header (it never extracts onto a disk, so nothing the
@@ -21,11 +22,13 @@ public enum ArchiveSafety {
     }
 
     /// Streams the headers of the archive at `path` and throws a `Refusal` for the first entry
-    /// that breaks a rule (a `LayerError` when the archive cannot be read).
+    /// that breaks a rule (a `LayerError` when the archive cannot be read). Names are compared
+    /// as bytes: `é` and `e` + U+0301 are two entries, and `.wh.` followed by a combining mark
+    /// is still a whiteout name.
     public static func check(path: String) throws {
         let reader = try TarReader(path: path)
-        var symlinks = Set<String>()
-        var files = Set<String>()
+        var symlinks = Set<PathKey>()
+        var files = Set<PathKey>()
         while let entry = try reader.next() {
             let name = reader.entryPath(entry)
             let relative: String
@@ -35,30 +38,31 @@ public enum ArchiveSafety {
             } catch {
                 throw Refusal(entry: name, reason: "climbs out of the destination with \"..\"")
             }
-            let components = relative.split(separator: "/")
-            if components.contains(where: { $0.hasPrefix(".wh.") }) {
+            let components = PathBytes.components(relative)
+            if components.contains(where: { PathBytes.hasPrefix($0, ".wh.") }) {
                 throw Refusal(entry: name, reason: "is a whiteout name, which archives for ADD may not hold")
             }
             var ancestor = ""
             for component in components.dropLast() {
-                ancestor = ancestor.isEmpty ? String(component) : ancestor + "/" + component
-                if symlinks.contains(ancestor) {
+                ancestor = ancestor.isEmpty ? component : ancestor + "/" + component
+                if symlinks.contains(PathKey(ancestor)) {
                     throw Refusal(entry: name, reason: "lies beneath \"\(ancestor)\", a symlink made earlier in the archive")
                 }
             }
             if let link = TarReader.hardlink(of: entry) {
                 let target = try? TarReader.normalize(link, archive: path)
-                guard let target, files.contains(target) else {
+                guard let target, files.contains(PathKey(target)) else {
                     throw Refusal(entry: name, reason: "is a hard link to \"\(link)\", which is not an earlier file of the archive")
                 }
             }
             let type = archive_entry_filetype(entry)
-            symlinks.remove(relative)
-            files.remove(relative)
+            let key = PathKey(relative)
+            symlinks.remove(key)
+            files.remove(key)
             if type == FileType.symlink && TarReader.hardlink(of: entry) == nil {
-                symlinks.insert(relative)
+                symlinks.insert(key)
             } else if type != FileType.directory {
-                files.insert(relative)
+                files.insert(key)
             }
         }
     }

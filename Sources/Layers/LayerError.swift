@@ -17,6 +17,9 @@ public enum LayerError: Error, CustomStringConvertible, Equatable, Sendable {
     case digestMismatch(path: String, expected: Digest, actual: Digest)
     /// The compressor failed (should not happen; indicates a library problem).
     case compression(path: String, message: String)
+    /// A symlink target libarchive drops (a pax `linkpath` that is not UTF-8) can be recovered
+    /// only by reading the entry's headers again, which a stream cannot: read it from a file.
+    case linkNeedsRereading(archive: String, entry: String)
 
     public var description: String {
         switch self {
@@ -34,6 +37,8 @@ public enum LayerError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(path) does not match its digest \(expected) (its bytes hash to \(actual))"
         case .compression(let path, let message):
             return "compression failed while writing \(path): \(message)"
+        case .linkNeedsRereading(let archive, let entry):
+            return "\(archive): entry \"\(entry)\": its symlink target can only be read from a stored copy of the layer"
         }
     }
 

@@ -1,4 +1,5 @@
 import CArchive
+import PathEncoding
 
 /// Finds one path in a stack of layer blobs by streaming them from the top layer down.
 enum LayerFileLookup {
@@ -16,6 +17,7 @@ enum LayerFileLookup {
     }
 
     /// Looks `target` up, top layer first; stops at the first layer that has it or hides it.
+    /// Names are compared by their bytes (`é` and `e` + U+0301 are two files).
     static func find(_ target: String, in layers: [LayerBlob]) throws -> Result {
         for blob in layers.reversed() {
             let layer = blob.path
@@ -24,7 +26,7 @@ enum LayerFileLookup {
             let reader = try TarReader(path: layer, digest: blob.digest)
             while let entry = try reader.next() {
                 guard let rel = try TarReader.normalize(reader.entryPath(entry), archive: layer) else { continue }
-                if rel == target {
+                if PathBytes.same(rel, target) {
                     if let link = TarReader.hardlink(of: entry) {
                         found = .hardlink(try TarReader.normalize(link, archive: layer) ?? "")
                     } else if archive_entry_filetype(entry) == FileType.symlink {
@@ -36,15 +38,14 @@ enum LayerFileLookup {
                     }
                     continue
                 }
-                let slash = rel.lastIndex(of: "/")
-                let base = slash.map { String(rel[rel.index(after: $0)...]) } ?? rel
-                let parent = slash.map { String(rel[..<$0]) } ?? ""
-                if base == ".wh..wh..opq" {
-                    if parent.isEmpty || target.hasPrefix(parent + "/") { hidden = true }
-                } else if base.hasPrefix(".wh.") {
-                    let gone = parent.isEmpty ? String(base.dropFirst(4)) : parent + "/" + base.dropFirst(4)
-                    if target == gone || target.hasPrefix(gone + "/") { hidden = true }
-                } else if target.hasPrefix(rel + "/") && archive_entry_filetype(entry) != FileType.directory {
+                let (parent, base) = PathBytes.splitLast(rel)
+                if PathBytes.same(base, ".wh..wh..opq") {
+                    if parent.isEmpty || PathBytes.hasPrefix(target, parent + "/") { hidden = true }
+                } else if PathBytes.hasPrefix(base, ".wh.") {
+                    let name = String(base.utf8.dropFirst(4))!
+                    let gone = parent.isEmpty ? name : parent + "/" + name
+                    if PathBytes.same(target, gone) || PathBytes.hasPrefix(target, gone + "/") { hidden = true }
+                } else if PathBytes.hasPrefix(target, rel + "/") && archive_entry_filetype(entry) != FileType.directory {
                     hidden = true  // an ancestor replaced by a non-directory
                 }
             }
@@ -64,7 +65,7 @@ enum LayerFileLookup {
         let layer = blob.path
         let reader = try TarReader(path: layer, digest: blob.digest)
         while let entry = try reader.next() {
-            guard try TarReader.normalize(reader.entryPath(entry), archive: layer) == path,
+            guard let rel = try TarReader.normalize(reader.entryPath(entry), archive: layer), PathBytes.same(rel, path),
                   archive_entry_filetype(entry) == FileType.regular,
                   TarReader.hardlink(of: entry) == nil else { continue }
             return .content(try reader.readAll())

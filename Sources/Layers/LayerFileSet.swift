@@ -1,4 +1,5 @@
 import CArchive
+import PathEncoding
 
 /// Several named files read out of one layer blob in a single pass: how the SBOM reads the
 /// package databases a layer holds without unpacking the layer (the caller knows from the
@@ -16,21 +17,22 @@ extension LayerUnpacker {
     /// as regular files are missing from the result; a file over `limit` bytes is reported as
     /// `tooLarge`, so hostile input cannot make us hold more than `limit` per file. When a
     /// path occurs twice in one layer, the later entry wins, as extraction would leave it.
-    public static func readFiles(_ paths: Set<String>, fromBlob blob: LayerBlob, limit: Int64) throws -> [String: FileRead] {
-        var found: [String: FileRead] = [:]
-        try readFiles(paths, fromBlob: blob, limit: limit) { found[$0] = $1 }
+    /// Paths are matched by their bytes: `é` and `e` + U+0301 are two files.
+    public static func readFiles(_ paths: Set<PathKey>, fromBlob blob: LayerBlob, limit: Int64) throws -> [PathKey: FileRead] {
+        var found: [PathKey: FileRead] = [:]
+        try readFiles(paths, fromBlob: blob, limit: limit) { found[PathKey($0)] = $1 }
         return found
     }
 
     /// `readFiles(_:fromBlob:limit:)` handing each file to `body` as it streams past (nil when
     /// a later entry of the same path is not a regular file), so that at most one file's
     /// content is held at a time however many the layer has.
-    public static func readFiles(_ paths: Set<String>, fromBlob blob: LayerBlob, limit: Int64,
+    public static func readFiles(_ paths: Set<PathKey>, fromBlob blob: LayerBlob, limit: Int64,
                                  _ body: (String, FileRead?) throws -> Void) throws {
         guard !paths.isEmpty else { return }
         let reader = try TarReader(path: blob.path, digest: blob.digest)
         while let entry = try reader.next() {
-            guard let rel = try TarReader.normalize(reader.entryPath(entry), archive: blob.path), paths.contains(rel) else { continue }
+            guard let rel = try TarReader.normalize(reader.entryPath(entry), archive: blob.path), paths.contains(PathKey(rel)) else { continue }
             guard archive_entry_filetype(entry) == FileType.regular, TarReader.hardlink(of: entry) == nil else {
                 try body(rel, nil)
                 continue

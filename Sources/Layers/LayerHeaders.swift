@@ -37,7 +37,22 @@ public enum LayerHeaders {
     /// Lists every entry of the layer at `blobPath`, in archive order. With `digest`, the blob
     /// is verified while it streams (`LayerError.digestMismatch` when it does not match).
     public static func read(blobPath: String, digest: Digest? = nil) throws -> [Header] {
-        let reader = try TarReader(path: blobPath, digest: digest)
+        try read(try TarReader(path: blobPath, digest: digest))
+    }
+
+    /// Lists every entry of the layer streaming in from `fd` (a pipe or socket, closed here),
+    /// in one pass, and then reads the input to its end, so whoever writes it can finish (and
+    /// finish verifying it). The bytes are not verified here: the writer must, and what is
+    /// read counts only once it has (`ImageStore.layerHeaders(diffID:blob:chunks:)`). Throws
+    /// `LayerError.linkNeedsRereading` for the rare entry only a file can give.
+    public static func read(stream fd: Int32, name: String) throws -> [Header] {
+        let reader = try TarReader(stream: fd, name: name)
+        let headers = try read(reader)
+        try reader.drain()
+        return headers
+    }
+
+    private static func read(_ reader: TarReader) throws -> [Header] {
         var headers: [Header] = []
         while let entry = try reader.next() {
             var path = reader.entryPath(entry)

@@ -44,15 +44,16 @@ public enum LayerMaterialiser {
         let root: String
         let asRoot = geteuid() == 0
         /// Directories made here (items or missing parents), with the entry to apply at the end.
-        var directories: [String: LayerEntry?] = ["": nil]
+        /// Keyed by bytes (`PathKey`): `é` and `e` + U+0301 are two paths, as on disk.
+        var directories: [PathKey: LayerEntry?] = ["": nil]
         var directoryOrder: [String] = []
         /// Paths of regular files, symlinks and hard links made here.
-        var files = Set<String>(), others = Set<String>()
+        var files = Set<PathKey>(), others = Set<PathKey>()
 
         init(root: String) { self.root = root }
 
         mutating func write(_ entry: LayerEntry) throws -> Bool {
-            let path = entry.path
+            let path = entry.path, key = PathKey(path)
             guard !path.isEmpty else {
                 // The layer's root directory itself: only its metadata.
                 if entry.kind == .directory { directories[""] = entry; return true }
@@ -60,21 +61,21 @@ public enum LayerMaterialiser {
             }
             guard try makeParents(of: path) else { return false }
             let full = root + "/" + path
-            if directories[path] != nil || files.contains(path) || others.contains(path) {
+            if directories[key] != nil || files.contains(key) || others.contains(key) {
                 // Given again: a directory may take new metadata; anything else needs replacing.
-                guard entry.kind == .directory, directories[path] != nil else { return false }
-                directories[path] = entry
+                guard entry.kind == .directory, directories[key] != nil else { return false }
+                directories[key] = entry
                 return true
             }
             switch entry.kind {
             case .directory:
                 guard PathBytes.withCString(full, { mkdir($0, 0o700) }) == 0 else { throw failed(full) }
-                directories[path] = entry
+                directories[key] = entry
                 directoryOrder.append(path)
                 return true
             case .regularFile(.file(let source, let size)):
                 try FileCopy.copyContent(from: source, to: full, size: size)
-                files.insert(path)
+                files.insert(key)
             case .regularFile(.bytes(let bytes)):
                 let fd = PathBytes.withCString(full) { open($0, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600) }
                 guard fd >= 0 else { throw failed(full) }
@@ -88,14 +89,14 @@ public enum LayerMaterialiser {
                         done += n
                     }
                 }
-                files.insert(path)
+                files.insert(key)
             case .symlink(let target):
                 guard PathBytes.withCString(target, { t in PathBytes.withCString(full) { symlink(t, $0) } }) == 0 else { throw failed(full) }
-                others.insert(path)
+                others.insert(key)
             case .hardlink(let target):
-                guard files.contains(target) else { return false }
+                guard files.contains(PathKey(target)) else { return false }
                 guard PathBytes.withCString(root + "/" + target, { t in PathBytes.withCString(full) { link(t, $0) } }) == 0 else { throw failed(full) }
-                others.insert(path)
+                others.insert(key)
                 return true  // a hard link shares its target's metadata
             }
             try apply(entry, to: full)
@@ -105,12 +106,13 @@ public enum LayerMaterialiser {
         /// Every parent of `path` is a directory made here (made now when missing, 0755 root).
         private mutating func makeParents(of path: String) throws -> Bool {
             var parent = ""
-            for component in path.split(separator: "/").dropLast() {
-                parent = parent.isEmpty ? String(component) : parent + "/" + component
-                if directories[parent] != nil { continue }
-                if files.contains(parent) || others.contains(parent) { return false }
+            for component in PathBytes.components(path).dropLast() {
+                parent = parent.isEmpty ? component : parent + "/" + component
+                let key = PathKey(parent)
+                if directories[key] != nil { continue }
+                if files.contains(key) || others.contains(key) { return false }
                 guard PathBytes.withCString(root + "/" + parent, { mkdir($0, 0o755) }) == 0 else { throw failed(root + "/" + parent) }
-                directories[parent] = .some(nil)
+                directories[key] = .some(nil)
             }
             return true
         }
@@ -129,7 +131,7 @@ public enum LayerMaterialiser {
         /// Directories' metadata last, deepest first (adding entries changes a directory's mtime).
         func finishDirectories() throws {
             for path in directoryOrder.reversed() {
-                if let entry = directories[path] ?? nil { try apply(entry, to: root + "/" + path) }
+                if let entry = directories[PathKey(path)] ?? nil { try apply(entry, to: root + "/" + path) }
             }
             if let entry = directories[""] ?? nil { try apply(entry, to: root) }
         }

@@ -84,20 +84,21 @@ private struct LayerExtraction {
             | ARCHIVE_EXTRACT_SECURE_NODOTDOT
         if isRoot { flags |= ARCHIVE_EXTRACT_OWNER }
         archive_write_disk_set_options(disk, Int32(flags))
-        var thisLayer = Set<String>()
+        var thisLayer = Set<PathKey>()  // by bytes: `é` and `e` + U+0301 are two names
         while let entry = try reader.next() {
             let name = reader.entryPath(entry)
             guard let rel = try TarReader.normalize(name, archive: layer) else { continue }
-            let parts = rel.split(separator: "/")
-            let base = String(parts.last!)
+            let parts = PathBytes.components(rel)
+            let base = parts.last!
             let parent = parts.dropLast().joined(separator: "/")
-            if base == ".wh..wh..opq" {
+            if PathBytes.same(base, ".wh..wh..opq") {
                 try clearDirectory(parent, keeping: thisLayer, table: &table)
                 continue
             }
-            if base.hasPrefix(".wh.") {
-                let hidden = parent.isEmpty ? String(base.dropFirst(4)) : parent + "/" + base.dropFirst(4)
-                if !thisLayer.contains(hidden) {
+            if PathBytes.hasPrefix(base, ".wh.") {
+                let name = String(base.utf8.dropFirst(4))!
+                let hidden = parent.isEmpty ? name : parent + "/" + name
+                if !thisLayer.contains(PathKey(hidden)) {
                     try removeItem(hidden)
                     table.remove(subtree: hidden)
                 }
@@ -111,8 +112,8 @@ private struct LayerExtraction {
             guard safeParents(rel) else { throw LayerError.unsafeEntry(archive: layer, entry: name) }
             var ancestor = ""
             for part in parts {
-                ancestor = ancestor.isEmpty ? String(part) : ancestor + "/" + part
-                thisLayer.insert(ancestor)
+                ancestor = ancestor.isEmpty ? part : ancestor + "/" + part
+                thisLayer.insert(PathKey(ancestor))
             }
             let hardlink = try TarReader.hardlink(of: entry).map { link -> String in
                 guard let target = try TarReader.normalize(link, archive: layer) else {
@@ -124,12 +125,12 @@ private struct LayerExtraction {
             let perm = UInt32(archive_entry_perm(entry)) & 0o7777
             let owner = Owner(uid: Int(archive_entry_uid(entry)), gid: Int(archive_entry_gid(entry)))
             if let hardlink {
-                table.owners[rel] = table.owners[hardlink] ?? owner
-                table.modes[rel] = table.modes[hardlink] ?? perm
+                table.owners[PathKey(rel)] = table.owners[PathKey(hardlink)] ?? owner
+                table.modes[PathKey(rel)] = table.modes[PathKey(hardlink)] ?? perm
                 PathBytes.withCString(root + "/" + hardlink) { archive_entry_copy_hardlink(entry, $0) }
             } else {
-                table.owners[rel] = owner
-                table.modes[rel] = perm
+                table.owners[PathKey(rel)] = owner
+                table.modes[PathKey(rel)] = perm
                 if !isRoot {
                     if type == FileType.directory { archive_entry_set_perm(entry, mode_t(perm | 0o700)) }
                     if type == FileType.regular { archive_entry_set_perm(entry, mode_t(perm | 0o600)) }
@@ -160,7 +161,7 @@ private struct LayerExtraction {
     /// nothing done at `rel` can land outside the root through a symlink.
     private func safeParents(_ rel: String) -> Bool {
         var path = root
-        for part in rel.split(separator: "/").dropLast() {
+        for part in PathBytes.components(rel).dropLast() {
             path += "/" + part
             var st = stat()
             if PathBytes.withCString(path, { lstat($0, &st) }) != 0 { return true }
@@ -194,13 +195,13 @@ private struct LayerExtraction {
     }
 
     /// Applies an opaque marker: removes `dir`'s children that this layer did not create.
-    private func clearDirectory(_ dir: String, keeping keep: Set<String>, table: inout OwnershipTable) throws {
+    private func clearDirectory(_ dir: String, keeping keep: Set<PathKey>, table: inout OwnershipTable) throws {
         let probe = dir.isEmpty ? "x" : dir + "/x"
         guard safeParents(probe), dir.isEmpty || fileType(dir) == S_IFDIR else { return }
         let children = (try? TreeIO.listDirectory(dir.isEmpty ? root : root + "/" + dir)) ?? []
         for child in children {
             let rel = dir.isEmpty ? child : dir + "/" + child
-            if keep.contains(rel) { continue }
+            if keep.contains(PathKey(rel)) { continue }
             try removeItem(rel)
             table.remove(subtree: rel)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,39 +42,41 @@ struct MergedLayers {
 
     /// The merged children of the directory whose host directories are `sources` (top first),
     /// sorted bytewise by name; whiteouts and opaque markers themselves are never children.
+    /// Names are keyed by their bytes (`PathKey`): `é` and `e` + U+0301 are two children.
     func children(of sources: [String]) throws -> [Child] {
-        var found: [String: Child] = [:]
+        var found: [PathKey: Child] = [:]
         // Names no lower layer may contribute to any more (hidden, or shadowed by a non-directory).
-        var closed = Set<String>()
+        var closed = Set<PathKey>()
         for source in sources {
-            var hidden: [String] = []
+            var hidden: [PathKey] = []
             var opaque = try TreeIO.hasOpaqueXattr(source)
             for name in try TreeIO.listDirectory(source) {
-                if name == OverlayDiff.opaqueMarker { opaque = true; continue }
-                if name.hasPrefix(OverlayDiff.whiteoutPrefix) {
-                    hidden.append(String(name.dropFirst(OverlayDiff.whiteoutPrefix.count)))
+                let key = PathKey(name)
+                if PathBytes.same(name, OverlayDiff.opaqueMarker) { opaque = true; continue }
+                if PathBytes.hasPrefix(name, OverlayDiff.whiteoutPrefix) {
+                    hidden.append(PathKey(String(name.utf8.dropFirst(OverlayDiff.whiteoutPrefix.utf8.count))!))
                     continue
                 }
-                if closed.contains(name) { continue }
+                if closed.contains(key) { continue }
                 let host = source + "/" + name
                 guard let st = TreeIO.status(host) else {
                     if errno == ENOENT { continue }
                     throw TreeIO.unreadable(host, LayerError.errnoText())
                 }
-                if TreeIO.isOverlayWhiteout(st) { hidden.append(name); continue }
+                if TreeIO.isOverlayWhiteout(st) { hidden.append(key); continue }
                 let isDirectory = st.st_mode & S_IFMT == S_IFDIR
-                if var above = found[name] {
+                if var above = found[key] {
                     // `above` is a directory (a non-directory closes its name at once).
-                    if isDirectory { above.sources.append(host); found[name] = above } else { closed.insert(name) }
+                    if isDirectory { above.sources.append(host); found[key] = above } else { closed.insert(key) }
                 } else {
-                    found[name] = Child(name: name, host: host, status: st, sources: isDirectory ? [host] : [])
-                    if !isDirectory { closed.insert(name) }
+                    found[key] = Child(name: name, host: host, status: st, sources: isDirectory ? [host] : [])
+                    if !isDirectory { closed.insert(key) }
                 }
             }
             // A whiteout hides the layers below its own, never an entry of the same layer.
             closed.formUnion(hidden)
             if opaque { break }
         }
-        return found.values.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        return found.values.sorted { PathBytes.less($0.name, $1.name) }
     }
 }

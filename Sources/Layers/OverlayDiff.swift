@@ -1,4 +1,5 @@
 import Foundation
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -120,7 +121,7 @@ private struct OverlayWalker {
                 items.append(.entry(entries.marker(prefix + OverlayDiff.whiteoutPrefix + name, childSt)))
                 continue
             }
-            if name.hasPrefix(OverlayDiff.whiteoutPrefix) {
+            if PathBytes.hasPrefix(name, OverlayDiff.whiteoutPrefix) {
                 throw TreeIO.unreadable(childHost, "a file named \(OverlayDiff.whiteoutPrefix)* cannot be stored in a layer (it would read as a whiteout)")
             }
             children.append((childRel, childSt))

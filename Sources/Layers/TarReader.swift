@@ -18,31 +18,48 @@ package final class TarReader {
     package let path: String
     let archive: OpaquePointer
     private let input: BlobInput
+    /// False for a stream (a pipe or socket): nothing can be read again from an offset.
+    private let seekable: Bool
 
     /// Opens `path`; fails with a `LayerError` naming it. With `digest`, the content is
     /// verified against it by the time `next()` reports the end.
-    package init(path: String, digest: Digest? = nil) throws {
-        self.path = path
+    package convenience init(path: String, digest: Digest? = nil) throws {
+        let fd = PathBytes.withCString(path) { Glibc.open($0, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw LayerError.unreadable(path: path, reason: LayerError.errnoText()) }
+        try self.init(fd: fd, name: path, digest: digest, seekable: true)
+    }
+
+    /// Reads the archive streaming from `fd` (a pipe or socket, which the reader owns and
+    /// closes), in one pass; `name` names it in errors. Nothing is verified here: the bytes
+    /// must come from a source that checks them (see `LayerHeaders.read(stream:name:)`).
+    package convenience init(stream fd: Int32, name: String) throws {
+        try self.init(fd: fd, name: name, digest: nil, seekable: false)
+    }
+
+    /// Takes `fd` (closed with the reader).
+    private init(fd: Int32, name: String, digest: Digest?, seekable: Bool) throws {
+        path = name
         archive = archive_read_new()
         archive_read_support_filter_gzip(archive)
         archive_read_support_filter_bzip2(archive)
         archive_read_support_filter_xz(archive)
         archive_read_support_filter_zstd(archive)
         archive_read_support_format_tar(archive)
-        let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
-        guard fd >= 0 else {
-            let reason = LayerError.errnoText()
-            archive_read_free(archive)
-            throw LayerError.unreadable(path: path, reason: reason)
-        }
         input = BlobInput(fd: fd, digest: digest)
+        self.seekable = seekable
         let opened = archive_read_open(archive, Unmanaged.passUnretained(input).toOpaque(), nil, { _, data, out in
             let input = Unmanaged<BlobInput>.fromOpaque(data!).takeUnretainedValue()
             return input.read(into: out!)
         }, nil)
         if opened != ArchiveStatus.ok {
-            throw error()  // deinit frees the archive
+            throw error()  // deinit frees the archive and closes the input
         }
+    }
+
+    /// Reads what is left of the input after the archive's end (padding), so a writer feeding
+    /// a stream can finish.
+    func drain() throws {
+        if let failure = input.drain() { throw LayerError.unreadable(path: path, reason: failure) }
     }
 
     deinit {
@@ -53,8 +70,9 @@ package final class TarReader {
     /// The next entry (owned by the reader, valid until the next call), or nil at the end.
     package func next() throws -> OpaquePointer? {
         var entry: OpaquePointer?
-        // Under UTF-8 so pax names are read byte for byte whatever the process locale (see `ArchiveLocale`).
-        let rc = ArchiveLocale.utf8 { () -> Int32 in
+        // Under C so pax names are read byte for byte, never normalised, whatever the process
+        // locale (see `ArchiveLocale.bytes`).
+        let rc = ArchiveLocale.bytes { () -> Int32 in
             // libarchive reads a name that fails its UTF-8 check (a pax `path` that is not
             // UTF-8, as Go and GNU tar write one) as a warning, unless errno happens to hold
             // ENOMEM from some earlier call: then it is fatal. Start from a clean errno.
@@ -72,6 +90,7 @@ package final class TarReader {
             // (Go's archive/tar, so BuildKit, writes one for any non-ASCII target): read it
             // from the entry's headers (`PaxLinkRecovery`), or refuse the entry rather than
             // make a symlink to nothing.
+            guard seekable else { throw LayerError.linkNeedsRereading(archive: path, entry: PathBytes.display(entryPath(entry))) }
             if let target = PaxLinkRecovery.linkpath(archive: path, offset: archive_read_header_position(archive)) {
                 (target + [0]).withUnsafeBufferPointer { buffer in
                     buffer.withMemoryRebound(to: CChar.self) { archive_entry_copy_symlink(entry, $0.baseAddress) }
@@ -126,8 +145,8 @@ package final class TarReader {
     /// `name` as a clean relative path (no `.`, empty or leading `/` components); nil for the
     /// archive root. Throws for `..` components, which would escape the destination.
     package static func normalize(_ name: String, archive: String) throws -> String? {
-        var parts: [Substring] = []
-        for part in name.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+        var parts: [String] = []
+        for part in PathBytes.components(name) where part != "." {  // split at `/` bytes
             if part == ".." { throw LayerError.unsafeEntry(archive: archive, entry: name) }
             parts.append(part)
         }
@@ -186,6 +205,9 @@ private final class BlobInput {
         if let failure = readRest() { throw LayerError.unreadable(path: path, reason: failure) }
         if let mismatch = mismatch(path: path) { throw mismatch }
     }
+
+    /// Reads to the end, keeping nothing; the failure, if any.
+    func drain() -> String? { readRest() }
 
     /// After a failed read: the digest mismatch, if the whole file does not match.
     func mismatchAfterReadingRest(path: String) -> LayerError? {

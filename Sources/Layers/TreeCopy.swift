@@ -33,9 +33,10 @@ public struct TreeSnapshot: Sendable {
         }
     }
 
-    var entries: [String: Entry] = [:]
+    /// By bytes (`PathKey`): `é` and `e` + U+0301 are two entries, as on disk.
+    var entries: [PathKey: Entry] = [:]
     /// Directory (layer path, `""` for the root) → names of its children.
-    var children: [String: [String]] = [:]
+    var children: [PathKey: [String]] = [:]
     /// The file-system time right after the copy: a file whose ctime is not older may have been
     /// written since (ctime cannot be set back), so its content is compared.
     var copiedAt = timespec()
@@ -182,10 +183,10 @@ private struct RootCopier {
             default:
                 continue  // sockets and devices cannot go into a layer either
             }
-            snapshot.entries[childRel] = entry
+            snapshot.entries[PathKey(childRel)] = entry
             names.append(child.name)
         }
-        snapshot.children[rel] = names
+        snapshot.children[PathKey(rel)] = names
     }
 
     /// Makes the missing components of a mount point (directories, and a file at the end when
@@ -213,10 +214,10 @@ private struct RootCopier {
             let st = try TreeIO.requireStatus(path)
             var entry = TreeSnapshot.Entry(st)
             entry.inode = UInt64(st.st_ino)
-            snapshot.entries[rel] = entry
-            snapshot.children[parent, default: []].append(name)
+            snapshot.entries[PathKey(rel)] = entry
+            snapshot.children[PathKey(parent), default: []].append(name)
             if st.st_mode & S_IFMT == S_IFDIR {
-                snapshot.children[rel] = []
+                snapshot.children[PathKey(rel)] = []
                 directories.append((rel, st))
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,22 +84,22 @@ private struct TreeDiffWalker {
         let names = all.filter { !excluded.contains(prefix + $0) }
         var leftOut = names.count != all.count
         if compared {
-            let present = Set(names)
-            let gone = (snapshot.children[rel] ?? []).filter { !present.contains($0) && !excluded.contains(prefix + $0) }
-            for name in gone.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+            let present = Set(names.map { PathKey($0) })  // by bytes: `é` and `e` + U+0301 are two names
+            let gone = (snapshot.children[PathKey(rel)] ?? []).filter { !present.contains(PathKey($0)) && !excluded.contains(prefix + $0) }
+            for name in gone.sorted(by: PathBytes.less) {
                 items.append(.entry(entries.marker(prefix + OverlayDiff.whiteoutPrefix + name, st)))
             }
         }
         for name in names {
             let childHost = host + "/" + name
-            if name.hasPrefix(OverlayDiff.whiteoutPrefix) {
+            if PathBytes.hasPrefix(name, OverlayDiff.whiteoutPrefix) {
                 throw TreeIO.unreadable(childHost, "a file named \(OverlayDiff.whiteoutPrefix)* cannot be stored in a layer (it would read as a whiteout)")
             }
             guard let childSt = TreeIO.status(childHost) else {
                 if errno == ENOENT { continue }
                 throw TreeIO.unreadable(childHost, LayerError.errnoText())
             }
-            let before = compared ? snapshot.entries[prefix + name] : nil
+            let before = compared ? snapshot.entries[PathKey(prefix + name)] : nil
             if try visit(prefix + name, childHost, childSt, before: before) { leftOut = true }
         }
         return leftOut
@@ -145,7 +146,7 @@ private struct TreeDiffWalker {
     /// Whether directory `rel` had entries and none of them is left.
     private func everyEntryGone(_ rel: String, _ host: String) throws -> Bool {
         // Excluded entries (mount targets) are neither gone nor kept.
-        let before = (snapshot.children[rel] ?? []).filter { !excluded.contains(rel + "/" + $0) }
+        let before = (snapshot.children[PathKey(rel)] ?? []).filter { !excluded.contains(rel + "/" + $0) }
         for name in before {
             if TreeIO.status(host + "/" + name) != nil { return false }
             if errno != ENOENT { throw TreeIO.unreadable(host + "/" + name, LayerError.errnoText()) }

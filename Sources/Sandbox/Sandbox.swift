@@ -33,10 +33,13 @@ public enum Sandbox {
 
     static func serialize(_ spec: SandboxSpec, probe: Bool) throws -> [UInt8] {
         var out: [UInt8] = []
-        func add(_ key: Character, _ value: String) throws {
-            if value.utf8.contains(0) { throw SandboxError("sandbox: NUL byte in \(value.debugDescription)") }
+        func add(_ key: Character, _ value: String) throws { try add(key, Array(value.utf8)) }
+        func add(_ key: Character, _ value: [UInt8]) throws {
+            if value.contains(0) {
+                throw SandboxError("sandbox: NUL byte in \(String(decoding: value, as: UTF8.self).debugDescription)")
+            }
             out.append(key.asciiValue!)
-            out.append(contentsOf: value.utf8)
+            out.append(contentsOf: value)
             out.append(0)
         }
         guard !spec.argv.isEmpty || probe else { throw SandboxError("sandbox: empty argv") }
@@ -52,7 +55,10 @@ public enum Sandbox {
             try add("W", absolute(workDir))
         case .directory(let directory, let owners):
             try add("R", absolute(directory))
-            for o in owners { try add("O", "\(o.uid):\(o.gid):\(String(o.mode, radix: 8)):\(o.path)") }
+            for o in owners {
+                // The path as raw bytes (the helper hands them to fchownat as they are).
+                try add("O", Array("\(o.uid):\(o.gid):\(String(o.mode, radix: 8)):".utf8) + o.pathBytes)
+            }
         }
         for a in spec.argv { try add("A", a) }
         for e in spec.environment { try add("E", e) }

@@ -21,19 +21,24 @@ public enum SandboxStdio: Sendable {
 /// An owner to give a file of a `SandboxRoot.directory` root, inside the user namespace (where
 /// an unprivileged user can give files to the image's other users).
 public struct SandboxOwner: Sendable, Hashable {
-    /// Relative to the root directory; never through a symlink (the last component is changed
-    /// itself).
-    public var path: String
+    /// Relative to the root directory, as the bytes the kernel knows it by (a name that is not
+    /// UTF-8 keeps its owner); never through a symlink (the last component is changed itself).
+    public var pathBytes: [UInt8]
     /// Container ids.
     public var uid: UInt32
     public var gid: UInt32
     /// Permission bits set again afterwards when they hold setuid/setgid (which chown clears).
     public var mode: UInt32
-    public init(path: String, uid: UInt32, gid: UInt32, mode: UInt32) {
-        self.path = path
+    /// A path given as its raw bytes.
+    public init(pathBytes: [UInt8], uid: UInt32, gid: UInt32, mode: UInt32) {
+        self.pathBytes = pathBytes
         self.uid = uid
         self.gid = gid
         self.mode = mode
+    }
+    /// A path that is its own UTF-8.
+    public init(path: String, uid: UInt32, gid: UInt32, mode: UInt32) {
+        self.init(pathBytes: Array(path.utf8), uid: uid, gid: gid, mode: mode)
     }
 }
 

@@ -25,10 +25,17 @@ struct RegistryImageSource: ImageSource {
         }
     }
 
-    func fetchTransiently(_ digest: Digest, into directory: String) async throws -> String {
-        let scratch = try ImageStore(root: directory)
-        try await fetch(digest, into: scratch)
-        return scratch.blobPath(digest)
+    /// The first recorded source that opens; a failure mid-stream is the stream's error.
+    func openBlob(_ digest: Digest) async throws -> ContentChunks {
+        var lastError: Error = StoreError.blobNotFound(digest)
+        for source in try store.remoteSources(of: digest) {
+            do {
+                return try await client.blobChunks(digest, from: RegistryRepository(source))
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
     }
 
     /// Fetches `digest` from the sources the store recorded for it, most recent first.

@@ -122,15 +122,21 @@ final class LazyBaseTests: XCTestCase {
         }
     }
 
-    func testLazyAndLocalBasesBuildIdenticalImagesWithBuildKitsResults() throws {
-        let registry = try env("SWIFTDOCK_TEST_REGISTRY_OPEN")
+    /// The base built in one store and pushed to `registry/repository/<random>:v1`, and a
+    /// second store that pulled it lazily; with the base's layer digest.
+    private func pushedBase(registry: String, repository: String) throws -> (local: Swiftdock, lazy: Swiftdock, base: String, layer: String) {
         let local = try Swiftdock()
-        let base = "\(registry)/lazy-base/\(UUID().uuidString.prefix(8).lowercased()):v1"
+        let base = "\(registry)/\(repository)/\(UUID().uuidString.prefix(8).lowercased()):v1"
         try local.ok("build", "-q", "-t", base, try Self.makeBaseContext(), environment: Self.epoch)
         try local.ok("push", "-q", base)
         let lazy = try Swiftdock()
         try lazy.ok("pull", "-q", base)
-        let baseLayer = try XCTUnwrap(try Self.layerDigests(base, in: local).first)
+        return (local, lazy, base, try XCTUnwrap(try Self.layerDigests(base, in: local).first))
+    }
+
+    func testLazyAndLocalBasesBuildIdenticalImagesWithBuildKitsResults() throws {
+        let registry = try env("SWIFTDOCK_TEST_REGISTRY_OPEN")
+        let (local, lazy, base, baseLayer) = try pushedBase(registry: registry, repository: "lazy-base")
         let baseLayerInLazyStore = lazy.home + "/blobs/sha256/" + baseLayer.dropFirst(7)
         let sources = lazy.home + "/remote-sources.json"
         let liveSources = try String(contentsOfFile: sources, encoding: .utf8)
@@ -155,5 +161,69 @@ final class LazyBaseTests: XCTestCase {
                 XCTAssertFalse(FileManager.default.fileExists(atPath: baseLayerInLazyStore), "\(c.name): the base layer stays remote")
             }
         }
+        // The index was read from the registry's stream: no scratch copy of the layer is left.
+        XCTAssertEqual(try Harness.sh("cd '\(lazy.home)' && find tmp -type f | wc -l").trimmingCharacters(in: .whitespacesAndNewlines), "0")
+    }
+
+    /// A stage that RUNs on a lazily pulled base needs the layer's content: the one streamed
+    /// read that builds the header index also stores the blob (verified), and the image is
+    /// the one a locally stored base gives.
+    func testRunOnALazyBaseStoresTheLayerFromTheIndexingRead() throws {
+        let registry = try env("SWIFTDOCK_TEST_REGISTRY_OPEN")
+        let local = try Swiftdock()
+        try local.buildBase(environment: Self.epoch)
+        let base = "\(registry)/lazy-run/\(UUID().uuidString.prefix(8).lowercased()):v1"
+        try local.ok("tag", "swiftdock.local/busybox-base", base)
+        try local.ok("push", "-q", base)
+        let lazy = try Swiftdock()
+        try lazy.ok("pull", "-q", base)
+        let layers = try Self.layerDigests(base, in: local)
+        let context = try Harness.makeTemporaryDirectory("lazy-run")
+        try Harness.write("FROM \(base)\nCOPY a.txt /tmp/\nRUN ls /tmp /bin/busybox > /seen.txt\n", to: context + "/Dockerfile")
+        try Harness.write("a", to: context + "/a.txt")
+        for store in [local, lazy] {
+            try store.ok("build", "-q", "-t", "swiftdock.local/lazy-run:1", context, environment: Self.epoch)
+        }
+        XCTAssertEqual(try Self.manifestDigest("swiftdock.local/lazy-run:1", in: lazy), try Self.manifestDigest("swiftdock.local/lazy-run:1", in: local))
+        for layer in layers {
+            XCTAssertEqual(try Harness.sh("sha256sum < '\(lazy.home)/blobs/sha256/\(layer.dropFirst(7))' | cut -d' ' -f1")
+                .trimmingCharacters(in: .whitespacesAndNewlines), String(layer.dropFirst(7)), "stored and verified")
+        }
+        XCTAssertEqual(try Harness.sh("cd '\(lazy.home)' && find tmp -type f | wc -l").trimmingCharacters(in: .whitespacesAndNewlines), "0")
+    }
+
+    /// The base layer's header index is read from the registry in one stream; when the registry
+    /// serves bytes that do not match the digest (the fixtures' proxy flips one byte of every
+    /// blob), the build fails with one line naming the image and the layer, caches no index
+    /// and stores nothing; from an honest registry the same build then works, the layer still
+    /// remote.
+    func testATamperedRemoteLayerFailsTheStreamedIndexCleanly() throws {
+        let registry = try env("SWIFTDOCK_TEST_REGISTRY_OPEN")
+        let corrupt = try env("SWIFTDOCK_TEST_REGISTRY_CORRUPT")
+        let (local, lazy, base, layer) = try pushedBase(registry: registry, repository: "lazy-tampered")
+        let name = base.dropFirst(registry.count + 1).dropLast(3)  // repository/random, no tag
+        let sources = lazy.home + "/remote-sources.json"
+        let liveSources = try String(contentsOfFile: sources, encoding: .utf8)
+        // The layer is now to be fetched through the proxy that corrupts it.
+        try liveSources.replacingOccurrences(of: registry, with: corrupt).write(toFile: sources, atomically: true, encoding: .utf8)
+        let context = try Self.makeCaseContext("COPY a.txt /tmp", base: base)
+        let before = try lazy.fingerprint()
+        let failed = try lazy("build", "-q", context)
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        let lines = failed.stderr.split(separator: "\n").filter { $0.hasPrefix("Error:") }
+        XCTAssertEqual(lines.count, 1, failed.stderr)
+        let line = String(lines.first ?? "")
+        XCTAssertTrue(line.contains(name) && line.contains(layer), line)
+        XCTAssertTrue(line.contains("corrupt") && line.contains("hashes to"), line)
+        XCTAssertEqual(try lazy.fingerprint(), before, "the store is left as it was")
+        XCTAssertEqual(try Harness.sh("cd '\(lazy.home)' && find cache/layer-index tmp -type f 2>/dev/null | wc -l")
+            .trimmingCharacters(in: .whitespacesAndNewlines), "0", "no index entry, no scratch file")
+
+        try liveSources.write(toFile: sources, atomically: true, encoding: .utf8)
+        try lazy.ok("build", "-q", "-t", "swiftdock.local/lazy-tampered:ok", context, environment: Self.epoch)
+        try local.ok("build", "-q", "-t", "swiftdock.local/lazy-tampered:ok", context, environment: Self.epoch)
+        XCTAssertEqual(try Self.manifestDigest("swiftdock.local/lazy-tampered:ok", in: lazy),
+                       try Self.manifestDigest("swiftdock.local/lazy-tampered:ok", in: local))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: lazy.home + "/blobs/sha256/" + layer.dropFirst(7)), "the layer stays remote")
     }
 }

@@ -74,7 +74,7 @@ private struct PullOnlySource: ImageSource {
         throw BuildError("this test's source only pulls manifests (asked for \(digests.count) blobs)")
     }
 
-    func fetchTransiently(_ digest: Digest, into directory: String) async throws -> String {
+    func openBlob(_ digest: Digest) async throws -> ContentChunks {
         throw BuildError("this test's source only pulls manifests (asked for \(digest))")
     }
 

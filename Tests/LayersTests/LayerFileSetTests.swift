@@ -1,5 +1,6 @@
 import Foundation
 import ImageModel
+import PathEncoding
 @testable import Layers
 import TestSupport
 import XCTest
@@ -18,7 +19,7 @@ final class LayerFileSetTests: XCTestCase {
         XCTAssertEqual(tar.status, 0, tar.stderrText)
         let blob = LayerBlob(path: dir + "/layer.tar.gz", digest: nil)
 
-        let cases: [(name: String, paths: Set<String>, limit: Int64, expected: [String: LayerUnpacker.FileRead])] = [
+        let cases: [(name: String, paths: Set<PathKey>, limit: Int64, expected: [PathKey: LayerUnpacker.FileRead])] = [
             ("small file", ["var/lib/dpkg/status"], 1024, ["var/lib/dpkg/status": .content(Array("Package: a\n".utf8))]),
             ("over the limit", ["big"], 1024, ["big": .tooLarge(size: 4096)]),
             ("exactly the limit", ["big"], 4096, ["big": .content([UInt8](repeating: 0x41, count: 4096))]),

@@ -90,6 +90,9 @@ final class LayerVerificationTests: XCTestCase {
             with tarfile.open('deep-dotdot.tar', 'w') as t: f(t, 'a/../../escape')
             with tarfile.open('outside-hardlink.tar', 'w') as t: l(t, 'h', 'etc/shadow', tarfile.LNKTYPE)
             with tarfile.open('later-hardlink.tar', 'w') as t: l(t, 'h', 'f', tarfile.LNKTYPE); f(t, 'f')
+            with tarfile.open('combining-whiteout.tar', 'w') as t: d(t, 'a'); f(t, 'a/.wh.\\u0301b', b'')
+            with tarfile.open('nfd-hardlink.tar', 'w') as t: f(t, '\\u00e9'); l(t, 'h', 'e\\u0301', tarfile.LNKTYPE)
+            with tarfile.open('nfc-nfd.tar', 'w') as t: l(t, 'e\\u0301', '/etc'); d(t, '\\u00e9'); f(t, '\\u00e9/x')
             with tarfile.open('fine.tar', 'w') as t:
                 d(t, 'a'); f(t, 'a/f'); l(t, 'a/h', 'a/f', tarfile.LNKTYPE); l(t, 'a/s', '/etc'); f(t, '/abs/f')
                 l(t, 'r', 'a'); d(t, 'r'); f(t, 'r/x')
@@ -105,6 +108,12 @@ final class LayerVerificationTests: XCTestCase {
             ("deep-dotdot.tar", "climbs out"),
             ("outside-hardlink.tar", "hard link to \"etc/shadow\""),
             ("later-hardlink.tar", "hard link to \"f\""),
+            // Bytes, not canonical equivalence: `.wh.` then a combining mark is a whiteout; a
+            // hard link to `e` + U+0301 has no target when only `é` (U+00E9) came before; a
+            // directory `é` is not beneath a symlink `e` + U+0301.
+            ("combining-whiteout.tar", "whiteout"),
+            ("nfd-hardlink.tar", "hard link to"),
+            ("nfc-nfd.tar", nil),
             ("fine.tar", nil),
         ]
         for (name, expected) in cases {

@@ -22,8 +22,33 @@ extension RegistryClient {
                           into store: ImageStore,
                           onProgress: (@Sendable (_ completed: Int64, _ total: Int64) -> Void)? = nil) async throws {
         if try store.claimBlob(digest) { return }
-        do {
+        try await mappingErrors(pulling: digest, from: repository) {
             try await fetchBlobOnce(digest, size: size, from: repository, into: store, onProgress: onProgress)
+        }
+    }
+
+    /// A blob's bytes as chunks, verified as they stream — for reading a blob once without
+    /// storing it (the header index of a base layer that stays remote). SHA-256 and length are
+    /// checked on the way and the last chunk is held back until they match, so a consumer
+    /// never sees the complete bytes of a wrong blob: the stream throws a `.digestMismatch`
+    /// `RegistryError` instead of ending. Dropped connections resume as in `fetchBlob`.
+    /// - Parameter size: the descriptor's size, checked against what arrives; nil to trust
+    ///   Content-Length.
+    public func blobChunks(_ digest: Digest, size: Int64? = nil, from repository: RegistryRepository) async throws -> ContentChunks {
+        let stream = try await mappingErrors(pulling: digest, from: repository) { () -> VerifyingBlobStream in
+            let (body, announced) = try await openResumableBlob(digest, in: repository, expectedSize: size)
+            return VerifyingBlobStream(body, digest: digest, size: size ?? announced, origin: repository)
+        }
+        return ContentChunks(unfolding: {
+            try await self.mappingErrors(pulling: digest, from: repository) { try await stream.next().map { Array($0.readableBytesView) } }
+        })
+    }
+
+    /// `body`'s errors as one-line `RegistryError`s naming the repository (store errors as they are).
+    private func mappingErrors<T>(pulling digest: Digest, from repository: RegistryRepository,
+                                  _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
         } catch let error as RegistryError {
             throw error
         } catch let error as StoreError {
