@@ -47,15 +47,18 @@ public struct ImageBuilder {
         // The agents swiftdock started for key files live exactly as long as the build.
         defer { session.sshForwarding?.stop() }
         do {
-            let result = try await run(session)
-            await session.finishPendingWrites()
+            // Every layer write has ended when this returns, also after an error: temp files
+            // are removed only then.
+            let result = try await LayerWriteQueue.withLayerWrites { writes in
+                session.layerWrites = writes
+                defer { session.layerWrites = nil }
+                return try await run(session)
+            }
             await session.flushCacheRecords()
             session.saveFileDigests()
             session.cleanUp()
             return result
         } catch {
-            // Layer tasks may still be writing into temp files: let them end before removing.
-            await session.finishPendingWrites()
             await session.flushCacheRecords()
             session.saveFileDigests()
             session.cleanUp()

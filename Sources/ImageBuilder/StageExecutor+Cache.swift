@@ -107,7 +107,7 @@ extension StageExecutor {
 /// A layer step whose record is written once its layer is in the store.
 struct PendingCacheRecord {
     var key: String
-    var task: Task<WrittenLayer, Error>
+    var task: PendingLayerWrite
     var path: String
     var history: [History]
 }

@@ -245,7 +245,7 @@ struct StageExecutor {
         try await addLayerOrReuse(items, createdBy: createdBy)
     }
 
-    /// Starts writing a layer in its own task (layers are written concurrently) and records it.
+    /// Queues the layer's write (it runs beside the next steps, see `LayerWriteQueue`) and records it.
     mutating func addLayer(_ items: [LayerItem], createdBy: String) throws {
         guard !items.isEmpty else {
             record(createdBy)
@@ -253,8 +253,7 @@ struct StageExecutor {
         }
         let path = try session.temporaryFile()
         let writer = session.layerWriter
-        let task = Task { try await writer.write(items, to: path) }
-        session.track(task)
+        let task = try session.submitLayerWrite { try await writer.write(items, to: path) }
         state.layers.append(.pending(task, path: path))
         state.view.apply(items, layer: state.layers.count - 1)
         state.config.history.append(History(created: session.created, createdBy: createdBy,
