@@ -215,9 +215,9 @@ final class BuildSession {
     }
 
     /// Queues a layer write beside the build's later steps (see `LayerWriteQueue`).
-    func submitLayerWrite(_ work: @escaping LayerWriteQueue.Work) throws -> PendingLayerWrite {
+    func submitLayerWrite(uploads: Bool = false, _ work: @escaping LayerWriteQueue.Work) throws -> PendingLayerWrite {
         guard let layerWrites else { throw BuildError("internal error: a layer write outside a build") }
-        return layerWrites.submit(work)
+        return layerWrites.submit(uploads: uploads, work)
     }
 
     /// Removes every temp file and directory this build made (on success after ingesting).

@@ -97,6 +97,12 @@ public struct ImageBuilder {
             executor.state.runsCommands = session.options.runMode == .exec && stage.instructions.contains {
                 if case .run = $0.kind { return true } else { return false }
             }
+            if index == order.last, let push = options.layerPush {
+                executor.layerPush = push
+                // The SBOM reads the layers from the store; the base's ONBUILD triggers may RUN.
+                executor.keepsLayerFiles = push.keepInStore || options.sbom || options.provenance != nil
+                    || StageExecutor.stageReadsItsLayers(stage) || !(executor.state.config.config.onBuild ?? []).isEmpty
+            }
             session.emit(.step(stage: executor.state.name, number: step + 1, total: totalSteps, text: fromLine))
             executor.stepNumber += 1
             for trigger in try onBuildTriggers(of: executor.state, stage: stage) {
@@ -258,6 +264,7 @@ public struct ImageBuilder {
         config.created = session.options.sourceDateEpoch == nil ? final.lastStepCreated ?? session.created : session.created
         var descriptors: [Descriptor] = []
         var diffIDs: [Digest] = []
+        var streamedOnly: [Digest] = []
         for layer in final.layers {
             switch layer {
             case .stored(let descriptor, let diffID, _):
@@ -265,7 +272,13 @@ public struct ImageBuilder {
                 diffIDs.append(diffID)
             case .pending(let task, let path):
                 let written = try await task.value
-                try store.ingest(temporaryFile: path, digest: written.digest)
+                // A layer `build --push` uploaded goes into the store only when the user wants a
+                // store entry; with `--output type=registry` its file (if any) is a temp file.
+                if !task.uploads || session.options.layerPush?.keepInStore ?? true {
+                    try store.ingest(temporaryFile: path, digest: written.digest)
+                } else if !store.hasBlob(written.digest) {
+                    streamedOnly.append(written.digest)
+                }
                 session.emit(.layerWritten(digest: written.digest, size: written.size, uncompressedSize: written.uncompressedSize))
                 descriptors.append(Descriptor(mediaType: session.options.newLayerMediaType, digest: written.digest, size: written.size))
                 diffIDs.append(written.diffID)
@@ -291,9 +304,14 @@ public struct ImageBuilder {
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)
         }
-        // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it.
-        if session.options.tags.isEmpty { try store.keepUntagged(manifest: manifestDescriptor) }
-        return BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
-                           warnings: session.warnings, sbom: sbom, provenance: provenance)
+        // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it — unless
+        // it goes only to a registry (`--output type=registry`).
+        if session.options.tags.isEmpty, session.options.layerPush?.keepInStore ?? true {
+            try store.keepUntagged(manifest: manifestDescriptor)
+        }
+        var built = BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
+                                warnings: session.warnings, sbom: sbom, provenance: provenance)
+        built.streamedLayers = streamedOnly
+        return built
     }
 }

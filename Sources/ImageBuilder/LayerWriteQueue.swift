@@ -4,10 +4,14 @@ import Layers
 /// A layer write that was queued: its result once it ran (`value` waits for it). Several
 /// steps may wait on the same write (a RUN's lower dirs, the commit, the step cache).
 final class PendingLayerWrite: @unchecked Sendable {
-    // @unchecked: every field is read and written under `lock`.
+    // @unchecked: `uploads` is immutable; every other field is read and written under `lock`.
+    /// Whether the write also uploads the layer (`build --push`, see `LayerPush`).
+    let uploads: Bool
     private let lock = NSLock()
     private var result: Result<WrittenLayer, any Error>?
     private var waiters: [CheckedContinuation<WrittenLayer, any Error>] = []
+
+    init(uploads: Bool = false) { self.uploads = uploads }
 
     /// The written layer, waiting until the write has run; its error if it failed or was
     /// dropped (the build ended first).
@@ -89,8 +93,8 @@ final class LayerWriteQueue: @unchecked Sendable {
     }
 
     /// Queues a write; it starts when fewer than `limit` others run.
-    func submit(_ work: @escaping Work) -> PendingLayerWrite {
-        let pending = PendingLayerWrite()
+    func submit(uploads: Bool = false, _ work: @escaping Work) -> PendingLayerWrite {
+        let pending = PendingLayerWrite(uploads: uploads)
         if case .terminated = submissions.yield(Job(work: work, pending: pending)) {
             pending.complete(.failure(CancellationError()))
         }
