@@ -12,8 +12,9 @@
 #   token-ar  docker-registry, auth: token, behind a proxy that drops service= from the
 #             challenge; its token server answers access_token only (Artifact Registry style)
 #   fixtures  registry-fixtures: both token servers, the Google OAuth2/metadata stand-in,
-#             the corrupting proxy (in front of open), the service-stripping proxy, and a proxy
-#             in front of open that adds the OCI 1.1 referrers API (docker-registry 2.8 lacks it)
+#             the corrupting proxy (in front of open), the service-stripping proxy, a proxy
+#             in front of open that adds the OCI 1.1 referrers API (docker-registry 2.8 lacks it),
+#             and one in front of open that refuses chunked (streamed) upload bodies with 411
 # Everything listens on 127.0.0.1 only. Key material is generated once per STATE_DIR; ports
 # are picked afresh by every start.
 set -euo pipefail
@@ -183,10 +184,10 @@ start_all() {
   fi
 
   generate_material
-  local p_open p_htpasswd p_token p_token_ar p_ar_front p_corrupt p_tokensrv p_tokensrv_ar p_google p_referrers
+  local p_open p_htpasswd p_token p_token_ar p_ar_front p_corrupt p_tokensrv p_tokensrv_ar p_google p_referrers p_nochunk
   p_open=$(pick_port); p_htpasswd=$(pick_port); p_token=$(pick_port); p_token_ar=$(pick_port)
   p_ar_front=$(pick_port); p_corrupt=$(pick_port); p_tokensrv=$(pick_port); p_tokensrv_ar=$(pick_port)
-  p_google=$(pick_port); p_referrers=$(pick_port)
+  p_google=$(pick_port); p_referrers=$(pick_port); p_nochunk=$(pick_port)
   write_sa_key "$p_google"
 
   registry_config open "$p_open" ""
@@ -202,7 +203,8 @@ start_all() {
     --token-port "$p_tokensrv" --ar-token-port "$p_tokensrv_ar" --google-port "$p_google" \
     --proxy "$p_corrupt:127.0.0.1:$p_open:corrupt-blobs" \
     --proxy "$p_ar_front:127.0.0.1:$p_token_ar:strip-service" \
-    --proxy "$p_referrers:127.0.0.1:$p_open:referrers-api"
+    --proxy "$p_referrers:127.0.0.1:$p_open:referrers-api" \
+    --proxy "$p_nochunk:127.0.0.1:$p_open:no-chunked-bodies"
 
   wait_http open "http://127.0.0.1:$p_open/v2/"
   wait_http htpasswd "http://127.0.0.1:$p_htpasswd/v2/"
@@ -214,6 +216,7 @@ start_all() {
   wait_http fixtures "http://127.0.0.1:$p_corrupt/v2/"
   wait_http fixtures "http://127.0.0.1:$p_ar_front/v2/"
   wait_http fixtures "http://127.0.0.1:$p_referrers/v2/"
+  wait_http fixtures "http://127.0.0.1:$p_nochunk/v2/"
 
   cat >"$STATE/env.tmp" <<ENV
 SWIFTDOCK_TEST_REGISTRY_OPEN=127.0.0.1:$p_open
@@ -222,6 +225,7 @@ SWIFTDOCK_TEST_REGISTRY_TOKEN=127.0.0.1:$p_token
 SWIFTDOCK_TEST_REGISTRY_TOKEN_AR=127.0.0.1:$p_ar_front
 SWIFTDOCK_TEST_REGISTRY_CORRUPT=127.0.0.1:$p_corrupt
 SWIFTDOCK_TEST_REGISTRY_REFERRERS=127.0.0.1:$p_referrers
+SWIFTDOCK_TEST_REGISTRY_NO_CHUNKED=127.0.0.1:$p_nochunk
 SWIFTDOCK_TEST_TOKEN_SERVER=http://127.0.0.1:$p_tokensrv
 SWIFTDOCK_TEST_TOKEN_SERVER_AR=http://127.0.0.1:$p_tokensrv_ar
 SWIFTDOCK_TEST_TOKEN_SERVICE=$SERVICE

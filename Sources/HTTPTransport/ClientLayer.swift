@@ -43,9 +43,10 @@ public struct ClientLayer: HTTPLayer {
             return .stream(FileChunks(path: path, onProgress: progress), length: .known(size))
         case .stream(let length, let makeStream):
             let stream = makeStream()
-            guard let progress else { return .stream(stream, length: .known(length)) }
+            let announced: HTTPClientRequest.Body.Length = length.map { .known($0) } ?? .unknown
+            guard let progress else { return .stream(stream, length: announced) }
             return .stream(stream.map { buffer -> ByteBuffer in progress(buffer.readableBytes); return buffer },
-                           length: .known(length))
+                           length: announced)
         }
     }
 }

@@ -70,8 +70,10 @@ public enum RequestBody: Sendable {
     case bytes([UInt8])
     /// A whole file, streamed from disk in chunks; `onProgress` sees every chunk's size.
     case file(path: String, size: Int64)
-    /// A stream that can be consumed once (e.g. a blob read from another registry).
-    case stream(length: Int64, makeStream: @Sendable () -> AsyncThrowingStream<ByteBuffer, Error>)
+    /// A stream that can be consumed once (e.g. a blob read from another registry). With
+    /// `length` nil the length is unknown and the body goes with HTTP/1.1 chunked transfer
+    /// encoding (a layer uploaded while it is being compressed).
+    case stream(length: Int64?, makeStream: @Sendable () -> AsyncThrowingStream<ByteBuffer, Error>)
 
     public var isReplayable: Bool {
         if case .stream = self { return false }

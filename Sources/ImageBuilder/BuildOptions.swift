@@ -49,6 +49,9 @@ public struct BuildOptions: Sendable {
     public var secrets: [String: SecretValue] = [:]
     /// `--ssh` agents for `RUN --mount=type=ssh`; key files get an agent for the build's length.
     public var ssh: [SSHSpec] = []
+    /// `build --push`: the final stage's new layers go to the registry while they are
+    /// written (nil: the build only writes to the store).
+    public var layerPush: LayerPush? = nil
 
     public init(contextDirectory: String, dockerfilePath: String? = nil, tags: [Reference] = [],
                 buildArgs: [String: String] = [:], target: String? = nil, platform: Platform? = nil,
@@ -121,4 +124,8 @@ public struct BuildResult: Sendable {
 
     /// The provenance's artifact manifest, when `--provenance` asked for it.
     public var provenance: Descriptor? = nil
+
+    /// Layers `build --push` uploaded without keeping them in the store
+    /// (`--output type=registry`): only the registry has them.
+    public var streamedLayers: [Digest] = []
 }

@@ -29,7 +29,9 @@ final class BuildSession {
     /// Finished stages by index.
     var finishedStages: [Int: StageState] = [:]
     private var temporaryPaths: [String] = []
-    private var pendingWrites: [Task<WrittenLayer, Error>] = []
+    /// Where this build's layer writes run (bounded, structured: see `LayerWriteQueue`); set
+    /// by `ImageBuilder.build` for the duration of the build.
+    var layerWrites: LayerWriteQueue?
     private var unpackedSources: [String: CopyPlanner.Source] = [:]
     private var contextDirectory: ContextDirectory?
     private(set) var warnings: [String] = []
@@ -212,15 +214,10 @@ final class BuildSession {
                             linkCount: 1)
     }
 
-    /// Registers a layer write so the build can wait for it before cleaning up.
-    func track(_ task: Task<WrittenLayer, Error>) {
-        pendingWrites.append(task)
-    }
-
-    /// Waits for every layer write still running (their errors surface elsewhere or not at all).
-    func finishPendingWrites() async {
-        for task in pendingWrites { _ = try? await task.value }
-        pendingWrites.removeAll()
+    /// Queues a layer write beside the build's later steps (see `LayerWriteQueue`).
+    func submitLayerWrite(uploads: Bool = false, _ work: @escaping LayerWriteQueue.Work) throws -> PendingLayerWrite {
+        guard let layerWrites else { throw BuildError("internal error: a layer write outside a build") }
+        return layerWrites.submit(uploads: uploads, work)
     }
 
     /// Removes every temp file and directory this build made (on success after ingesting).

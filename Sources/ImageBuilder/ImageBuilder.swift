@@ -48,15 +48,18 @@ public struct ImageBuilder {
         // The agents swiftdock started for key files live exactly as long as the build.
         defer { session.sshForwarding?.stop() }
         do {
-            let result = try await run(session)
-            await session.finishPendingWrites()
+            // Every layer write has ended when this returns, also after an error: temp files
+            // are removed only then.
+            let result = try await LayerWriteQueue.withLayerWrites { writes in
+                session.layerWrites = writes
+                defer { session.layerWrites = nil }
+                return try await run(session)
+            }
             await session.flushCacheRecords()
             session.saveFileDigests()
             session.cleanUp()
             return result
         } catch {
-            // Layer tasks may still be writing into temp files: let them end before removing.
-            await session.finishPendingWrites()
             await session.flushCacheRecords()
             session.saveFileDigests()
             session.cleanUp()
@@ -94,6 +97,12 @@ public struct ImageBuilder {
                 || options.noCacheStages.contains(String(index))
             executor.state.runsCommands = session.options.runMode == .exec && stage.instructions.contains {
                 if case .run = $0.kind { return true } else { return false }
+            }
+            if index == order.last, let push = options.layerPush {
+                executor.layerPush = push
+                // The SBOM reads the layers from the store; the base's ONBUILD triggers may RUN.
+                executor.keepsLayerFiles = push.keepInStore || options.sbom || options.provenance != nil
+                    || StageExecutor.stageReadsItsLayers(stage) || !(executor.state.config.config.onBuild ?? []).isEmpty
             }
             session.emit(.step(stage: executor.state.name, number: step + 1, total: totalSteps, text: fromLine))
             executor.stepNumber += 1
@@ -256,6 +265,7 @@ public struct ImageBuilder {
         config.created = session.options.sourceDateEpoch == nil ? final.lastStepCreated ?? session.created : session.created
         var descriptors: [Descriptor] = []
         var diffIDs: [Digest] = []
+        var streamedOnly: [Digest] = []
         for layer in final.layers {
             switch layer {
             case .stored(let descriptor, let diffID, _):
@@ -263,7 +273,13 @@ public struct ImageBuilder {
                 diffIDs.append(diffID)
             case .pending(let task, let path):
                 let written = try await task.value
-                try store.ingest(temporaryFile: path, digest: written.digest)
+                // A layer `build --push` uploaded goes into the store only when the user wants a
+                // store entry; with `--output type=registry` its file (if any) is a temp file.
+                if !task.uploads || session.options.layerPush?.keepInStore ?? true {
+                    try store.ingest(temporaryFile: path, digest: written.digest)
+                } else if !store.hasBlob(written.digest) {
+                    streamedOnly.append(written.digest)
+                }
                 session.emit(.layerWritten(digest: written.digest, size: written.size, uncompressedSize: written.uncompressedSize))
                 descriptors.append(Descriptor(mediaType: session.options.newLayerMediaType, digest: written.digest, size: written.size))
                 diffIDs.append(written.diffID)
@@ -289,9 +305,14 @@ public struct ImageBuilder {
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)
         }
-        // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it.
-        if session.options.tags.isEmpty { try store.keepUntagged(manifest: manifestDescriptor) }
-        return BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
-                           warnings: session.warnings, sbom: sbom, provenance: provenance)
+        // Without -t the image is kept untagged (`<none>:<none>`), as docker keeps it — unless
+        // it goes only to a registry (`--output type=registry`).
+        if session.options.tags.isEmpty, session.options.layerPush?.keepInStore ?? true {
+            try store.keepUntagged(manifest: manifestDescriptor)
+        }
+        var built = BuildResult(manifest: manifestDescriptor, config: configDescriptor, tags: session.options.tags,
+                                warnings: session.warnings, sbom: sbom, provenance: provenance)
+        built.streamedLayers = streamedOnly
+        return built
     }
 }

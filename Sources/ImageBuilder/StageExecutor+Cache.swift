@@ -107,7 +107,7 @@ extension StageExecutor {
 /// A layer step whose record is written once its layer is in the store.
 struct PendingCacheRecord {
     var key: String
-    var task: Task<WrittenLayer, Error>
+    var task: PendingLayerWrite
     var path: String
     var history: [History]
 }
@@ -130,6 +130,8 @@ extension BuildSession {
         pendingCacheRecords.removeAll()
         for pending in records {
             guard let written = try? await pending.task.value else { continue }
+            // `--output type=registry`: an uploaded layer is not kept, so neither is its record.
+            if pending.task.uploads, !(options.layerPush?.keepInStore ?? true) { continue }
             if !store.hasBlob(written.digest) {
                 guard FileManager.default.fileExists(atPath: pending.path),
                       (try? store.ingest(temporaryFile: pending.path, digest: written.digest)) != nil

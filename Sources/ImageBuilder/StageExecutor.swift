@@ -20,6 +20,10 @@ struct StageExecutor {
     var stageIndex = 0
     /// Whether this stage's steps all execute (`--no-cache`, or `--no-cache-filter` naming it).
     var cacheDisabled = false
+    /// `build --push` of the image this stage makes: its new layers are uploaded as written.
+    var layerPush: LayerPush?
+    /// Whether those layers are also written to files (see `LayerPush.keepInStore`).
+    var keepsLayerFiles = true
 
     /// Runs one instruction; `instruction` is as parsed, expanded here with the values in force.
     mutating func execute(_ instruction: Instruction) async throws {
@@ -247,7 +251,7 @@ struct StageExecutor {
         try await addLayerOrReuse(items, createdBy: createdBy)
     }
 
-    /// Starts writing a layer in its own task (layers are written concurrently) and records it.
+    /// Queues the layer's write (it runs beside the next steps, see `LayerWriteQueue`) and records it.
     mutating func addLayer(_ items: [LayerItem], createdBy: String) throws {
         guard !items.isEmpty else {
             record(createdBy)
@@ -255,8 +259,13 @@ struct StageExecutor {
         }
         let path = try session.temporaryFile()
         let writer = session.layerWriter
-        let task = Task { try await writer.write(items, to: path) }
-        session.track(task)
+        let task: PendingLayerWrite
+        if let push = layerPush {
+            let keepFile = keepsLayerFiles
+            task = try session.submitLayerWrite(uploads: true) { try await push.write(items, with: writer, file: path, keepFile: keepFile) }
+        } else {
+            task = try session.submitLayerWrite { try await writer.write(items, to: path) }
+        }
         state.layers.append(.pending(task, path: path))
         state.view.apply(items, layer: state.layers.count - 1)
         state.config.history.append(History(created: session.created, createdBy: createdBy,
@@ -272,6 +281,21 @@ struct StageExecutor {
         switch form {
         case .exec(let args): return args
         case .shell(let line): return state.shell + [line]
+        }
+    }
+
+    /// Whether a step of `stage` may read one of the stage's own new layers back from disk:
+    /// a RUN (its lower dirs; a COPY's layer is unpacked when its files cannot be
+    /// materialised), or a step that reads `/etc/passwd` (`WORKDIR` under a USER, `--chown`
+    /// by name), or ONBUILD triggers of the base (not known yet). `--output type=registry`
+    /// writes the stage's layers to disk only then.
+    static func stageReadsItsLayers(_ stage: Stage) -> Bool {
+        stage.instructions.contains { instruction in
+            switch instruction.kind {
+            case .run, .workdir, .onbuild: return true
+            case .copy(let copy), .add(let copy): return copy.chown != nil
+            default: return false
+            }
         }
     }
 

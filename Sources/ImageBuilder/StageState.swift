@@ -4,10 +4,10 @@ import ImageModel
 import Layers
 
 /// A layer of a stage: inherited from the base (already a blob in the store) or written by
-/// this build (a temp file, possibly still being written by its own task).
+/// this build (a temp file, possibly still queued or being written: see `LayerWriteQueue`).
 enum StageLayer {
     case stored(descriptor: Descriptor, diffID: Digest, path: String)
-    case pending(Task<WrittenLayer, Error>, path: String)
+    case pending(PendingLayerWrite, path: String)
 
     var path: String {
         switch self {

@@ -1,29 +1,29 @@
 import Foundation
 import ImageModel
 
-/// The file a layer blob is written to: buffered `write(2)`s, a running SHA-256 and byte count.
-/// Used by one thread at a time.
+/// The front of a layer blob's output: 1 MiB of buffering (few `write(2)`s, whole chunks for
+/// an upload), a running SHA-256 and byte count of the bytes handed to the sink — so the
+/// digest is always of what was actually written. Used by one thread at a time.
 final class BlobOutput {
-    let path: String
+    let sink: any BlobSink
     private(set) var hash = SHA256Stream()
     private(set) var count: Int64 = 0
     private let hashing: Bool
-    private var fd: Int32
     private let buffer: UnsafeMutableRawPointer
     private let capacity = 1 << 20
     private var used = 0
 
-    /// Creates (or truncates) `path`. When `hashing` is false the digest is left to the caller.
-    init(path: String, hashing: Bool) throws {
-        self.path = path
+    /// How errors name the output (the sink's path or upload).
+    var path: String { sink.name }
+
+    /// When `hashing` is false the digest is left to the caller.
+    init(sink: any BlobSink, hashing: Bool) {
+        self.sink = sink
         self.hashing = hashing
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LayerError.writeFailed(path: path, reason: LayerError.errnoText()) }
         buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
     }
 
     deinit {
-        if fd >= 0 { Glibc.close(fd) }
         buffer.deallocate()
     }
 
@@ -38,7 +38,7 @@ final class BlobOutput {
         }
         try flush()
         if bytes.count >= capacity / 2 {
-            try writeAll(base, bytes.count)
+            try sink.write(bytes)
         } else {
             buffer.copyMemory(from: base, byteCount: bytes.count)
             used = bytes.count
@@ -49,34 +49,20 @@ final class BlobOutput {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
-    /// Flushes and closes the file.
+    /// Flushes and closes the sink.
     func close() throws {
         try flush()
-        let rc = Glibc.close(fd)
-        fd = -1
-        if rc != 0 { throw LayerError.writeFailed(path: path, reason: LayerError.errnoText()) }
+        try sink.close()
     }
 
-    /// Closes and removes the partial file after a failure.
+    /// Drops the partial blob after a failure.
     func abandon() {
-        if fd >= 0 { Glibc.close(fd); fd = -1 }
-        unlink(path)
+        used = 0
+        sink.abandon()
     }
 
     private func flush() throws {
-        if used > 0 { try writeAll(buffer, used) }
+        if used > 0 { try sink.write(UnsafeRawBufferPointer(start: buffer, count: used)) }
         used = 0
-    }
-
-    private func writeAll(_ base: UnsafeRawPointer, _ length: Int) throws {
-        var done = 0
-        while done < length {
-            let n = Glibc.write(fd, base + done, length - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LayerError.writeFailed(path: path, reason: LayerError.errnoText())
-            }
-            done += n
-        }
     }
 }

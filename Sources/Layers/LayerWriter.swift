@@ -21,7 +21,8 @@ public struct WrittenLayer: Sendable, Hashable {
 }
 
 /// Turns layer items into a (compressed) OCI layer blob in one streaming pass:
-/// tar (libarchive) → diff ID hash → compressor → digest hash and count → file.
+/// tar (libarchive) → diff ID hash → compressor → digest hash and count → sink (a file, an
+/// upload, or both: see `BlobSink`).
 ///
 /// Memory stays bounded (fixed-size buffers, ~9 MB per write on 2 cores, more with more cores)
 /// whatever the layer size; each source file is read once. Compression runs on every core
@@ -49,9 +50,17 @@ public struct LayerWriter: Sendable {
     /// `temporaryFile` (created or truncated; removed again on failure) and returns the digests
     /// of the bytes actually written. The work runs on a dedicated thread.
     public func write(_ items: [LayerItem], to temporaryFile: String) async throws -> WrittenLayer {
+        try await write(items, to: try FileBlobSink(path: temporaryFile))
+    }
+
+    /// Writes `items` as a layer blob into `sink` (a file, an upload, both) and returns the
+    /// digests of the bytes the sink was given. On failure the sink is abandoned. The work
+    /// runs on a dedicated thread, so a sink may block (back-pressure) without holding up
+    /// Swift's cooperative pool.
+    public func write(_ items: [LayerItem], to sink: any BlobSink) async throws -> WrittenLayer {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WrittenLayer, Error>) in
             let thread = Thread {
-                continuation.resume(with: Result { try self.writeBlocking(items, to: temporaryFile) })
+                continuation.resume(with: Result { try self.writeBlocking(items, to: sink) })
             }
             thread.stackSize = 1 << 20
             thread.start()
@@ -60,8 +69,13 @@ public struct LayerWriter: Sendable {
 
     /// The synchronous form of `write(_:to:)`, running on the caller's thread.
     public func writeBlocking(_ items: [LayerItem], to temporaryFile: String) throws -> WrittenLayer {
+        try writeBlocking(items, to: try FileBlobSink(path: temporaryFile))
+    }
+
+    /// The synchronous form of `write(_:to:)` for any sink, running on the caller's thread.
+    public func writeBlocking(_ items: [LayerItem], to blobSink: any BlobSink) throws -> WrittenLayer {
         let compressing = compression != .none
-        let output = try BlobOutput(path: temporaryFile, hashing: compressing)
+        let output = BlobOutput(sink: blobSink, hashing: compressing)
         do {
             let sink: TarSink
             switch compression {
@@ -69,7 +83,7 @@ public struct LayerWriter: Sendable {
             case .gzip(let level): sink = try ParallelGzipSink(output: output, level: level, blockSize: gzipBlockSize)
             }
             let stream = LayerStream(sink: sink)
-            let emitter = try TarEmitter(stream: stream, sourceDateEpoch: sourceDateEpoch, outputPath: temporaryFile)
+            let emitter = try TarEmitter(stream: stream, sourceDateEpoch: sourceDateEpoch, outputPath: blobSink.name)
             for item in items { try emitter.emit(item) }
             try emitter.finish()
             try sink.finish()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ImageBuilder
 import ImageModel
+import ImageStore
 import Layers
 import Registry
 
@@ -55,8 +56,11 @@ struct BuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("cache-to"), help: "Write build cache to type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR[,mode=…]; mode=max,mounts=ID[;ID] also exports those RUN cache mounts; repeatable.")
     var cacheTo: [String] = []
 
-    @Flag(help: "Push every tag to its registry after a successful build.")
+    @Flag(help: "Push every tag to its registry: new layers are uploaded while they are built, the manifest last; the image is also kept in the local store.")
     var push = false
+
+    @Option(name: [.customShort("o"), .long], help: "type=registry[,name=REF][,push=true]: push the image (to name=, else to the -t names) without keeping it in the local store (buildx's spelling).")
+    var output: String?
 
     @Flag(help: "Write an SPDX 2.3 SBOM of the image (Debian, Alpine and Python packages) and keep it beside the image as an OCI referrer.")
     var sbom = false
@@ -127,7 +131,14 @@ struct BuildCommand: AsyncParsableCommand {
         let cacheImports = try cacheFrom.map { try BuildCacheSpec(parsing: $0, flag: "--cache-from") }
         let cacheExports = try cacheTo.map { try BuildCacheSpec(parsing: $0, flag: "--cache-to") }
         options.cacheMountExports = Array(Set(cacheExports.flatMap(\.mounts))).sorted()
-        if push && tags.isEmpty { throw ValidationError("--push needs at least one -t/--tag") }
+        let registryOutput = try output.map(BuildOutput.init(parsing:))
+        // `--output type=registry` pushes to its name= (else the -t names) and keeps no store entry.
+        let pushTargets = registryOutput.map { $0.names.isEmpty ? tags : $0.names } ?? (push ? tags : [])
+        if push && pushTargets.isEmpty { throw ValidationError("--push needs at least one -t/--tag") }
+        if registryOutput != nil {
+            guard !pushTargets.isEmpty else { throw ValidationError("--output type=registry needs name=REF or a -t/--tag") }
+            options.tags = []
+        }
         let environment = ProcessInfo.processInfo.environment
         let secrets: [BuildSecret]
         do {
@@ -158,6 +169,15 @@ struct BuildCommand: AsyncParsableCommand {
         }
         let cache = BuildCacheTransfer(client: client, store: imageStore, jobs: jobs) { printError("WARNING: \($0)") }
         options.cacheImports = await cache.importCaches(cacheImports)
+        // `build --push`: the final stage's new layers stream into the first destination while
+        // they are written; the other destinations mount or copy them from there.
+        let uploader = pushTargets.first.map { target in
+            RegistryLayerUploader(client: client, repository: RegistryRepository(target)) { printError("WARNING: \($0)") }
+        }
+        if let uploader {
+            // --cache-to exports read the layers from the store, so they are kept for it.
+            options.layerPush = LayerPush(uploader: uploader, keepInStore: registryOutput == nil || !cacheExports.isEmpty)
+        }
         let builder = ImageBuilder(store: imageStore, source: source) { event in
             switch event {
             case .step(let stage, let number, let total, let text):
@@ -195,8 +215,20 @@ struct BuildCommand: AsyncParsableCommand {
             await client.shutdown()
             throw error
         }
-        if push {
-            for tag in result.tags {
+        if let uploader, !result.streamedLayers.isEmpty {
+            // Recorded like a lazily pulled layer: a later push to the same registry mounts it.
+            do {
+                try imageStore.recordRemoteSource(RemoteSource(registry: uploader.repository.registry,
+                                                               repository: uploader.repository.name), for: result.streamedLayers)
+            } catch {
+                printError("WARNING: cannot record where the streamed layers went: \(error)")
+            }
+        }
+        if let uploader, !quiet, uploader.streamedCount > 0 {
+            printError("streamed \(uploader.streamedCount) layer(s) to \(uploader.repository.registry)/\(uploader.repository.name) while building")
+        }
+        if !pushTargets.isEmpty {
+            for tag in pushTargets {
                 let renderer = ProgressRenderer(quiet: quiet, pulling: false)
                 do {
                     let pusher = ImagePusher(jobs: jobs, onEvent: renderer.observer)

@@ -1,7 +1,7 @@
 /// Each command's synopsis, shown as USAGE by `--help` and printed word for word in the
 /// README's Commands section (EndToEndTests.ReadmeSynopsisTests keeps the two the same).
 enum Synopsis {
-    static let build = "swiftdock build [-t REF]... [-f DOCKERFILE] [--build-arg K=V]... [--target STAGE] [--platform os/arch] [--run exec|record] [--format oci|docker] [--compression-level N] [--source-date-epoch T] [-q] [--pull] [--no-cache] [--no-cache-filter STAGE]... [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--sbom] [--provenance[=mode=min|max]] [--jobs N] [--secret id=ID[,src=FILE|env=VAR][,type=file|env|google-token]]... [--ssh default|ID[=SOCKET|KEY[,KEY]]]... CONTEXT"
+    static let build = "swiftdock build [-t REF]... [-f DOCKERFILE] [--build-arg K=V]... [--target STAGE] [--platform os/arch] [--run exec|record] [--format oci|docker] [--compression-level N] [--source-date-epoch T] [-q] [--pull] [--no-cache] [--no-cache-filter STAGE]... [--cache-from SPEC]... [--cache-to SPEC]... [--push] [--output type=registry[,name=REF]] [--sbom] [--provenance[=mode=min|max]] [--jobs N] [--secret id=ID[,src=FILE|env=VAR][,type=file|env|google-token]]... [--ssh default|ID[=SOCKET|KEY[,KEY]]]... CONTEXT"
     static let images = "swiftdock images [-a] [-q] [--digests] [--filter dangling=true|false] [--format table|json] [--no-trunc] [REPOSITORY[:TAG]]"
     static let tag = "swiftdock tag SOURCE TARGET"
     static let rmi = "swiftdock rmi [-f] IMAGE..."

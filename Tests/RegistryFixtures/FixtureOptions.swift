@@ -32,7 +32,8 @@ struct FixtureOptions {
                                        [--google-port P] [--proxy LISTEN:UPSTREAM_HOST:UPSTREAM_PORT:MODE]...
                                        [--jwt-key-id x5c|libtrust] [--issuer NAME] [--default-audience NAME]
           MODE is corrupt-blobs (flip one byte of every blob body), strip-service
-          (drop service= from Bearer challenges) or referrers-api (add the OCI 1.1 referrers API).
+          (drop service= from Bearer challenges), referrers-api (add the OCI 1.1 referrers API) or
+          no-chunked-bodies (answer 411 to a PUT/PATCH body sent without Content-Length).
           STATE must hold token.key, token.crt, users, sa.pub.pem, sa-key.json, adc-user.json
           (those of the roles asked for).
         """
@@ -91,6 +92,8 @@ struct ProxySpec {
         case stripService = "strip-service"
         /// Answer the OCI 1.1 referrers API and `OCI-Subject` (`ReferrersAPI`).
         case referrersAPI = "referrers-api"
+        /// Refuse request bodies of unknown length (chunked transfer encoding) with 411.
+        case noChunkedBodies = "no-chunked-bodies"
     }
     var listenPort: Int
     var upstreamHost: String

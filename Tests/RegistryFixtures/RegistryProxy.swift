@@ -13,6 +13,9 @@ import NIOHTTP1
 /// - `stripService`: `service="…"` is removed from `WWW-Authenticate: Bearer` challenges, as
 ///   Artifact Registry's challenges carry none (docker-registry 2.8 always writes one).
 /// - `referrersAPI`: the registry gains the OCI 1.1 referrers API (`ReferrersAPI`).
+/// - `noChunkedBodies`: a `PUT`/`PATCH` whose body comes without `Content-Length` (HTTP/1.1
+///   chunked transfer encoding) gets `411 Length Required`, as from a registry or a front end
+///   that takes no streamed uploads; `build --push` must then fall back to a file upload.
 struct RegistryProxy {
     let spec: ProxySpec
     let referrers = ReferrersAPI()
@@ -32,6 +35,13 @@ struct RegistryProxy {
             return referrers.answer(name: target.name, digest: target.digest, query: target.query)
         }
         let body = try await request.body.collect(upTo: 1 << 30)
+        if spec.mode == .noChunkedBodies, request.method == .put || request.method == .patch,
+           request.headers[.contentLength] == nil, body.readableBytes > 0 {
+            print("proxy :\(spec.listenPort): \(request.method) \(request.head.path ?? "/") -> 411 (body without Content-Length)")
+            return Response(status: .init(code: 411, reasonPhrase: "Length Required"),
+                            headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"errors":[{"code":"UNSUPPORTED","message":"chunked request bodies are not accepted"}]}"#)))
+        }
         var headers = HTTPHeaders()
         if let authority = request.head.authority { headers.add(name: "Host", value: authority) }
         for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {

@@ -96,6 +96,86 @@ extension RegistryClient {
         }
     }
 
+    /// Uploads a blob while `produce` writes it into the sink it is given — for a layer whose
+    /// digest is known only after its last byte (`build --push`). One streamed `PATCH` of
+    /// unknown length (HTTP/1.1 chunked transfer encoding, no `Content-Range`), then
+    /// `PUT <location>?digest=` with an empty body once `digest(result)` is known.
+    ///
+    /// Why PATCH and not one PUT: a PUT names its digest in the request line, before the
+    /// body, and docker-registry answers a PUT without `digest=` with 400 DIGEST_INVALID
+    /// ("digest missing") before reading it. The spec's way to send bytes first and name them
+    /// at the end is this single PATCH plus the closing PUT — what containers/image (podman,
+    /// skopeo) and go-containerregistry's streaming layers send. Artifact Registry's refusal
+    /// is of *chunked* uploads (several PATCHes with `Content-Range`), which this is not; a
+    /// registry that refuses it anyway fails here, and the caller falls back to a file and
+    /// `finishUpload` (one monolithic PUT).
+    ///
+    /// Errors `produce` throws are rethrown as they are (the upload is abandoned); a refused
+    /// or broken upload throws `RegistryError`. The registry checks the digest itself.
+    public func uploadStreamed<T>(to repository: RegistryRepository,
+                                  producing produce: (any BlobSink) async throws -> T,
+                                  digest: (T) -> (digest: Digest, size: Int64)) async throws -> T {
+        guard case .session(let session) = try await startUpload(to: repository) else {
+            throw repository.error(.invalidResponse, "start blob upload: unexpected answer")
+        }
+        let sink = StreamedBlobUpload(name: "upload to \(repository.registry)/\(repository.name)")
+        let channel = sink.channel
+        async let patched: (UploadSession, Int64?) = { [self] in
+            do {
+                return try await sendStream(channel, session: session, to: repository)
+            } catch {
+                channel.fail(error)  // wakes a producer blocked on a full channel
+                throw error
+            }
+        }()
+        let result: T
+        do {
+            result = try await produce(sink)
+        } catch {
+            // The upload failed first (refused, connection lost): the producer only saw its
+            // error through the sink, so the upload's error is the one to report.
+            if let uploadError = channel.failed {
+                _ = try? await patched
+                throw uploadError
+            }
+            sink.abandon()
+            _ = try? await patched
+            throw error
+        }
+        let (digest, size) = digest(result)
+        let (next, received) = try await patched
+        if let received, received != size {
+            throw repository.error(.invalidResponse, "push blob \(digest): the registry received \(received) of \(size) bytes")
+        }
+        try await finishUpload(next, digest: digest, body: .bytes([]), to: repository)
+        return result
+    }
+
+    /// The streamed `PATCH`: the channel's chunks as a body of unknown length. Returns the
+    /// session to finish (the answer's `Location`) and the byte count its `Range` confirms.
+    private func sendStream(_ channel: BlockingByteChannel, session: UploadSession,
+                            to repository: RegistryRepository) async throws -> (UploadSession, Int64?) {
+        let request = RegistryRequest(method: .PATCH, registry: repository.registry, target: session.location,
+                                      headers: [("Content-Type", "application/octet-stream")],
+                                      body: .stream(length: nil, makeStream: { channel.makeStream() }),
+                                      scopes: session.scopes)
+        let response = try await send(request)
+        guard response.status == .accepted else {
+            throw await Self.failure(response, registry: repository.registry, repository: repository.name,
+                                     what: "stream blob upload")
+        }
+        _ = try? await response.body.collect(upTo: 1 << 20)
+        var next = session
+        if let location = response.headers.first(name: "Location"), !location.isEmpty {
+            next.location = Self.resolve(location, against: session.location)
+        }
+        // `Range: 0-<last byte>` (docker-registry); a registry may leave it out.
+        let received = response.headers.first(name: "Range")
+            .flatMap { $0.split(separator: "-").last.flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) } }
+            .map { $0 + 1 }
+        return (next, received)
+    }
+
     /// `GET /v2/<repo>/blobs/<digest>` (redirects to storage are followed without credentials).
     /// Returns the response with its body unread, and the length when announced.
     public func openBlob(_ digest: Digest, in repository: RegistryRepository) async throws

@@ -1,0 +1,92 @@
+#!/bin/bash
+# `build --push` (layers uploaded while they are compressed) against `build` then `push` of the
+# same Dockerfile in the same run, to a loopback CNCF docker-registry (fresh storage and a fresh
+# store for every measurement, page cache warm for all). The context: the benchmark tree
+# (Benchmarks/make-tree.sh, >= 500 MB, 32k files) plus 8 000 small files and 100 MB of random
+# data, about 600 MB in 40k files, in one COPY. Also `--output type=registry` (no store copy).
+# Issue 12's target: build --push <= 0.80 of build + push (the floor is about build / (build +
+# push), 0.76 on 2 cores). Release build; SOURCE_DATE_EPOCH fixed, so all three push the same
+# manifest digest (checked).
+# usage: [SWIFTDOCK_BENCH_BIN=…] Benchmarks/build-push.sh [TREE_DIR] [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --bench  # bc, time
+TREE=${1:-/tmp/swiftdock-bench-tree}
+RUNS=${2:-3}
+command -v docker-registry >/dev/null || { echo "needs docker-registry (scripts/setup.sh)" >&2; exit 2; }
+[ -d "$TREE" ] || Benchmarks/make-tree.sh "$TREE"
+if [ -n "${SWIFTDOCK_BENCH_BIN:-}" ]; then
+  BIN=$SWIFTDOCK_BENCH_BIN  # a debug binary only checks the script; its numbers are not to be reported
+else
+  swift build -c release --product swiftdock 2>&1 | tail -1
+  BIN=$(swift build -c release --show-bin-path)/swiftdock
+fi
+WORK=/tmp/swiftdock-bench-push-$$; mkdir -p "$WORK"
+REGISTRY_PID=
+cleanup() { [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+export SOURCE_DATE_EPOCH=1700000000
+
+CTX=$WORK/ctx; mkdir -p "$CTX"
+cp -a "$TREE" "$CTX/tree"
+python3 - "$CTX/tree/extra" <<'PY'
+import os, random, sys
+root = sys.argv[1]; rng = random.Random(12)
+for d in range(80):
+    sub = os.path.join(root, f"d{d:02d}"); os.makedirs(sub)
+    for f in range(100):
+        with open(os.path.join(sub, f"f{f:03d}.txt"), "wb") as fh:
+            fh.write((f"line {d} {f} " * rng.randint(4, 400)).encode())
+with open(os.path.join(root, "random.bin"), "wb") as fh:
+    fh.write(rng.randbytes(100 << 20))
+PY
+printf 'FROM scratch\nCOPY tree /tree\n' > "$CTX/Dockerfile"
+echo "context: $(find "$CTX/tree" -type f | wc -l) files, $(du -sm "$CTX/tree" | cut -f1) MB; $(nproc) cores"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$PORT
+start_registry() {  # fresh storage each time
+  rm -rf "$WORK/registry"; mkdir -p "$WORK/registry"
+  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n' \
+    "$WORK/registry" "$REG" > "$WORK/registry.yml"
+  docker-registry serve "$WORK/registry.yml" >/dev/null 2>&1 &
+  REGISTRY_PID=$!
+  for _ in $(seq 100); do curl -sf "http://$REG/v2/" >/dev/null && return; sleep 0.05; done
+  echo "registry did not start" >&2; exit 1
+}
+stop_registry() { kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=; }
+
+# seconds CMD…: wall time; output kept in $WORK/last.out and .err; a failure stops the benchmark.
+seconds() {
+  /usr/bin/time -o "$WORK/time" -f "%e" "$@" >"$WORK/last.out" 2>"$WORK/last.err" \
+    || { echo "failed: $* ($(tail -n 2 "$WORK/last.err"))" >&2; exit 1; }
+  tail -n 1 "$WORK/time"
+}
+# The manifest digest of the push's summary line (`TAG: digest: sha256:… size: N`).
+digest_of() { cat "$WORK/last.out" "$WORK/last.err" | grep -o 'digest: sha256:[0-9a-f]*' | tail -1 | cut -d' ' -f2; }
+fresh_store() { rm -rf "$WORK/store"; export SWIFTDOCK_HOME=$WORK/store; }
+
+# Warm the page cache (and check the tools) once, untimed.
+fresh_store; "$BIN" build -q "$CTX" >/dev/null
+
+printf '%-4s %9s %9s %9s %12s %9s %14s %9s\n' run build push sum "build --push" ratio "type=registry" ratio
+for run in $(seq "$RUNS"); do
+  fresh_store; start_registry
+  b=$(seconds "$BIN" build -t "$REG/bench/a:1" "$CTX")
+  p=$(seconds "$BIN" push "$REG/bench/a:1")
+  d1=$(digest_of)
+  stop_registry
+  fresh_store; start_registry
+  bp=$(seconds "$BIN" build --push -t "$REG/bench/b:1" "$CTX")
+  d2=$(digest_of)
+  stop_registry
+  fresh_store; start_registry
+  o=$(seconds "$BIN" build --output "type=registry,name=$REG/bench/c:1" "$CTX")
+  d3=$(digest_of)
+  stop_registry
+  [ "$d2" = "$d3" ] || { echo "build --push ($d2) and type=registry ($d3) pushed different images" >&2; exit 1; }
+  [ "$d1" = "$d2" ] || { echo "build+push ($d1) and build --push ($d2) pushed different images" >&2; exit 1; }
+  sum=$(echo "$b + $p" | bc -l)
+  printf '%-4s %8.1fs %8.1fs %8.1fs %11.1fs %9.2f %13.1fs %9.2f\n' "$run" "$b" "$p" "$sum" "$bp" \
+    "$(echo "$bp / $sum" | bc -l)" "$o" "$(echo "$o / $sum" | bc -l)"
+done

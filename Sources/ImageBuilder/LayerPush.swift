@@ -1,0 +1,67 @@
+import Foundation
+import ImageModel
+import Layers
+
+/// Where `build --push` sends the final stage's new layers while they are written; the CLI
+/// implements it over the registry client (ImageBuilder does not import Registry).
+public protocol LayerUploader: Sendable {
+    /// Whether to try a streamed upload: false once the destination refused one, so later
+    /// layers go to a file and up in one request without a failed attempt each.
+    var streams: Bool { get }
+    /// Uploads the bytes `write` puts into the sink it is given, as they come; returns once
+    /// the registry holds them under the layer's digest. A refused or broken upload throws
+    /// `LayerUploadFailed`; errors of `write` itself come out as they are.
+    func uploadStreamed(_ write: (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer
+    /// Uploads a finished layer file in one request (the fallback).
+    func upload(file: String, layer: WrittenLayer) async throws
+}
+
+/// A streamed layer upload failed for a reason of the upload's own (refused, connection
+/// lost): the layer is then uploaded from a file.
+public struct LayerUploadFailed: Error, CustomStringConvertible {
+    public var underlying: any Error
+    public init(underlying: any Error) { self.underlying = underlying }
+    public var description: String { "\(underlying)" }
+}
+
+/// `build --push` (`BuildOptions.layerPush`): the final stage's new layers are compressed
+/// once and uploaded while they are produced; the manifest goes up after the build.
+public struct LayerPush: Sendable {
+    public var uploader: any LayerUploader
+    /// Keep every layer in the store too (`build --push -t REF`); false for
+    /// `--output type=registry`, where a layer is written to disk only when a later step of
+    /// the stage may read it back (see `StageExecutor.stageReadsItsLayers`).
+    public var keepInStore: Bool
+
+    public init(uploader: any LayerUploader, keepInStore: Bool) {
+        self.uploader = uploader
+        self.keepInStore = keepInStore
+    }
+
+    /// Writes `items` with `writer` and uploads the layer: streamed (and, with `keepFile`,
+    /// tee'd into `file` at the same time), else — when the registry refuses the stream or
+    /// has refused one before — into `file` first and up in one request. Without `keepFile`
+    /// the file of a fallback is removed once uploaded, so nothing of the layer stays on disk.
+    func write(_ items: [LayerItem], with writer: LayerWriter, file: String, keepFile: Bool) async throws -> WrittenLayer {
+        if uploader.streams {
+            var teed: WrittenLayer?
+            do {
+                return try await uploader.uploadStreamed { upload in
+                    let sink: any BlobSink = keepFile ? TeeBlobSink(primary: try FileBlobSink(path: file), secondary: upload) : upload
+                    let written = try await writer.write(items, to: sink)
+                    if keepFile { teed = written }
+                    return written
+                }
+            } catch is LayerUploadFailed {
+                if let teed {
+                    try await uploader.upload(file: file, layer: teed)
+                    return teed
+                }
+            }
+        }
+        let written = try await writer.write(items, to: file)
+        try await uploader.upload(file: file, layer: written)
+        if !keepFile { unlink(file) }
+        return written
+    }
+}
