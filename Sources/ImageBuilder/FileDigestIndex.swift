@@ -11,7 +11,7 @@ import PathEncoding
 /// least `racyWindow` older than the moment it was hashed, because a write within the same
 /// timestamp tick could change the bytes without changing the stat (git's "racily clean" case).
 final class FileDigestIndex {
-    struct Entry: Codable, Equatable {
+    struct Entry: Equatable {
         var size: Int64
         var mtime: Int64
         var ctime: Int64
@@ -34,7 +34,7 @@ final class FileDigestIndex {
 
     init(root: String, encoded: [UInt8]?) {
         self.root = root
-        entries = encoded.flatMap { try? JSONDecoder().decode([String: Entry].self, from: Data($0)) } ?? [:]
+        entries = encoded.flatMap(Self.decode) ?? [:]
     }
 
     /// The SHA-256 of the file at `path`, from the index when its stat is unchanged.
@@ -59,11 +59,13 @@ final class FileDigestIndex {
         return digest
     }
 
+    /// Whether `encoded()` differs from the stored index this one was read from (a rebuild
+    /// that read no file and used every entry has nothing to write).
+    var changed: Bool { hashedFiles > 0 || used.count != entries.count }
+
     /// The index to store for the next build: the entries this build used.
-    func encoded() throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Array(try encoder.encode(used))
+    func encoded() -> [UInt8] {
+        Self.encode(used)
     }
 
     private static func matches(_ a: Entry, _ b: Entry) -> Bool {

@@ -47,13 +47,22 @@ extension StageExecutor {
     /// Applies a hit: the stored layer (read lazily like a base layer; one left in a registry
     /// by `--cache-from` is only indexed, and fetched when a RUN needs its files) and history
     /// entries.
-    mutating func reuse(_ record: StepCacheRecord) async throws {
+    ///
+    /// `plannedItems`: the items a COPY/ADD/WORKDIR planned to write, from which the key was
+    /// made. When they are all plain entries the view takes them instead of the stored layer's
+    /// headers: the key covers every field the view uses (path, type, mode, owner, link
+    /// target), so they describe the stored layer — and a no-change rebuild then reads no
+    /// layer bytes nor a 30k-entry header index (issue 13). Only mtimes may differ, which no
+    /// step reads from the view. Archive items (ADD's extraction) need the real headers.
+    mutating func reuse(_ record: StepCacheRecord, plannedItems: [LayerItem]? = nil) async throws {
         if let layer = record.layer {
             let index = state.layers.count
             let digest = layer.descriptor.digest
             state.layers.append(.stored(descriptor: layer.descriptor, diffID: layer.diffID, path: session.store.blobPath(digest)))
             if state.unreadBaseLayers.count == index {
                 state.unreadBaseLayers.append((digest, layer.diffID))
+            } else if let items = plannedItems, !items.isEmpty, items.allSatisfy({ if case .entry = $0 { true } else { false } }) {
+                state.view.apply(items, layer: index)
             } else {
                 state.view.apply(try await session.headers(of: (digest, layer.diffID), in: state), layer: index)
             }
@@ -68,7 +77,7 @@ extension StageExecutor {
         let index = try session.fileDigests()
         stepKey.add("content", try StepCacheKey.contentDigest(of: items, fileDigest: index.digest(ofFile:)))
         if let record = cachedRecord() {
-            try await reuse(record)
+            try await reuse(record, plannedItems: items)
             return
         }
         try addLayer(items, createdBy: createdBy)
@@ -154,9 +163,9 @@ extension BuildSession {
 
     /// Keeps the file-digest index for the next build of this context (best effort).
     func saveFileDigests() {
-        guard let index = fileDigestIndex else { return }
+        guard let index = fileDigestIndex, index.changed else { return }
         do {
-            try store.writeFileDigestIndex(try index.encoded(), name: Self.indexName(index.root))
+            try store.writeFileDigestIndex(index.encoded(), name: Self.indexName(index.root))
         } catch {
             emit(.warning("could not write the build context's file index: \(error)"))
         }

@@ -7,7 +7,8 @@ import Glibc
 /// Writes a layer's items straight into a directory, from their sources, instead of unpacking
 /// the layer's tarball: a RUN right after a COPY gets the COPY's files as its lower directory
 /// without decompressing what the build has just compressed (issue 13: the 600 MB COPY's
-/// re-unpacking was most of the cold build). File content goes by reflink, else
+/// re-unpacking was most of the cold build). A source file that already has the entry's
+/// metadata is hard-linked (see `Writer.linkUnchanged`); other content goes by reflink, else
 /// `copy_file_range` (`FileCopy`), so on the same file system the kernel copies it. Names go
 /// to the kernel as their bytes (`PathBytes`), as the tar writer writes them.
 ///
@@ -74,6 +75,10 @@ public enum LayerMaterialiser {
                 directoryOrder.append(path)
                 return true
             case .regularFile(.file(let source, let size)):
+                if try linkUnchanged(source, to: full, as: entry, size: size) {
+                    files.insert(path)
+                    return true
+                }
                 try FileCopy.copyContent(from: source, to: full, size: size)
                 files.insert(key)
             case .regularFile(.bytes(let bytes)):
@@ -101,6 +106,32 @@ public enum LayerMaterialiser {
             }
             try apply(entry, to: full)
             return true
+        }
+
+        /// Makes `full` a hard link to `source` when that file already is what the entry says
+        /// — a regular file of `size` bytes, the entry's mode and mtime (seconds), the entry's
+        /// owner as root (else our own ids, which a copy would get) and no extended attributes
+        /// (the layer carries none for it) — so a plain COPY's files reach a RUN's lower
+        /// directory without copying their bytes (ext4 has no reflinks: copying a 500 MB
+        /// context was most of a cold build's RUN, issue 13). The lower directory is only ever
+        /// an overlay lower or read by copying, never written, so the source cannot change
+        /// through it. The checks run on the link itself, after it is made: a source replaced
+        /// meanwhile is judged by what was linked. What a RUN can see differently from an
+        /// unpacked layer: the link count and the sub-second mtime (BuildKit's snapshot keeps
+        /// those too). False (nothing left behind) when the kernel refuses the link (another
+        /// file system, `protected_hardlinks`) or the file differs: the caller copies then.
+        private func linkUnchanged(_ source: String, to full: String, as entry: LayerEntry, size: Int64) throws -> Bool {
+            guard PathBytes.withCString(source, { s in PathBytes.withCString(full) { Glibc.linkat(AT_FDCWD, s, AT_FDCWD, $0, 0) } }) == 0 else {
+                return false
+            }
+            var st = stat()
+            let owner = asRoot ? (uid_t(entry.uid), gid_t(entry.gid)) : (geteuid(), getegid())
+            let same = PathBytes.withCString(full, { lstat($0, &st) }) == 0 && st.st_mode & S_IFMT == S_IFREG && st.st_size == size
+                && st.st_mode & 0o7777 == mode_t(entry.mode & 0o7777) && Int64(st.st_mtim.tv_sec) == entry.mtimeSeconds
+                && st.st_uid == owner.0 && st.st_gid == owner.1
+                && Xattr.list(full, nil, 0) == 0
+            if !same, PathBytes.withCString(full, { unlink($0) }) != 0 { throw failed(full) }
+            return same
         }
 
         /// Every parent of `path` is a directory made here (made now when missing, 0755 root).

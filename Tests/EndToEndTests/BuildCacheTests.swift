@@ -77,6 +77,26 @@ final class BuildCacheTests: XCTestCase {
         XCTAssertEqual(try swiftdock.ok("run", "--rm", "cached", "cat", "/b/b.txt").stdout, "two, edited\n")
     }
 
+    /// A COPY taken from the cache still tells the next step what it wrote (from its planned
+    /// items, not its layer): an edited COPY into a symlink that the cached COPY made follows it.
+    func testAStepAfterACachedCopySeesItsFiles() throws {
+        try FileManager.default.createDirectory(atPath: context + "/tree/real", withIntermediateDirectories: true)
+        try Harness.write("kept\n", to: context + "/tree/real/kept.txt")
+        try FileManager.default.createSymbolicLink(atPath: context + "/tree/link", withDestinationPath: "real")
+        try Harness.write("""
+            FROM gcr.io/deeplearning-platform-release/base-cpu:latest
+            COPY tree /t/
+            COPY b.txt /t/link/
+
+            """, to: context + "/Dockerfile")
+        try build()
+        try Harness.write("two, edited\n", to: context + "/b.txt")
+        XCTAssertEqual(try build().cached, [2], "the tree's COPY from the cache, b.txt's again")
+        XCTAssertEqual(try swiftdock.ok("run", "--rm", "cached", "cat", "/t/real/b.txt").stdout, "two, edited\n",
+                       "written through the cached layer's symlink")
+        XCTAssertEqual(try swiftdock.ok("run", "--rm", "cached", "cat", "/t/real/kept.txt").stdout, "kept\n")
+    }
+
     /// Each input that matters changes the key of its step (and so of every step after it).
     func testEveryInputThatMattersInvalidates() throws {
         let dockerfile = """

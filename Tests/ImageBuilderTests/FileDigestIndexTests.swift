@@ -32,18 +32,19 @@ final class FileDigestIndexTests: XCTestCase {
         let first = FileDigestIndex(root: root, encoded: nil)
         XCTAssertEqual(try first.digest(ofFile: path), SHA256Stream.digest(of: Array("hello".utf8)))
         XCTAssertEqual(first.hashedFiles, 1)
-        var encoded = try first.encoded()
+        var encoded = first.encoded()
         let racy = FileDigestIndex(root: root, encoded: encoded)
         _ = try racy.digest(ofFile: path)
         XCTAssertEqual(racy.hashedFiles, 1, "a file changed within the racy window is read again")
 
         // An entry hashed long after its last change is trusted: craft one as an old build left it.
-        var entries = try JSONDecoder().decode([String: FileDigestIndex.Entry].self, from: Data(try racy.encoded()))
+        var entries = try XCTUnwrap(FileDigestIndex.decode(racy.encoded()))
         entries[path]!.hashedAt += 10 * FileDigestIndex.racyWindow
-        encoded = Array(try JSONEncoder().encode(entries))
+        encoded = FileDigestIndex.encode(entries)
         let settled = FileDigestIndex(root: root, encoded: encoded)
         XCTAssertEqual(try settled.digest(ofFile: path), SHA256Stream.digest(of: Array("hello".utf8)))
         XCTAssertEqual(settled.hashedFiles, 0, "unchanged stat: not read")
+        XCTAssertFalse(settled.changed, "every entry used, none read: nothing to write back")
 
         let cases: [(name: String, change: () throws -> Void, digest: String)] = [
             ("touched, same bytes", { utimes(path, nil) }, "hello"),
@@ -62,10 +63,29 @@ final class FileDigestIndexTests: XCTestCase {
         let outside = NSTemporaryDirectory() + "digestindex-outside-\(UUID().uuidString.prefix(8))"
         try "x".write(toFile: outside, atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: outside) }
-        let index = FileDigestIndex(root: root, encoded: Array("{not json".utf8))
+        let index = FileDigestIndex(root: root, encoded: Array("{not an index".utf8))
         XCTAssertEqual(try index.digest(ofFile: outside), SHA256Stream.digest(of: Array("x".utf8)))
-        XCTAssertEqual(try index.encoded(), Array("{}".utf8))
+        XCTAssertEqual(FileDigestIndex.decode(index.encoded()), [:])
         XCTAssertThrowsError(try index.digest(ofFile: root + "/missing"))
+    }
+
+    /// The stored form round-trips every field and any name (a non-UTF-8 name arrives as its
+    /// PathBytes escape); a truncated or altered file is no index at all.
+    func testEncodingRoundTripsAndRejectsDamage() throws {
+        let digest = SHA256Stream.digest(of: Array("x".utf8))
+        let entries: [String: FileDigestIndex.Entry] = [
+            root + "/a": .init(size: 1, mtime: -5, ctime: Int64.max, inode: UInt64.max, device: 7, hashedAt: 9, digest: digest),
+            root + "/n\u{10FFE9}\nline": .init(size: 0, mtime: 0, ctime: 0, inode: 0, device: 0, hashedAt: 0, digest: digest),
+        ]
+        let encoded = FileDigestIndex.encode(entries)
+        XCTAssertEqual(FileDigestIndex.decode(encoded), entries)
+        let damages: [(String, [UInt8])] = [
+            ("truncated", Array(encoded.dropLast())),
+            ("one byte flipped", { var e = encoded; e[40] ^= 1; return e }()),
+            ("empty", []),
+            ("old JSON form", Array("{}".utf8)),
+        ]
+        for (name, bytes) in damages { XCTAssertNil(FileDigestIndex.decode(bytes), name) }
     }
 }
 

@@ -49,6 +49,41 @@ final class LayerMaterialiserTests: XCTestCase {
         XCTAssertTrue(try listing(materialised).contains("./usr/local/bin d 755"))
     }
 
+    /// A source file that already is what its entry says is linked, not copied; any
+    /// difference (mode, mtime, size) gets a copy with the entry's metadata, and the source is
+    /// never changed.
+    func testSourcesWithTheEntrysMetadataAreLinkedOthersCopied() throws {
+        let scratch = Scratch()
+        let source = scratch.file("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: source + "/f", contents: Data("content".utf8))
+        XCTAssertEqual(chmod(source + "/f", 0o640), 0)
+        var st = stat()
+        XCTAssertEqual(lstat(source + "/f", &st), 0)
+        let mtime = Int64(st.st_mtim.tv_sec)
+        let cases: [(name: String, mode: UInt32, mtime: Int64, size: Int64, linked: Bool)] = [
+            ("as the entry says", 0o640, mtime, 7, true),
+            ("other mode", 0o644, mtime, 7, false),
+            ("other mtime", 0o640, mtime - 1, 7, false),
+            ("other size", 0o640, mtime, 6, false),
+        ]
+        for (index, c) in cases.enumerated() {
+            let directory = scratch.file("case\(index)")
+            let item = LayerItem.entry(LayerEntry(path: "f", kind: .regularFile(.file(path: source + "/f", size: c.size)), mode: c.mode,
+                                                  uid: Int(geteuid()), gid: Int(getegid()), mtimeSeconds: c.mtime))
+            XCTAssertTrue(try LayerMaterialiser.materialise([item], into: directory), c.name)
+            var made = stat()
+            XCTAssertEqual(lstat(directory + "/f", &made), 0, c.name)
+            XCTAssertEqual(made.st_ino == st.st_ino, c.linked, c.name)
+            XCTAssertEqual(made.st_mode & 0o7777, mode_t(c.mode), c.name)
+            XCTAssertEqual(Int64(made.st_mtim.tv_sec), c.mtime, c.name)
+            var after = stat()
+            XCTAssertEqual(lstat(source + "/f", &after), 0)
+            XCTAssertEqual(after.st_mode & 0o7777, 0o640, "\(c.name): the source keeps its mode")
+            XCTAssertEqual(after.st_mtim.tv_sec, st.st_mtim.tv_sec, "\(c.name): the source keeps its mtime")
+        }
+    }
+
     func testItemsNeedingReplacementAreRefusedAndLeaveNothing() throws {
         let scratch = Scratch()
         func entry(_ path: String, _ kind: LayerEntry.Kind) -> LayerItem {
