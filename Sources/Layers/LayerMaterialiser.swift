@@ -76,7 +76,7 @@ public enum LayerMaterialiser {
                 return true
             case .regularFile(.file(let source, let size)):
                 if try linkUnchanged(source, to: full, as: entry, size: size) {
-                    files.insert(path)
+                    files.insert(key)
                     return true
                 }
                 try FileCopy.copyContent(from: source, to: full, size: size)
