@@ -8,10 +8,9 @@ import NIOCore
 /// connection (`ResumableBody`), and the hash runs over the whole resumed stream.
 ///
 /// One chunk is always held back until the next arrives (or the source ends and the hash
-/// checks out), so a consumer that forwards the chunks — an upload to another registry —
-/// never sends the final bytes of a wrong blob: the upload fails instead of completing.
-/// `mismatch` then tells what went wrong. Pull-based: a chunk is read from the source only
-/// when the consumer asks, so memory stays at a few chunks whatever the blob size.
+/// checks out), so a consumer never sees the final bytes of a wrong blob. Pull-based: a chunk
+/// is read from the source only when the consumer asks, so memory stays at a few chunks
+/// whatever the blob size. (A push checks what it forwards with `ImageModel`'s own verifier.)
 final class VerifyingBlobStream: @unchecked Sendable {
     let digest: Digest
     /// The length the bytes must have; nil when neither the descriptor nor the response says.
@@ -23,8 +22,6 @@ final class VerifyingBlobStream: @unchecked Sendable {
     private var pending: ByteBuffer?
     private var finished = false
     private let onBytes: (@Sendable (Int) -> Void)?
-    /// Set when the content did not match: the reason, for the error the caller reports.
-    private(set) var mismatch: RegistryError?
 
     /// - Parameters:
     ///   - size: the expected length, when known.
@@ -78,14 +75,8 @@ final class VerifyingBlobStream: @unchecked Sendable {
 
     private func fail(_ reason: String) throws -> Never {
         let error = origin.error(.digestMismatch, "blob \(digest) is corrupt at the source: \(reason)")
-        mismatch = error
         finished = true
         pending = nil
         throw error
-    }
-
-    /// The chunks as the once-only stream an upload body takes.
-    func makeStream() -> AsyncThrowingStream<ByteBuffer, Error> {
-        AsyncThrowingStream(unfolding: { try await self.next() })
     }
 }
