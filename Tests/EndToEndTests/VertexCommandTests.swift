@@ -114,7 +114,13 @@ final class VertexCommandTests: XCTestCase {
     func testCtrlCStopsWaitingNotTheJobAndCancelDoes() async throws {
         await google.configure { $0.customJobProgression = CustomJobProgression(states: ["JOB_STATE_QUEUED", "JOB_STATE_RUNNING"]) }
         let command = ([Harness.binary, "vertex", "run", image] + regionFlags + ["--wait"]).map { "'\($0)'" }.joined(separator: " ")
-        let script = "\(command) & pid=$!; sleep 2; kill -INT $pid; wait $pid"
+        // Interrupt once the wait has reported RUNNING (its SIGINT handler is in place by then; a
+        // background job of a non-interactive shell starts with SIGINT ignored, so an earlier
+        // signal would be lost and the wait would never end), not after a fixed sleep, which a
+        // loaded machine outruns.
+        let script = "e=$(mktemp); \(command) 2>\"$e\" & pid=$!; i=0; "
+            + "until grep -q JOB_STATE_RUNNING \"$e\" || [ $i -ge 1200 ]; do sleep 0.05; i=$((i+1)); done; "
+            + "kill -INT $pid; wait $pid; s=$?; cat \"$e\" >&2; rm -f \"$e\"; exit $s"
         let interrupted = try await swiftdock(["-c", script], shell: true)
         XCTAssertEqual(interrupted.status, 130, interrupted.stderr)
         let name = interrupted.stdout.trimmingCharacters(in: .newlines)
