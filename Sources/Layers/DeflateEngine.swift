@@ -94,7 +94,9 @@ final class DeflateEngine {
 
 /// One block in flight: its input bytes, dictionary, compressed output and CRC-32.
 /// Filled by the producer, compressed on a worker, then emitted by the producer; the
-/// `done` semaphore orders those hand-offs.
+/// `done` semaphore orders those hand-offs. That is why `@unchecked Sendable` is safe: at any
+/// moment exactly one thread owns the block, and the semaphore's signal/wait publishes its
+/// writes to the next owner.
 final class DeflateBlock: @unchecked Sendable {
     static let dictionarySize = 32 * 1024
     let input: UnsafeMutablePointer<UInt8>
