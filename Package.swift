@@ -166,20 +166,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Tests/RegistryFixtures"),
     ],
-    swiftLanguageModes: [.v5]
+    // Every module builds in Swift 6 language mode (issue 12 item 7): full data-race checking.
+    swiftLanguageModes: [.v6]
 )
 
-// Swift 6 language mode, module by module, leaves first (issue 12 item 7). The package default
-// above is still Swift 5 for the modules not listed here; the note beside each says what holds
-// it back.
-let swift6Modules: Set<String> = [
-    "PathEncoding", "ImageModel", "GoTemplate", "DockerfileSyntax", "BuildContext", "HTTPTransport",
-    "GoogleAuth", "Layers", "ImageStore", "Attestation", "Signing", "Vertex",
-    "layer-bench", "TestSupport", "GoogleAPIStandIn", "registry-fixtures",
-    "ImageModelTests", "DockerfileSyntaxTests", "GoTemplateTests", "PathEncodingTests", "BuildContextTests",
-    "LayersTests", "ImageStoreTests", "HTTPTransportTests", "AttestationTests", "SigningTests",
-    "VertexTests", "GoogleAPIStandInTests",
-]
-for target in package.targets where swift6Modules.contains(target.name) {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.swiftLanguageMode(.v6)]
-}

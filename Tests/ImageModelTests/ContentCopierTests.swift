@@ -104,7 +104,8 @@ struct MemorySource: ContentSource {
 }
 
 /// Commits a blob only when its stream ended cleanly, as a registry finishes an upload only
-/// when the body arrived whole.
+/// when the body arrived whole. `@unchecked Sendable` is safe: the mutable dictionaries are
+/// reached only while `lock` is held; the rest is immutable.
 final class MemoryDestination: ContentDestination, @unchecked Sendable {
     struct Refused: Error {}
     let misbehaviour: ContentCopierTests.Misbehaviour

@@ -42,7 +42,7 @@ public typealias TransferObserver = @Sendable (TransferEvent) -> Void
 
 /// Counts bytes of one transfer and reports them at most every `step` bytes (and at the end),
 /// so a 1 GB blob does not produce a million events.
-final class ByteProgress: @unchecked Sendable {
+final class ByteProgress: Sendable {
     private let counter = Locked((done: Int64(0), reported: Int64(0)))
     private let total: Int64
     private let step: Int64

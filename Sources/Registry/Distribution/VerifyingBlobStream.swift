@@ -12,6 +12,9 @@ import NIOCore
 /// never sends the final bytes of a wrong blob: the upload fails instead of completing.
 /// `mismatch` then tells what went wrong. Pull-based: a chunk is read from the source only
 /// when the consumer asks, so memory stays at a few chunks whatever the blob size.
+///
+/// `@unchecked Sendable` because it is handed to the task that consumes it; safe as long as
+/// one consumer at a time calls `next()`, so the hash and counters are that consumer's alone.
 final class VerifyingBlobStream: @unchecked Sendable {
     let digest: Digest
     /// The length the bytes must have; nil when neither the descriptor nor the response says.

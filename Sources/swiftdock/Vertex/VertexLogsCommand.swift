@@ -29,7 +29,7 @@ struct VertexLogsCommand: AsyncParsableCommand {
             }
             let final = try await jobs.wait(for: name, schedule: pollSchedule, onPoll: {
                 for entry in try await cursor.next(from: logging) { print(entry.text) }
-                fflush(stdout)
+                StandardOutput.flush()
             }, onChange: { _ in })
             // What was logged between the last poll and the end.
             for entry in try await cursor.next(from: logging) { print(entry.text) }
