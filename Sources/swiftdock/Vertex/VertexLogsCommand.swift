@@ -17,11 +17,10 @@ struct VertexLogsCommand: AsyncParsableCommand {
     var follow = false
 
     func run() async throws {
-        let (project, region) = try location.resolved()
-        try await withGoogleAPI { client in
-            let jobs = CustomJobs(client: client, project: project, region: region)
-            let name = try usage { try jobs.name(of: job) }
-            let logging = CloudLogging(client: client, project: project)
+        try await RegionalAPI.with(location) { api in
+            let jobs = api.customJobs
+            let name = try api.jobName(job)
+            let logging = CloudLogging(client: api.client, project: api.project)
             var cursor = LogCursor(jobID: String(name.split(separator: "/").last ?? ""))
             guard follow else {
                 for entry in try await cursor.next(from: logging) { print(entry.text) }
