@@ -170,5 +170,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Tests/RegistryFixtures"),
     ],
-    swiftLanguageModes: [.v5]
+    // Every module builds in Swift 6 language mode (issue 12 item 7): full data-race checking.
+    swiftLanguageModes: [.v6]
 )
+

@@ -41,6 +41,8 @@ public enum ProcessRunner {
                     return
                 }
                 // Read both pipes concurrently so a chatty program cannot block on a full pipe.
+                // `@unchecked Sendable` is safe: the reader thread writes `data` once before
+                // `group.leave()`, and this thread reads it only after `group.wait()`.
                 final class Box: @unchecked Sendable { var data = Data() }
                 let errorData = Box()
                 let group = DispatchGroup()

@@ -9,6 +9,10 @@ import NIOCore
 /// with the whole blob, of which the bytes already received are skipped. The consumer sees
 /// one continuous stream either way and hashes it whole — go-containerregistry's
 /// `resumableTransport` works the same way.
+///
+/// `@unchecked Sendable` because it is handed to the task that consumes it; safe as long as one
+/// consumer at a time calls `next()` (as the `unfolding` streams built on it do) — the
+/// iterator and counters are that consumer's alone.
 public final class ResumableBody: @unchecked Sendable {
     /// Asks for the body again from `offset` (a `Range` request through the whole stack).
     public typealias Reopen = @Sendable (_ offset: Int64) async throws -> HTTPClientResponse

@@ -107,6 +107,8 @@ extension StageExecutor {
 }
 
 /// Splits a RUN's output into lines, prefixed with the step, as BuildKit's plain progress does.
+/// `@unchecked Sendable` is safe: the sandbox's stdout and stderr readers feed it from two
+/// threads, and `pending` and each call of `emit` are reached only while `lock` is held.
 final class LinePrinter: @unchecked Sendable {
     private let prefix: String
     private let emit: (BuildEvent) -> Void

@@ -53,6 +53,10 @@ public struct SSHSpec: Sendable, Equatable {
 /// an `ssh-agent` started for the build (socket in a private 0700 directory), which `stop` kills.
 /// ssh-agent and ssh-add are OpenSSH's own (openssh-client): swiftdock neither parses nor holds
 /// private keys itself.
+///
+/// `@unchecked Sendable` is safe: `sockets` and `agents` are written only in `start`, before
+/// the build shares the value, and in `stop`, after every step has finished; in between
+/// RUN steps only read `sockets`.
 final class SSHForwarding: @unchecked Sendable {
     private(set) var sockets: [String: String] = [:]
     private var agents: [(process: Process, directory: String)] = []

@@ -10,6 +10,9 @@ import Glibc
 /// without depending on the layer writer's archive libraries.
 ///
 /// Value semantics: copies are independent (the OpenSSL context is copied on write).
+/// `@unchecked Sendable` is safe because of that: the only mutation (`update`) first makes the
+/// context unique (`isKnownUniquelyReferenced`, as Array's copy-on-write does), and `finalize`
+/// works on a fresh copy, so no two threads ever touch one EVP context.
 public struct SHA256Stream: @unchecked Sendable {
     private final class Context {
         let ctx: OpaquePointer

@@ -25,7 +25,7 @@ import Glibc
 /// every change of `index.json` happens under the exclusive lock, by writing a temporary
 /// file and renaming it over the old one, so readers never see a partial index and
 /// concurrent writers (threads or processes) never lose each other's tags.
-public final class ImageStore: @unchecked Sendable {
+public final class ImageStore: Sendable {
     /// The annotation holding a tag's full reference in `index.json`.
     public static let refNameAnnotation = "org.opencontainers.image.ref.name"
     /// Temporary files untouched for longer than this are removed when a store is opened.

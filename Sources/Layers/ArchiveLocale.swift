@@ -17,6 +17,9 @@ import Glibc
 /// pax header marked `hdrcharset=BINARY` that still holds the exact bytes.
 public enum ArchiveLocale {
     /// glibc ≥ 2.35 has `C.UTF-8` built in; the others are fallbacks for older C libraries.
+    /// `nonisolated(unsafe)` because `locale_t` is a C pointer (not `Sendable`); it is safe: the
+    /// locale is made once (a `static let` is initialised exactly once), never changed or freed,
+    /// and glibc lets any number of threads `uselocale` the same locale object at once.
     nonisolated(unsafe) private static let utf8Locale: locale_t? = {
         for name in ["C.UTF-8", "C.utf8", "en_US.UTF-8"] {
             if let locale = newlocale(LC_CTYPE_MASK, name, nil) { return locale }

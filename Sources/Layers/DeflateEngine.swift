@@ -60,15 +60,11 @@ final class DeflateEngine {
             }
             s.pointee.next_in = block.input
             s.pointee.avail_in = UInt32(block.inputCount)
-            block.outputCount = 0
-            while true {
-                s.pointee.next_out = block.output + block.outputCount
-                s.pointee.avail_out = UInt32(block.outputCapacity - block.outputCount)
+            return block.fillOutput { out, space in
+                s.pointee.next_out = out
+                s.pointee.avail_out = space
                 let rc = isal_deflate(s)
-                if rc != COMP_OK { return "isal_deflate returned \(rc)" }
-                block.outputCount = block.outputCapacity - Int(s.pointee.avail_out)
-                if s.pointee.avail_in == 0 && s.pointee.avail_out > 0 { return nil }
-                block.growOutput()
+                return (rc == COMP_OK ? nil : "isal_deflate returned \(rc)", s.pointee.avail_in, s.pointee.avail_out)
             }
         case .zlib(let s):
             deflateReset(s)
@@ -78,15 +74,11 @@ final class DeflateEngine {
             }
             s.pointee.next_in = block.input
             s.pointee.avail_in = UInt32(block.inputCount)
-            block.outputCount = 0
-            while true {
-                s.pointee.next_out = block.output + block.outputCount
-                s.pointee.avail_out = UInt32(block.outputCapacity - block.outputCount)
+            return block.fillOutput { out, space in
+                s.pointee.next_out = out
+                s.pointee.avail_out = space
                 let rc = deflate(s, Z_SYNC_FLUSH)
-                if rc != Z_OK && rc != Z_BUF_ERROR { return "deflate returned \(rc)" }
-                block.outputCount = block.outputCapacity - Int(s.pointee.avail_out)
-                if s.pointee.avail_in == 0 && s.pointee.avail_out > 0 { return nil }
-                block.growOutput()
+                return (rc == Z_OK || rc == Z_BUF_ERROR ? nil : "deflate returned \(rc)", s.pointee.avail_in, s.pointee.avail_out)
             }
         }
     }
@@ -94,7 +86,9 @@ final class DeflateEngine {
 
 /// One block in flight: its input bytes, dictionary, compressed output and CRC-32.
 /// Filled by the producer, compressed on a worker, then emitted by the producer; the
-/// `done` semaphore orders those hand-offs.
+/// `done` semaphore orders those hand-offs. That is why `@unchecked Sendable` is safe: at any
+/// moment exactly one thread owns the block, and the semaphore's signal/wait publishes its
+/// writes to the next owner.
 final class DeflateBlock: @unchecked Sendable {
     static let dictionarySize = 32 * 1024
     let input: UnsafeMutablePointer<UInt8>
@@ -124,7 +118,23 @@ final class DeflateBlock: @unchecked Sendable {
         output.deallocate()
     }
 
-    func growOutput() {
+    /// Runs one compression `step` after another on the free output space — from the start of
+    /// `output`, grown whenever a step fills it — until the input is used up and space is left
+    /// (the sync flush is complete). A step answers its library's error text (or nil) and the
+    /// input and output bytes still available after it. Returns nil or the error text.
+    func fillOutput(_ step: (_ next: UnsafeMutablePointer<UInt8>, _ space: UInt32)
+                        -> (error: String?, availableIn: UInt32, availableOut: UInt32)) -> String? {
+        outputCount = 0
+        while true {
+            let result = step(output + outputCount, UInt32(outputCapacity - outputCount))
+            if let error = result.error { return error }
+            outputCount = outputCapacity - Int(result.availableOut)
+            if result.availableIn == 0 && result.availableOut > 0 { return nil }
+            growOutput()
+        }
+    }
+
+    private func growOutput() {
         let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: outputCapacity * 2)
         bigger.update(from: output, count: outputCount)
         output.deallocate()

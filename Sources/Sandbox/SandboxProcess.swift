@@ -6,6 +6,9 @@ import Glibc
 #endif
 
 /// The spawned helper; `kill` is safe against PID reuse (the zombie is kept until marked).
+/// `@unchecked Sendable` is safe: the cancellation handler (`kill`) and the thread that runs
+/// the helper race on `pid`, `exited` and `cancelled`, and touch them only while `lock` is held;
+/// the one unlocked read, `pid` in `wait`, is on the thread that set it in `started`.
 final class SandboxProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var pid: Int32 = 0

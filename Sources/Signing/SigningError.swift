@@ -1,6 +1,6 @@
 /// Why signing or verifying failed, in one line that names the key file or the image; never a
 /// password or key material. The underlying error, when there is one, is kept in `cause`.
-public struct SigningError: Error, CustomStringConvertible, @unchecked Sendable {
+public struct SigningError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable, Equatable {
         /// The key file is not a key swiftdock can use (format, type, curve, size).
         case badKey

@@ -18,20 +18,12 @@ public enum SignatureAlgorithm: String, Sendable {
 ///
 /// RSA keys, which cosign also takes, are refused: swiftdock's issue asks for P-256 and Ed25519.
 public struct SigningKey: Sendable {
-    enum Material: Sendable {
-        case p256(P256.Signing.PrivateKey)
-        case ed25519(Curve25519.Signing.PrivateKey)
-    }
+    typealias Material = SchemeKey<P256.Signing.PrivateKey, Curve25519.Signing.PrivateKey>
     let material: Material
     /// The key file as the user named it.
     public var name: String
 
-    public var algorithm: SignatureAlgorithm {
-        switch material {
-        case .p256: return .ecdsaP256SHA256
-        case .ed25519: return .ed25519
-        }
-    }
+    public var algorithm: SignatureAlgorithm { material.algorithm }
 
     /// The matching public key.
     public var publicKey: VerificationKey {
@@ -71,11 +63,13 @@ public struct SigningKey: Sendable {
         }
     }
 
-    /// A PKCS#8 DER key: P-256 first (its parser checks the curve), then Ed25519.
+    /// A PKCS#8 DER key: P-256 or Ed25519.
     static func pkcs8(_ der: [UInt8], name: String) throws -> Material {
-        if let key = try? P256.Signing.PrivateKey(derRepresentation: der) { return .p256(key) }
-        if let key = try? Curve25519.Signing.PrivateKey(derRepresentation: der) { return .ed25519(key) }
-        throw SigningError(.badKey, "\(name): not an EC P-256 or Ed25519 private key (PKCS#8)")
+        guard let material = Material.parse(der: der, p256: { try P256.Signing.PrivateKey(derRepresentation: $0) },
+                                            ed25519: { try Curve25519.Signing.PrivateKey(derRepresentation: $0) }) else {
+            throw SigningError(.badKey, "\(name): not an EC P-256 or Ed25519 private key (PKCS#8)")
+        }
+        return material
     }
 
     /// Signs `payload`: ECDSA over its SHA-256, DER-encoded (what Go's `ecdsa.SignASN1` writes

@@ -5,20 +5,12 @@ import _CryptoExtras
 /// A public key that checks cosign signatures: a PEM `PUBLIC KEY` (SubjectPublicKeyInfo), EC
 /// P-256 or Ed25519, as `cosign generate-key-pair` writes `cosign.pub`.
 public struct VerificationKey: Sendable {
-    enum Material: Sendable {
-        case p256(P256.Signing.PublicKey)
-        case ed25519(Curve25519.Signing.PublicKey)
-    }
+    typealias Material = SchemeKey<P256.Signing.PublicKey, Curve25519.Signing.PublicKey>
     let material: Material
     /// The key file as the user named it (errors say which key did not verify).
     public var name: String
 
-    public var algorithm: SignatureAlgorithm {
-        switch material {
-        case .p256: return .ecdsaP256SHA256
-        case .ed25519: return .ed25519
-        }
-    }
+    public var algorithm: SignatureAlgorithm { material.algorithm }
 
     /// The key as a PEM `PUBLIC KEY` block.
     public var pemRepresentation: String {
@@ -45,13 +37,11 @@ public struct VerificationKey: Sendable {
             }
             throw SigningError(.badKey, "\(name): unsupported PEM block \"\(block.label)\" (expected PUBLIC KEY)")
         }
-        if let key = try? P256.Signing.PublicKey(derRepresentation: block.bytes) {
-            material = .p256(key)
-        } else if let key = try? Curve25519.Signing.PublicKey(derRepresentation: block.bytes) {
-            material = .ed25519(key)
-        } else {
+        guard let material = Material.parse(der: block.bytes, p256: { try P256.Signing.PublicKey(derRepresentation: $0) },
+                                            ed25519: { try Curve25519.Signing.PublicKey(derRepresentation: $0) }) else {
             throw SigningError(.badKey, "\(name): not an EC P-256 or Ed25519 public key")
         }
+        self.material = material
     }
 
     /// Whether `signature` is this key's signature of `payload` (see `SigningKey.sign`).

@@ -87,6 +87,6 @@ struct ImageLaunch {
 }
 
 /// The container's scratch directory, removed once the container has exited.
-private final class ScratchHolder: @unchecked Sendable {
+private final class ScratchHolder {
     var path: String?
 }

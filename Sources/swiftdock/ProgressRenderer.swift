@@ -11,6 +11,9 @@ import Glibc
 ///   `3f2a1b0c9d8e: Pushing [=====>      ]  12.3MB/45.6MB`, then `Pushed`.
 /// - `.plain` (a pipe or file): a line each time a layer changes state, no byte counts.
 /// - `.quiet`: nothing.
+///
+/// `@unchecked Sendable` is safe: transfer tasks call `handle` concurrently, and every read or
+/// write of the mutable state (and every call of `write`) happens while `lock` is held.
 final class ProgressRenderer: @unchecked Sendable {
     enum Mode { case live, plain, quiet }
 

@@ -4,7 +4,7 @@ import Foundation
 extension CommandLine {
     /// Parses, runs, and turns any error into one line on stderr and docker's exit codes.
     static func runSwiftdock() async {
-        setvbuf(stdout, nil, _IOLBF, 0)
+        StandardOutput.useLineBuffering()
         do {
             var command = try Swiftdock.parseAsRoot(ProvenanceSetting.rewritingValue(Array(arguments.dropFirst())))
             if var asyncCommand = command as? AsyncParsableCommand {

@@ -40,7 +40,7 @@ struct SystemPruneCommand: ParsableCommand {
             print(all ? "  - all build cache records (and the layers only they kept) and RUN cache mounts\(age)"
                       : "  - build cache records whose layers are gone" + (cutoff == nil ? "" : ", and those unused since the filter"))
             print("Are you sure you want to continue? [y/N] ", terminator: "")
-            fflush(stdout)
+            StandardOutput.flush()
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else { return }
         }
         let images = try store.pruneDanglingImages(createdBefore: cutoff.map { Date(timeIntervalSince1970: $0) })

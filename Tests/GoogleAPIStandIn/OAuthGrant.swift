@@ -11,7 +11,7 @@ import HTTPTypes
 /// - `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer` with `assertion`, an RS256 JWT signed by
 ///   the service account's key: signature, `iss` = client_email, `aud` = the expected audience, a
 ///   scope, `exp` in the future and at most an hour after `iat`.
-public struct OAuthGrantVerifier: @unchecked Sendable {
+public struct OAuthGrantVerifier: Sendable {
     /// The `grant_type` of a service-account assertion (RFC 7523).
     public static let jwtBearerGrant = "urn:ietf:params:oauth:grant-type:jwt-bearer"
     /// Seconds an access token lives, as Google answers (`expires_in`).
@@ -31,7 +31,7 @@ public struct OAuthGrantVerifier: @unchecked Sendable {
     }
 
     /// The service account whose assertions are accepted.
-    public struct ServiceAccount: @unchecked Sendable {
+    public struct ServiceAccount: Sendable {
         public var email: String
         /// The `aud` an assertion must carry: the key file's `token_uri`.
         public var audience: String

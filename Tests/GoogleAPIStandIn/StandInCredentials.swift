@@ -5,7 +5,7 @@ import Foundation
 /// The Google identities the stand-in accepts: a service account whose key it generated, and an
 /// `authorized_user` (what `gcloud auth application-default login` writes). Write either as a file
 /// and point `GOOGLE_APPLICATION_CREDENTIALS` at it.
-public struct StandInCredentials: @unchecked Sendable {
+public struct StandInCredentials: Sendable {
     /// Google's token endpoint: the key file's `token_uri` and the `aud` assertions must carry,
     /// whatever `SWIFTDOCK_GOOGLE_API_BASE` says.
     public static let tokenURI = "https://oauth2.googleapis.com/token"

@@ -148,7 +148,8 @@ final class ImagePusherTests: XCTestCase {
     }
 }
 
-/// Progress events, in order, per blob.
+/// Progress events, in order, per blob. `@unchecked Sendable` is safe: `events` is reached only
+/// while `lock` is held.
 final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [TransferEvent] = []
@@ -201,7 +202,8 @@ struct MemorySource: ContentSource {
 }
 
 /// Commits a blob only when its stream ended cleanly, as a registry finishes an upload only
-/// when the body arrived whole.
+/// when the body arrived whole. `@unchecked Sendable` is safe: the mutable state is reached
+/// only while its lock is held; the rest is immutable.
 final class MemoryDestination: ContentDestination, @unchecked Sendable {
     /// A 5xx (worth another try) or a 403 (not).
     struct Refused: RetryableError { var isRetryable: Bool }

@@ -95,7 +95,9 @@ final class RootfsCacheTests: XCTestCase {
         let l2 = try makeLayer(store, files: ["d0/.wh..wh..opq": "", "d0/new": "n"], scratch: scratch)
         let layers = [pair(l1), pair(l2)]
         let count = 4
-        let results = UnsafeMutableBufferPointer<Result<UnpackedRootfs, Error>?>.allocate(capacity: count)
+        // `nonisolated(unsafe)`: safe, each iteration writes only its own slot and
+        // `concurrentPerform` returns after every iteration has finished.
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Result<UnpackedRootfs, Error>?>.allocate(capacity: count)
         results.initialize(repeating: nil)
         defer { results.deallocate() }
         DispatchQueue.concurrentPerform(iterations: count) { i in

@@ -253,6 +253,7 @@ final class TagTests: StoreTestCase {
     }
 }
 
+/// Errors collected from concurrent workers; `@unchecked Sendable` is safe: every access holds `lock`.
 final class ErrorBox: @unchecked Sendable {
     private let lock = NSLock()
     private var errors: [Error] = []

@@ -74,7 +74,8 @@ final class UpperTree {
     }
 }
 
-/// `lsetxattr(2)`, which Swift's Glibc module does not declare.
+/// `lsetxattr(2)`, which Swift's Glibc module does not declare. `nonisolated(unsafe)` because a C
+/// function pointer is not `Sendable`; safe: it is looked up once and only ever called.
 private typealias SetXattr = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafeRawPointer?, Int, Int32) -> Int32
 nonisolated(unsafe) private let setXattr: SetXattr = unsafeBitCast(dlsym(nil, "lsetxattr")!, to: SetXattr.self)
 
@@ -101,9 +102,9 @@ func describe(_ item: LayerItem, upper: String) -> String {
 }
 
 final class OverlayDiffTests: XCTestCase {
-    struct Case {
+    struct Case: Sendable {
         var name: String
-        var build: (UpperTree) throws -> Void
+        var build: @Sendable (UpperTree) throws -> Void
         var idMap: IDMap = .identity
         var excluding: Set<String> = []
         var epoch: Int64? = nil

@@ -4,8 +4,8 @@ import TestSupport
 import XCTest
 @testable import Layers
 
-/// Scratch directory removed at deinit.
-final class Scratch {
+/// Scratch directory removed at deinit. Immutable, so tasks may share it.
+final class Scratch: Sendable {
     let path: String
     init() {
         path = NSTemporaryDirectory() + "layers-test-" + UUID().uuidString

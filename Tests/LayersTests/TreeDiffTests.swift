@@ -9,9 +9,9 @@ import XCTest
 /// command, diffed by `TreeDiff` with SOURCE_DATE_EPOCH 5000 (so whatever the command touched
 /// reads 5000 and what it did not reads 1000).
 final class TreeDiffTests: XCTestCase {
-    struct Case {
+    struct Case: Sendable {
         var name: String
-        var base: (UpperTree) throws -> Void
+        var base: @Sendable (UpperTree) throws -> Void
         /// Run with `/bin/sh -c` in the copied root.
         var change: String
         var rootOnly = false
@@ -19,7 +19,7 @@ final class TreeDiffTests: XCTestCase {
         var expected: [String]
     }
 
-    static let base: (UpperTree) throws -> Void = { t in
+    static let base: @Sendable (UpperTree) throws -> Void = { t in
         try t.dir("a")
         try t.file("a/f", "one")
         try t.file("a/g", "keep")

@@ -5,6 +5,7 @@ import XCTest
 @testable import Registry
 
 /// A stand-in for the network: records every request and answers from a handler.
+/// `@unchecked Sendable` is safe: `recorded` is reached only while `lock` is held.
 final class FakeHTTP: AuthHTTP, @unchecked Sendable {
     struct Call {
         var method: String
@@ -26,7 +27,7 @@ final class FakeHTTP: AuthHTTP, @unchecked Sendable {
 
     private let lock = NSLock()
     private var recorded: [Call] = []
-    var handler: @Sendable (Call) throws -> AuthHTTPReply
+    let handler: @Sendable (Call) throws -> AuthHTTPReply
 
     init(_ handler: @escaping @Sendable (Call) throws -> AuthHTTPReply) { self.handler = handler }
 
@@ -53,7 +54,7 @@ final class FakeHTTP: AuthHTTP, @unchecked Sendable {
     }
 }
 
-/// A clock tests move by hand.
+/// A clock tests move by hand. `@unchecked Sendable` is safe: `current` is reached only under `lock`.
 final class TestClock: @unchecked Sendable {
     private let lock = NSLock()
     private var current = Date(timeIntervalSince1970: 1_800_000_000)

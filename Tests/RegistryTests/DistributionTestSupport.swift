@@ -47,6 +47,8 @@ func scratchDirectory(_ test: XCTestCase) throws -> String {
 
 /// A `docker-registry` (distribution 2.x) on a free loopback port, with its storage in a
 /// scratch directory the test can inspect or damage. Killed by `stop()` (and in teardown).
+/// `@unchecked Sendable` only for `Process`, which Foundation does not mark `Sendable`: every
+/// stored property is a `let`, and `isRunning`/`terminate`/`waitUntilExit` are thread-safe.
 final class TestRegistry: @unchecked Sendable {
     let host: String
     let storage: String
@@ -210,7 +212,8 @@ enum TestImages {
     }
 }
 
-/// Collects transfer events from concurrent tasks.
+/// Collects transfer events from concurrent tasks. `@unchecked Sendable` is safe: `events` is
+/// reached only while `lock` is held.
 final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [TransferEvent] = []

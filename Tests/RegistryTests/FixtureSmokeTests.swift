@@ -9,7 +9,9 @@ import XCTest
 /// exported into the test environment.
 final class FixtureSmokeTests: XCTestCase {
     /// An OCI layout with one small image (`smoke:latest`, one layer), made once per run.
-    private static var layout: String?
+    /// `nonisolated(unsafe)`: safe, XCTest runs a class's set-up, tests and tear-down one after
+    /// another on one thread.
+    nonisolated(unsafe) private static var layout: String?
 
     private var env: [String: String] { ProcessInfo.processInfo.environment }
 

@@ -6,7 +6,8 @@ import Glibc
 /// A loopback HTTP/1.1 server whose every answer the test scripts, down to the byte: a body
 /// cut short, a `Retry-After`, a `Location` on another port. Records each request (headers
 /// included) so a test can assert what arrived where. One thread per connection; every
-/// answer closes its connection.
+/// answer closes its connection. `@unchecked Sendable` is safe: `recorded` is reached only
+/// while `lock` is held; everything else is immutable.
 final class ScriptedHTTPServer: @unchecked Sendable {
     struct Request {
         var method: String

@@ -144,7 +144,8 @@ final class TransportRetryTests: XCTestCase {
     }
 }
 
-/// A thread-safe call counter for server handlers.
+/// A thread-safe call counter for server handlers. `@unchecked Sendable` is safe: `value` is
+/// reached only under `lock`.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0

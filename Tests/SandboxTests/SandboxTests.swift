@@ -9,6 +9,8 @@ import Glibc
 /// Runs RUN-like commands over a busybox root file system (Fixtures/base/make-rootfs.sh).
 final class SandboxTests: XCTestCase {
     static let unprivilegedFlag = "SWIFTDOCK_SANDBOX_TEST_UNPRIVILEGED"
+    // `nonisolated(unsafe)`: written once in the class `setUp` (XCTest runs it before any test
+    // of the class, on one thread) and only read by the tests afterwards.
     nonisolated(unsafe) static var scratch = ""
     nonisolated(unsafe) static var rootfs = ""
     nonisolated(unsafe) static var setupError: String?
@@ -63,6 +65,8 @@ final class SandboxTests: XCTestCase {
         var upper: String
     }
 
+    /// `@unchecked Sendable` is safe: `out` and `err` change only while `lock` is held, and are
+    /// read only after `Sandbox.run` has returned (its output readers have finished).
     final class Collector: @unchecked Sendable {
         let lock = NSLock()
         var out: [UInt8] = []
@@ -73,7 +77,10 @@ final class SandboxTests: XCTestCase {
         }
     }
 
-    func newDir(_ name: String, mode: mode_t = 0o755) throws -> String {
+    func newDir(_ name: String, mode: mode_t = 0o755) throws -> String { try Self.newDir(name, mode: mode) }
+
+    /// Static (it uses only the class's scratch and root), so a `Task` can run it without the test case.
+    static func newDir(_ name: String, mode: mode_t = 0o755) throws -> String {
         let path = Self.scratch + "/" + name + "-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         chmod(path, mode)
@@ -81,6 +88,12 @@ final class SandboxTests: XCTestCase {
     }
 
     func run(
+        _ script: String, lowers: [String]? = nil, configure: (inout SandboxSpec) -> Void = { _ in }
+    ) async throws -> Result {
+        try await Self.run(script, lowers: lowers, configure: configure)
+    }
+
+    static func run(
         _ script: String, lowers: [String]? = nil, configure: (inout SandboxSpec) -> Void = { _ in }
     ) async throws -> Result {
         let upper = try newDir("upper", mode: 0o777)
@@ -288,7 +301,7 @@ final class SandboxTests: XCTestCase {
     }
 
     func testCancellationKillsTheSandbox() async throws {
-        let task = Task { try await run("sleep 30") }
+        let task = Task { try await SandboxTests.run("sleep 30") }
         try await Task.sleep(nanoseconds: 500_000_000)
         let start = Date()
         task.cancel()

@@ -57,7 +57,8 @@ public func runChildProcess(_ executable: String, _ arguments: [String], environ
     return ChildProcessResult(status: process.terminationStatus, stdout: outData, stderr: errBox.data)
 }
 
-/// Holds what the reader thread collected; read only after the thread is joined.
+/// Holds what the reader thread collected; read only after the thread is joined. That join
+/// (the dispatch group's leave/wait) orders the write before the read, so `@unchecked Sendable` is safe.
 private final class DataBox: @unchecked Sendable {
     var data = Data()
 }

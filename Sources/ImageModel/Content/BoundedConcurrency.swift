@@ -19,7 +19,8 @@ public func forEachConcurrently<T: Sendable>(_ items: [T], limit: Int,
     }
 }
 
-/// A lock-protected value shared between tasks (progress counters, results).
+/// A lock-protected value shared between tasks (progress counters, results). `@unchecked
+/// Sendable` is safe: `value` is reached only through `withLock`, which holds `lock`.
 public final class Locked<Value>: @unchecked Sendable {
     private var value: Value
     private let lock = NSLock()

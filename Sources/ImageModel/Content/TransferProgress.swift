@@ -41,8 +41,8 @@ public struct TransferEvent: Sendable, Equatable {
 public typealias TransferObserver = @Sendable (TransferEvent) -> Void
 
 /// Counts bytes of one transfer and reports them at most every `step` bytes (and at the end),
-/// so a 1 GB blob does not produce a million events. Thread-safe: its counter is `Locked`.
-public final class ByteProgress: @unchecked Sendable {
+/// so a 1 GB blob does not produce a million events.
+public final class ByteProgress: Sendable {
     private let counter = Locked((done: Int64(0), reported: Int64(0)))
     private let total: Int64
     private let step: Int64

@@ -69,7 +69,7 @@ extension RegistryClient {
         }
         let progress = onProgress.map { report in ByteProgress(total: expected ?? 0) { report($0, $1) } }
         let stream = VerifyingBlobStream(body, digest: digest, size: expected, origin: repository,
-                                         onBytes: progress.map { p in { p.add($0) } })
+                                         onBytes: progress.map { p in { @Sendable in p.add($0) } })
         let temporary = try store.makeTemporaryFile()
         do {
             let fd = open(temporary, O_WRONLY | O_TRUNC | O_CLOEXEC)

@@ -11,6 +11,9 @@ import NIOCore
 /// checks out), so a consumer never sees the final bytes of a wrong blob. Pull-based: a chunk
 /// is read from the source only when the consumer asks, so memory stays at a few chunks
 /// whatever the blob size. (A push checks what it forwards with `ImageModel`'s own verifier.)
+///
+/// `@unchecked Sendable` because it is handed to the task that consumes it; safe as long as
+/// one consumer at a time calls `next()`, so the hash and counters are that consumer's alone.
 final class VerifyingBlobStream: @unchecked Sendable {
     let digest: Digest
     /// The length the bytes must have; nil when neither the descriptor nor the response says.

@@ -79,9 +79,8 @@ struct ScheduleListCommand: AsyncParsableCommand {
     @OptionGroup var location: RegionOptions
 
     func run() async throws {
-        let (project, region) = try location.resolved()
-        try await withGoogleAPI { client in
-            let jobs = try await Scheduler(client: client, project: project, region: region).list()
+        try await RegionalAPI.with(location) { api in
+            let jobs = try await api.scheduler.list()
             let rows = jobs.map { job in
                 [job.id ?? "", job.schedule ?? "", job.timeZone ?? "UTC", job.state ?? "", job.httpTarget?.uri ?? ""]
             }
@@ -98,10 +97,8 @@ struct ScheduleDeleteCommand: AsyncParsableCommand {
     @OptionGroup var location: RegionOptions
 
     func run() async throws {
-        let (project, region) = try location.resolved()
-        try usage { try ScheduleRequest.checkName(name) }
-        try await withGoogleAPI { client in
-            try await Scheduler(client: client, project: project, region: region).delete(name)
+        try await RegionalAPI.with(location, schedule: name) { api in
+            try await api.scheduler.delete(name)
             print(name)
         }
     }
@@ -121,14 +118,12 @@ struct ScheduleRunCommand: AsyncParsableCommand {
     static let appearanceTimeout: TimeInterval = 300
 
     func run() async throws {
-        let (project, region) = try location.resolved()
-        try usage { try ScheduleRequest.checkName(name) }
-        try await withGoogleAPI { client in
-            let jobs = CustomJobs(client: client, project: project, region: region)
+        try await RegionalAPI.with(location, schedule: name) { api in
+            let jobs = api.customJobs
             let filter = ScheduleRequest.jobFilter(name: name)
             // The schedule's jobs carry its label; the new one is whichever was not there before.
             let before = wait ? Set(try await jobs.list(filter: filter).compactMap(\.name)) : []
-            let schedule = try await Scheduler(client: client, project: project, region: region).run(name)
+            let schedule = try await api.scheduler.run(name)
             guard wait else {
                 print(schedule.name ?? name)
                 return

@@ -30,10 +30,8 @@ struct ScheduleResumeCommand: AsyncParsableCommand {
 
 private func changeSchedule(_ name: String, _ location: RegionOptions,
                             _ change: (Scheduler) async throws -> SchedulerJob) async throws {
-    let (project, region) = try location.resolved()
-    try usage { try ScheduleRequest.checkName(name) }
-    try await withGoogleAPI { client in
-        let job = try await change(Scheduler(client: client, project: project, region: region))
+    try await RegionalAPI.with(location, schedule: name) { api in
+        let job = try await change(api.scheduler)
         print("\(name)\t\(job.state ?? "STATE_UNSPECIFIED")")
     }
 }
@@ -48,10 +46,8 @@ struct ScheduleRunsCommand: AsyncParsableCommand {
     @OptionGroup var location: RegionOptions
 
     func run() async throws {
-        let (project, region) = try location.resolved()
-        try usage { try ScheduleRequest.checkName(name) }
-        try await withGoogleAPI { client in
-            let jobs = try await CustomJobs(client: client, project: project, region: region)
+        try await RegionalAPI.with(location, schedule: name) { api in
+            let jobs = try await api.customJobs
                 .list(filter: ScheduleRequest.jobFilter(name: name))
                 .sorted { ($0.createTime ?? "") < ($1.createTime ?? "") }
             let rows = jobs.map { job in
@@ -73,10 +69,8 @@ struct ScheduleDescribeCommand: AsyncParsableCommand {
     @OptionGroup var location: RegionOptions
 
     func run() async throws {
-        let (project, region) = try location.resolved()
-        try usage { try ScheduleRequest.checkName(name) }
-        try await withGoogleAPI { client in
-            let job = try await Scheduler(client: client, project: project, region: region).get(name)
+        try await RegionalAPI.with(location, schedule: name) { api in
+            let job = try await api.scheduler.get(name)
             var lines: [(String, String)] = [
                 ("name", job.name ?? name), ("schedule", job.schedule ?? ""), ("time zone", job.timeZone ?? "UTC"),
                 ("state", job.state ?? ""), ("target", "\(job.httpTarget?.httpMethod ?? "POST") \(job.httpTarget?.uri ?? "")"),

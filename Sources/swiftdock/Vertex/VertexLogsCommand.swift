@@ -17,11 +17,10 @@ struct VertexLogsCommand: AsyncParsableCommand {
     var follow = false
 
     func run() async throws {
-        let (project, region) = try location.resolved()
-        try await withGoogleAPI { client in
-            let jobs = CustomJobs(client: client, project: project, region: region)
-            let name = try usage { try jobs.name(of: job) }
-            let logging = CloudLogging(client: client, project: project)
+        try await RegionalAPI.with(location) { api in
+            let jobs = api.customJobs
+            let name = try api.jobName(job)
+            let logging = CloudLogging(client: api.client, project: api.project)
             var cursor = LogCursor(jobID: String(name.split(separator: "/").last ?? ""))
             guard follow else {
                 for entry in try await cursor.next(from: logging) { print(entry.text) }
@@ -29,7 +28,7 @@ struct VertexLogsCommand: AsyncParsableCommand {
             }
             let final = try await jobs.wait(for: name, schedule: pollSchedule, onPoll: {
                 for entry in try await cursor.next(from: logging) { print(entry.text) }
-                fflush(stdout)
+                StandardOutput.flush()
             }, onChange: { _ in })
             // What was logged between the last poll and the end.
             for entry in try await cursor.next(from: logging) { print(entry.text) }

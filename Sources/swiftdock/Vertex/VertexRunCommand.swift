@@ -208,10 +208,9 @@ struct VertexCancelCommand: AsyncParsableCommand {
     var wait = false
 
     func run() async throws {
-        let (project, region) = try location.resolved()
-        try await withGoogleAPI { client in
-            let jobs = CustomJobs(client: client, project: project, region: region)
-            let name = try usage { try jobs.name(of: job) }
+        try await RegionalAPI.with(location) { api in
+            let jobs = api.customJobs
+            let name = try api.jobName(job)
             try await jobs.cancel(name)
             print(name)
             guard wait else { return }
