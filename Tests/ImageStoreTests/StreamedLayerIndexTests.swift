@@ -12,13 +12,16 @@ final class StreamedLayerIndexTests: XCTestCase {
 
     /// `bytes` in small chunks, then `ending` (nil: a clean end).
     static func chunks(_ bytes: [UInt8], size: Int = 777, ending: Error? = nil) -> ContentChunks {
-        var offset = 0
+        let next = Locked(0)  // the offset of the next chunk; the stream is read by one task at a time
         return ContentChunks(unfolding: {
+            let offset = next.withLock { offset -> Int in
+                defer { offset += size }
+                return offset
+            }
             guard offset < bytes.count else {
                 if let ending { throw ending }
                 return nil
             }
-            defer { offset += size }
             return Array(bytes[offset..<min(offset + size, bytes.count)])
         })
     }
