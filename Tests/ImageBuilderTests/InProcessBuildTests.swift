@@ -50,30 +50,40 @@ final class InProcessBuildTests: XCTestCase {
         XCTAssertEqual(try SHA256Stream.digest(ofFile: store.blobPath(base.layer.digest)), base.layer.digest)
     }
 
+    /// Wrong bytes are caught on both ways a base layer is read: streamed for its headers
+    /// (COPY into the base's tree) and made local for unpacking (COPY --from=<image>).
     func testALayerWhoseBytesDoNotMatchItsDigestFailsNamingIt() async throws {
-        let (base, source, store) = try prepare(corrupt: true)
-        let tag = try Reference(parsing: "inprocess.example/two-stage:bad")
-        do {
-            _ = try await build(tag, store: store, source: source)
-            XCTFail("a build on a layer with wrong bytes succeeded")
-        } catch {
-            let line = "\(error)"
-            XCTAssertTrue(line.contains("Dockerfile:2: COPY: "), line)
-            XCTAssertTrue(line.contains("layer \(base.layer.digest)"), line)
-            XCTAssertFalse(line.contains("\n"), line)
+        let cases: [(dockerfile: String?, opened: Int, madeLocal: Int)] = [
+            (nil, 1, 0),
+            ("FROM scratch\nCOPY --from=fake.example/base:1 /etc/base.txt /x\n", 0, 1),
+        ]
+        for c in cases {
+            let (base, source, store) = try prepare(corrupt: true, dockerfile: c.dockerfile)
+            let tag = try Reference(parsing: "inprocess.example/two-stage:bad")
+            do {
+                _ = try await build(tag, store: store, source: source)
+                XCTFail("a build on a layer with wrong bytes succeeded: \(c.dockerfile ?? Self.dockerfile)")
+            } catch {
+                let line = "\(error)"
+                XCTAssertTrue(line.contains("Dockerfile:2: COPY: "), line)
+                XCTAssertTrue(line.contains("\(base.layer.digest)"), line)
+                XCTAssertFalse(line.contains("\n"), line)
+            }
+            XCTAssertNil(try store.resolve(tag), "a failed build tags nothing")
+            XCTAssertFalse(store.hasBlob(base.layer.digest), "wrong bytes never enter the store")
+            XCTAssertEqual(source.asked, FakeImageSource.Asked(pulls: ["fake.example/base:1"],
+                                                               opened: Array(repeating: base.layer.digest, count: c.opened),
+                                                               madeLocal: Array(repeating: base.layer.digest, count: c.madeLocal)))
         }
-        XCTAssertNil(try store.resolve(tag), "a failed build tags nothing")
-        XCTAssertFalse(store.hasBlob(base.layer.digest))
-        XCTAssertEqual(source.asked, FakeImageSource.Asked(pulls: ["fake.example/base:1"], opened: [base.layer.digest]))
     }
 
-    /// A context with the Dockerfile, a.txt and b.txt, an empty store, and a fake source of
+    /// A context with the Dockerfile (the two-stage one unless given), a.txt and b.txt, an empty store, and a fake source of
     /// the base; all in a temporary directory removed after the test.
-    private func prepare(corrupt: Bool) throws -> (FakeBase, FakeImageSource, ImageStore) {
+    private func prepare(corrupt: Bool, dockerfile: String? = nil) throws -> (FakeBase, FakeImageSource, ImageStore) {
         let home = NSTemporaryDirectory() + "swiftdock-inprocess-\(UUID().uuidString)"
         addTeardownBlock { try? FileManager.default.removeItem(atPath: home) }
         try FileManager.default.createDirectory(atPath: home + "/context", withIntermediateDirectories: true)
-        try Self.dockerfile.write(toFile: home + "/context/Dockerfile", atomically: true, encoding: .utf8)
+        try (dockerfile ?? Self.dockerfile).write(toFile: home + "/context/Dockerfile", atomically: true, encoding: .utf8)
         try "stage one\n".write(toFile: home + "/context/a.txt", atomically: true, encoding: .utf8)
         try "final stage\n".write(toFile: home + "/context/b.txt", atomically: true, encoding: .utf8)
         let base = try FakeBase(in: home)
