@@ -40,9 +40,9 @@ public enum ContentError: Error, CustomStringConvertible, Sendable, Equatable, R
     public var description: String {
         switch self {
         case .digestMismatch(let digest, let actual):
-            return "blob \(digest): the source's content hashes to \(actual); not pushed"
+            return "blob \(digest): the source's content hashes to \(actual), not to its digest; not used"
         case .sizeMismatch(let digest, let expected, let actual):
-            return "blob \(digest): the source has \(actual) bytes, the descriptor says \(expected); not pushed"
+            return "blob \(digest): the source has \(actual) bytes, the descriptor says \(expected); not used"
         case .incomplete(let digest, let expected, let stored):
             return "blob \(digest): the destination stored \(stored.map { "\($0)" } ?? "no") bytes of \(expected)"
         case .unsupportedMediaType(let mediaType, let digest):
