@@ -10,7 +10,7 @@ import Layers
 /// cache/layer-index/<diff-id hex>   one file per layer
 /// ```
 ///
-/// A file is one line `swiftdock-layer-index 2 <blob digest> <sha256 of the rest>` and then
+/// A file is one line `swiftdock-layer-index 3 <blob digest> <sha256 of the rest>` and then
 /// the headers as JSON. It is written under `tmp/` and renamed into place, so it is whole or
 /// absent; an entry that does not parse or whose checksum fails is rebuilt, never trusted.
 /// It serves only the blob digest it was built from: a different blob claiming the same
@@ -18,10 +18,11 @@ import Layers
 extension ImageStore {
     var layerIndexDirectory: String { root + "/cache/layer-index" }
 
-    /// Version 2: link targets that are not UTF-8 are kept (recovered from the entry's own pax
-    /// headers where libarchive drops them); a version-1 file may hold an empty target, so it is
-    /// not trusted and the index is rebuilt from the blob.
-    private static let indexMagic = "swiftdock-layer-index 2"
+    /// Version 3: names read as the layer's bytes (`ArchiveLocale.bytes`); a version-2 file was
+    /// read under UTF-8, where libarchive normalises `e` + U+0301 to `é`, so it is not trusted
+    /// and the index is rebuilt from the blob. (Version 2 kept link targets that are not UTF-8,
+    /// which a version-1 file may hold empty.)
+    private static let indexMagic = "swiftdock-layer-index 3"
 
     /// The cached headers of the layer `diffID` as built from blob `blob`; nil when there is
     /// no usable entry (missing, unreadable, corrupt, or built from another blob).
