@@ -16,7 +16,7 @@ else
   BIN=$(swift build -c release --show-bin-path)/swiftdock
 fi
 WORK=/tmp/swiftdock-bench-rss-$$; mkdir -p "$WORK"
-B=(buildah --root "$WORK/buildah" --runroot "$WORK/buildah-run" --storage-driver vfs)
+B=(buildah --root "$WORK/buildah" --runroot "$WORK/buildah-run" --storage-driver "${BUILDAH_STORAGE_DRIVER:-overlay}")
 trap '"${B[@]}" rmi -a -f >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
 CTX=$WORK/ctx; mkdir -p "$CTX"
