@@ -67,6 +67,12 @@ extension ImageStore {
         try FileSystem.makeDirectories(rootfsCacheDirectory)
         return try FileLock(path: entry + ".lock").withLock {
             if let cached = try loadRootfs(entry, chain: chain) { return cached }
+            if FileSystem.exists(entry) {
+                // A stale entry (see `loadRootfs`): renamed away whole, then deleted.
+                let doomed = temporaryPath(suffix: ".rootfs-stale")
+                try FileSystem.rename(entry, doomed)
+                try removeTreeForcibly(doomed)
+            }
             try buildRootfs(layers, chain: chain, at: entry)
             guard let built = try loadRootfs(entry, chain: chain) else {
                 throw StoreError.corrupt(path: entry, reason: "rootfs cache entry vanished right after being built")
@@ -126,6 +132,10 @@ extension ImageStore {
         } catch {
             throw StoreError.corrupt(path: ownersPath, reason: "cannot read the ownership table of rootfs \(chain?.description ?? "empty"): \(oneLine(error))")
         }
+        // An entry whose table has no `paths` list was unpacked before layers were read under the
+        // C locale: libarchive had turned names into NFC (`e` + U+0301 became `é`), so its tree
+        // may hold the wrong names. It is stale: nil here, and the caller unpacks it again.
+        guard owners.paths != nil else { return nil }
         return UnpackedRootfs(path: tree, owners: owners.table, chainID: chain)
     }
 

@@ -74,6 +74,26 @@ final class RootfsCacheTests: XCTestCase {
         assertStoreError(try store.rootfs(forLayers: [pair(l1)]), { $0 == .blobNotFound(l1.descriptor.digest) })
     }
 
+    /// An entry written before layers were read byte for byte (its `owners.json` has no
+    /// `paths` list) may hold NFC-normalised names: it is unpacked again, not used.
+    func testAnEntryFromBeforeByteExactNamesIsUnpackedAgain() throws {
+        let scratch = try makeScratchDirectory(self)
+        let store = try ImageStore(root: scratch + "/store")
+        let layer = try makeLayer(store, files: ["e\u{301}.txt": "NFD"], scratch: scratch)
+        let entry = store.root + "/cache/rootfs/" + layer.diffID.encoded
+        try FileManager.default.createDirectory(atPath: entry + "/rootfs", withIntermediateDirectories: true)
+        try Data("stale".utf8).write(to: URL(fileURLWithPath: entry + "/rootfs/\u{e9}.txt"))
+        try Data(#"{"owners":{"\#u{e9}.txt":[0,0]},"modes":{},"skipped":[]}"#.utf8).write(to: URL(fileURLWithPath: entry + "/owners.json"))
+
+        let rootfs = try store.rootfs(forLayers: [pair(layer)])
+        XCTAssertEqual(rootfs.path, entry + "/rootfs")
+        XCTAssertEqual(try FileSystem.list(rootfs.path).map { Array($0.utf8) }, [Array("e\u{301}.txt".utf8)])
+        XCTAssertNotNil(rootfs.owners.owners["e\u{301}.txt"])
+        XCTAssertNil(rootfs.owners.owners["\u{e9}.txt"])
+        XCTAssertEqual(try FileSystem.list(store.root + "/tmp"), [], "the stale entry left behind")
+        XCTAssertEqual(try store.rootfs(forLayers: [pair(layer)]), rootfs, "the new entry is used as it is")
+    }
+
     func testEmptyLayerListGivesAnEmptyDirectory() throws {
         let scratch = try makeScratchDirectory(self)
         let store = try ImageStore(root: scratch + "/store")
