@@ -15,14 +15,8 @@ RUNS=${2:-1}
 STORAGE=${BUILDAH_STORAGE_DRIVER:-overlay}
 command -v buildah >/dev/null || { echo "needs buildah (apt-get install buildah)" >&2; exit 2; }
 [ -d "$TREE" ] || Benchmarks/make-tree.sh "$TREE"
-# SWIFTDOCK_BENCH_BIN: a binary to measure instead of a fresh release build (a debug binary
-# only checks that the script works; its numbers are not the ones to report).
-if [ -n "${SWIFTDOCK_BENCH_BIN:-}" ]; then
-  BIN=$SWIFTDOCK_BENCH_BIN
-else
-  swift build -c release --product swiftdock 2>&1 | tail -1
-  BIN=$(swift build -c release --show-bin-path)/swiftdock
-fi
+. Benchmarks/common.sh
+bench_binary
 WORK=/tmp/swiftdock-bench-cache-$$; mkdir -p "$WORK"
 B=(buildah --root "$WORK/buildah" --runroot "$WORK/buildah-run" --storage-driver "$STORAGE")
 trap '"${B[@]}" rm -a >/dev/null 2>&1 || true; "${B[@]}" rmi -a -f >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT

@@ -15,14 +15,9 @@ TREE=${1:-/tmp/swiftdock-bench-tree}
 RUNS=${2:-3}
 command -v docker-registry >/dev/null || { echo "needs docker-registry (scripts/setup.sh)" >&2; exit 2; }
 [ -d "$TREE" ] || Benchmarks/make-tree.sh "$TREE"
-if [ -n "${SWIFTDOCK_BENCH_BIN:-}" ]; then
-  BIN=$SWIFTDOCK_BENCH_BIN  # a debug binary only checks the script; its numbers are not to be reported
-else
-  swift build -c release --product swiftdock 2>&1 | tail -1
-  BIN=$(swift build -c release --show-bin-path)/swiftdock
-fi
+. Benchmarks/common.sh
+bench_binary
 WORK=/tmp/swiftdock-bench-push-$$; mkdir -p "$WORK"
-REGISTRY_PID=
 cleanup() { [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 export SOURCE_DATE_EPOCH=1700000000
@@ -43,18 +38,6 @@ PY
 printf 'FROM scratch\nCOPY tree /tree\n' > "$CTX/Dockerfile"
 echo "context: $(find "$CTX/tree" -type f | wc -l) files, $(du -sm "$CTX/tree" | cut -f1) MB; $(nproc) cores"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-REG=127.0.0.1:$PORT
-start_registry() {  # fresh storage each time
-  rm -rf "$WORK/registry"; mkdir -p "$WORK/registry"
-  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n' \
-    "$WORK/registry" "$REG" > "$WORK/registry.yml"
-  docker-registry serve "$WORK/registry.yml" >/dev/null 2>&1 &
-  REGISTRY_PID=$!
-  for _ in $(seq 100); do curl -sf "http://$REG/v2/" >/dev/null && return; sleep 0.05; done
-  echo "registry did not start" >&2; exit 1
-}
-stop_registry() { kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=; }
 
 # seconds CMD…: wall time; output kept in $WORK/last.out and .err; a failure stops the benchmark.
 seconds() {

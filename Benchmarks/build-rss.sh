@@ -9,12 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --bench  # buildah, time
 RUNS=${1:-2}
-if [ -n "${SWIFTDOCK_BENCH_BIN:-}" ]; then
-  BIN=$SWIFTDOCK_BENCH_BIN  # a debug binary only checks the script; its numbers are not to be reported
-else
-  swift build -c release --product swiftdock 2>&1 | tail -1
-  BIN=$(swift build -c release --show-bin-path)/swiftdock
-fi
+. Benchmarks/common.sh
+bench_binary
 WORK=/tmp/swiftdock-bench-rss-$$; mkdir -p "$WORK"
 B=(buildah --root "$WORK/buildah" --runroot "$WORK/buildah-run" --storage-driver "${BUILDAH_STORAGE_DRIVER:-overlay}")
 trap '"${B[@]}" rmi -a -f >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT

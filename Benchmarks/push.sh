@@ -12,10 +12,9 @@ RUNS=${2:-3}
 [ "$LAYER_MB" -ge 180 ] || { echo "LAYER_MB must be at least 180" >&2; exit 2; }
 command -v docker-registry >/dev/null && command -v skopeo >/dev/null || { echo "needs docker-registry and skopeo" >&2; exit 2; }
 
-swift build -c release --product swiftdock 2>&1 | tail -1
-BIN=$(swift build -c release --show-bin-path)/swiftdock
+. Benchmarks/common.sh
+bench_binary
 WORK=$(mktemp -d)
-REGISTRY_PID=
 cleanup() { [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
@@ -28,17 +27,6 @@ STORE="$WORK/store"
 LAYER_BYTES=$(find "$STORE/blobs/sha256" -type f -size +100M -printf '%s\n' | head -1)
 echo "image: 1 layer of $((LAYER_BYTES / 1000000)) MB (gzip of $LAYER_MB MB random), $(nproc) cores"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-start_registry() {  # fresh storage each time
-  rm -rf "$WORK/registry"; mkdir -p "$WORK/registry"
-  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
-    "$WORK/registry" "$PORT" > "$WORK/registry.yml"
-  docker-registry serve "$WORK/registry.yml" >/dev/null 2>&1 &
-  REGISTRY_PID=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && return; sleep 0.05; done
-  echo "registry did not start" >&2; exit 1
-}
-stop_registry() { kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=; }
 
 measure() {  # label, command...
   local label=$1; shift
@@ -53,7 +41,7 @@ measure() {  # label, command...
 }
 
 for run in $(seq "$RUNS"); do
-  measure "swiftdock push" "$BIN" push -q --root "$STORE" bench/push:latest "127.0.0.1:$PORT/bench/push:latest"
+  measure "swiftdock push" "$BIN" push -q --root "$STORE" bench/push:latest "$REG/bench/push:latest"
   measure "skopeo copy" skopeo copy --quiet --dest-tls-verify=false \
-    "oci:$STORE:docker.io/bench/push:latest" "docker://127.0.0.1:$PORT/bench/push:latest"
+    "oci:$STORE:docker.io/bench/push:latest" "docker://$REG/bench/push:latest"
 done

@@ -1,0 +1,29 @@
+# Sourced by the benchmark scripts: what several of them need, written once.
+
+# BIN: the swiftdock to measure. SWIFTDOCK_BENCH_BIN names an existing binary (a debug binary
+# only checks that a script works; its numbers are not the ones to report); else a fresh
+# release build.
+bench_binary() {
+  if [ -n "${SWIFTDOCK_BENCH_BIN:-}" ]; then
+    BIN=$SWIFTDOCK_BENCH_BIN
+  else
+    swift build -c release --product swiftdock 2>&1 | tail -1
+    BIN=$(swift build -c release --show-bin-path)/swiftdock
+  fi
+}
+
+# A CNCF registry on a free loopback port, with fresh storage under $WORK at each start.
+# REG (host:port) is picked when this file is sourced, so it holds in subshells too;
+# REGISTRY_PID is set while it runs (the caller's EXIT trap kills it if set).
+REGISTRY_PID=
+REG=127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+start_registry() {
+  rm -rf "$WORK/registry"; mkdir -p "$WORK/registry"
+  printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n' \
+    "$WORK/registry" "$REG" > "$WORK/registry.yml"
+  docker-registry serve "$WORK/registry.yml" >/dev/null 2>&1 &
+  REGISTRY_PID=$!
+  for _ in $(seq 100); do curl -sf "http://$REG/v2/" >/dev/null && return; sleep 0.05; done
+  echo "registry did not start" >&2; exit 1
+}
+stop_registry() { kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=; }
