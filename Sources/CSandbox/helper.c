@@ -313,6 +313,7 @@ static void helper(int specfd) {
 
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (s.net != NET_HOST) flags |= CLONE_NEWNET;
+    if (s.op) flags = CLONE_NEWUSER;   // an operation (ops.c) needs the id map only
     if (unshare(flags) < 0) {
         int e = errno;
         close(p2m[1]);
@@ -339,6 +340,7 @@ static void helper(int specfd) {
     if (setresgid(0, 0, 0) < 0) DIE("sandbox: setgid 0 in the user namespace: %s", ERR);
     if (setresuid(0, 0, 0) < 0) DIE("sandbox: setuid 0 in the user namespace: %s", ERR);
     if (mode != MODE_SINGLE && setgroups(0, NULL) < 0) DIE("sandbox: setgroups: %s", ERR);
+    if (s.op) csb_run_op(&s);
     if (s.net != NET_HOST) lo_up();
     csb_net_start(&s, &net);
 

@@ -215,20 +215,3 @@ int csb_mount_overlay(const char *dst, char *opts, size_t optslen) {
     errno = e;
     return -1;
 }
-
-// Owners the unprivileged copy could not set (see PendingOwner in TreeCopy.swift). chown
-// clears setuid/setgid, so those bits are set again.
-void csb_apply_owners(struct spec *s) {
-    char p[MAX_PATH_BUF];
-    for (int i = 0; i < s->nowners; i++) {
-        struct owner *o = &s->owners[i];
-        snprintf(p, sizeof p, "%s/%s", s->rootdir, o->path);
-        if (fchownat(AT_FDCWD, p, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == EINVAL) continue;   // an id this namespace does not map: stays ours
-            DIE("sandbox: chown %s to %u:%u: %s", p, o->uid, o->gid, ERR);
-        }
-        struct stat st;
-        if ((o->mode & 06000) && lstat(p, &st) == 0 && !S_ISLNK(st.st_mode) && chmod(p, o->mode) < 0)
-            DIE("sandbox: chmod %s: %s", p, ERR);
-    }
-}

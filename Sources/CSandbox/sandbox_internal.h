@@ -51,6 +51,9 @@ struct spec {
     unsigned uid, gid;
     gid_t *groups; int ngroups;
     int probe;
+    // Not a command: a change to the tree at `rootdir`, made as root of the user namespace
+    // (ops.c), where the real user alone cannot make it (files owned by subordinate ids).
+    enum { OP_NONE, OP_OWNERS, OP_REMOVE } op;
     enum { NET_HOST, NET_NONE, NET_PRIVATE } net;
     char *slirp;     // NET_PRIVATE: the slirp4netns executable
     enum mode idmode;
@@ -97,8 +100,15 @@ void csb_overlay_root(struct spec *s, const char *skel, const char *root);
 // Mounts overlayfs on `dst` with `opts` (room for ",userxattr" at the end, which is tried first:
 // overlay in a user namespace needs it; kernels without it take the plain options). -1 with errno.
 int csb_mount_overlay(const char *dst, char *opts, size_t optslen);
-// Copy-and-compare: gives the spec's pending owners to their files below s->rootdir.
+// (ops.c) Gives the spec's owners (and modes) to their files below s->rootdir: copy-and-compare's
+// pending owners, or an `owners` operation.
 void csb_apply_owners(struct spec *s);
+
+// ---------------------------------------------------------------------------------------------
+// Operations (ops.c): run by the helper P as root of its user namespace instead of a sandbox.
+
+// Carries out s->op on s->rootdir and exits (0, or 125 with one line on the error fd).
+void csb_run_op(struct spec *s) __attribute__((noreturn));
 
 // ---------------------------------------------------------------------------------------------
 // RUN mounts (mounts.c).

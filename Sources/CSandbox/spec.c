@@ -76,6 +76,11 @@ void csb_parse_spec(int fd, struct spec *s) {
         case 'n': s->slirp = v; break;
         case 'H': s->hostname = v; break;
         case 'P': s->probe = 1; break;
+        case 'X':
+            if (strcmp(v, "owners") == 0) s->op = OP_OWNERS;
+            else if (strcmp(v, "remove") == 0) s->op = OP_REMOVE;
+            else DIE("sandbox: unknown operation %s in the spec", v);
+            break;
         case 'R': s->rootdir = v; break;
         case 'S': s->search_path = v; break;
         case 'I':
@@ -133,7 +138,8 @@ void csb_parse_spec(int fd, struct spec *s) {
     }
     if (!s->rootdir && s->nlower == 0) DIE("sandbox: no lower directory in the spec");
     if (!s->rootdir && (!s->upper || !s->work)) DIE("sandbox: no upper or work directory in the spec");
-    if (!s->probe && s->nargv == 0) DIE("sandbox: empty argv");
+    if (s->op && !s->rootdir) DIE("sandbox: an operation without its directory in the spec");
+    if (!s->probe && !s->op && s->nargv == 0) DIE("sandbox: empty argv");
     if (s->idmode == MODE_UNSET) DIE("sandbox: no ID map in the spec");
     if (s->idmode == MODE_SUBID && (!s->sub.newuidmap || !s->sub.newgidmap || s->sub.ucount == 0 || s->sub.gcount == 0))
         DIE("sandbox: subordinate ID map without ranges or newuidmap/newgidmap in the spec");

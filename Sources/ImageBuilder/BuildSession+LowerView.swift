@@ -51,6 +51,7 @@ extension BuildSession {
         guard let items = state.layerItems[index] else { return nil }
         let directory = try temporaryDirectory() + "/layer"
         guard try LayerMaterialiser.materialise(items, into: directory) else { return nil }
+        try giveOwners(PendingOwner.nonRoot(of: items), to: directory)
         state.layerDirectories[index] = directory
         state.layerItems[index] = nil
         return directory

@@ -37,14 +37,21 @@ extension BuildSession {
                 }
                 _ = try await task.value
                 let directory = try temporaryDirectory()
-                _ = try LayerUnpacker.unpack(layers: [path], into: directory)
+                let owners = try LayerUnpacker.unpack(layers: [path], into: directory)
+                try giveOwners(owners.nonRootOwners(under: directory), to: directory)
                 state.layerDirectories[index] = directory
                 directories.append(directory)
             }
         }
         try await ensureLocal(base.map(\.digest))
         let stage = state
-        let rootfs = try verifying(stage) { try store.rootfs(forLayers: base) }
+        // Owners on disk for overlay; for copy isolation the entry stays the real user's, so
+        // it can read every file to copy it, and owners are given in the copy (`giveOwners`).
+        let onDisk = Sandbox.support().isolation == .overlay
+        let rootfs = try verifying(stage) { try store.rootfs(forLayers: base, givingOwners: onDisk) }
+        if !onDisk, store.ownership != nil, ownersToGive[rootfs.path] == nil {
+            ownersToGive[rootfs.path] = Self.keyed(rootfs.owners.nonRootOwners(under: rootfs.path))
+        }
         return ([rootfs.path] + directories).reversed()
     }
 

@@ -4,6 +4,7 @@ import Foundation
 import ImageModel
 import ImageStore
 import Layers
+import PathEncoding
 
 /// State shared by all stages of one build: options, the store, temp files to clean up,
 /// finished stages (for `COPY --from`), build-arg bookkeeping.
@@ -39,6 +40,9 @@ final class BuildSession {
     var notedCopyIsolation = false
     /// Whether the build already warned that RUN shares the host's network (no slirp4netns).
     var warnedHostNetwork = false
+    /// Lower dirs whose files' owners exist only here (copy isolation, unprivileged with
+    /// subordinate ids): given in each RUN's copy instead (`giveOwners`). Keyed by directory.
+    var ownersToGive: [String: [PathKey: PendingOwner]] = [:]
     /// Layer steps to record in the step cache once their layers are written.
     var pendingCacheRecords: [PendingCacheRecord] = []
     /// The context's file digests by stat (see `fileDigests()`).
@@ -223,7 +227,8 @@ final class BuildSession {
     /// Removes every temp file and directory this build made (on success after ingesting).
     func cleanUp() {
         for path in temporaryPaths {
-            try? FileManager.default.removeItem(atPath: path)
+            // Lower dirs and RUN output may hold files owned by subordinate ids.
+            try? store.removeOwnedTree(path)
         }
         temporaryPaths.removeAll()
     }

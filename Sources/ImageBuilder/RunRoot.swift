@@ -24,7 +24,7 @@ enum RunRoot {
             }
             do {
                 return .copy(root: root, copied: try TreeCopy.materialise(layers: lowers, into: root, mountPoints: points,
-                                                                         idMap: session.idMap))
+                                                                         idMap: session.idMap, owners: session.ownersToGive(in: lowers)))
             } catch {
                 TreeCopy.remove(root)
                 throw BuildError("copying the root file system for RUN: \(error)", underlying: error)
@@ -57,7 +57,11 @@ enum RunRoot {
                                                excluding: excluding, sourceDateEpoch: epoch)
             guard !changes.items.isEmpty else { return ([], nil) }
             let directory = try session.temporaryDirectory()
-            return (try changes.moveEntries(from: root, into: directory), directory)
+            let moved = try changes.moveEntries(from: root, into: directory)
+            // Directories made anew for the move are the real user's: the next RUN's copy gives
+            // them their owners (files moved whole keep theirs).
+            try session.giveOwners(PendingOwner.nonRoot(of: moved), to: directory)
+            return (moved, directory)
         }
     }
 

@@ -84,7 +84,7 @@ extension ImageStore {
             try FileSystem.rename(mount.path, doomed)
             removed.entries += 1
             removed.bytes += Self.regularFileBytes(under: doomed)
-            try removeTreeForcibly(doomed)
+            try removeOwnedTree(doomed)
             try? FileSystem.removeFile(mount.path + ".lock")
         }
         return removed

@@ -59,7 +59,12 @@ extension ImageStore {
                 guard let st = FileSystem.status(temporaryDirectory + "/" + name),
                       TimeInterval(st.st_mtim.tv_sec) < cutoff else { continue }
             }
-            try? FileSystem.removeTree(in: tmp, name: name, displayPath: temporaryDirectory + "/" + name)
+            do {
+                try FileSystem.removeTree(in: tmp, name: name, displayPath: temporaryDirectory + "/" + name)
+            } catch {
+                // Files a RUN or an owner fix-up gave to subordinate ids: removed inside.
+                try? ownership?.removeTree(temporaryDirectory + "/" + name)
+            }
         }
         let journals = (try? FileSystem.list(journalsDirectory)) ?? []
         let deadJournals = journals.filter { TemporaryOwner(journalName: $0)?.isAlive == false }

@@ -30,7 +30,7 @@ public struct UnpackedRootfs: Sendable, Hashable {
 ///
 /// ```
 /// cache/rootfs/<chain-id hex>/rootfs       the unpacked tree
-/// cache/rootfs/<chain-id hex>/owners.json  its OwnershipTable
+/// cache/rootfs/<chain-id hex>/owners.json  its OwnershipTable (and the id map owners were given under)
 /// cache/rootfs/<chain-id hex>.lock         flock(2) held while that chain is being built
 /// cache/rootfs/empty/…                     the empty layer list
 /// ```
@@ -57,24 +57,30 @@ extension ImageStore {
     /// missing, and a one-line `StoreError` naming the chain and the layer when unpacking fails.
     /// Each blob is hashed while it is unpacked: one whose bytes do not match its digest fails
     /// the unpack (`LayerError.digestMismatch` in the message) and nothing is cached.
-    public func rootfs(forLayers layers: [(digest: Digest, diffID: Digest)]) throws -> UnpackedRootfs {
+    ///
+    /// Unprivileged with subordinate ids (`ownership`), `givingOwners` gives the files the
+    /// layers' owners on disk, inside the user namespace, for an overlay RUN to see them; without
+    /// it the files stay the real user's (readable for copying, see `UnpackedRootfs.owners`).
+    /// An entry made the other way is unpacked again.
+    public func rootfs(forLayers layers: [(digest: Digest, diffID: Digest)], givingOwners: Bool = true) throws -> UnpackedRootfs {
+        let mapping = givingOwners ? ownership?.mapping : nil
         let chain = ImageStore.chainID(of: layers.map(\.diffID))
         let name = chain?.encoded ?? "empty"
         let entry = rootfsCacheDirectory + "/" + name
-        if let cached = try loadRootfs(entry, chain: chain) { return cached }
+        if let cached = try loadRootfs(entry, chain: chain, mapping: mapping) { return cached }
 
         for layer in layers where !hasBlob(layer.digest) { throw StoreError.blobNotFound(layer.digest) }
         try FileSystem.makeDirectories(rootfsCacheDirectory)
         return try FileLock(path: entry + ".lock").withLock {
-            if let cached = try loadRootfs(entry, chain: chain) { return cached }
+            if let cached = try loadRootfs(entry, chain: chain, mapping: mapping) { return cached }
             if FileSystem.exists(entry) {
                 // A stale entry (see `loadRootfs`): renamed away whole, then deleted.
                 let doomed = temporaryPath(suffix: ".rootfs-stale")
                 try FileSystem.rename(entry, doomed)
-                try removeTreeForcibly(doomed)
+                try removeOwnedTree(doomed)
             }
-            try buildRootfs(layers, chain: chain, at: entry)
-            guard let built = try loadRootfs(entry, chain: chain) else {
+            try buildRootfs(layers, chain: chain, at: entry, mapping: mapping)
+            guard let built = try loadRootfs(entry, chain: chain, mapping: mapping) else {
                 throw StoreError.corrupt(path: entry, reason: "rootfs cache entry vanished right after being built")
             }
             return built
@@ -100,7 +106,7 @@ extension ImageStore {
                 try FileSystem.rename(path, doomed)
                 removed.entries += 1
                 removed.bytes += Self.regularFileBytes(under: doomed)
-                try removeTreeForcibly(doomed)
+                try removeOwnedTree(doomed)
             }
             try FileSystem.removeFile(path + ".lock")
         }
@@ -122,7 +128,7 @@ extension ImageStore {
     // MARK: private
 
     /// The cached entry at `entry`, nil when absent.
-    private func loadRootfs(_ entry: String, chain: Digest?) throws -> UnpackedRootfs? {
+    private func loadRootfs(_ entry: String, chain: Digest?, mapping: String?) throws -> UnpackedRootfs? {
         let tree = entry + "/rootfs"
         guard FileSystem.isDirectory(tree) else { return nil }
         let ownersPath = entry + "/owners.json"
@@ -136,11 +142,14 @@ extension ImageStore {
         // C locale: libarchive had turned names into NFC (`e` + U+0301 became `é`), so its tree
         // may hold the wrong names. It is stale: nil here, and the caller unpacks it again.
         guard owners.paths != nil else { return nil }
+        // Owners given under another id map, or never given (an entry made before owners were
+        // given inside the user namespace, whose files all belong to the real user): stale too.
+        guard owners.ownersGivenUnder == mapping else { return nil }
         return UnpackedRootfs(path: tree, owners: owners.table, chainID: chain)
     }
 
     /// Unpacks `layers` under `tmp/` and renames the result to `entry`.
-    private func buildRootfs(_ layers: [(digest: Digest, diffID: Digest)], chain: Digest?, at entry: String) throws {
+    private func buildRootfs(_ layers: [(digest: Digest, diffID: Digest)], chain: Digest?, at entry: String, mapping: String?) throws {
         let staging = temporaryPath(suffix: ".rootfs")
         if mkdir(staging, 0o755) != 0 { throw FileSystem.ioError(staging, "cannot create directory") }
         do {
@@ -156,18 +165,24 @@ extension ImageStore {
             } catch {
                 throw unpackFailure(error, paths: paths, layers: layers, entry: entry, chain: chain)
             }
-            try FileSystem.createDurably(staging + "/owners.json", Array(try CanonicalJSON.encode(OwnershipFile(table))))
+            // Unprivileged with subordinate ids: files get the owners the layers say, inside
+            // the user namespace, so a RUN over this entry sees them (only paths whose owner is
+            // not root are touched: most trees have none).
+            if mapping != nil { try applyOwners(table.nonRootOwners(under: staging + "/rootfs"), under: staging + "/rootfs") }
+            var file = OwnershipFile(table)
+            file.ownersGivenUnder = mapping
+            try FileSystem.createDurably(staging + "/owners.json", Array(try CanonicalJSON.encode(file)))
             // One flush of the file system instead of an fsync per file: the renamed entry must
             // never hold files whose data did not reach the disk.
             flushFileSystem(of: staging)
             if Glibc.rename(staging, entry) != 0 {
                 let code = errno
                 guard code == EEXIST || code == ENOTEMPTY else { throw FileSystem.ioError(entry, "cannot rename \(staging) into place", code) }
-                try? removeTreeForcibly(staging)  // another builder won
+                try? removeOwnedTree(staging)  // another builder won
             }
             FileSystem.syncDirectory(rootfsCacheDirectory)
         } catch {
-            try? removeTreeForcibly(staging)
+            try? removeOwnedTree(staging)
             throw error
         }
     }
@@ -210,12 +225,15 @@ private func flushFileSystem(of path: String) {
 /// path, sorted by bytes — a list, not an object, because a JSON object decodes through a
 /// String-keyed dictionary, which would merge names that differ only by Unicode normalisation
 /// (`é` and `e` + U+0301). Entries written before that (`owners` maps a path to `[uid, gid]`,
-/// `modes` to its bits) are still read.
+/// `modes` to its bits) are still read. `ownersGivenUnder`: see `ImageStore.loadRootfs`.
 private struct OwnershipFile: Codable {
     var paths: [PathRecord]?
     var owners: [String: [Int]]?
     var modes: [String: UInt32]?
     var skipped: [String]
+    /// `SubordinateOwnership.mapping` of the id map the tree's owners were given under; absent
+    /// when the files are as the unpacking user made them (root: the layers' owners).
+    var ownersGivenUnder: String?
 
     /// One path's owner and mode (either may be absent).
     struct PathRecord: Codable {

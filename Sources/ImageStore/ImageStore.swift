@@ -33,6 +33,9 @@ public final class ImageStore: Sendable {
 
     /// Absolute path of the layout directory.
     public let root: String
+    /// How trees get image owners and are removed when the real user alone cannot (an
+    /// unprivileged builder with subordinate ids); nil otherwise. See `SubordinateOwnership`.
+    public let ownership: (any SubordinateOwnership)?
 
     var blobsDirectory: String { root + "/blobs/sha256" }
     var temporaryDirectory: String { root + "/tmp" }
@@ -46,8 +49,10 @@ public final class ImageStore: Sendable {
     /// and validating it otherwise. What killed swiftdocks left is reclaimed (see
     /// `ImageStore+Reclaim`); `staleTemporaryAge` only applies to temporary entries that do
     /// not name their owner.
-    public init(root: String, staleTemporaryAge: TimeInterval = ImageStore.defaultStaleTemporaryAge) throws {
+    public init(root: String, staleTemporaryAge: TimeInterval = ImageStore.defaultStaleTemporaryAge,
+                ownership: (any SubordinateOwnership)? = nil) throws {
         self.root = FileSystem.absolute(root)
+        self.ownership = ownership
         try FileSystem.makeDirectories(self.root)
         let hasLayoutFile = FileSystem.exists(layoutPath)
         if !hasLayoutFile {

@@ -76,6 +76,24 @@ public struct IDMap: Sendable, Hashable {
         isIdentity ? host : Self.map(host, gidRanges)
     }
 
+    /// The host uid a file must have on disk for the container to see `container`; nil when
+    /// no range maps it.
+    public func hostUID(_ container: UInt32) -> UInt32? {
+        isIdentity ? container : Self.unmap(container, uidRanges)
+    }
+
+    /// The host gid a file must have on disk for the container to see `container`.
+    public func hostGID(_ container: UInt32) -> UInt32? {
+        isIdentity ? container : Self.unmap(container, gidRanges)
+    }
+
+    private static func unmap(_ id: UInt32, _ ranges: [Range]) -> UInt32? {
+        for r in ranges where id >= r.container && id - r.container < r.count {
+            return r.host &+ (id - r.container)
+        }
+        return nil
+    }
+
     private static func map(_ id: UInt32, _ ranges: [Range]) -> UInt32 {
         for r in ranges where id >= r.host && id - r.host < r.count {
             return r.container &+ (id - r.host)

@@ -121,6 +121,10 @@ public enum LayerMaterialiser {
         /// those too). False (nothing left behind) when the kernel refuses the link (another
         /// file system, `protected_hardlinks`) or the file differs: the caller copies then.
         private func linkUnchanged(_ source: String, to full: String, as entry: LayerEntry, size: Int64) throws -> Bool {
+            // Unprivileged, an entry owned by another image user is never a link: its owner is
+            // given afterwards inside the user namespace (`PendingOwner.nonRoot`), and chowning a
+            // link would chown the build context's own file.
+            if !asRoot && (entry.uid != 0 || entry.gid != 0) { return false }
             guard PathBytes.withCString(source, { s in PathBytes.withCString(full) { Glibc.linkat(AT_FDCWD, s, AT_FDCWD, $0, 0) } }) == 0 else {
                 return false
             }

@@ -52,6 +52,12 @@ public struct PendingOwner: Sendable, Hashable {
     public var gid: UInt32
     /// Permission bits to restore after chown (which clears setuid/setgid).
     public var mode: UInt32
+    public init(path: String, uid: UInt32, gid: UInt32, mode: UInt32) {
+        self.path = path
+        self.uid = uid
+        self.gid = gid
+        self.mode = mode
+    }
 }
 
 /// A path the sandbox mounts over (`/proc`, `/dev`, `/etc/hosts`, `RUN --mount` targets). Made
@@ -83,12 +89,16 @@ public enum TreeCopy {
     /// - Parameters:
     ///   - mountPoints: made when missing, and then part of the snapshot.
     ///   - idMap: how the sandbox will map owners (for `pendingOwners`).
+    ///   - owners: per layer directory (as given in `layers`), owners its files have in the
+    ///     image but not on disk (an unprivileged unpack): the copy of such a file gets them
+    ///     (through `pendingOwners`) and its mode, and the snapshot records them.
     public static func materialise(layers: [String], into root: String, mountPoints: [MountPoint] = [],
-                                   idMap: IDMap = .identity) throws -> CopiedRoot {
+                                   idMap: IDMap = .identity, owners: [String: [PathKey: PendingOwner]] = [:]) throws -> CopiedRoot {
         let merged = MergedLayers(layers: layers)
         let sources = try merged.rootSources()
         guard mkdir(root, 0o700) == 0 else { throw LayerError.writeFailed(path: root, reason: LayerError.errnoText()) }
         var copier = RootCopier(merged: merged, root: root, idMap: idMap)
+        copier.intendedOwners = owners.filter { !$0.value.isEmpty }.map { (prefix: $0.key + "/", owners: $0.value) }
         try copier.copy("", sources: sources)
         for point in mountPoints { try copier.add(point) }
         // Directories last, children before parents: making their entries changed their mtimes.
@@ -135,6 +145,8 @@ private struct RootCopier {
     var directories: [(rel: String, st: stat)] = []
     /// First copy of every multiply-linked source file.
     var links: [InodeKey: String] = [:]
+    /// Layer directories (with a trailing `/`) whose files' owners are given here, by path.
+    var intendedOwners: [(prefix: String, owners: [PathKey: PendingOwner])] = []
 
     init(merged: MergedLayers, root: String, idMap: IDMap) {
         self.merged = merged
@@ -147,7 +159,7 @@ private struct RootCopier {
         for child in try merged.children(of: sources) {
             let childRel = rel.isEmpty ? child.name : rel + "/" + child.name
             let destination = root + "/" + childRel
-            let st = child.status
+            let st = intended(child.status, of: childRel, host: child.host)
             var entry = TreeSnapshot.Entry(st)
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
@@ -221,6 +233,19 @@ private struct RootCopier {
                 directories.append((rel, st))
             }
         }
+    }
+
+    /// `st` with the owner (as host ids: what the sandbox's map shows as the image's) and mode
+    /// the file's layer gives it in `intendedOwners`, if any.
+    func intended(_ st: stat, of rel: String, host: String) -> stat {
+        guard !intendedOwners.isEmpty,
+              let owner = intendedOwners.first(where: { PathBytes.hasPrefix(host, $0.prefix) })?.owners[PathKey(rel)],
+              let uid = idMap.hostUID(owner.uid), let gid = idMap.hostGID(owner.gid) else { return st }
+        var result = st
+        result.st_uid = uid
+        result.st_gid = gid
+        if st.st_mode & S_IFMT != S_IFLNK { result.st_mode = (st.st_mode & S_IFMT) | mode_t(owner.mode & 0o7777) }
+        return result
     }
 
     mutating func setMetadata(_ rel: String, _ st: stat) throws {

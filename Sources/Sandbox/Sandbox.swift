@@ -31,7 +31,8 @@ public enum Sandbox {
         ("proc", true), ("dev", true), ("sys", true), ("etc/resolv.conf", false), ("etc/hosts", false),
     ]
 
-    static func serialize(_ spec: SandboxSpec, probe: Bool) throws -> [UInt8] {
+    /// `operation` (ops.c: `owners`, `remove`) replaces the command: see `Sandbox+TreeOperations`.
+    static func serialize(_ spec: SandboxSpec, probe: Bool, operation: String? = nil) throws -> [UInt8] {
         var out: [UInt8] = []
         func add(_ key: Character, _ value: String) throws { try add(key, Array(value.utf8)) }
         func add(_ key: Character, _ value: [UInt8]) throws {
@@ -42,7 +43,7 @@ public enum Sandbox {
             out.append(contentsOf: value)
             out.append(0)
         }
-        guard !spec.argv.isEmpty || probe else { throw SandboxError("sandbox: empty argv") }
+        guard !spec.argv.isEmpty || probe || operation != nil else { throw SandboxError("sandbox: empty argv") }
         guard spec.workingDirectory.hasPrefix("/") else { throw SandboxError("sandbox: working directory \(spec.workingDirectory) is not absolute") }
         for m in spec.mounts where !m.target.hasPrefix("/") {
             throw SandboxError("sandbox: mount target \(m.target) is not absolute")
@@ -107,6 +108,7 @@ public enum Sandbox {
             }
         }
         if probe { try add("P", "1") }
+        if let operation { try add("X", operation) }
         return out
     }
 
@@ -123,8 +125,8 @@ public enum Sandbox {
         return FileManager.default.currentDirectoryPath + "/" + path
     }
 
-    static func runBlocking(_ spec: SandboxSpec, probe: Bool, process: SandboxProcess) throws -> Int32 {
-        let data = try serialize(spec, probe: probe)
+    static func runBlocking(_ spec: SandboxSpec, probe: Bool, operation: String? = nil, process: SandboxProcess) throws -> Int32 {
+        let data = try serialize(spec, probe: probe, operation: operation)
         var fds: (Int32, Int32, Int32) = (0, 1, 2)
         var toClose: [Int32] = []
         var readers: [(fd: Int32, isError: Bool)] = []

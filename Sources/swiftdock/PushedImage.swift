@@ -1,4 +1,5 @@
 import Foundation
+import ImageBuilder
 import ImageModel
 import ImageStore
 
@@ -26,7 +27,7 @@ enum PushedImage {
     static func choose(_ text: String, storeRoot: String, pin: Bool) throws -> VertexImageChoice {
         // A user who never used the local store has nothing to pin; do not create one.
         guard FileManager.default.fileExists(atPath: storeRoot + "/oci-layout") else { return VertexImageChoice(uri: text) }
-        let store = try ImageStore(root: storeRoot)
+        let store = try ImageStore(root: storeRoot, ownership: NamespaceOwnership.current)
         let reference = try? Reference(parsing: text)
         if let reference, reference.digest != nil { return VertexImageChoice(uri: text) }
         if let reference, let record = try store.pushRecord(for: reference) {
@@ -56,7 +57,7 @@ enum PushedImage {
     /// `verify` take IDs this way. Throws when the image was never pushed.
     static func pushedImage(byID text: String, storeRoot: String) throws -> PushRecord? {
         guard FileManager.default.fileExists(atPath: storeRoot + "/oci-layout") else { return nil }
-        let store = try ImageStore(root: storeRoot)
+        let store = try ImageStore(root: storeRoot, ownership: NamespaceOwnership.current)
         guard let local = try? store.lookup(text), local.reference == nil else { return nil }
         guard let record = try store.pushRecords(ofManifest: local.manifest.digest).first else { throw neverPushed(text) }
         return record

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ImageModel
+import ImageBuilder
 import ImageStore
 
 /// Options every command that touches the local store shares.
@@ -9,7 +10,7 @@ struct StoreOptions: ParsableArguments {
     var root: String?
 
     func openStore() throws -> ImageStore {
-        try ImageStore(root: root ?? ImageStore.defaultRoot())
+        try ImageStore(root: root ?? ImageStore.defaultRoot(), ownership: NamespaceOwnership.current)
     }
 }
 
