@@ -15,10 +15,7 @@ extension BuildSession {
 
     /// How ids on disk map to ids in the image: the sandbox's own map (`UserNamespaceMap`,
     /// read once and handed to the helper too), turned around to read a RUN's files back.
-    var idMap: IDMap {
-        guard let ranges = UserNamespaceMap.current.hostToContainer else { return .identity }
-        return IDMap(hostToContainerUID: ranges.uids, hostToContainerGID: ranges.gids)
-    }
+    var idMap: IDMap { IDMap(UserNamespaceMap.current) }
 
     /// The stage's layers as overlay lower dirs, top first: the base image unpacked once into
     /// the store's rootfs cache, then each layer this build added (a RUN's upper dir, or a
@@ -50,7 +47,7 @@ extension BuildSession {
         let onDisk = Sandbox.support().isolation == .overlay
         let rootfs = try verifying(stage) { try store.rootfs(forLayers: base, givingOwners: onDisk) }
         if !onDisk, store.ownership != nil, ownersToGive[rootfs.path] == nil {
-            ownersToGive[rootfs.path] = Self.keyed(rootfs.owners.nonRootOwners(under: rootfs.path))
+            ownersToGive.merge(NamespaceOwnership.copyOwners(of: rootfs)) { $1 }
         }
         return ([rootfs.path] + directories).reversed()
     }

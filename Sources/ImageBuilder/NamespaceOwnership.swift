@@ -26,8 +26,7 @@ public struct NamespaceOwnership: SubordinateOwnership {
     }
 
     public func applyOwners(_ owners: [PendingOwner], under root: String) throws {
-        // As bytes: a name that is not UTF-8 (a `PathBytes` string here) keeps its owner.
-        let list = owners.map { SandboxOwner(pathBytes: PathBytes.bytes($0.path), uid: $0.uid, gid: $0.gid, mode: $0.mode) }
+        let list = owners.map(SandboxOwner.init)
         do {
             try Sandbox.applyOwners(list, under: root, idMap: map)
         } catch {
@@ -37,5 +36,28 @@ public struct NamespaceOwnership: SubordinateOwnership {
 
     public func removeTree(_ path: String) throws {
         try Sandbox.removeTree(path, idMap: map)
+    }
+
+    /// For a copy-isolated root made from an unpacked rootfs cache entry (which keeps the real
+    /// user's owners on disk): the owners to give the copy, for `TreeCopy.materialise(owners:)`.
+    public static func copyOwners(of rootfs: UnpackedRootfs) -> [String: [PathKey: PendingOwner]] {
+        [rootfs.path: Dictionary(rootfs.owners.nonRootOwners(under: rootfs.path).map { (PathKey($0.path), $0) }, uniquingKeysWith: { $1 })]
+    }
+}
+
+extension SandboxOwner {
+    /// A pending owner, its path as bytes: a name that is not UTF-8 (a `PathBytes` string
+    /// here) keeps its owner.
+    public init(_ pending: PendingOwner) {
+        self.init(pathBytes: PathBytes.bytes(pending.path), uid: pending.uid, gid: pending.gid, mode: pending.mode)
+    }
+}
+
+extension IDMap {
+    /// How ids on disk map to ids in the image under the sandbox's map, turned around to read
+    /// what a sandbox wrote back (and, `hostUID`, to give files owners the sandbox will show).
+    public init(_ map: UserNamespaceMap) {
+        guard let ranges = map.hostToContainer else { self = .identity; return }
+        self.init(hostToContainerUID: ranges.uids, hostToContainerGID: ranges.gids)
     }
 }

@@ -37,10 +37,7 @@ enum RunRoot {
         case .overlay(let lowers, let upper, let work):
             return .overlay(lowerDirs: lowers, upperDir: upper, workDir: work)
         case .copy(let root, let copied):
-            return .directory(root, owners: copied.pendingOwners.map {
-                // As bytes: a name that is not UTF-8 (a `PathBytes` string here) keeps its owner.
-                SandboxOwner(pathBytes: PathBytes.bytes($0.path), uid: $0.uid, gid: $0.gid, mode: $0.mode)
-            })
+            return .directory(root, owners: copied.pendingOwners.map(SandboxOwner.init))
         }
     }
 

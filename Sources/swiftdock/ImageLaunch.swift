@@ -30,7 +30,8 @@ struct ImageLaunch {
     /// 125, 126, 127 are chosen from it: `ExitCode32`).
     func run(store: ImageStore, client: RegistryClient) async throws -> Int32 {
         let scratch = ScratchHolder()
-        defer { if let path = scratch.path { TreeCopy.remove(path) } }
+        // Files the container gave to other users are owned by subordinate ids: removed inside.
+        defer { if let path = scratch.path { try? store.removeOwnedTree(path) } }
         do {
             let spec = try await prepare(store: store, client: client, scratch: scratch)
             return try await Sandbox.run(spec)
@@ -62,7 +63,8 @@ struct ImageLaunch {
                                                user: user, workingDirectory: workingDirectory, hostname: hostname)
             let process = try ProcessModel(request, users: try ImageUsers.database(layerBlobs))
             let pairs = zip(layers, stored.config.rootfs.diffIDs).map { (digest: $0.0.digest, diffID: $0.1) }
-            let rootfs = try store.rootfs(forLayers: pairs)
+            // Owners on disk for overlay; a copy gets them instead (see BuildSession+Owners).
+            let rootfs = try store.rootfs(forLayers: pairs, givingOwners: support.isolation == .overlay)
             // Changes are thrown away: an overlay's upper dir, or the whole copy.
             let scratch = try store.makeTemporaryDirectory()
             holder.path = scratch
@@ -73,8 +75,10 @@ struct ImageLaunch {
                 root = .overlay(lowerDirs: [rootfs.path], upperDir: scratch + "/upper", workDir: scratch + "/work")
             case .copy:
                 let points = Sandbox.ownMountPoints.map { MountPoint(path: $0.path, isDirectory: $0.isDirectory) }
-                _ = try TreeCopy.materialise(layers: [rootfs.path], into: scratch + "/root", mountPoints: points)
-                root = .directory(scratch + "/root", owners: [])
+                let copied = try TreeCopy.materialise(layers: [rootfs.path], into: scratch + "/root", mountPoints: points,
+                                                      idMap: IDMap(UserNamespaceMap.current),
+                                                      owners: store.ownership == nil ? [:] : NamespaceOwnership.copyOwners(of: rootfs))
+                root = .directory(scratch + "/root", owners: copied.pendingOwners.map(SandboxOwner.init))
             }
             await client.shutdown()
             return SandboxSpec(root: root, process: process, network: network, mounts: mounts,

@@ -47,6 +47,9 @@ final class RunOwnersTests: XCTestCase {
         try user.ok("build", "-t", "owners-app", user.context(Self.appDockerfile))
         XCTAssertEqual(try user.ok("run", "owners-app", "cat", "/owners.txt").stdout, Self.expectedOwners, isolation)
         XCTAssertEqual(try user.ok("run", "owners-app", "cat", "/home/app/who").stdout, "1001\n", isolation)
+        // `swiftdock run` sees them too.
+        XCTAssertEqual(try user.ok("run", "owners-app", "stat", "-c", "%u:%g", "/copied-in-base", "/home/app", "/f").stdout,
+                       "7:8\n1001:1001\n42:43\n", isolation)
         // The build's temp trees (owned by subordinate ids) went with it.
         XCTAssertEqual(try user.leftovers(in: "tmp"), "", isolation)
         // A second build over the same cached base, and the step cache: the same owners.
