@@ -63,8 +63,10 @@ enum RunRoot {
     }
 
     /// Removes the copy at once (it is as large as the image); an overlay's dirs go with the
-    /// build's other temp files.
-    func discard() {
-        if case .copy(let root, _) = self { TreeCopy.remove(root) }
+    /// build's other temp files. What files of subordinate ids keep goes inside the namespace.
+    func discard(session: BuildSession) {
+        guard case .copy(let root, _) = self else { return }
+        TreeCopy.remove(root)
+        if access(root, F_OK) == 0 { try? session.store.removeOwnedTree(root) }
     }
 }

@@ -60,7 +60,7 @@ extension StageExecutor {
         let printer = LinePrinter(prefix: "#\(stepNumber) ", emit: session.emit)
         let stubs = MountStubs(targets: mounts.map(\.target), lowers: lowers)
         let root = try RunRoot.prepare(support.isolation, lowers: lowers, mounts: mounts, session: session)
-        defer { root.discard() }
+        defer { root.discard(session: session) }
         let spec = SandboxSpec(
             root: root.sandboxRoot, process: process, network: network, mounts: mounts, hostname: "swiftdock",
             stdio: .capture { isError, bytes in printer.feed(bytes, isError: isError) })
