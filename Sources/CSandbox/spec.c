@@ -95,8 +95,11 @@ void csb_parse_spec(int fd, struct spec *s) {
         case 'j': s->sub.newuidmap = v; break;
         case 'k': s->sub.newgidmap = v; break;
         case 'O': {
-            s->owners = realloc(s->owners, sizeof(struct owner) * (size_t)(s->nowners + 1));
-            if (!s->owners) DIE("sandbox: out of memory");
+            // Doubling: an owners operation may list tens of thousands of paths.
+            if (s->nowners == 0 || (s->nowners >= 16 && (s->nowners & (s->nowners - 1)) == 0)) {
+                s->owners = realloc(s->owners, sizeof(struct owner) * (size_t)(s->nowners ? s->nowners * 2 : 16));
+                if (!s->owners) DIE("sandbox: out of memory");
+            }
             struct owner *o = &s->owners[s->nowners];
             int used = 0;
             if (sscanf(v, "%u:%u:%o:%n", &o->uid, &o->gid, &o->mode, &used) != 3 || used == 0) DIE("sandbox: malformed owner entry %s", v);
