@@ -24,8 +24,9 @@ extension FileDigestIndex {
             let name = Array(path.utf8)
             append(UInt32(name.count), to: &out)
             out += name
-            for value in [UInt64(bitPattern: entry.size), UInt64(bitPattern: entry.mtime), UInt64(bitPattern: entry.ctime),
-                          entry.inode, entry.device, UInt64(bitPattern: entry.hashedAt)] {
+            let stamp = entry.stamp
+            for value in [UInt64(bitPattern: stamp.size), UInt64(bitPattern: stamp.mtime), UInt64(bitPattern: stamp.ctime),
+                          stamp.inode, stamp.device, UInt64(bitPattern: entry.hashedAt)] {
                 append(value, to: &out)
             }
             out += hexBytes(entry.digest.encoded)
