@@ -48,16 +48,32 @@ final class FileDigestIndex {
     /// Only files under this directory are indexed (not temp copies of other stages).
     let root: String
     private let rootPrefix: String
-    private var entries: [String: Entry]
-    /// Entries looked up or made by this build: what `encoded()` keeps.
-    private(set) var used: [String: Entry] = [:]
+    /// The index as stored, and its records in stored order (paths left in the bytes: making
+    /// 30k Strings and hashing them into a dictionary was a tenth of a no-change rebuild).
+    private let stored: [UInt8]
+    private let records: [Record]
+    private var recordUsed: [Bool]
+    private var usedRecords = 0
+    /// Where the next lookup is expected: the index is written in the order this build used
+    /// it, so the next build with the same Dockerfile and files asks in the same order.
+    private var cursor = 0
+    /// Built on the first lookup out of that order (a file added, removed or reordered).
+    private var recordByPath: [PathKey: Int]?
+    private var reordered = false
+    /// Entries this build hashed, and the order of every entry's first use (what `encoded()` writes).
+    private var fresh: [PathKey: Entry] = [:]
+    private var order: [Use] = []
+    private enum Use { case stored(Int), fresh(PathKey) }
     /// How many files were actually read (for tests).
     private(set) var hashedFiles = 0
 
     init(root: String, encoded: [UInt8]?) {
         self.root = root
         rootPrefix = root + "/"
-        entries = encoded.flatMap(Self.decode) ?? [:]
+        let parsed = encoded.flatMap(Self.parse)
+        stored = parsed == nil ? [] : encoded!
+        records = parsed ?? []
+        recordUsed = Array(repeating: false, count: records.count)
     }
 
     /// The SHA-256 of the file at `path`, from the index when its stat is unchanged.
@@ -68,29 +84,68 @@ final class FileDigestIndex {
             return try SHA256Stream.digest(ofFile: path)
         }
         let before = try stamp ?? Self.status(path)
-        if let entry = entries[path], entry.stamp == before, Self.isSettled(entry) {
-            used[path] = entry
-            return entry.digest
+        if !fresh.isEmpty, let entry = fresh[PathKey(path)] {
+            if entry.stamp == before, Self.isSettled(entry) { return entry.digest }
+        } else if let at = record(for: path) {
+            if let entry = Self.entry(records[at], in: stored), entry.stamp == before, Self.isSettled(entry) {
+                if !recordUsed[at] {
+                    recordUsed[at] = true
+                    usedRecords += 1
+                    order.append(.stored(at))
+                }
+                return entry.digest
+            }
+            if recordUsed[at] {
+                recordUsed[at] = false
+                usedRecords -= 1
+            }
         }
         let hashedAt = Self.now()
         let digest = try SHA256Stream.digest(ofFile: path)
         hashedFiles += 1
         // Changed while being read (or since the walk saw it): use the bytes read, remember nothing.
         if let after = try? Self.status(path), after == before {
-            let entry = Entry(stamp: before, hashedAt: hashedAt, digest: digest)
-            entries[path] = entry
-            used[path] = entry
+            let key = PathKey(path)
+            if fresh.updateValue(Entry(stamp: before, hashedAt: hashedAt, digest: digest), forKey: key) == nil {
+                order.append(.fresh(key))
+            }
         }
         return digest
     }
 
-    /// Whether `encoded()` differs from the stored index this one was read from (a rebuild
-    /// that read no file and used every entry has nothing to write).
-    var changed: Bool { hashedFiles > 0 || used.count != entries.count }
+    /// The stored record for `path`: the one at the cursor when the build asks in the stored
+    /// order, else through a dictionary built once.
+    private func record(for path: String) -> Int? {
+        if cursor < records.count, Self.path(of: records[cursor], in: stored, equals: path) {
+            cursor += 1
+            return cursor - 1
+        }
+        if recordByPath == nil {
+            var byPath: [PathKey: Int] = [:]
+            byPath.reserveCapacity(records.count)
+            for (at, record) in records.enumerated() { byPath[PathKey(Self.path(of: record, in: stored))] = at }
+            recordByPath = byPath
+        }
+        guard let at = recordByPath?[PathKey(path)] else { return nil }
+        reordered = true
+        cursor = at + 1
+        return at
+    }
 
-    /// The index to store for the next build: the entries this build used.
+    /// Whether `encoded()` differs from the stored index this one was read from (a rebuild
+    /// that read no file and used every entry, in order, has nothing to write).
+    var changed: Bool { hashedFiles > 0 || !fresh.isEmpty || reordered || usedRecords != records.count }
+
+    /// The index to store for the next build: the entries this build used, in the order it used them.
     func encoded() -> [UInt8] {
-        Self.encode(used)
+        var writer = Writer()
+        for use in order {
+            switch use {
+            case .stored(let at): if recordUsed[at] { writer.append(record: records[at], of: stored) }
+            case .fresh(let key): writer.append(path: key.path, entry: fresh[key]!)
+            }
+        }
+        return writer.finish()
     }
 
     /// Whether an entry may be trusted: its ctime and mtime lie before the tick in which it was

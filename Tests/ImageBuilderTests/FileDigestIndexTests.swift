@@ -111,6 +111,40 @@ final class FileDigestIndexTests: XCTestCase {
         }
     }
 
+    /// The index is written in the order of use and read back by a cursor; any other order,
+    /// a dropped or added file still finds every entry, and is written anew.
+    func testOrderOfUseIsKeptAndAnyOtherOrderStillHits() throws {
+        let paths = try ["a", "b", "c", "d"].map { try write($0, "content of " + $0) }
+        let (a, b, c, d) = (paths[0], paths[1], paths[2], paths[3])
+        usleep(30_000)  // past the files' timestamp tick: the first build's entries are trusted
+        let first = FileDigestIndex(root: root, encoded: nil)
+        for path in [a, b, c] { _ = try first.digest(ofFile: path) }
+        let stored = first.encoded()
+        let cases: [(name: String, lookups: [String], read: Int, changed: Bool, kept: [String])] = [
+            ("same order", [a, b, c], 0, false, [a, b, c]),
+            ("reversed", [c, b, a], 0, true, [c, b, a]),
+            ("one dropped", [a, c], 0, true, [a, c]),
+            ("one asked twice", [a, b, a, c], 0, true, [a, b, c]),
+            ("one added", [a, b, c, d], 1, true, [a, b, c, d]),
+        ]
+        for k in cases {
+            let index = FileDigestIndex(root: root, encoded: stored)
+            for path in k.lookups {
+                XCTAssertEqual(try index.digest(ofFile: path), try SHA256Stream.digest(ofFile: path), k.name)
+            }
+            XCTAssertEqual(index.hashedFiles, k.read, k.name)
+            XCTAssertEqual(index.changed, k.changed, k.name)
+            let records = try XCTUnwrap(FileDigestIndex.parse(index.encoded()), k.name)
+            XCTAssertEqual(records.map { FileDigestIndex.path(of: $0, in: index.encoded()) }, k.kept, k.name)
+            // The next build asking in this build's order finds everything at the cursor.
+            usleep(30_000)
+            let next = FileDigestIndex(root: root, encoded: index.encoded())
+            for path in k.kept { _ = try next.digest(ofFile: path) }
+            XCTAssertEqual(next.hashedFiles, 0, k.name)
+            XCTAssertFalse(next.changed, k.name)
+        }
+    }
+
     func testFilesOutsideTheContextAreNotIndexedAndGarbageIsIgnored() throws {
         let outside = NSTemporaryDirectory() + "digestindex-outside-\(UUID().uuidString.prefix(8))"
         try "x".write(toFile: outside, atomically: false, encoding: .utf8)
