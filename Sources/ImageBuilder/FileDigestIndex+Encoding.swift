@@ -118,12 +118,12 @@ extension FileDigestIndex {
     }
 
     static func entry(_ record: Record, in bytes: [UInt8]) -> Entry? {
-        bytes.withUnsafeBytes { raw -> Entry? in
+        bytes.withUnsafeBytes { raw -> Entry in
             func integer(_ index: Int) -> UInt64 {
                 UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: record.fieldsStart + 8 * index, as: UInt64.self))
             }
             let digestStart = record.fieldsStart + 48
-            guard let digest = try? Digest(sha256Hex: hexString(bytes[digestStart..<(digestStart + 32)])) else { return nil }
+            let digest = Digest(sha256Bytes: bytes[digestStart..<(digestStart + 32)])
             return Entry(size: Int64(bitPattern: integer(0)), mtime: Int64(bitPattern: integer(1)), ctime: Int64(bitPattern: integer(2)),
                          inode: integer(3), device: integer(4), hashedAt: Int64(bitPattern: integer(5)), digest: digest)
         }
@@ -138,16 +138,5 @@ extension FileDigestIndex {
         let digits = Array(hex.utf8)
         func value(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
         return stride(from: 0, to: digits.count - 1, by: 2).map { value(digits[$0]) << 4 | value(digits[$0 + 1]) }
-    }
-
-    private static func hexString(_ bytes: ArraySlice<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
