@@ -164,9 +164,14 @@ enum FileSystem {
         return try body(dirfd(dir), names)
     }
 
-    /// A NUL-terminated name as a `PathBytes` string.
+    /// A NUL-terminated name as a `PathBytes` string. An ASCII name is its own encoding and is
+    /// made directly (the generic decoder, called across modules, was a twentieth of a walk).
     private static func nameString(_ raw: [UInt8]) -> String {
-        PathBytes.string(raw.dropLast())
+        raw.withUnsafeBufferPointer { buffer in
+            let name = UnsafeBufferPointer(rebasing: buffer.dropLast())
+            if !name.contains(where: { $0 >= 0x80 }) { return String(decoding: name, as: UTF8.self) }
+            return PathBytes.string(name)
+        }
     }
 
     /// `stat` (follows symlinks) or `lstat` of a path.

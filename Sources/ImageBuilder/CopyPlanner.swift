@@ -110,8 +110,7 @@ struct CopyPlanner {
                 case .directory:
                     ensureDirectory(base)
                     for child in try source.directory.walk(entry, excluding: instruction.excludes) {
-                        let rel = strip(entry.relativePath, from: child.relativePath)
-                        try addEntry(child, at: join(base, rel))
+                        try addEntry(child, at: target(of: child.relativePath, below: entry.relativePath, at: base))
                     }
                 default:
                     let name = FilesystemView.split(entry.relativePath).1
@@ -266,6 +265,31 @@ struct CopyPlanner {
         if a.isEmpty { return b }
         if b.isEmpty { return a }
         return a + "/" + b
+    }
+
+    /// Where a walked `child` of the source directory `directory` lands below `base`: `base`
+    /// joined with the child's path below the directory, made with one String (this runs for
+    /// every file of the context).
+    private func target(of child: String, below directory: String, at base: String) -> String {
+        // Bytes, not Characters: `/` + U+0301 is one Character, and a String index inside it
+        // would be rounded to its start.
+        let utf8 = child.utf8
+        var rel = utf8[...]
+        if directory != "." && !directory.isEmpty {
+            guard utf8.starts(with: directory.utf8),
+                  let slash = utf8.index(utf8.startIndex, offsetBy: directory.utf8.count, limitedBy: utf8.endIndex),
+                  slash < utf8.endIndex, utf8[slash] == UInt8(ascii: "/") else {
+                return join(base, strip(directory, from: child))
+            }
+            rel = utf8[utf8.index(after: slash)...]
+        }
+        if rel.isEmpty { return base }
+        guard !base.isEmpty else { return String(rel)! }
+        var joined = base
+        joined.reserveCapacity(base.utf8.count + 1 + rel.count)
+        joined += "/"
+        joined += String(rel)!
+        return joined
     }
 
     /// `child` relative to `prefix` (`a/b`, `a/b/c/d` → `c/d`), comparing bytes.

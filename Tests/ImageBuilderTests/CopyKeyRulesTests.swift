@@ -103,4 +103,27 @@ final class CopyKeyRulesTests: XCTestCase {
             XCTAssertEqual(again.read, 0, "\(c.name): nothing read the third time")
         }
     }
+
+    /// A directory source's files land below the destination by their bytes, also when a name
+    /// starts with a combining mark (which forms one Character with the `/` before it).
+    func testDirectorySourceTargetsKeepNameBytes() throws {
+        try makeContext()
+        for name in ["\u{301}x", "e\u{301}", "\u{E9}", "plain"] { try write("sub/" + name, name) }
+        let context = try ContextDirectory.buildContext(root: root, dockerfilePath: root + "/Dockerfile")
+        let cases: [(source: String, destination: String, expected: [String])] = [
+            ("sub", "/dst/", ["dst", "dst/b.txt", "dst/e\u{301}", "dst/plain", "dst/\u{E9}", "dst/\u{301}x"]),
+            ("sub", "/", ["b.txt", "e\u{301}", "plain", "\u{E9}", "\u{301}x"]),
+            ("./sub/", "/d/e/", ["d", "d/e", "d/e/b.txt", "d/e/e\u{301}", "d/e/plain", "d/e/\u{E9}", "d/e/\u{301}x"]),
+        ]
+        for c in cases {
+            var planner = CopyPlanner(instruction: CopyInstruction(sources: [c.source], destination: c.destination), isAdd: false,
+                                      source: .init(directory: context, owners: nil), workdir: "/", view: FilesystemView(),
+                                      owner: nil, chmod: nil, now: 0)
+            let paths = try planner.plan().compactMap { item -> [UInt8]? in
+                guard case .entry(let entry) = item else { return nil }
+                return Array(entry.path.utf8)
+            }
+            XCTAssertEqual(paths, c.expected.map { Array($0.utf8) }, "COPY \(c.source) \(c.destination)")
+        }
+    }
 }
