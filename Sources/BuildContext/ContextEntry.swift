@@ -24,9 +24,13 @@ public struct ContextEntry: Hashable, Sendable {
     public var device: UInt64
     public var inode: UInt64
     public var linkCount: UInt64
+    /// Status-change time (ns since the epoch; 0 when unknown). Not content: the build's file
+    /// index compares it to tell which files need reading again (`FileDigestIndex`).
+    public var ctimeNanosecondsSinceEpoch: Int64
 
     public init(relativePath: String, absolutePath: String, type: FileType, mode: UInt32, uid: Int, gid: Int,
-                size: Int64, mtimeSeconds: Int64, mtimeNanoseconds: Int32, device: UInt64, inode: UInt64, linkCount: UInt64) {
+                size: Int64, mtimeSeconds: Int64, mtimeNanoseconds: Int32, device: UInt64, inode: UInt64, linkCount: UInt64,
+                ctimeNanosecondsSinceEpoch: Int64 = 0) {
         self.relativePath = relativePath
         self.absolutePath = absolutePath
         self.type = type
@@ -39,5 +43,6 @@ public struct ContextEntry: Hashable, Sendable {
         self.device = device
         self.inode = inode
         self.linkCount = linkCount
+        self.ctimeNanosecondsSinceEpoch = ctimeNanosecondsSinceEpoch
     }
 }

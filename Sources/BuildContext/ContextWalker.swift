@@ -86,18 +86,20 @@ private struct Walker {
 
     mutating func visit(directory dir: Position, skipped: Bool) throws {
         statistics.directoriesRead += 1
-        let names: [String]
+        let children: [FileSystem.Child]
         do {
-            names = try FileSystem.listDirectory(dir.absolute, identity: dir.identity)
+            children = try FileSystem.readDirectory(dir.absolute, identity: dir.identity)
         } catch let e as FileSystem.SystemError {
             // fsutil ignores permission errors on paths it was going to skip anyway.
             if skipped && (e.code == EACCES || e.code == EPERM) { return }
             throw ContextError.unreadable(dir.display.isEmpty ? "." : dir.display, reason: e.text)
         }
-        for name in names {
+        for listed in children {
+            let name = listed.name
             var child = Position(absolute: dir.absolute == "/" ? "/" + name : dir.absolute + "/" + name,
                                  real: GoPath.join(dir.real, name), display: GoPath.join(dir.display, name),
-                                 extraRelative: GoPath.join(dir.extraRelative, name), ignoreInfo: nil, extraInfo: nil)
+                                 extraRelative: extra == nil ? "" : GoPath.join(dir.extraRelative, name),
+                                 ignoreInfo: nil, extraInfo: nil)
             var ignored = false
             var extraExcluded = false
             if let matcher = context.matcher {
@@ -113,7 +115,10 @@ private struct Walker {
             let skip = ignored || extraExcluded
             let entry: ContextEntry
             do {
-                entry = try FileSystem.entry(relativePath: child.display, absolutePath: child.absolute)
+                entry = try FileSystem.makeEntry(try listed.status.get(), relativePath: child.display, absolutePath: child.absolute) {
+                    if let error = listed.linkError { throw error }
+                    return listed.linkTarget ?? ""
+                }
             } catch let e as FileSystem.SystemError {
                 if skip { continue }
                 if e.code == ENOENT { continue }
@@ -128,12 +133,8 @@ private struct Walker {
                 if extraExcluded && extra!.canPrune(excludedDirectory: child.extraRelative) { continue }
             }
             if !skip {
-                if entry.type == .regular {
-                    do {
-                        try FileSystem.checkReadable(child.absolute)
-                    } catch let e as FileSystem.SystemError {
-                        throw ContextError.unreadable(child.display, reason: e.text)
-                    }
+                if entry.type == .regular, let e = listed.unreadable {
+                    throw ContextError.unreadable(child.display, reason: e.text)
                 }
                 output.append(contentsOf: pendingParents)
                 pendingParents.removeAll()

@@ -30,8 +30,16 @@ struct CopyPlanner {
     /// Files already downloaded for `ADD <URL>` sources, by URL.
     var downloads: [String: ContextEntry] = [:]
 
-    private var items: [PathKey: LayerEntry] = [:]
+    /// The entries in the order they were first planned (a later entry for the same path takes
+    /// its place), with the source's `lstat` for files from the build context, and where each
+    /// path is.
+    private var items: [LayerEntry] = []
+    private var stamps: [FileDigestIndex.Stamp?] = []
+    private var itemIndex: [PathKey: Int] = [:]
     private var archives: [LayerItem] = []
+    /// For each item `plan()` returned, its source file's `lstat` as the context walk saw it
+    /// (nil for anything else): handed to `FileDigestIndex` so no file is statted twice.
+    private(set) var plannedStamps: [FileDigestIndex.Stamp?] = []
     private var firstPathOfInode: [InodeKey: String] = [:]
     private struct InodeKey: Hashable { var device: UInt64; var inode: UInt64 }
 
@@ -102,8 +110,7 @@ struct CopyPlanner {
                 case .directory:
                     ensureDirectory(base)
                     for child in try source.directory.walk(entry, excluding: instruction.excludes) {
-                        let rel = strip(entry.relativePath, from: child.relativePath)
-                        try addEntry(child, at: join(base, rel))
+                        try addEntry(child, at: target(of: child.relativePath, below: entry.relativePath, at: base))
                     }
                 default:
                     let name = FilesystemView.split(entry.relativePath).1
@@ -126,8 +133,33 @@ struct CopyPlanner {
                 }
             }
         }
+        let planned = items.count
         addMissingParents()
-        return items.values.sorted { Self.componentsPrecede($0.path, $1.path) }.map(LayerItem.entry) + archives
+        let order = Self.tarOrder(items.map(\.path), sortedPrefix: planned)
+        plannedStamps = order.map { stamps[$0] } + archives.map { _ in nil }
+        return order.map { LayerItem.entry(items[$0]) } + archives
+    }
+
+    /// Indices of `paths` in tar order (`componentsPrecede`). A directory walk already yields
+    /// its entries in that order, and the missing parents come last and are few, so the first
+    /// `sortedPrefix` paths are only checked (n comparisons, not n log n) and the rest merged in.
+    static func tarOrder(_ paths: [String], sortedPrefix: Int) -> [Int] {
+        var head = Array(0..<sortedPrefix)
+        if zip(head, head.dropFirst()).contains(where: { !componentsPrecede(paths[$0], paths[$1]) }) {
+            head.sort { componentsPrecede(paths[$0], paths[$1]) }
+        }
+        let tail = Array(sortedPrefix..<paths.count).sorted { componentsPrecede(paths[$0], paths[$1]) }
+        var merged: [Int] = []
+        merged.reserveCapacity(paths.count)
+        var i = 0, j = 0
+        while i < head.count || j < tail.count {
+            if j == tail.count || (i < head.count && !componentsPrecede(paths[tail[j]], paths[head[i]])) {
+                merged.append(head[i]); i += 1
+            } else {
+                merged.append(tail[j]); j += 1
+            }
+        }
+        return merged
     }
 
     // MARK: entries
@@ -152,6 +184,10 @@ struct CopyPlanner {
             }
             kind = .regularFile(.file(path: entry.absolutePath, size: entry.size))
             mode = chmod?.apply(to: mode, isDirectory: false) ?? mode
+            add(LayerEntry(path: target, kind: kind, mode: mode, uid: owned.uid, gid: owned.gid,
+                           mtimeSeconds: entry.mtimeSeconds, mtimeNanoseconds: entry.mtimeNanoseconds),
+                stamp: entry.ctimeNanosecondsSinceEpoch == 0 ? nil : FileDigestIndex.Stamp(entry))
+            return
         case .symlink(let linkTarget):
             kind = .symlink(target: linkTarget)
         case .other:
@@ -172,30 +208,55 @@ struct CopyPlanner {
     /// never with the source directory's mode (BuildKit's MkdirAll of the destination: a 0750
     /// `/out/sub` copied to `/o2` gives a 0755 `/o2`). An existing one is left as it is.
     private mutating func ensureDirectory(_ path: String) {
-        guard !path.isEmpty, !view.exists(path), items[PathKey(path)] == nil else { return }
+        guard !path.isEmpty, !view.exists(path), itemIndex[PathKey(path)] == nil else { return }
         let o = owner ?? Owner(uid: 0, gid: 0)
         add(LayerEntry(path: path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now))
     }
 
     /// Parents that neither exist below nor are written by this step, created 0755 (owned by
-    /// `--chown` when given, as BuildKit's mkdir -p does).
+    /// `--chown` when given, as BuildKit's mkdir -p does). Appended after the planned items.
+    ///
+    /// Each item's ancestors are looked at once: the climb stops at an ancestor that is itself
+    /// an item (its own climb covers the rest) or one already seen, so a 32k-entry tree costs
+    /// one parent lookup per entry instead of every ancestor of every entry.
     private mutating func addMissingParents() {
-        var needed = Set<PathKey>()
-        for path in items.keys {
-            for a in ancestors(of: path.path) where items[PathKey(a)] == nil && !view.exists(a) { needed.insert(PathKey(a)) }
+        var needed: [String] = []
+        var seen = Set<PathKey>()
+        func climb(from path: String, includingItself: Bool) {
+            var next: String? = includingItself ? path : parentPath(path)
+            while let current = next {
+                let key = PathKey(current)
+                if itemIndex[key] != nil || !seen.insert(key).inserted { return }
+                if !view.exists(current) { needed.append(current) }
+                next = parentPath(current)
+            }
         }
-        for case .archive(_, let dest, _) in archives {
-            for a in ancestors(of: dest) + [dest] where items[PathKey(a)] == nil && !view.exists(a) { needed.insert(PathKey(a)) }
-        }
+        for item in items { climb(from: item.path, includingItself: false) }
+        for case .archive(_, let dest, _) in archives { climb(from: dest, includingItself: true) }
         let o = owner ?? Owner(uid: 0, gid: 0)
-        for key in needed {
-            items[key] = LayerEntry(path: key.path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now)
+        for path in needed {
+            add(LayerEntry(path: path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now))
         }
     }
 
-    private mutating func add(_ entry: LayerEntry) {
+    /// The parent of a clean layer path, nil at the top (`a/b/c` → `a/b`, `a` → nil).
+    private func parentPath(_ path: String) -> String? {
+        let utf8 = path.utf8
+        guard let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        return String(path[..<slash])
+    }
+
+    private mutating func add(_ entry: LayerEntry, stamp: FileDigestIndex.Stamp? = nil) {
         guard !entry.path.isEmpty else { return }
-        items[PathKey(entry.path)] = entry
+        let key = PathKey(entry.path)
+        if let at = itemIndex[key] {
+            items[at] = entry
+            stamps[at] = stamp
+        } else {
+            itemIndex[key] = items.count
+            items.append(entry)
+            stamps.append(stamp)
+        }
     }
 
     // MARK: paths
@@ -204,6 +265,31 @@ struct CopyPlanner {
         if a.isEmpty { return b }
         if b.isEmpty { return a }
         return a + "/" + b
+    }
+
+    /// Where a walked `child` of the source directory `directory` lands below `base`: `base`
+    /// joined with the child's path below the directory, made with one String (this runs for
+    /// every file of the context).
+    private func target(of child: String, below directory: String, at base: String) -> String {
+        // Bytes, not Characters: `/` + U+0301 is one Character, and a String index inside it
+        // would be rounded to its start.
+        let utf8 = child.utf8
+        var rel = utf8[...]
+        if directory != "." && !directory.isEmpty {
+            guard utf8.starts(with: directory.utf8),
+                  let slash = utf8.index(utf8.startIndex, offsetBy: directory.utf8.count, limitedBy: utf8.endIndex),
+                  slash < utf8.endIndex, utf8[slash] == UInt8(ascii: "/") else {
+                return join(base, strip(directory, from: child))
+            }
+            rel = utf8[utf8.index(after: slash)...]
+        }
+        if rel.isEmpty { return base }
+        guard !base.isEmpty else { return String(rel)! }
+        var joined = base
+        joined.reserveCapacity(base.utf8.count + 1 + rel.count)
+        joined += "/"
+        joined += String(rel)!
+        return joined
     }
 
     /// `child` relative to `prefix` (`a/b`, `a/b/c/d` → `c/d`), comparing bytes.

@@ -1,3 +1,4 @@
+import Foundation
 import ImageModel
 
 /// The stored form of a `FileDigestIndex`: binary, because the index of a 30k-file context
@@ -10,82 +11,132 @@ import ImageModel
 ///            i64 size, mtime, ctime, u64 inode, device, i64 hashedAt (ns), 32 digest bytes
 /// 32 bytes: SHA-256 of everything before
 /// ```
+/// Entries are written in the order the build used them, so the next build, asking in the
+/// same order, finds each at a cursor with one comparison of bytes (see `FileDigestIndex`).
 /// Integers are little-endian. Anything that does not parse, or whose checksum fails, decodes
 /// to nil: the index is only a hint, so the build then reads every file again.
 extension FileDigestIndex {
     private static let magic = Array("swiftdock-file-digests 1\n".utf8)
+    private static let fixedBytes = 6 * 8 + 32
 
-    static func encode(_ entries: [String: Entry]) -> [UInt8] {
-        var out = magic
-        out.reserveCapacity(magic.count + entries.count * 120 + 32)
-        // Sorted, so the same index always gives the same bytes.
-        for path in entries.keys.sorted() {
-            let entry = entries[path]!
-            let name = Array(path.utf8)
-            append(UInt32(name.count), to: &out)
-            out += name
-            for value in [UInt64(bitPattern: entry.size), UInt64(bitPattern: entry.mtime), UInt64(bitPattern: entry.ctime),
-                          entry.inode, entry.device, UInt64(bitPattern: entry.hashedAt)] {
-                append(value, to: &out)
-            }
-            out += hexBytes(entry.digest.encoded)
-        }
-        out += rawDigest(of: out)
-        return out
+    /// Where one entry lies in the stored bytes: the whole record, and its path.
+    struct Record {
+        var start: Int
+        var pathLength: Int
+        var pathStart: Int { start + 4 }
+        var fieldsStart: Int { pathStart + pathLength }
+        var end: Int { fieldsStart + FileDigestIndex.fixedBytes }
     }
 
+    /// Builds the stored form, one record at a time, and closes it with the checksum.
+    struct Writer {
+        private(set) var bytes = FileDigestIndex.magic
+
+        mutating func append(path: String, entry: Entry) {
+            let name = Array(path.utf8)
+            append(UInt32(name.count))
+            bytes += name
+            let stamp = entry.stamp
+            for value in [UInt64(bitPattern: stamp.size), UInt64(bitPattern: stamp.mtime), UInt64(bitPattern: stamp.ctime),
+                          stamp.inode, stamp.device, UInt64(bitPattern: entry.hashedAt)] {
+                append(value)
+            }
+            bytes += FileDigestIndex.hexBytes(entry.digest.encoded)
+        }
+
+        /// A record of an index read earlier, copied as it was.
+        mutating func append(record: Record, of stored: [UInt8]) {
+            bytes += stored[record.start..<record.end]
+        }
+
+        func finish() -> [UInt8] {
+            bytes + FileDigestIndex.rawDigest(of: bytes)
+        }
+
+        private mutating func append<T: FixedWidthInteger>(_ value: T) {
+            withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+        }
+    }
+
+    /// The stored form of `entries`, in path order (tests; a build writes its order of use).
+    static func encode(_ entries: [String: Entry]) -> [UInt8] {
+        var writer = Writer()
+        for path in entries.keys.sorted() { writer.append(path: path, entry: entries[path]!) }
+        return writer.finish()
+    }
+
+    /// The entries of a stored index by path; nil when it does not parse.
     static func decode(_ bytes: [UInt8]) -> [String: Entry]? {
+        guard let records = parse(bytes) else { return nil }
+        var entries: [String: Entry] = [:]
+        for record in records {
+            guard let entry = entry(record, in: bytes) else { return nil }
+            entries[path(of: record, in: bytes)] = entry
+        }
+        return entries
+    }
+
+    /// The records of a stored index, checked (checksum, lengths, UTF-8 paths); nil when
+    /// anything is wrong: the index is only a hint.
+    static func parse(_ bytes: [UInt8]) -> [Record]? {
         guard bytes.count >= magic.count + 32, bytes.starts(with: magic) else { return nil }
         let end = bytes.count - 32
         guard rawDigest(of: bytes[..<end]) == Array(bytes[end...]) else { return nil }
-        var entries: [String: Entry] = [:]
+        var records: [Record] = []
         var at = magic.count
-        return bytes.withUnsafeBytes { raw -> [String: Entry]? in
-            func integer() -> UInt64? {
-                guard at + 8 <= end else { return nil }
-                defer { at += 8 }
-                return UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))
-            }
+        return bytes.withUnsafeBytes { raw -> [Record]? in
             while at < end {
                 guard at + 4 <= end else { return nil }
                 let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self)))
-                at += 4
-                guard length <= end - at, let path = String(validating: bytes[at..<(at + length)], as: UTF8.self) else { return nil }
-                at += length
-                guard let size = integer(), let mtime = integer(), let ctime = integer(), let inode = integer(),
-                      let device = integer(), let hashedAt = integer(), at + 32 <= end,
-                      let digest = try? Digest(sha256Hex: hexString(bytes[at..<(at + 32)])) else { return nil }
-                at += 32
-                entries[path] = Entry(size: Int64(bitPattern: size), mtime: Int64(bitPattern: mtime), ctime: Int64(bitPattern: ctime),
-                                      inode: inode, device: device, hashedAt: Int64(bitPattern: hashedAt), digest: digest)
+                let record = Record(start: at, pathLength: length)
+                guard length <= end - record.pathStart - fixedBytes,
+                      isUTF8(bytes[record.pathStart..<record.fieldsStart]) else { return nil }
+                records.append(record)
+                at = record.end
             }
-            return entries
+            return records
         }
     }
 
-    private static func append<T: FixedWidthInteger>(_ value: T, to out: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { out += $0 }
+    /// ASCII checked without making a String (nearly every path); anything else validated.
+    private static func isUTF8(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 } || String(validating: bytes, as: UTF8.self) != nil
     }
 
-    private static func rawDigest<C: Collection>(of bytes: C) -> [UInt8] where C.Element == UInt8 {
+    static func path(of record: Record, in bytes: [UInt8]) -> String {
+        String(decoding: bytes[record.pathStart..<record.fieldsStart], as: UTF8.self)
+    }
+
+    /// Whether the record's path is `path`'s bytes (one memcmp, no String made).
+    static func path(of record: Record, in bytes: [UInt8], equals path: String) -> Bool {
+        var path = path
+        return path.withUTF8 { utf8 in
+            utf8.count == record.pathLength && bytes.withUnsafeBytes { raw in
+                utf8.count == 0 || memcmp(raw.baseAddress! + record.pathStart, utf8.baseAddress!, utf8.count) == 0
+            }
+        }
+    }
+
+    static func entry(_ record: Record, in bytes: [UInt8]) -> Entry? {
+        bytes.withUnsafeBytes { raw -> Entry in
+            func integer(_ index: Int) -> UInt64 {
+                UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: record.fieldsStart + 8 * index, as: UInt64.self))
+            }
+            let digestStart = record.fieldsStart + 48
+            let digest = Digest(sha256Bytes: bytes[digestStart..<(digestStart + 32)])
+            return Entry(size: Int64(bitPattern: integer(0)), mtime: Int64(bitPattern: integer(1)), ctime: Int64(bitPattern: integer(2)),
+                         inode: integer(3), device: integer(4), hashedAt: Int64(bitPattern: integer(5)), digest: digest)
+        }
+    }
+
+    fileprivate static func rawDigest<C: Collection>(of bytes: C) -> [UInt8] where C.Element == UInt8 {
         hexBytes(SHA256Stream.digest(of: Array(bytes)).encoded)
     }
 
     /// 64 hex digits → 32 bytes (digests here are always well-formed lower-case hex).
-    private static func hexBytes(_ hex: String) -> [UInt8] {
+    fileprivate static func hexBytes(_ hex: String) -> [UInt8] {
         let digits = Array(hex.utf8)
         func value(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
         return stride(from: 0, to: digits.count - 1, by: 2).map { value(digits[$0]) << 4 | value(digits[$0 + 1]) }
-    }
-
-    private static func hexString(_ bytes: ArraySlice<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

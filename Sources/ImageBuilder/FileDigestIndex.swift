@@ -1,3 +1,4 @@
+import BuildContext
 import Foundation
 import ImageModel
 import Layers
@@ -7,90 +8,203 @@ import PathEncoding
 /// nanoseconds, inode, device) → SHA-256, so a rebuild reads only the files whose stat changed
 /// (a touched file is read again and, with the same bytes, still hits the step cache).
 ///
-/// Racy entries are never trusted: an entry only counts when the file's mtime and ctime were at
-/// least `racyWindow` older than the moment it was hashed, because a write within the same
-/// timestamp tick could change the bytes without changing the stat (git's "racily clean" case).
+/// Racy entries are never trusted (git's "racily clean" case): a write in the same timestamp
+/// tick as the hashing could change the bytes without changing the stat. Git compares each
+/// entry with the index file's own mtime; we take the moment of hashing from the clock the
+/// kernel stamps files with (`CLOCK_REALTIME_COARSE`), before reading, so any later write has
+/// a ctime at or after it — see `isSettled`. No fixed window: a context copied a moment before
+/// the build is trusted as soon as its timestamps' tick has passed.
 final class FileDigestIndex {
-    struct Entry: Equatable {
+    /// What `lstat` says about a file, as far as the index compares it (times in ns since the
+    /// epoch). A build passes the context walker's own `lstat` here, so no file is statted twice.
+    struct Stamp: Equatable {
         var size: Int64
         var mtime: Int64
         var ctime: Int64
         var inode: UInt64
         var device: UInt64
-        /// When the file was hashed (ns since the epoch).
-        var hashedAt: Int64
-        var digest: Digest
     }
 
-    static let racyWindow: Int64 = 2_000_000_000
+    struct Entry: Equatable {
+        var stamp: Stamp
+        /// When the file was hashed (ns since the epoch, the coarse clock's; see `isSettled`).
+        var hashedAt: Int64
+        var digest: Digest
+
+        init(stamp: Stamp, hashedAt: Int64, digest: Digest) {
+            self.stamp = stamp
+            self.hashedAt = hashedAt
+            self.digest = digest
+        }
+
+        init(size: Int64, mtime: Int64, ctime: Int64, inode: UInt64, device: UInt64, hashedAt: Int64, digest: Digest) {
+            self.init(stamp: Stamp(size: size, mtime: mtime, ctime: ctime, inode: inode, device: device), hashedAt: hashedAt, digest: digest)
+        }
+
+        var mtime: Int64 { stamp.mtime }
+        var ctime: Int64 { stamp.ctime }
+    }
 
     /// Only files under this directory are indexed (not temp copies of other stages).
     let root: String
-    private var entries: [String: Entry]
-    /// Entries looked up or made by this build: what `encoded()` keeps.
-    private(set) var used: [String: Entry] = [:]
+    private let rootPrefix: String
+    /// The index as stored, and its records in stored order (paths left in the bytes: making
+    /// 30k Strings and hashing them into a dictionary was a tenth of a no-change rebuild).
+    private let stored: [UInt8]
+    private let records: [Record]
+    private var recordUsed: [Bool]
+    private var usedRecords = 0
+    /// Where the next lookup is expected: the index is written in the order this build used
+    /// it, so the next build with the same Dockerfile and files asks in the same order.
+    private var cursor = 0
+    /// Built on the first lookup out of that order (a file added, removed or reordered).
+    private var recordByPath: [PathKey: Int]?
+    private var reordered = false
+    /// Entries this build hashed, and the order of every entry's first use (what `encoded()` writes).
+    private var fresh: [PathKey: Entry] = [:]
+    private var order: [Use] = []
+    private enum Use { case stored(Int), fresh(PathKey) }
     /// How many files were actually read (for tests).
     private(set) var hashedFiles = 0
 
     init(root: String, encoded: [UInt8]?) {
         self.root = root
-        entries = encoded.flatMap(Self.decode) ?? [:]
+        rootPrefix = root + "/"
+        let parsed = encoded.flatMap(Self.parse)
+        stored = parsed == nil ? [] : encoded!
+        records = parsed ?? []
+        recordUsed = Array(repeating: false, count: records.count)
     }
 
     /// The SHA-256 of the file at `path`, from the index when its stat is unchanged.
-    func digest(ofFile path: String) throws -> Digest {
-        guard path.hasPrefix(root + "/") else { return try SHA256Stream.digest(ofFile: path) }
-        let before = try Self.status(path)
-        if let entry = entries[path], Self.matches(entry, before), Self.isSettled(entry) {
-            used[path] = entry
-            return entry.digest
+    /// `stamp`: the file's `lstat` as the caller already has it (the context walk's); without
+    /// one the file is statted here.
+    func digest(ofFile path: String, stamp: Stamp? = nil) throws -> Digest {
+        guard PathBytes.hasPrefix(path, rootPrefix) else {
+            return try SHA256Stream.digest(ofFile: path)
+        }
+        let before = try stamp ?? Self.status(path)
+        if !fresh.isEmpty, let entry = fresh[PathKey(path)] {
+            if entry.stamp == before, Self.isSettled(entry) { return entry.digest }
+        } else if let at = record(for: path) {
+            if let entry = Self.entry(records[at], in: stored), entry.stamp == before, Self.isSettled(entry) {
+                if !recordUsed[at] {
+                    recordUsed[at] = true
+                    usedRecords += 1
+                    order.append(.stored(at))
+                }
+                return entry.digest
+            }
+            if recordUsed[at] {
+                recordUsed[at] = false
+                usedRecords -= 1
+            }
         }
         let hashedAt = Self.now()
         let digest = try SHA256Stream.digest(ofFile: path)
         hashedFiles += 1
-        var entry = before
-        entry.hashedAt = hashedAt
-        entry.digest = digest
-        // Changed while being read: use the bytes read, remember nothing.
-        if let after = try? Self.status(path), Self.matches(entry, after) {
-            entries[path] = entry
-            used[path] = entry
+        // Changed while being read (or since the walk saw it): use the bytes read, remember nothing.
+        if let after = try? Self.status(path), after == before {
+            let key = PathKey(path)
+            if fresh.updateValue(Entry(stamp: before, hashedAt: hashedAt, digest: digest), forKey: key) == nil {
+                order.append(.fresh(key))
+            }
         }
         return digest
     }
 
+    /// The stored record for `path`: the one at the cursor when the build asks in the stored
+    /// order, else through a dictionary built once.
+    private func record(for path: String) -> Int? {
+        if cursor < records.count, Self.path(of: records[cursor], in: stored, equals: path) {
+            cursor += 1
+            return cursor - 1
+        }
+        if recordByPath == nil {
+            var byPath: [PathKey: Int] = [:]
+            byPath.reserveCapacity(records.count)
+            for (at, record) in records.enumerated() { byPath[PathKey(Self.path(of: record, in: stored))] = at }
+            recordByPath = byPath
+        }
+        guard let at = recordByPath?[PathKey(path)] else { return nil }
+        reordered = true
+        cursor = at + 1
+        return at
+    }
+
     /// Whether `encoded()` differs from the stored index this one was read from (a rebuild
-    /// that read no file and used every entry has nothing to write).
-    var changed: Bool { hashedFiles > 0 || used.count != entries.count }
+    /// that read no file and used every entry, in order, has nothing to write).
+    var changed: Bool { hashedFiles > 0 || !fresh.isEmpty || reordered || usedRecords != records.count }
 
-    /// The index to store for the next build: the entries this build used.
+    /// The index to store for the next build: the entries this build used, in the order it used them.
     func encoded() -> [UInt8] {
-        Self.encode(used)
+        var writer = Writer()
+        for use in order {
+            switch use {
+            case .stored(let at): if recordUsed[at] { writer.append(record: records[at], of: stored) }
+            case .fresh(let key): writer.append(path: key.path, entry: fresh[key]!)
+            }
+        }
+        return writer.finish()
     }
 
-    private static func matches(_ a: Entry, _ b: Entry) -> Bool {
-        a.size == b.size && a.mtime == b.mtime && a.ctime == b.ctime && a.inode == b.inode && a.device == b.device
+    /// Whether an entry may be trusted: its ctime and mtime lie before the tick in which it was
+    /// hashed. Every write sets ctime from the kernel's coarse clock (or a finer one, never
+    /// behind it), the clock `hashedAt` was read from before the file was, so a write after
+    /// that moment has `ctime >= hashedAt` and the entry stays untrusted until it is hashed
+    /// again. Exact, with no window — but a file system that keeps coarser timestamps than
+    /// nanoseconds truncates them, which could put a later write's stamp before `hashedAt`:
+    /// the granularity is read off the ctime's trailing decimal zeros (a ctime with no
+    /// nanoseconds at all is taken as FAT's 2 s, the coarsest there is), and the stamp must be
+    /// a whole granule older. mtime is checked the same way, as git does (it can be set into
+    /// the future; such a file is simply read every time).
+    static func isSettled(_ entry: Entry) -> Bool {
+        let (limit, overflow) = entry.hashedAt.subtractingReportingOverflow(granularity(ofCtime: entry.ctime))
+        return !overflow && entry.ctime <= limit && entry.mtime <= limit
     }
 
-    private static func isSettled(_ entry: Entry) -> Bool {
-        entry.mtime <= entry.hashedAt - racyWindow && entry.ctime <= entry.hashedAt - racyWindow
+    /// The timestamp granularity a ctime (ns since the epoch) shows: 10^k ns for k trailing
+    /// decimal zeros in its nanosecond part (1 ns when there are none), 2 s when that part is 0.
+    static func granularity(ofCtime ctime: Int64) -> Int64 {
+        var nanoseconds = ctime % 1_000_000_000
+        if nanoseconds < 0 { nanoseconds += 1_000_000_000 }
+        if nanoseconds == 0 { return 2_000_000_000 }
+        var granule: Int64 = 1
+        while nanoseconds % 10 == 0 {
+            nanoseconds /= 10
+            granule *= 10
+        }
+        return granule
     }
 
+    /// The kernel's coarse wall clock, the one it stamps file times with (ns since the epoch).
     private static func now() -> Int64 {
         var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
+        clock_gettime(CLOCK_REALTIME_COARSE, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    private static func status(_ path: String) throws -> Entry {
+    /// `lstat`, as the context walk does: a path that became a symlink does not match.
+    private static func status(_ path: String) throws -> Stamp {
         var st = stat()
-        guard PathBytes.withCString(path, { stat($0, &st) }) == 0 else {
+        guard PathBytes.withCString(path, { lstat($0, &st) }) == 0 else {
             throw BuildError("\(PathBytes.display(path)): \(String(cString: strerror(errno)))")
         }
-        return Entry(size: Int64(st.st_size),
-                     mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                     ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
-                     inode: UInt64(st.st_ino), device: UInt64(st.st_dev), hashedAt: 0,
-                     digest: SHA256Stream.digest(of: []))
+        return Stamp(st)
+    }
+}
+
+extension FileDigestIndex.Stamp {
+    init(_ st: stat) {
+        self.init(size: Int64(st.st_size),
+                  mtime: Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec),
+                  ctime: Int64(st.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_ctim.tv_nsec),
+                  inode: UInt64(st.st_ino), device: UInt64(st.st_dev))
+    }
+
+    /// The stamp of a file as the context walk `lstat`ed it (the same fields, the same arithmetic).
+    init(_ entry: ContextEntry) {
+        self.init(size: entry.size, mtime: entry.mtimeSeconds &* 1_000_000_000 &+ Int64(entry.mtimeNanoseconds),
+                  ctime: entry.ctimeNanosecondsSinceEpoch, inode: entry.inode, device: entry.device)
     }
 }

@@ -73,9 +73,14 @@ extension StageExecutor {
     }
 
     /// `addLayer`, unless a record for the same content exists: then that layer is reused.
-    mutating func addLayerOrReuse(_ items: [LayerItem], createdBy: String) async throws {
+    /// `stamps`: aligned with `items`, each source file's `lstat` from the context walk
+    /// (`CopyPlanner.plannedStamps`), so the file index need not stat it again.
+    mutating func addLayerOrReuse(_ items: [LayerItem], createdBy: String, stamps: [FileDigestIndex.Stamp?] = []) async throws {
         let index = try session.fileDigests()
-        stepKey.add("content", try StepCacheKey.contentDigest(of: items, fileDigest: index.digest(ofFile:)))
+        let digest = try StepCacheKey.contentDigest(of: items) { position, path in
+            try index.digest(ofFile: path, stamp: position < stamps.count ? stamps[position] : nil)
+        }
+        stepKey.add("content", digest)
         if let record = cachedRecord() {
             try await reuse(record, plannedItems: items)
             return

@@ -248,7 +248,7 @@ struct StageExecutor {
         let keyword = isAdd ? "ADD" : "COPY"
         let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])
             .joined(separator: " ") + " # buildkit"
-        try await addLayerOrReuse(items, createdBy: createdBy)
+        try await addLayerOrReuse(items, createdBy: createdBy, stamps: planner.plannedStamps)
     }
 
     /// Queues the layer's write (it runs beside the next steps, see `LayerWriteQueue`) and records it.

@@ -64,8 +64,13 @@ struct StepCacheKey: Sendable {
     /// `fileDigest` hashes a source file (see `FileDigestIndex`, which skips unchanged ones).
     static func contentDigest(of items: [LayerItem],
                               fileDigest: (String) throws -> Digest = SHA256Stream.digest(ofFile:)) throws -> String {
+        try contentDigest(of: items) { _, path in try fileDigest(path) }
+    }
+
+    /// The same, with `fileDigest` also told the item's position in `items`.
+    static func contentDigest(of items: [LayerItem], fileDigest: (Int, String) throws -> Digest) throws -> String {
         var key = StepCacheKey(parent: "")
-        for item in items {
+        for (position, item) in items.enumerated() {
             switch item {
             case .entry(let entry):
                 key.add("path", entry.path)
@@ -75,7 +80,7 @@ struct StepCacheKey: Sendable {
                 case .directory: key.add("type", "dir")
                 case .symlink(let target): key.add("symlink", target)
                 case .hardlink(let target): key.add("hardlink", target)
-                case .regularFile(.file(let path, _)): key.add("file", try fileDigest(path).description)
+                case .regularFile(.file(let path, _)): key.add("file", try fileDigest(position, path).description)
                 case .regularFile(.bytes(let bytes)): key.add("file", SHA256Stream.digest(of: bytes).description)
                 }
             case .archive(let path, let destination, let owner):

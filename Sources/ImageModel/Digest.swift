@@ -19,6 +19,25 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
         try self.init(parsing: "sha256:" + hex)
     }
 
+    /// A SHA-256 digest from its 32 raw bytes. Nothing to parse or check, which matters where
+    /// tens of thousands are made at once (a build context's file index, `SHA256Stream`).
+    public init<C: Collection>(sha256Bytes bytes: C) where C.Element == UInt8 {
+        precondition(bytes.count == 32, "a SHA-256 digest has 32 bytes")
+        let digits: StaticString = "0123456789abcdef"
+        encoded = String(unsafeUninitializedCapacity: 64) { buffer in
+            digits.withUTF8Buffer { hex in
+                var at = 0
+                for byte in bytes {
+                    buffer[at] = hex[Int(byte >> 4)]
+                    buffer[at + 1] = hex[Int(byte & 0xf)]
+                    at += 2
+                }
+            }
+            return 64
+        }
+        algorithm = "sha256"
+    }
+
     /// Parses `algorithm:encoded`. Only sha256 and sha512 are accepted, as the OCI spec registers.
     public init(parsing string: String) throws {
         guard let colon = string.firstIndex(of: ":") else { throw ParseError.malformed(string) }

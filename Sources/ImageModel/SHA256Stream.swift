@@ -90,14 +90,6 @@ public struct SHA256Stream: @unchecked Sendable {
         var md = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         EVP_DigestFinal_ex(done.ctx, &md, &length)
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(64)
-        for byte in md {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0xf)])
-        }
-        // 64 lower-case hex digits always parse.
-        return try! Digest(sha256Hex: String(decoding: hex, as: UTF8.self))
+        return Digest(sha256Bytes: md)
     }
 }

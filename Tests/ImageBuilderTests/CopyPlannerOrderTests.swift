@@ -32,4 +32,23 @@ final class CopyPlannerOrderTests: XCTestCase {
         paths.shuffle()
         XCTAssertEqual(paths.sorted(by: CopyPlanner.componentsPrecede), paths.sorted(by: reference))
     }
+
+    /// `tarOrder`: a sorted walk with missing parents appended is merged in one pass, an
+    /// unsorted head is sorted; either way the order is the full sort's.
+    func testTarOrderMergesAppendedParentsAndSortsAnUnsortedHead() {
+        let sorted = ["opt/sp", "opt/sp/a", "opt/sp/a/b", "opt/sp/a-c", "opt/sp/b", "z"]
+        let cases: [(name: String, paths: [String], prefix: Int)] = [
+            ("sorted walk, parents appended", sorted + ["opt"], sorted.count),
+            ("sorted walk, several parents", ["a/b/c", "a/b/c/d", "x/y"] + ["x", "a/b", "a"], 3),
+            ("unsorted head", ["b", "a", "a/x", "c"] + ["0"], 4),
+            ("nothing appended", sorted, sorted.count),
+            ("only appended", ["b", "a"], 0),
+            ("empty", [], 0),
+        ]
+        for c in cases {
+            let order = CopyPlanner.tarOrder(c.paths, sortedPrefix: c.prefix)
+            XCTAssertEqual(order.map { c.paths[$0] }, c.paths.sorted(by: reference), c.name)
+            XCTAssertEqual(Set(order).count, c.paths.count, c.name)
+        }
+    }
 }

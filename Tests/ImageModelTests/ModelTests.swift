@@ -11,6 +11,18 @@ final class ModelTests: XCTestCase {
         }
     }
 
+    /// Raw bytes give the digest their hex parses to, and the known SHA-256 of "abc".
+    func testDigestFromRawBytes() throws {
+        let cases: [[UInt8]] = [Array(repeating: 0, count: 32), Array(repeating: 0xff, count: 32), (0..<32).map { UInt8($0 * 7 + 3) }]
+        for bytes in cases {
+            let hex = bytes.map { String(format: "%02x", $0) }.joined()
+            XCTAssertEqual(Digest(sha256Bytes: bytes), try Digest(sha256Hex: hex))
+            XCTAssertEqual(Digest(sha256Bytes: bytes[...]).description, "sha256:" + hex)
+        }
+        XCTAssertEqual(SHA256Stream.digest(of: Array("abc".utf8)).encoded,
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
     func testConfigJSONUsesDockerKeysAndIsStable() throws {
         var config = ImageConfiguration(created: "2026-01-01T00:00:00Z", platform: Platform(os: "linux", architecture: "amd64"))
         config.config.env = ["PATH=/bin"]
