@@ -59,6 +59,20 @@ final class FileDigestIndex {
         return digest
     }
 
+    /// Takes digests the layer writer made while copying files into a layer (a COPY that
+    /// skipped hashing up front, see `FoldedContent`) as if `digest(ofFile:)` had made them:
+    /// a file that changed while it was read is not kept. `hashedAt`: when the reading began.
+    func record(_ reads: [SourceFileDigests.Read], hashedAt: Int64) {
+        for read in reads where read.path.hasPrefix(root + "/") && read.before == read.after {
+            let status = read.before
+            let entry = Entry(size: status.size, mtime: status.mtime, ctime: status.ctime, inode: status.inode,
+                              device: status.device, hashedAt: hashedAt, digest: read.digest)
+            entries[read.path] = entry
+            used[read.path] = entry
+            hashedFiles += 1
+        }
+    }
+
     /// Whether `encoded()` differs from the stored index this one was read from (a rebuild
     /// that read no file and used every entry has nothing to write).
     var changed: Bool { hashedFiles > 0 || used.count != entries.count }
