@@ -53,6 +53,7 @@ extension BuildSession {
         guard try LayerMaterialiser.materialise(items, into: directory) else { return nil }
         state.layerDirectories[index] = directory
         state.layerItems[index] = nil
+        materialisedDirectories.append(directory)
         return directory
     }
 

@@ -52,6 +52,10 @@ final class BuildSession {
     lazy var stepPrefixesTrusted: Bool = store.stepPrefixesCoverRecords()
     /// Set when a step prefix could not be marked: no record is written after that.
     var stepCacheWritesStopped = false
+    /// RUN lower directories materialised from COPY layers (`materialisedLayer`), and their
+    /// removal once every stage has run (`removeMaterialisedLayersInBackground`).
+    var materialisedDirectories: [String] = []
+    var materialisedRemoval: BackgroundRemoval?
     /// `flock`ed descriptors of the cache mounts the current step uses (see `lockCacheMount`).
     var cacheMountLocks: [Int32] = []
     /// When the build started (provenance's `startedOn`; real time, whatever SOURCE_DATE_EPOCH says).
@@ -227,8 +231,11 @@ final class BuildSession {
         return layerWrites.submit(uploads: uploads, work)
     }
 
-    /// Removes every temp file and directory this build made (on success after ingesting).
-    func cleanUp() {
+    /// Removes every temp file and directory this build made (on success after ingesting),
+    /// once a background removal of materialised layers has ended.
+    func cleanUp() async {
+        await materialisedRemoval?.wait()
+        materialisedRemoval = nil
         for path in temporaryPaths {
             try? FileManager.default.removeItem(atPath: path)
         }

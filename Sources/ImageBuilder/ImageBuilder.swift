@@ -57,12 +57,12 @@ public struct ImageBuilder {
             }
             await session.flushCacheRecords()
             session.saveFileDigests()
-            session.cleanUp()
+            await session.cleanUp()
             return result
         } catch {
             await session.flushCacheRecords()
             session.saveFileDigests()
-            session.cleanUp()
+            await session.cleanUp()
             throw error
         }
     }
@@ -119,6 +119,8 @@ public struct ImageBuilder {
         }
         guard let final = last, let finalIndex = order.last else { throw BuildError("the Dockerfile has no stage to build") }
         warnUnusedBuildArgs(session)
+        // No RUN is left: the lower directories made from COPYs go while the last layers are written.
+        session.removeMaterialisedLayersInBackground()
         var result = try await commit(final, session: session)
         result.cacheSteps = try await session.resolvedCacheSteps().map { .init(key: $0.key, isFinalStage: $0.stage == finalIndex) }
         result.cacheMounts = try session.exportCacheMounts(options.cacheMountExports)
