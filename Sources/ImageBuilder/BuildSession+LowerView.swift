@@ -54,6 +54,7 @@ extension BuildSession {
         try giveOwners(PendingOwner.nonRoot(of: items), to: directory)
         state.layerDirectories[index] = directory
         state.layerItems[index] = nil
+        materialisedDirectories.append(directory)
         return directory
     }
 

@@ -48,7 +48,18 @@ final class BuildSession {
     /// The context's file digests by stat (see `fileDigests()`).
     var fileDigestIndex: FileDigestIndex?
     /// Every step applied, in order: its cache key and stage index (see `BuildResult.cacheSteps`).
-    var cacheSteps: [(key: String, stage: Int)] = []
+    var cacheSteps: [(key: StepCacheKey.Reference, stage: Int)] = []
+    /// COPY steps whose keys wait for their layer writes, in build order (see `FoldedContent`).
+    var foldedContents: [FoldedContent] = []
+    /// Whether a missing step-prefix marker means a certain miss in this store (see
+    /// `ImageStore.stepPrefixesCoverRecords`); decided before this build records anything.
+    lazy var stepPrefixesTrusted: Bool = store.stepPrefixesCoverRecords()
+    /// Set when a step prefix could not be marked: no record is written after that.
+    var stepCacheWritesStopped = false
+    /// RUN lower directories materialised from COPY layers (`materialisedLayer`), and their
+    /// removal once every stage has run (`removeMaterialisedLayersInBackground`).
+    var materialisedDirectories: [String] = []
+    var materialisedRemoval: BackgroundRemoval?
     /// `flock`ed descriptors of the cache mounts the current step uses (see `lockCacheMount`).
     var cacheMountLocks: [Int32] = []
     /// When the build started (provenance's `startedOn`; real time, whatever SOURCE_DATE_EPOCH says).
@@ -224,8 +235,11 @@ final class BuildSession {
         return layerWrites.submit(uploads: uploads, work)
     }
 
-    /// Removes every temp file and directory this build made (on success after ingesting).
-    func cleanUp() {
+    /// Removes every temp file and directory this build made (on success after ingesting),
+    /// once a background removal of materialised layers has ended.
+    func cleanUp() async {
+        await materialisedRemoval?.wait()
+        materialisedRemoval = nil
         for path in temporaryPaths {
             // Lower dirs and RUN output may hold files owned by subordinate ids.
             try? store.removeOwnedTree(path)

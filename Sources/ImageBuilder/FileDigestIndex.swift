@@ -132,6 +132,21 @@ final class FileDigestIndex {
         return at
     }
 
+    /// Takes digests the layer writer made while copying files into a layer (a COPY that
+    /// skipped hashing up front, see `FoldedContent`) as if `digest(ofFile:)` had made them:
+    /// a file that changed while it was read is not kept. `hashedAt`: when the reading began,
+    /// read from the coarse clock as `now()` is (see `isSettled`).
+    func record(_ reads: [SourceFileDigests.Read], hashedAt: Int64) {
+        for read in reads where PathBytes.hasPrefix(read.path, rootPrefix) && read.before == read.after {
+            let status = read.before
+            let key = PathKey(read.path)
+            let entry = Entry(size: status.size, mtime: status.mtime, ctime: status.ctime, inode: status.inode,
+                              device: status.device, hashedAt: hashedAt, digest: read.digest)
+            if fresh.updateValue(entry, forKey: key) == nil { order.append(.fresh(key)) }
+            hashedFiles += 1
+        }
+    }
+
     /// Whether `encoded()` differs from the stored index this one was read from (a rebuild
     /// that read no file and used every entry, in order, has nothing to write).
     var changed: Bool { hashedFiles > 0 || !fresh.isEmpty || reordered || usedRecords != records.count }

@@ -57,12 +57,12 @@ public struct ImageBuilder {
             }
             await session.flushCacheRecords()
             session.saveFileDigests()
-            session.cleanUp()
+            await session.cleanUp()
             return result
         } catch {
             await session.flushCacheRecords()
             session.saveFileDigests()
-            session.cleanUp()
+            await session.cleanUp()
             throw error
         }
     }
@@ -119,8 +119,10 @@ public struct ImageBuilder {
         }
         guard let final = last, let finalIndex = order.last else { throw BuildError("the Dockerfile has no stage to build") }
         warnUnusedBuildArgs(session)
+        // No RUN is left: the lower directories made from COPYs go while the last layers are written.
+        session.removeMaterialisedLayersInBackground()
         var result = try await commit(final, session: session)
-        result.cacheSteps = session.cacheSteps.map { .init(key: $0.key, isFinalStage: $0.stage == finalIndex) }
+        result.cacheSteps = try await session.resolvedCacheSteps().map { .init(key: $0.key, isFinalStage: $0.stage == finalIndex) }
         result.cacheMounts = try session.exportCacheMounts(options.cacheMountExports)
         return result
     }
@@ -211,7 +213,7 @@ public struct ImageBuilder {
             session.emit(.warning("\(stage.location): FROM: base image \(baseName) is \(image.config.platform), not the requested \(wanted)"))
         }
         var state = StageState(name: name, config: image.config)
-        state.cacheKey = StepCacheKey.imageParent(manifest: descriptor.digest)
+        state.cacheKey = .known(StepCacheKey.imageParent(manifest: descriptor.digest))
         // A base named by image ID has no name to record.
         state.base = found.reference.map { ($0, descriptor.digest) }
         state.config.created = nil

@@ -33,6 +33,8 @@ extension StageExecutor {
     /// step cache first, then each `--cache-from` in order.
     func cachedRecord() -> StepCacheRecord? {
         guard !cacheDisabled else { return nil }
+        // Below a folded COPY: its key is new, so nothing was ever recorded under it.
+        guard stepKey.isKnown else { return nil }
         for layer in state.layers {
             if case .pending = layer { return nil }
         }
@@ -76,6 +78,10 @@ extension StageExecutor {
     /// `stamps`: aligned with `items`, each source file's `lstat` from the context walk
     /// (`CopyPlanner.plannedStamps`), so the file index need not stat it again.
     mutating func addLayerOrReuse(_ items: [LayerItem], createdBy: String, stamps: [FileDigestIndex.Stamp?] = []) async throws {
+        if layerPush == nil, FoldedContent.canFold(items), session.lookupCertainToMiss(prefix: stepKey) {
+            return try addFoldedLayer(items, createdBy: createdBy)
+        }
+        if stepKey.isKnown { session.markStepPrefix(stepKey.value) }
         let index = try session.fileDigests()
         let digest = try StepCacheKey.contentDigest(of: items) { position, path in
             try index.digest(ofFile: path, stamp: position < stamps.count ? stamps[position] : nil)
@@ -93,7 +99,7 @@ extension StageExecutor {
     /// (a new layer once it is written, see `BuildSession.flushCacheRecords`); a step that only
     /// edited the config takes the `created` of an earlier identical step.
     mutating func finishStep(historyBefore: Int, layersBefore: Int) {
-        let key = stepKey.value
+        let key = stepKey.reference
         state.cacheKey = key
         session.cacheSteps.append((key, stageIndex))
         defer {
@@ -106,6 +112,11 @@ extension StageExecutor {
             return
         }
         guard state.layers.count == layersBefore else { return }
+        guard let key = key.knownValue else {
+            // Below a folded COPY: recorded once the key is known.
+            session.pendingCacheRecords.append(.init(key: key, task: nil, path: "", history: added))
+            return
+        }
         if !cacheDisabled, let record = session.store.stepCacheRecord(key: key) ?? session.importedRecord(key: key), record.layer == nil,
            record.history.map(\.createdBy) == added.map(\.createdBy) {
             for (offset, entry) in record.history.enumerated() {
@@ -120,8 +131,9 @@ extension StageExecutor {
 
 /// A layer step whose record is written once its layer is in the store.
 struct PendingCacheRecord {
-    var key: String
-    var task: PendingLayerWrite
+    var key: StepCacheKey.Reference
+    /// The step's layer write; nil for a step that only edited the config.
+    var task: PendingLayerWrite?
     var path: String
     var history: [History]
 }
@@ -129,6 +141,9 @@ struct PendingCacheRecord {
 extension BuildSession {
     /// Writes a record; the cache is an optimisation, so failing to write one is a warning.
     func writeCacheRecord(_ record: StepCacheRecord, key: String) {
+        // Decided before the first record (see `stepPrefixesTrusted`).
+        _ = stepPrefixesTrusted
+        guard !stepCacheWritesStopped else { return }
         do {
             try store.writeStepCacheRecord(record, key: key)
         } catch {
@@ -140,12 +155,19 @@ extension BuildSession {
     /// into the store (layers of the final stage are already there) and its record is written.
     /// A step whose layer failed to write is not recorded.
     func flushCacheRecords() async {
+        await settleFoldedContent()
         let records = pendingCacheRecords
         pendingCacheRecords.removeAll()
         for pending in records {
-            guard let written = try? await pending.task.value else { continue }
+            // A key below a folded COPY whose write failed cannot be known: not recorded.
+            guard let key = try? pending.key.resolved() else { continue }
+            guard let task = pending.task else {
+                writeCacheRecord(StepCacheRecord(layer: nil, history: pending.history), key: key)
+                continue
+            }
+            guard let written = try? await task.value else { continue }
             // `--output type=registry`: an uploaded layer is not kept, so neither is its record.
-            if pending.task.uploads, !(options.layerPush?.keepInStore ?? true) { continue }
+            if task.uploads, !(options.layerPush?.keepInStore ?? true) { continue }
             if !store.hasBlob(written.digest) {
                 guard FileManager.default.fileExists(atPath: pending.path),
                       (try? store.ingest(temporaryFile: pending.path, digest: written.digest)) != nil
@@ -153,7 +175,7 @@ extension BuildSession {
             }
             let descriptor = Descriptor(mediaType: options.newLayerMediaType, digest: written.digest, size: written.size)
             writeCacheRecord(StepCacheRecord(layer: .init(descriptor: descriptor, diffID: written.diffID), history: pending.history),
-                             key: pending.key)
+                             key: key)
         }
     }
 

@@ -252,7 +252,8 @@ struct StageExecutor {
     }
 
     /// Queues the layer's write (it runs beside the next steps, see `LayerWriteQueue`) and records it.
-    mutating func addLayer(_ items: [LayerItem], createdBy: String) throws {
+    /// With `recording`, the writer hashes the source files as it copies them (`FoldedContent`).
+    mutating func addLayer(_ items: [LayerItem], createdBy: String, recording: SourceFileDigests? = nil) throws {
         guard !items.isEmpty else {
             record(createdBy)
             return
@@ -264,7 +265,7 @@ struct StageExecutor {
             let keepFile = keepsLayerFiles
             task = try session.submitLayerWrite(uploads: true) { try await push.write(items, with: writer, file: path, keepFile: keepFile) }
         } else {
-            task = try session.submitLayerWrite { try await writer.write(items, to: path) }
+            task = try session.submitLayerWrite { try await writer.write(items, to: path, recording: recording) }
         }
         state.layers.append(.pending(task, path: path))
         state.view.apply(items, layer: state.layers.count - 1)

@@ -44,7 +44,7 @@ struct StageState {
     /// `org.opencontainers.image.base.*` annotations, as buildah does.
     var base: (name: Reference, digest: Digest)?
     /// The step-cache key of the last step applied (see `StepCacheKey`): the parent of the next.
-    var cacheKey: String = StepCacheKey.scratchParent()
+    var cacheKey: StepCacheKey.Reference = .known(StepCacheKey.scratchParent())
     /// `created` of the last history entry a step of this build wrote or reused from the cache:
     /// the image's `created`, so a rebuild entirely from cache yields the same image.
     var lastStepCreated: String?

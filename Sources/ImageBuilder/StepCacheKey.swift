@@ -13,18 +13,47 @@ import Layers
 /// step's parent is the base image's manifest digest (or a constant for `scratch`).
 struct StepCacheKey: Sendable {
     private var hasher = SHA256Stream()
+    /// Fields from the first one whose value is not known yet on (see `Reference`), in order;
+    /// empty while every field so far is hashed.
+    private var queued: [QueuedField] = []
+
+    // v2: names that are not UTF-8 are written byte-exact (v1 could record an ADD'ed
+    // archive's such symlink with an empty target), so no v1 record is reused.
+    private static let version = "v2"
 
     /// Starts a key whose parent is `parent` (a step key, or one of `scratchParent`/`imageParent`).
     init(parent: String) {
-        // v2: names that are not UTF-8 are written byte-exact (v1 could record an ADD'ed
-        // archive's such symlink with an empty target), so no v1 record is reused.
-        add("swiftdock-step-cache", "v2")
+        add("swiftdock-step-cache", Self.version)
         add("parent", parent)
+    }
+
+    /// Starts a key whose parent may still be waiting for a layer write.
+    init(parent: Reference) {
+        switch parent {
+        case .known(let value): self.init(parent: value)
+        case .deferred(let key): self.init(deferredParent: key)
+        }
+    }
+
+    /// The same fields as `init(parent:)`, the parent's value hashed once it is known.
+    private init(deferredParent: StepCacheKey) {
+        add("swiftdock-step-cache", Self.version)
+        queued = [.parent(deferredParent)]
     }
 
     /// Appends one field: `len(label) label len(value) value`, lengths as 8 bytes big-endian, so
     /// no two different field lists encode to the same bytes.
     mutating func add(_ label: String, _ value: String) {
+        guard queued.isEmpty else { return queued.append(.text(label, value)) }
+        Self.hash(label, value, into: &hasher)
+    }
+
+    /// Appends a field whose value a folded COPY learns from its own layer write.
+    mutating func add(_ label: String, _ value: FoldedContent) {
+        queued.append(.content(label, value))
+    }
+
+    private static func hash(_ label: String, _ value: String, into hasher: inout SHA256Stream) {
         for part in [Array(label.utf8), Array(value.utf8)] {
             var length = UInt64(part.count).bigEndian
             withUnsafeBytes(of: &length) { hasher.update($0) }
@@ -32,8 +61,31 @@ struct StepCacheKey: Sendable {
         }
     }
 
-    /// The key: lower-case hex SHA-256.
-    var value: String { hasher.finalize().encoded }
+    /// Whether every field is known, so `value` may be read.
+    var isKnown: Bool { queued.isEmpty }
+
+    /// The key: lower-case hex SHA-256. Only for a key whose fields are all known (`isKnown`).
+    var value: String {
+        precondition(queued.isEmpty, "a deferred step key read before it was resolved")
+        return hasher.finalize().encoded
+    }
+
+    /// The key as the next step's parent: its value, or the key itself while it waits.
+    var reference: Reference { queued.isEmpty ? .known(value) : .deferred(self) }
+
+    /// The value once every folded COPY it depends on has settled (`FoldedContent.settle`);
+    /// throws when one of them failed.
+    func resolved() throws -> String {
+        var hasher = self.hasher
+        for field in queued {
+            switch field {
+            case .text(let label, let value): Self.hash(label, value, into: &hasher)
+            case .parent(let key): Self.hash("parent", try key.resolved(), into: &hasher)
+            case .content(let label, let folded): Self.hash(label, try folded.digest(), into: &hasher)
+            }
+        }
+        return hasher.finalize().encoded
+    }
 
     /// The parent key of a stage's first step when it starts from `scratch`.
     static func scratchParent() -> String {
@@ -55,6 +107,13 @@ struct StepCacheKey: Sendable {
         var key = StepCacheKey(parent: parentStageKey)
         key.add("base", "stage")
         return key.value
+    }
+
+    /// `stageParent` of a key that may still wait for a folded COPY.
+    static func stageParent(_ parentStageKey: Reference) -> Reference {
+        var key = StepCacheKey(parent: parentStageKey)
+        key.add("base", "stage")
+        return key.reference
     }
 
     /// What a layer-producing step will write, minus mtimes: each item's path, type, mode,

@@ -115,6 +115,8 @@ extension ImageStore {
             removed += 1
         }
         FileSystem.syncDirectory(stepCacheDirectory)
+        // No record is left to need them (see `markStepPrefix`).
+        if all, lastUsedBefore == nil { try removeStepPrefixes() }
         return removed
     }
 

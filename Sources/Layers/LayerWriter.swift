@@ -48,19 +48,22 @@ public struct LayerWriter: Sendable {
 
     /// Writes `items` in the given order (parents first; the caller sorts) as a tar layer to
     /// `temporaryFile` (created or truncated; removed again on failure) and returns the digests
-    /// of the bytes actually written. The work runs on a dedicated thread.
-    public func write(_ items: [LayerItem], to temporaryFile: String) async throws -> WrittenLayer {
-        try await write(items, to: try FileBlobSink(path: temporaryFile))
+    /// of the bytes actually written. The work runs on a dedicated thread. With `recording`,
+    /// each source file is also hashed in the same read that copies it into the tar stream
+    /// (see `SourceFileDigests`): a step whose cache key needs those digests reads its
+    /// sources once.
+    public func write(_ items: [LayerItem], to temporaryFile: String, recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
+        try await write(items, to: try FileBlobSink(path: temporaryFile), recording: recording)
     }
 
     /// Writes `items` as a layer blob into `sink` (a file, an upload, both) and returns the
     /// digests of the bytes the sink was given. On failure the sink is abandoned. The work
     /// runs on a dedicated thread, so a sink may block (back-pressure) without holding up
     /// Swift's cooperative pool.
-    public func write(_ items: [LayerItem], to sink: any BlobSink) async throws -> WrittenLayer {
+    public func write(_ items: [LayerItem], to sink: any BlobSink, recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WrittenLayer, Error>) in
             let thread = Thread {
-                continuation.resume(with: Result { try self.writeBlocking(items, to: sink) })
+                continuation.resume(with: Result { try self.writeBlocking(items, to: sink, recording: recording) })
             }
             thread.stackSize = 1 << 20
             thread.start()
@@ -72,8 +75,9 @@ public struct LayerWriter: Sendable {
         try writeBlocking(items, to: try FileBlobSink(path: temporaryFile))
     }
 
-    /// The synchronous form of `write(_:to:)` for any sink, running on the caller's thread.
-    public func writeBlocking(_ items: [LayerItem], to blobSink: any BlobSink) throws -> WrittenLayer {
+    /// The synchronous form of `write(_:to:)` for any sink, running on the caller's thread;
+    /// with `recording`, source files are hashed as they are copied (see `SourceFileDigests`).
+    public func writeBlocking(_ items: [LayerItem], to blobSink: any BlobSink, recording: SourceFileDigests? = nil) throws -> WrittenLayer {
         let compressing = compression != .none
         let output = BlobOutput(sink: blobSink, hashing: compressing)
         do {
@@ -84,6 +88,8 @@ public struct LayerWriter: Sendable {
             }
             let stream = LayerStream(sink: sink)
             let emitter = try TarEmitter(stream: stream, sourceDateEpoch: sourceDateEpoch, outputPath: blobSink.name)
+            recording?.begin()
+            emitter.recording = recording
             for item in items { try emitter.emit(item) }
             try emitter.finish()
             try sink.finish()

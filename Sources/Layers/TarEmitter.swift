@@ -1,5 +1,6 @@
 import CArchive
 import Foundation
+import ImageModel
 import PathEncoding
 
 /// File-type bits as libarchive spells them (`AE_IF*`, whose casts Swift cannot import).
@@ -37,6 +38,8 @@ final class TarEmitter {
     private var writingRawEntry = false
     /// Data bytes written so far for that entry.
     private var rawWritten: Int64 = 0
+    /// When set, every source file copied is hashed on the way and recorded here.
+    var recording: SourceFileDigests?
 
     init(stream: LayerStream, sourceDateEpoch: Int64?, outputPath: String) throws {
         self.stream = stream
@@ -184,6 +187,10 @@ final class TarEmitter {
         let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
         guard fd >= 0 else { throw LayerError.unreadable(path: path, reason: LayerError.errnoText()) }
         defer { close(fd) }
+        var before = stat()
+        if recording != nil, fstat(fd, &before) != 0 { throw LayerError.unreadable(path: path, reason: LayerError.errnoText()) }
+        // The bytes' own digest (for a step key), from the very buffers written to the tar.
+        var hash = recording.map { _ in SHA256Stream() }
         var done: Int64 = 0
         while done < size {
             let want = Int(min(Int64(Self.readBufferSize), size - done))
@@ -193,6 +200,7 @@ final class TarEmitter {
                 throw LayerError.unreadable(path: path, reason: LayerError.errnoText())
             }
             if n == 0 { throw LayerError.sizeChanged(path: path, expected: size, actual: done) }
+            hash?.update(UnsafeRawBufferPointer(start: readBuffer, count: n))
             try writeData(readBuffer, n, path)
             done += Int64(n)
         }
@@ -201,6 +209,11 @@ final class TarEmitter {
             var st = stat()
             let actual = fstat(fd, &st) == 0 ? Int64(st.st_size) : size + 1
             throw LayerError.sizeChanged(path: path, expected: size, actual: actual)
+        }
+        if let recording, let hash {
+            var after = stat()
+            if fstat(fd, &after) != 0 { throw LayerError.unreadable(path: path, reason: LayerError.errnoText()) }
+            recording.append(.init(path: path, digest: hash.finalize(), before: .init(before), after: .init(after)))
         }
     }
 

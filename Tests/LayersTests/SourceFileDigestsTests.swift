@@ -1,0 +1,53 @@
+import Foundation
+import ImageModel
+import XCTest
+@testable import Layers
+
+/// The layer writer hashing each source file in the read that copies it (issue 13: a cold
+/// COPY reads its sources once): the digests are of the bytes written, in item order, with the
+/// file's status around the read; the layer itself is the same as without recording.
+final class SourceFileDigestsTests: XCTestCase {
+    func testDigestsAreOfTheWrittenBytesInItemOrderAndTheLayerIsUnchanged() throws {
+        let scratch = Scratch()
+        let contents: [(name: String, bytes: [UInt8])] = [
+            ("empty", []), ("small", Array("hello\n".utf8)), ("large", pseudoRandom(count: 3 << 20, seed: 7)), ("again", Array("x".utf8)),
+        ]
+        var items: [LayerItem] = [.entry(LayerEntry(path: "d", kind: .directory, mode: 0o755, uid: 0, gid: 0, mtimeSeconds: 1))]
+        for (name, bytes) in contents {
+            try Data(bytes).write(to: URL(fileURLWithPath: scratch.file(name)))
+            items.append(.entry(LayerEntry(path: "d/" + name, kind: .regularFile(.file(path: scratch.file(name), size: Int64(bytes.count))),
+                                           mode: 0o644, uid: 0, gid: 0, mtimeSeconds: 1)))
+        }
+        // The same source twice, and bytes given inline (not a file: not recorded).
+        items.append(.entry(LayerEntry(path: "d/small-again", kind: .regularFile(.file(path: scratch.file("small"), size: 6)),
+                                       mode: 0o600, uid: 0, gid: 0, mtimeSeconds: 1)))
+        items.append(.entry(LayerEntry(path: "d/inline", kind: .regularFile(.bytes([1, 2, 3])), mode: 0o644, uid: 0, gid: 0, mtimeSeconds: 1)))
+
+        let recording = SourceFileDigests()
+        let recorded = try LayerWriter().writeBlocking(items, to: try FileBlobSink(path: scratch.file("recorded.tar.gz")), recording: recording)
+        let plain = try LayerWriter().writeBlocking(items, to: scratch.file("plain.tar.gz"))
+        XCTAssertEqual(recorded, plain, "recording changes nothing in the layer")
+
+        let reads = recording.reads
+        XCTAssertEqual(reads.map(\.path), contents.map { scratch.file($0.name) } + [scratch.file("small")])
+        for (read, bytes) in zip(reads, contents.map(\.bytes) + [Array("hello\n".utf8)]) {
+            XCTAssertEqual(read.digest, SHA256Stream.digest(of: bytes), read.path)
+            XCTAssertEqual(read.before, read.after, read.path)
+            XCTAssertEqual(read.before.size, Int64(bytes.count))
+            var st = stat()
+            XCTAssertEqual(stat(read.path, &st), 0)
+            XCTAssertEqual(read.before, SourceFileDigests.FileStatus(st))
+        }
+        XCTAssertGreaterThan(recording.startedAt, 0)
+    }
+
+    func testAFileThatGrewIsRefusedAsWithoutRecording() throws {
+        let scratch = Scratch()
+        try Data("longer than said".utf8).write(to: URL(fileURLWithPath: scratch.file("f")))
+        let items: [LayerItem] = [.entry(LayerEntry(path: "f", kind: .regularFile(.file(path: scratch.file("f"), size: 4)),
+                                                    mode: 0o644, uid: 0, gid: 0, mtimeSeconds: 1))]
+        let recording = SourceFileDigests()
+        XCTAssertThrowsError(try LayerWriter().writeBlocking(items, to: try FileBlobSink(path: scratch.file("l")), recording: recording))
+        XCTAssertTrue(recording.reads.isEmpty)
+    }
+}
