@@ -10,7 +10,9 @@
 #   htpasswd  docker-registry, Basic auth (tester / s3cret, bcrypt)
 #   token     docker-registry, auth: token, challenge with service="swiftdock-registry"
 #   token-ar  docker-registry, auth: token, behind a proxy that drops service= from the
-#             challenge; its token server answers access_token only (Artifact Registry style)
+#             challenge and refuses chunked uploads (several PATCHes, Content-Range, a POST
+#             without Content-Length) as Artifact Registry does; its token server answers
+#             access_token only (Artifact Registry style)
 #   fixtures  registry-fixtures: both token servers, the Google OAuth2/metadata stand-in,
 #             the corrupting proxy (in front of open), the service-stripping proxy, a proxy
 #             in front of open that adds the OCI 1.1 referrers API (docker-registry 2.8 lacks it),
@@ -202,7 +204,7 @@ start_all() {
   launch fixtures "$bin" serve --state "$STATE" --issuer "$ISSUER" --default-audience "$AR_AUDIENCE" \
     --token-port "$p_tokensrv" --ar-token-port "$p_tokensrv_ar" --google-port "$p_google" \
     --proxy "$p_corrupt:127.0.0.1:$p_open:corrupt-blobs" \
-    --proxy "$p_ar_front:127.0.0.1:$p_token_ar:strip-service" \
+    --proxy "$p_ar_front:127.0.0.1:$p_token_ar:artifact-registry" \
     --proxy "$p_referrers:127.0.0.1:$p_open:referrers-api" \
     --proxy "$p_nochunk:127.0.0.1:$p_open:no-chunked-bodies"
 

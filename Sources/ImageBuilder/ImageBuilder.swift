@@ -100,6 +100,9 @@ public struct ImageBuilder {
             }
             if index == order.last, let push = options.layerPush {
                 executor.layerPush = push
+                push.uploader.sendBaseLayers(executor.state.layers.compactMap {
+                    if case .stored(let descriptor, _, _) = $0 { descriptor } else { nil }
+                })
                 // The SBOM reads the layers from the store; the base's ONBUILD triggers may RUN.
                 executor.keepsLayerFiles = push.keepInStore || options.sbom || options.provenance != nil
                     || StageExecutor.stageReadsItsLayers(stage) || !(executor.state.config.config.onBuild ?? []).isEmpty

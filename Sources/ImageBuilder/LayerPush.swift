@@ -14,6 +14,11 @@ public protocol LayerUploader: Sendable {
     func uploadStreamed(_ write: (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer
     /// Uploads a finished layer file in one request (the fallback).
     func upload(file: String, layer: WrittenLayer) async throws
+    /// The final stage's base layers, once its FROM is resolved: the uploader starts bringing
+    /// them to the destination (present, mounted, or copied registry to registry) beside the
+    /// build, so the push after the build finds them settled instead of starting on them
+    /// then. Returns at once; a failure there is left for that push to meet and report.
+    func sendBaseLayers(_ layers: [Descriptor])
 }
 
 /// A streamed layer upload failed for a reason of the upload's own (refused, connection

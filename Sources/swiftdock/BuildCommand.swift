@@ -172,7 +172,9 @@ struct BuildCommand: AsyncParsableCommand {
         // `build --push`: the final stage's new layers stream into the first destination while
         // they are written; the other destinations mount or copy them from there.
         let uploader = pushTargets.first.map { target in
-            RegistryLayerUploader(client: client, repository: RegistryRepository(target)) { printError("WARNING: \($0)") }
+            RegistryLayerUploader(client: client, repository: RegistryRepository(target), store: imageStore, jobs: jobs) {
+                printError("WARNING: \($0)")
+            }
         }
         if let uploader {
             // --cache-to exports read the layers from the store, so they are kept for it.
@@ -197,6 +199,7 @@ struct BuildCommand: AsyncParsableCommand {
         do {
             result = try await builder.build(options)
         } catch {
+            await uploader?.cancelBaseLayers()
             await client.shutdown()
             throw error
         }
@@ -212,6 +215,7 @@ struct BuildCommand: AsyncParsableCommand {
                 printError(line)
             }
         } catch {
+            await uploader?.cancelBaseLayers()
             await client.shutdown()
             throw error
         }
@@ -228,10 +232,12 @@ struct BuildCommand: AsyncParsableCommand {
             printError("streamed \(uploader.streamedCount) layer(s) to \(uploader.repository.registry)/\(uploader.repository.name) while building")
         }
         if !pushTargets.isEmpty {
-            for tag in pushTargets {
+            for (index, tag) in pushTargets.enumerated() {
                 let renderer = ProgressRenderer(quiet: quiet, pulling: false)
                 do {
-                    let pusher = ImagePusher(jobs: jobs, onEvent: renderer.observer)
+                    var pusher = ImagePusher(jobs: jobs, onEvent: renderer.observer)
+                    // The first destination got the new layers, and its base layers, during the build.
+                    if index == 0, let uploader { pusher.settled = await uploader.settled() }
                     let pushed = try await pusher.push(result.manifest, from: imageStore, to: tag, client: client)
                     renderer.finish()
                     recordPush(pushed, as: tag, in: imageStore)

@@ -67,6 +67,7 @@ final class StreamingPushTests: XCTestCase {
         let layers = try layerDigests("\(open)/stream/push-\(run):1")
         XCTAssertEqual(layers.count, 3, "base + two COPY layers")
         XCTAssertTrue(Set(layers).isSubset(of: try storeBlobs(streamed)), "build --push -t keeps the layers in the store")
+        assertReportedPushed(layers, in: pushed.stderr)
         XCTAssertTrue(try streamed.ok("images").stdout.contains("\(open)/stream/push-\(run)"))
 
         // --output type=registry: the same image, and no layer of it in the store.
@@ -86,6 +87,59 @@ final class StreamingPushTests: XCTestCase {
         try Harness.sh("cd '\(out)' && umoci unpack --rootless --image oci:app bundle >/dev/null && cmp bundle/rootfs/data/big.bin '\(context)/big.bin' && test -f bundle/rootfs/app/f7.txt")
     }
 
+    /// The manifest digest `build` then `push` of `context` gives (the image every streamed
+    /// build must reproduce), pushed to `reference`.
+    private func referenceDigest(of context: String, pushedTo reference: String) throws -> String {
+        let swiftdock = try Swiftdock()
+        try swiftdock.buildBase(environment: ["SOURCE_DATE_EPOCH": Self.epoch])
+        try swiftdock.ok("build", "-q", "--source-date-epoch", Self.epoch, "-t", reference, context)
+        return pushedDigest(try swiftdock.ok("push", reference).stdout)
+    }
+
+    /// Docker's words for the layers this command uploaded: `Pushed` — the streamed ones too,
+    /// which the registry already holds when the push after the build comes to them.
+    private func assertReportedPushed(_ layers: [String], in stderr: String, file: StaticString = #filePath, line: UInt = #line) {
+        for digest in layers {
+            let short = String(digest.dropFirst("sha256:".count).prefix(12))
+            XCTAssertTrue(stderr.contains("\(short): Pushed"), "\(short) not reported Pushed: \(stderr)", file: file, line: line)
+            XCTAssertFalse(stderr.contains("\(short): Layer already exists"), stderr, file: file, line: line)
+        }
+    }
+
+    /// The Artifact-Registry-style fixture (token auth, no `service=`, and AR's upload rules:
+    /// one PATCH per session, no Content-Range, a POST needs Content-Length) takes the
+    /// streamed upload as it is — one chunked PATCH, then `PUT ?digest=`, what `docker push`
+    /// sends AR — with no fallback, and holds the image `build` then `push` makes.
+    func testStreamedPushToArtifactRegistryStyleFixture() throws {
+        let open = try env("SWIFTDOCK_TEST_REGISTRY_OPEN")
+        let ar = try env("SWIFTDOCK_TEST_REGISTRY_TOKEN_AR")
+        let context = try makeContext()
+        let run = UUID().uuidString.prefix(8).lowercased()
+        let expected = try referenceDigest(of: context, pushedTo: "\(open)/stream/ar-ref-\(run):1")
+
+        let environment = ["DOCKER_CONFIG": try Harness.makeTemporaryDirectory("ar-docker-config")]
+        let login = try Harness.run("/bin/bash", ["-c", "printf '%s' \"$SWIFTDOCK_TEST_PASSWORD\" | '\(Harness.binary)' login -u \"$SWIFTDOCK_TEST_USER\" --password-stdin \(ar)"],
+                                    environment: environment)
+        XCTAssertEqual(login.status, 0, login.stderr)
+        for (index, flags) in [["--push", "-t", "\(ar)/stream/ar1-\(run):1"],
+                               ["--output", "type=registry,name=\(ar)/stream/ar2-\(run):1"]].enumerated() {
+            // A repository each: in one that has the base already, docker's word for it is
+            // `Layer already exists`, and this test checks the words for layers sent.
+            let swiftdock = try Swiftdock()
+            try swiftdock.buildBase(environment: ["SOURCE_DATE_EPOCH": Self.epoch])
+            let result = try swiftdock.run(["build", "--source-date-epoch", Self.epoch] + flags + [context], environment: environment)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(pushedDigest(result.stderr), expected, result.stderr)
+            XCTAssertTrue(result.stderr.contains("streamed 2 layer(s) to \(ar)/stream/ar\(index + 1)-\(run)"), result.stderr)
+            XCTAssertFalse(result.stderr.contains("uploading layers from files instead"), result.stderr)
+            let layers = try Harness.sh("skopeo inspect --raw --tls-verify=false --creds \"$SWIFTDOCK_TEST_USER:$SWIFTDOCK_TEST_PASSWORD\" "
+                                        + "docker://\(ar)/stream/ar\(index + 1)-\(run):1 | jq -r '.layers[].digest'")
+                .split(separator: "\n").map(String.init)
+            XCTAssertEqual(layers.count, 3, "base + two COPY layers")
+            assertReportedPushed(layers, in: result.stderr)
+        }
+    }
+
     /// A front that answers 411 to bodies without Content-Length: one warning, every layer
     /// uploaded from a file, the same image; with type=registry the files go away again.
     func testRegistryRefusingStreamedBodiesGetsFileUploads() throws {
@@ -93,13 +147,10 @@ final class StreamingPushTests: XCTestCase {
         let refusing = try env("SWIFTDOCK_TEST_REGISTRY_NO_CHUNKED")
         let context = try makeContext()
         let run = UUID().uuidString.prefix(8).lowercased()
-        let reference = try Swiftdock()
-        try reference.buildBase(environment: ["SOURCE_DATE_EPOCH": Self.epoch])
-        try reference.ok("build", "-q", "--source-date-epoch", Self.epoch, "-t", "\(open)/stream/fb-ref-\(run):1", context)
-        let expected = pushedDigest(try reference.ok("push", "\(open)/stream/fb-ref-\(run):1").stdout)
+        let expected = try referenceDigest(of: context, pushedTo: "\(open)/stream/fb-ref-\(run):1")
 
-        for (index, flags) in [["--push", "-t", "\(refusing)/stream/fb-\(run):1"],
-                               ["--output", "type=registry,name=\(refusing)/stream/fb-\(run):2"]].enumerated() {
+        for (index, flags) in [["--push", "-t", "\(refusing)/stream/fb1-\(run):1"],
+                               ["--output", "type=registry,name=\(refusing)/stream/fb2-\(run):1"]].enumerated() {
             let swiftdock = try Swiftdock()
             try swiftdock.buildBase(environment: ["SOURCE_DATE_EPOCH": Self.epoch])
             let before = try storeBlobs(swiftdock)
@@ -110,7 +161,8 @@ final class StreamingPushTests: XCTestCase {
             XCTAssertEqual(warnings.count, 1, result.stderr)
             XCTAssertTrue(warnings.first?.contains("411") ?? false, result.stderr)
             XCTAssertFalse(result.stderr.contains("streamed 2 layer(s)"), result.stderr)
-            let layers = try layerDigests("\(refusing)/stream/fb-\(run):\(index + 1)")
+            let layers = try layerDigests("\(refusing)/stream/fb\(index + 1)-\(run):1")
+            assertReportedPushed(layers, in: result.stderr)
             let added = try storeBlobs(swiftdock).subtracting(before)
             if index == 1 { XCTAssertTrue(added.isDisjoint(with: layers), "type=registry kept a layer: \(added)") }
         }

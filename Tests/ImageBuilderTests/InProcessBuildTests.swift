@@ -50,6 +50,21 @@ final class InProcessBuildTests: XCTestCase {
         XCTAssertEqual(try SHA256Stream.digest(ofFile: store.blobPath(base.layer.digest)), base.layer.digest)
     }
 
+    /// `build --push`: the uploader hears of the final stage's base layers as soon as its
+    /// FROM is resolved — once, and not of the first stage's — so it can bring them over
+    /// beside the build; the final stage's two new layers are streamed to it.
+    func testBuildPushHandsTheFinalBaseToTheUploaderBesideTheBuild() async throws {
+        let (base, source, store) = try prepare(corrupt: false)
+        let uploader = FakeUploader()
+        let result = try await build(try Reference(parsing: "inprocess.example/pushed:1"), store: store, source: source,
+                                     push: LayerPush(uploader: uploader, keepInStore: true))
+        XCTAssertEqual(uploader.baseLayers, [[base.layer]])
+        let image = try store.image(result.manifest)
+        XCTAssertEqual(uploader.streamed.count, 2)
+        // Two writes run at once, so in either order.
+        XCTAssertEqual(Set(uploader.streamed.map(SHA256Stream.digest(of:))), Set(image.manifest.layers.dropFirst().map(\.digest)))
+    }
+
     /// Wrong bytes are caught on both ways a base layer is read: streamed for its headers
     /// (COPY into the base's tree) and made local for unpacking (COPY --from=<image>).
     func testALayerWhoseBytesDoNotMatchItsDigestFailsNamingIt() async throws {
@@ -91,10 +106,12 @@ final class InProcessBuildTests: XCTestCase {
         return (base, FakeImageSource(base: base, store: store, corrupt: corrupt), store)
     }
 
-    private func build(_ tag: Reference, store: ImageStore, source: FakeImageSource) async throws -> BuildResult {
+    private func build(_ tag: Reference, store: ImageStore, source: FakeImageSource,
+                       push: LayerPush? = nil) async throws -> BuildResult {
         let context = (store.root as NSString).deletingLastPathComponent + "/context"
-        return try await ImageBuilder(store: store, source: source)
-            .build(BuildOptions(contextDirectory: context, tags: [tag], runMode: .record))
+        var options = BuildOptions(contextDirectory: context, tags: [tag], runMode: .record)
+        options.layerPush = push
+        return try await ImageBuilder(store: store, source: source).build(options)
     }
 
     private func gunzippedDigest(_ path: String) throws -> Digest {

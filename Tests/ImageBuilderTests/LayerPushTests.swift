@@ -7,7 +7,7 @@ import XCTest
 /// An uploader that keeps what it is sent: streamed bytes, or the files of the fallback.
 /// `refuseAfter` makes a streamed upload fail after that many bytes, as a registry that
 /// refuses or drops the stream would.
-private final class FakeUploader: LayerUploader, @unchecked Sendable {
+final class FakeUploader: LayerUploader, @unchecked Sendable {
     private let lock = NSLock()
     let refuseAfter: Int?
     private var refused = false
@@ -42,6 +42,9 @@ private final class FakeUploader: LayerUploader, @unchecked Sendable {
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
         lock.withLock { uploadedFiles.append((bytes, layer)) }
     }
+
+    private(set) var baseLayers: [[Descriptor]] = []
+    func sendBaseLayers(_ layers: [Descriptor]) { lock.withLock { baseLayers.append(layers) } }
 
     final class Collector: BlobSink, @unchecked Sendable {
         struct Refused: Error {}

@@ -99,6 +99,39 @@ final class ImagePusherTests: XCTestCase {
         }
     }
 
+    /// A layer this command already brought over (`build --push` streamed it while building,
+    /// or mounted or copied a base layer beside the build) is reported as what happened to it —
+    /// `Pushed` for an upload, as docker reports a layer its own push sent, not `Layer already
+    /// exists` — and not asked for again; a blob not settled is checked as ever.
+    func testSettledBlobsAreReportedAsSettledWithoutAnotherQuestion() async throws {
+        let cases: [(BlobPushOutcome, TransferState)] = [
+            (.pushed(attempts: 1), .pushed),
+            (.mounted(from: "team/base"), .mounted(from: "team/base")),
+            (.alreadyExists, .alreadyExists),
+        ]
+        for (outcome, state) in cases {
+            let image = TestImage()
+            let layer = image.layer.digest
+            let destination = MemoryDestination(misbehaviour: [], mountable: [:])
+            destination.preload(layer, image.layerBytes)
+            let events = EventLog()
+            var pusher = ImagePusher(backoff: .zero, onEvent: events.record)
+            pusher.settled = [layer: outcome]
+            let pushed = try await pusher.push(image.manifest, from: MemorySource(blobs: image.blobs(corruptLayer: false), origins: [:]),
+                                               to: destination, tag: "v1")
+            XCTAssertEqual(pushed.blobs[layer], outcome)
+            XCTAssertEqual(events.states(of: layer), [.preparing, state])
+            XCTAssertEqual(destination.puts(of: layer), 0)
+            XCTAssertEqual(destination.sizeQueries(of: layer), 0, "\(outcome)")
+            XCTAssertEqual(destination.puts(of: image.config.digest), 1)
+            XCTAssertEqual(destination.tags["v1"], image.manifest.digest)
+            // Without it, the same destination says the layer was there already.
+            let again = try await ImagePusher(backoff: .zero).push(image.manifest, from: MemorySource(blobs: image.blobs(corruptLayer: false), origins: [:]),
+                                                                    to: destination, tag: "v2")
+            XCTAssertEqual(again.blobs[layer], .alreadyExists)
+        }
+    }
+
     /// An index of two platforms sharing a layer: every blob once, each child manifest put (by
     /// digest) before the index, which goes last under its tag.
     func testIndexPutsSharedBlobsOnceAndChildrenBeforeTheIndex() async throws {
@@ -215,6 +248,7 @@ final class MemoryDestination: ContentDestination, @unchecked Sendable {
     private var manifestTags: [String: Digest] = [:]
     private var putCounts: [Digest: Int] = [:]
     private var manifests: [Digest] = []
+    private var sizeQueries: [Digest: Int] = [:]
 
     init(misbehaviour: ImagePusherTests.Misbehaviour, mountable: [Digest: [UInt8]]) {
         self.misbehaviour = misbehaviour
@@ -225,10 +259,14 @@ final class MemoryDestination: ContentDestination, @unchecked Sendable {
     var tags: [String: Digest] { lock.withLock { manifestTags } }
     var manifestOrder: [Digest] { lock.withLock { manifests } }
     func puts(of digest: Digest) -> Int { lock.withLock { putCounts[digest, default: 0] } }
+    func sizeQueries(of digest: Digest) -> Int { lock.withLock { sizeQueries[digest, default: 0] } }
     func preload(_ digest: Digest, _ bytes: [UInt8]) { lock.withLock { blobs[digest] = bytes } }
 
     func blobSize(_ descriptor: Descriptor) async throws -> Int64? {
-        lock.withLock { blobs[descriptor.digest].map { Int64($0.count) } }
+        lock.withLock {
+            sizeQueries[descriptor.digest, default: 0] += 1
+            return blobs[descriptor.digest].map { Int64($0.count) }
+        }
     }
 
     func mount(_ descriptor: Descriptor, from origin: String) async throws -> Bool {

@@ -90,6 +90,8 @@ struct ProxySpec {
         case corruptBlobs = "corrupt-blobs"
         /// Remove `service="…"` from `WWW-Authenticate: Bearer` challenges.
         case stripService = "strip-service"
+        /// `strip-service`, and Artifact Registry's upload rules (`ArtifactRegistryUploads`).
+        case artifactRegistry = "artifact-registry"
         /// Answer the OCI 1.1 referrers API and `OCI-Subject` (`ReferrersAPI`).
         case referrersAPI = "referrers-api"
         /// Refuse request bodies of unknown length (chunked transfer encoding) with 411.

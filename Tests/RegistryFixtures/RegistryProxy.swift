@@ -13,12 +13,16 @@ import NIOHTTP1
 /// - `stripService`: `service="…"` is removed from `WWW-Authenticate: Bearer` challenges, as
 ///   Artifact Registry's challenges carry none (docker-registry 2.8 always writes one).
 /// - `referrersAPI`: the registry gains the OCI 1.1 referrers API (`ReferrersAPI`).
+/// - `artifactRegistry`: as `stripService`, and uploads follow Artifact Registry's rules
+///   (`ArtifactRegistryUploads`: one PATCH per session, no `Content-Range`, a POST needs
+///   `Content-Length`).
 /// - `noChunkedBodies`: a `PUT`/`PATCH` whose body comes without `Content-Length` (HTTP/1.1
 ///   chunked transfer encoding) gets `411 Length Required`, as from a registry or a front end
 ///   that takes no streamed uploads; `build --push` must then fall back to a file upload.
 struct RegistryProxy {
     let spec: ProxySpec
     let referrers = ReferrersAPI()
+    let artifactRegistry = ArtifactRegistryUploads()
 
     /// Headers that describe one connection, not the message.
     private static let hopByHop: Set<String> = [
@@ -35,6 +39,9 @@ struct RegistryProxy {
             return referrers.answer(name: target.name, digest: target.digest, query: target.query)
         }
         let body = try await request.body.collect(upTo: 1 << 30)
+        if spec.mode == .artifactRegistry, let refusal = artifactRegistry.refusal(for: request, bodyLength: body.readableBytes) {
+            return refusal
+        }
         if spec.mode == .noChunkedBodies, request.method == .put || request.method == .patch,
            request.headers[.contentLength] == nil, body.readableBytes > 0 {
             print("proxy :\(spec.listenPort): \(request.method) \(request.head.path ?? "/") -> 411 (body without Content-Length)")
@@ -54,6 +61,7 @@ struct RegistryProxy {
         let path = request.head.path ?? "/"
         let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: request.method.rawValue), uri: path, headers: headers)
         var upstream = try await UpstreamClient(host: spec.upstreamHost, port: spec.upstreamPort).send(head, body: body)
+        if spec.mode == .artifactRegistry { artifactRegistry.record(request, status: Int(upstream.head.status.code)) }
 
         var fields = HTTPFields()
         for (name, value) in upstream.head.headers {
@@ -63,7 +71,8 @@ struct RegistryProxy {
                 // Kept for HEAD answers, whose body is empty; bodies are never resized here.
                 fields.append(HTTPField(name: fieldName, value: value))
             } else if !Self.hopByHop.contains(lower) {
-                let rewritten = spec.mode == .stripService && lower == "www-authenticate" ? Self.withoutService(value) : value
+                let strips = spec.mode == .stripService || spec.mode == .artifactRegistry
+                let rewritten = strips && lower == "www-authenticate" ? Self.withoutService(value) : value
                 fields.append(HTTPField(name: fieldName, value: rewritten))
             }
         }

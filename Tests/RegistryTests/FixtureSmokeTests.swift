@@ -151,6 +151,40 @@ final class FixtureSmokeTests: XCTestCase {
         XCTAssertNotEqual(try push(to: registry, "smoke/ar", creds: "tester:wrong").status, 0)
     }
 
+    /// The Artifact-Registry-style fixture's upload rules, seen with curl: a POST without
+    /// Content-Length is 411; a chunked upload (PATCH with Content-Range, a second PATCH, a
+    /// last chunk in the closing PUT) is refused; one PATCH of unknown length (chunked transfer
+    /// encoding) then `PUT ?digest=` — `docker push`'s way — and a monolithic PUT both work.
+    func testArtifactRegistryStyleUploadRules() throws {
+        let registry = try value("SWIFTDOCK_TEST_REGISTRY_TOKEN_AR")
+        let server = try value("SWIFTDOCK_TEST_TOKEN_SERVER_AR")
+        let repository = "smoke/ar-upload-\(UUID().uuidString.prefix(8).lowercased())"
+        let codes = try sh("""
+            tok=$(curl -sf -u tester:s3cret '\(server)/v2/token?scope=repository:\(repository):pull,push' | jq -r .access_token)
+            H="Authorization: Bearer $tok"; up='http://\(registry)/v2/\(repository)/blobs/uploads/'
+            T='Content-Type: application/octet-stream'
+            code() { curl -s -o /dev/null -w '%{http_code}' -H "$H" -H "$T" "$@"; }
+            location() { curl -s -D - -o /dev/null -H "$H" -H "$T" "$@" | tr -d '\\r' | sed -n 's/^[Ll]ocation: //p'; }
+            query() { case "$1" in *\\?*) echo "$1&digest=$2";; *) echo "$1?digest=$2";; esac; }
+            cd "$(mktemp -d)"; printf 'streamed layer' > blob; d=sha256:$(sha256sum blob | cut -d' ' -f1)
+            echo "post-without-length $(code -X POST "$up")"
+            s=$(location -X POST --data-binary '' "$up"); echo "patch-with-range $(code -X PATCH -H 'Content-Range: 0-13' --data-binary @blob "$s")"
+            s=$(location -X POST --data-binary '' "$up")
+            s2=$(location -X PATCH -H 'Transfer-Encoding: chunked' --data-binary @blob "$s"); [ -n "$s2" ] && echo "one-chunked-patch 202"
+            echo "second-patch $(code -X PATCH -H 'Transfer-Encoding: chunked' --data-binary @blob "$s2")"
+            echo "put-last-chunk $(code -X PUT --data-binary @blob "$(query "$s2" "$d")")"
+            echo "put-digest $(code -X PUT --data-binary '' "$(query "$s2" "$d")")"
+            printf 'monolithic layer' > blob2; d2=sha256:$(sha256sum blob2 | cut -d' ' -f1)
+            s=$(location -X POST --data-binary '' "$up"); echo "monolithic-put $(code -X PUT --data-binary @blob2 "$(query "$s" "$d2")")"
+            echo "stored $(code -I "http://\(registry)/v2/\(repository)/blobs/$d") $(code -I "http://\(registry)/v2/\(repository)/blobs/$d2")"
+            rm -f blob blob2; rmdir "$PWD"
+            """)
+        XCTAssertEqual(codes.split(separator: "\n").map(String.init), [
+            "post-without-length 411", "patch-with-range 400", "one-chunked-patch 202", "second-patch 400",
+            "put-last-chunk 400", "put-digest 201", "monolithic-put 201", "stored 200 200",
+        ])
+    }
+
     // MARK: - Token server
 
     func testTokenServerAnswersDockerShapeAndRefusesWrongPassword() throws {

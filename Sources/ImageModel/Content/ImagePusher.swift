@@ -56,6 +56,13 @@ public struct ImagePusher: Sendable {
     /// Pause before try n+1 is `n × backoff`.
     public var backoff: Duration
     public var onEvent: TransferObserver?
+    /// Blobs this command already brought to the destination before the push, and how —
+    /// `build --push`'s new layers, uploaded while they were written (each acknowledged under
+    /// its digest: `PUT ?digest=` answered 201), and its base layers, mounted or copied beside
+    /// the build. Each is reported as what happened to it — a layer this command uploaded is
+    /// `Pushed`, as docker reports a layer its own push sent, not `Layer already exists` — and
+    /// not asked for again.
+    public var settled: [Digest: BlobPushOutcome] = [:]
 
     public init(jobs: Int = 4, attempts: Int = 3, backoff: Duration = .seconds(1), onEvent: TransferObserver? = nil) {
         self.attempts = max(1, attempts)
@@ -92,6 +99,14 @@ public struct ImagePusher: Sendable {
     public func pushBlob(_ blob: Descriptor, isLayer: Bool, from source: ContentSource,
                          to destination: ContentDestination) async throws -> BlobPushOutcome {
         @Sendable func emit(_ state: TransferState) { onEvent?(TransferEvent(digest: blob.digest, isLayer: isLayer, state: state)) }
+        if let outcome = settled[blob.digest] {
+            switch outcome {
+            case .alreadyExists: emit(.alreadyExists)
+            case .mounted(let from): emit(.mounted(from: from))
+            case .pushed: emit(.pushed)
+            }
+            return outcome
+        }
         if try await destination.blobSize(blob) == blob.size {
             emit(.alreadyExists)
             return .alreadyExists

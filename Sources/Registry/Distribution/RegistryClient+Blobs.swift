@@ -105,23 +105,38 @@ extension RegistryClient {
     /// body, and docker-registry answers a PUT without `digest=` with 400 DIGEST_INVALID
     /// ("digest missing") before reading it. The spec's way to send bytes first and name them
     /// at the end is this single PATCH plus the closing PUT — what containers/image (podman,
-    /// skopeo) and go-containerregistry's streaming layers send. Artifact Registry's refusal
-    /// is of *chunked* uploads (several PATCHes with `Content-Range`), which this is not; a
-    /// registry that refuses it anyway fails here, and the caller falls back to a file and
-    /// `finishUpload` (one monolithic PUT).
+    /// skopeo) and go-containerregistry's streaming layers send.
+    ///
+    /// Artifact Registry (`*-docker.pkg.dev`, `gcr.io`) gets this same upload, by decision:
+    /// its documentation says it "does not support Docker chunked uploads" and asks for
+    /// monolithic ones (cloud.google.com/artifact-registry/docs/reference/docker-api, quoted in
+    /// dotnet/sdk-container-builds#287; kitops-ml/kitops#777 failed only on layers it split
+    /// into a second `PATCH` with `Content-Range`). A chunked upload is several `PATCH`es with
+    /// `Content-Range`; one `PATCH` of unknown length then `PUT ?digest=` is exactly what
+    /// `docker push` sends (distribution's `httpBlobUpload.ReadFrom`: a body of no length,
+    /// chunked over HTTP/1.1), and `docker push` is how AR's own documentation pushes. So the
+    /// rule, for every registry: one `PATCH` per session, never `Content-Range`, never a
+    /// second `PATCH` (a short `Range` is an error, not a reason to send more), a `POST` with
+    /// `Content-Length: 0` (AR's front end answers 411 to one without, oras-project/rust-oci-client#176;
+    /// AsyncHTTPClient sends it). `scripts/registries.sh`'s Artifact-Registry-style fixture
+    /// enforces these and is tested with it. A registry that refuses the stream anyway fails
+    /// here, and the caller falls back to a file and `finishUpload` (one monolithic PUT).
     ///
     /// Errors `produce` throws are rethrown as they are (the upload is abandoned); a refused
     /// or broken upload throws `RegistryError`. The registry checks the digest itself.
     public func uploadStreamed<T>(to repository: RegistryRepository,
                                   producing produce: (any BlobSink) async throws -> T,
                                   digest: (T) -> (digest: Digest, size: Int64)) async throws -> T {
-        guard case .session(let session) = try await startUpload(to: repository) else {
-            throw repository.error(.invalidResponse, "start blob upload: unexpected answer")
-        }
         let sink = StreamedBlobUpload(name: "upload to \(repository.registry)/\(repository.name)")
         let channel = sink.channel
+        // The session is opened beside the producer, not before it: compression starts at
+        // once and fills the channel while the POST (and a token request, the first time)
+        // is under way — a round trip or two that a real network would otherwise add per layer.
         async let patched: (UploadSession, Int64?) = { [self] in
             do {
+                guard case .session(let session) = try await startUpload(to: repository) else {
+                    throw repository.error(.invalidResponse, "start blob upload: unexpected answer")
+                }
                 return try await sendStream(channel, session: session, to: repository)
             } catch {
                 channel.fail(error)  // wakes a producer blocked on a full channel
