@@ -11,7 +11,7 @@ struct ContainerRunCommand: AsyncParsableCommand {
 
     @Flag(help: "Remove the container when it exits (always the case).") var rm = false
     @Flag(name: .customShort("i"), help: "Keep stdin attached (always the case).") var interactive = false
-    @Flag(name: .customShort("t"), help: "Accepted for docker compatibility; the terminal is passed through.") var tty = false
+    @Flag(name: .customShort("t"), help: "The command has a terminal: TERM=xterm unless the image or -e sets TERM (docker's rule); the terminal is passed through.") var tty = false
     @Option(name: [.customShort("e"), .long], help: "Set an environment variable (K=V, or K to take it from here); repeatable.")
     var env: [String] = []
     @Option(name: [.customShort("w"), .long], help: "Working directory inside the container.") var workdir: String?
@@ -32,7 +32,7 @@ struct ContainerRunCommand: AsyncParsableCommand {
             image: image,
             command: .image(entrypoint: entrypoint.map { $0.isEmpty ? [] : [$0] }, arguments: command.isEmpty ? nil : command),
             environment: env.map { ProcessEnvironment.resolvingFromHost($0, host: host) },
-            workingDirectory: workdir, user: user, network: network == "none" ? .none : .host)
+            workingDirectory: workdir, user: user, terminal: tty, network: network == "none" ? .none : .host)
         let status = try await launch.run(store: try store.openStore(), client: registry.makeClient())
         throw ExitCode(status)
     }
