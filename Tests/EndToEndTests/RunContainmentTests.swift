@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import XCTest
 
 /// Issue 11's escapes, driven through `swiftdock build`: RUN mount sources resolved inside their
@@ -88,8 +89,8 @@ extension RunStepTests {
             while True:
                 c, _ = s.accept(); c.sendall(b"host-service\\n"); c.close()
             """, ready]
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
+        let serverExit = try ProcessExit.start(server)
+        defer { server.terminate(); serverExit.wait() }
         var port = ""
         for _ in 0..<100 where port.isEmpty {
             port = (try? String(contentsOfFile: ready, encoding: .utf8)) ?? ""

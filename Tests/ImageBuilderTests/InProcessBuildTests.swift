@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import ImageModel
 import ImageStore
 import Layers
@@ -110,9 +111,9 @@ private func runTool(_ tool: String, _ arguments: [String], in directory: String
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let output = Pipe()
     process.standardOutput = output
-    try process.run()
+    let exit = try ProcessExit.start(process)
     let bytes = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    exit.wait()
     guard process.terminationStatus == 0 else { throw BuildError("\(tool) \(arguments) exited \(process.terminationStatus)") }
     return Array(bytes)
 }
