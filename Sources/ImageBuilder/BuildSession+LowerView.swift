@@ -69,7 +69,7 @@ extension BuildSession {
             return try await store.layerHeaders(diffID: layer.diffID, blob: layer.digest, chunks: try await source.openBlob(layer.digest),
                                                 storingBlob: storingBlob)
         } catch LayerError.linkNeedsRereading {
-            try await ensureLocal([layer.digest])
+            try await ensureLocal([layer.digest], of: "image \(state.imageDescription)")
             return try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) }
         } catch let error as BuildError {
             throw error
@@ -89,7 +89,7 @@ extension BuildSession {
         let blob: LayerBlob
         switch state.layers[entry.layer] {
         case .stored(let descriptor, _, let blobPath):
-            try await ensureLocal([descriptor.digest])
+            try await ensureLocal([descriptor.digest], of: "image \(state.imageDescription)")
             blob = LayerBlob(path: blobPath, digest: descriptor.digest)
         case .pending(let task, let blobPath):
             _ = try await task.value

@@ -42,7 +42,7 @@ extension BuildSession {
                 directories.append(directory)
             }
         }
-        try await ensureLocal(base.map(\.digest))
+        try await ensureLocal(base.map(\.digest), of: "image \(state.imageDescription)")
         let stage = state
         let rootfs = try verifying(stage) { try store.rootfs(forLayers: base) }
         return ([rootfs.path] + directories).reversed()

@@ -69,6 +69,10 @@ final class InProcessBuildTests: XCTestCase {
                 XCTAssertTrue(line.contains("Dockerfile:2: COPY: "), line)
                 XCTAssertTrue(line.contains("\(base.layer.digest)"), line)
                 XCTAssertFalse(line.contains("\n"), line)
+                // What and where: the image and its layer, never the temporary file the bytes went to.
+                XCTAssertTrue(line.contains("image fake.example/base:1"), line)
+                let message = line.components(separatedBy: "COPY: ").last ?? line
+                XCTAssertFalse(message.contains(store.root) || message.contains(NSTemporaryDirectory()), line)
             }
             XCTAssertNil(try store.resolve(tag), "a failed build tags nothing")
             XCTAssertFalse(store.hasBlob(base.layer.digest), "wrong bytes never enter the store")
