@@ -38,6 +38,8 @@ let package = Package(
         // CCrypto: SHA-256 (OpenSSL's EVP) beside `Digest`, the one place content is hashed.
         .target(name: "ImageModel", dependencies: ["CCrypto", "PathEncoding"]),
         .target(name: "DockerfileSyntax"),
+        // Waiting for child processes without Foundation's polling `waitUntilExit()`.
+        .target(name: "ProcessWaiting"),
         // Go's text/template subset `inspect --format` takes (docker's habits).
         .target(name: "GoTemplate"),
         // File names as the kernel has them (any bytes) carried losslessly in a String.
@@ -58,7 +60,7 @@ let package = Package(
         ]),
         // Google access tokens: ADC files, service-account JWTs, the metadata server, gcloud; cached.
         .target(name: "GoogleAuth", dependencies: [
-            "ImageModel", "HTTPTransport",
+            "ImageModel", "HTTPTransport", "ProcessWaiting",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
@@ -75,7 +77,7 @@ let package = Package(
         // RUN and `swiftdock run` share it; ImageModel for `ContainerConfig`.
         .target(name: "Sandbox", dependencies: ["CSandbox", "ImageModel"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding",
+            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
@@ -101,7 +103,7 @@ let package = Package(
         .executableTarget(name: "layer-bench", dependencies: ["Layers"], path: "Benchmarks/LayerBench"),
 
         // Helpers shared by the test targets (running real tools and collecting their output).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["ProcessWaiting"], path: "Tests/TestSupport"),
 
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
@@ -109,8 +111,8 @@ let package = Package(
         .testTarget(name: "PathEncodingTests", dependencies: ["PathEncoding"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers"]),
-        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers", "ProcessWaiting"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox", "ProcessWaiting"]),
         .testTarget(name: "HTTPTransportTests", dependencies: [
             "HTTPTransport",
             // The error types the transport classifies (TransientErrorsTests).
@@ -121,12 +123,13 @@ let package = Package(
         ]),
         .testTarget(name: "RegistryTests", dependencies: [
             // GoogleAuth's tests live here too: they share the fake HTTP of the auth tests.
-            "TestSupport", "Registry", "ImageModel", "ImageStore", "HTTPTransport", "GoogleAuth",
+            "TestSupport", "Registry", "ImageModel", "ImageStore", "HTTPTransport", "GoogleAuth", "ProcessWaiting",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn", "ProcessWaiting"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel", "ProcessWaiting"]),
+        .testTarget(name: "ProcessWaitingTests", dependencies: ["ProcessWaiting"]),
         // The CLI's own rules (exit codes by error kind), tested without running the binary.
         .testTarget(name: "swiftdockTests", dependencies: ["swiftdock", "Sandbox", "ImageModel"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),

@@ -21,6 +21,9 @@ PACKAGES=(
   skopeo umoci busybox-static docker-registry tar gzip coreutils python3
   # tests: a real git work tree as a build context (provenance records its commit)
   git
+  # tests: strace's fault injection kills a build at a chosen system call (StoreSafetyTests),
+  # so "killed while writing a layer" is deterministic instead of a race with a polling loop
+  strace
   # main job: the Python base's root file system from Debian's mirror (Fixtures/base-python)
   mmdebstrap
   # tests: pip for the PyPI-only tools below

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ProcessWaiting
 
 /// Runs a short-lived program with stdin, collecting stdout and stderr, without blocking
 /// the calling task's thread.
@@ -34,8 +35,9 @@ public enum ProcessRunner {
                 process.standardInput = stdin
                 process.standardOutput = stdout
                 process.standardError = stderr
+                let exit: ProcessExit
                 do {
-                    try process.run()
+                    exit = try ProcessExit.start(process)
                 } catch {
                     continuation.resume(throwing: LaunchError(executable: executable, reason: error.localizedDescription))
                     return
@@ -55,7 +57,7 @@ public enum ProcessRunner {
                 try? stdin.fileHandleForWriting.close()
                 let output = stdout.fileHandleForReading.readDataToEndOfFile()
                 group.wait()
-                process.waitUntilExit()
+                exit.wait()
                 continuation.resume(returning: .init(status: process.terminationStatus, output: output, error: errorData.data))
             }
         }

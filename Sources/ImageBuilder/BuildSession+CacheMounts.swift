@@ -56,7 +56,7 @@ extension BuildSession {
                     switch cache.origin {
                     case .registry(let remote):
                         try store.recordRemoteSource(remote, for: [digest])
-                        try await ensureLocal([digest])
+                        try await ensureLocal([digest], of: "cache mount \(identity)")
                     case .layout(let directory):
                         try BuildCacheLayout(directory: directory).ingest(digest, into: store)
                     }

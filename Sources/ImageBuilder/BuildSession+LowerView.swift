@@ -9,16 +9,18 @@ import Sandbox
 /// layer once, verified against its digest), and single files (`/etc/passwd`, `/etc/group`)
 /// read from the one layer that holds them.
 extension BuildSession {
-    /// Puts the base layers' headers under the stage's view, the first time a step needs to
-    /// know what exists. A layer whose index is cached costs no layer bytes; otherwise the
+    /// Puts the unread layers' headers into the stage's view, the first time a step needs to
+    /// know what exists: the base's layers, and layers reused from the cache above them or above
+    /// what the view already holds (unread layers are always the stage's top ones). A layer whose index is cached costs no layer bytes; otherwise the
     /// layer is streamed once from the registry into the indexer (verified on the way),
     /// leaving it remote — or, when the stage RUNs (which needs the content), into the store
     /// as well from that same read. Must run before the stage adds a layer of its own
     /// (`StageExecutor` calls it before every step that reads or adds files).
     func loadBaseView(_ state: inout StageState) async throws {
         guard !state.unreadBaseLayers.isEmpty else { return }
-        var view = FilesystemView()
-        for (index, layer) in state.unreadBaseLayers.enumerated() {
+        var view = state.view
+        let first = state.layers.count - state.unreadBaseLayers.count
+        for (offset, layer) in state.unreadBaseLayers.enumerated() {
             let headers: [LayerHeaders.Header]
             if let cached = store.cachedLayerHeaders(diffID: layer.diffID, blob: layer.digest) {
                 headers = cached
@@ -28,20 +30,10 @@ extension BuildSession {
                 // A stage that RUNs needs the blob in the store anyway: the same read stores it.
                 headers = try await indexTransiently(layer, of: state, storingBlob: state.runsCommands)
             }
-            view.apply(headers, layer: index)
+            view.apply(headers, layer: first + offset)
         }
         state.view = view
         state.unreadBaseLayers = []
-    }
-
-    /// A layer's headers for the view: from the store's index cache, else read from the blob
-    /// when it is local, else indexed transiently (it stays remote).
-    func headers(of layer: (digest: Digest, diffID: Digest), in state: StageState) async throws -> [LayerHeaders.Header] {
-        if let cached = store.cachedLayerHeaders(diffID: layer.diffID, blob: layer.digest) { return cached }
-        if store.hasBlob(layer.digest) {
-            return try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) }
-        }
-        return try await indexTransiently(layer, of: state)
     }
 
     /// A layer this build is writing from items (COPY, ADD, WORKDIR), as a directory made
@@ -71,7 +63,7 @@ extension BuildSession {
             return try await store.layerHeaders(diffID: layer.diffID, blob: layer.digest, chunks: try await source.openBlob(layer.digest),
                                                 storingBlob: storingBlob)
         } catch LayerError.linkNeedsRereading {
-            try await ensureLocal([layer.digest])
+            try await ensureLocal([layer.digest], of: "image \(state.imageDescription)")
             return try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) }
         } catch let error as BuildError {
             throw error
@@ -91,7 +83,7 @@ extension BuildSession {
         let blob: LayerBlob
         switch state.layers[entry.layer] {
         case .stored(let descriptor, _, let blobPath):
-            try await ensureLocal([descriptor.digest])
+            try await ensureLocal([descriptor.digest], of: "image \(state.imageDescription)")
             blob = LayerBlob(path: blobPath, digest: descriptor.digest)
         case .pending(let task, let blobPath):
             _ = try await task.value

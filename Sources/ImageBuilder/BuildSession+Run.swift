@@ -40,7 +40,7 @@ extension BuildSession {
                 directories.append(directory)
             }
         }
-        try await ensureLocal(base.map(\.digest))
+        try await ensureLocal(base.map(\.digest), of: "image \(state.imageDescription)")
         let stage = state
         // Owners on disk for overlay; for copy isolation the entry stays the real user's, so
         // it can read every file to copy it, and owners are given in the copy (`giveOwners`).

@@ -40,7 +40,7 @@ extension BuildSession {
         for layer in wanted.keys.sorted() {
             let files = wanted[layer]!
             let digest = layers[layer].digest
-            try await ensureLocal([digest])
+            try await ensureLocal([digest], of: "image \(state.imageDescription)")
             let blob = LayerBlob(path: store.blobPath(digest), digest: digest)
             let stage = state
             // Parsed as each file streams past; a path written twice in a layer counts as its last entry.

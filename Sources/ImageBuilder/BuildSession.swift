@@ -137,7 +137,7 @@ final class BuildSession {
                 throw BuildError("--from=\(from): stage \(from) is not built before this step")
             }
             // Base layers still in their registry are fetched (verified) into the store first.
-            try await ensureLocal(stage.storedLayerDigests)
+            try await ensureLocal(stage.storedLayerDigests, of: "image \(stage.imageDescription)")
             blobs = try await stage.layerBlobs()
             image = stage.imageDescription
         } else {
@@ -147,9 +147,9 @@ final class BuildSession {
                                  underlying: error)
             }
             let stored = try store.image(base.manifest)
-            try await ensureLocal(stored.manifest.layers.map(\.digest))
-            blobs = stored.manifest.layers.map { LayerBlob(path: store.blobPath($0.digest), digest: $0.digest) }
             image = base.reference?.familiarDescription ?? from
+            try await ensureLocal(stored.manifest.layers.map(\.digest), of: "image \(image)")
+            blobs = stored.manifest.layers.map { LayerBlob(path: store.blobPath($0.digest), digest: $0.digest) }
         }
         let directory = try temporaryDirectory()
         let table: OwnershipTable
@@ -191,13 +191,32 @@ final class BuildSession {
     }
 
     /// Makes blobs local (base layers stay in their registry until a step reads them).
-    func ensureLocal(_ digests: [Digest]) async throws {
+    /// `owner` says whose layers they are (`image NAME`, `cache mount ID`): a layer whose
+    /// fetched bytes do not match its digest is reported as that owner's layer, not as the
+    /// temporary file the source wrote it to.
+    func ensureLocal(_ digests: [Digest], of owner: String) async throws {
         let missing = try digests.filter { try !store.claimBlob($0) }
         guard !missing.isEmpty else { return }
         guard let source else {
-            throw BuildError("layer \(missing[0]) is not in the local store and no registry is available to fetch it")
+            throw BuildError("\(owner): layer \(missing[0]) is not in the local store and no registry is available to fetch it")
         }
-        try await source.ensureLocal(missing)
+        do {
+            try await source.ensureLocal(missing)
+        } catch {
+            guard let (expected, actual) = Self.digestMismatch(in: error) else { throw error }
+            throw BuildError("\(owner): layer \(expected) fetched from its source is corrupt (its bytes hash to \(actual))",
+                             underlying: error)
+        }
+    }
+
+    /// The expected and actual digests of a blob digest mismatch, whichever layer reported it.
+    static func digestMismatch(in error: Error) -> (expected: Digest, actual: Digest)? {
+        switch error {
+        case StoreError.digestMismatch(_, let expected, let actual): return (expected, actual)
+        case LayerError.digestMismatch(_, let expected, let actual): return (expected, actual)
+        case ContentError.digestMismatch(let expected, let actual): return (expected, actual)
+        default: return nil
+        }
     }
 
     /// `ADD <URL>`: the file downloaded into a temp file, checked against `--checksum`, as an

@@ -43,7 +43,7 @@ enum RunRoot {
 
     /// The step's layer items and the directory to keep as its lower dir for later RUNs (nil
     /// when nothing changed).
-    func layer(excluding: Set<String>, session: BuildSession) throws -> (items: [LayerItem], directory: String?) {
+    func layer(excluding: Set<PathKey>, session: BuildSession) throws -> (items: [LayerItem], directory: String?) {
         let epoch = session.options.sourceDateEpoch
         switch self {
         case .overlay(_, let upper, _):

@@ -3,6 +3,7 @@ import DockerfileSyntax
 import Foundation
 import ImageModel
 import Layers
+import PathEncoding
 import Sandbox
 
 /// Executing RUN: the stage's layers as overlay lower dirs (or copied, see `RunRoot`), the
@@ -78,7 +79,7 @@ extension StageExecutor {
         }
         // The sandbox keeps its own mount points out of the changes; RUN --mount targets are
         // never part of the layer either, nor the directories made only to hold them.
-        var excluded = Set(mounts.map { cleanLayerPath($0.target) })
+        var excluded = Set(mounts.map { PathKey(cleanLayerPath($0.target)) })  // by bytes (PathKey)
         if case .overlay(_, let upper, _) = root { excluded.formUnion(stubs.emptyDirectories(in: upper, excluding: excluded)) }
         let (items, directory) = try root.layer(excluding: excluded, session: session)
         guard !items.isEmpty, let directory else {

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 
 /// One `--ssh` flag as docker buildx spells it: `default`, `default=SOCKET`, `ID=KEY[,KEY…]`
 /// (util/buildflags/ssh.go: the id before the first `=`, then comma-separated paths).
@@ -59,7 +60,7 @@ public struct SSHSpec: Sendable, Equatable {
 /// RUN steps only read `sockets`.
 final class SSHForwarding: @unchecked Sendable {
     private(set) var sockets: [String: String] = [:]
-    private var agents: [(process: Process, directory: String)] = []
+    private var agents: [(process: Process, exit: ProcessExit, directory: String)] = []
 
     static func start(_ specs: [SSHSpec], environment: [String: String]) throws -> SSHForwarding {
         let forwarding = SSHForwarding()
@@ -94,11 +95,12 @@ final class SSHForwarding: @unchecked Sendable {
         agent.standardInput = FileHandle.nullDevice
         agent.standardOutput = FileHandle.nullDevice
         agent.standardError = FileHandle.nullDevice
-        do { try agent.run() } catch {
+        let agentExit: ProcessExit
+        do { agentExit = try ProcessExit.start(agent) } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw BuildSecretError("--ssh \(id): starting ssh-agent: \(error.localizedDescription)")
         }
-        agents.append((agent, directory))
+        agents.append((agent, agentExit, directory))
         let deadline = Date().addingTimeInterval(10)
         while !FileManager.default.fileExists(atPath: socket) {
             guard agent.isRunning, Date() < deadline else {
@@ -117,9 +119,10 @@ final class SSHForwarding: @unchecked Sendable {
         add.standardInput = FileHandle.nullDevice
         add.standardOutput = FileHandle.nullDevice
         add.standardError = errors
-        do { try add.run() } catch { throw BuildSecretError("--ssh \(id): running ssh-add: \(error.localizedDescription)") }
+        let addExit: ProcessExit
+        do { addExit = try ProcessExit.start(add) } catch { throw BuildSecretError("--ssh \(id): running ssh-add: \(error.localizedDescription)") }
         let message = errors.fileHandleForReading.readDataToEndOfFile()
-        add.waitUntilExit()
+        addExit.wait()
         guard add.terminationStatus == 0 else {
             let line = String(decoding: message, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "exit status \(add.terminationStatus)"
             throw BuildSecretError("--ssh \(id): ssh-add \(keys.joined(separator: " ")): \(line)")
@@ -131,9 +134,9 @@ final class SSHForwarding: @unchecked Sendable {
     /// SIGTERM: a child started from a Swift process inherits a signal mask that blocks SIGTERM,
     /// which ssh-agent would then never see.
     func stop() {
-        for (process, directory) in agents {
+        for (process, exit, directory) in agents {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
+            exit.wait()
             try? FileManager.default.removeItem(atPath: directory)
         }
         agents = []

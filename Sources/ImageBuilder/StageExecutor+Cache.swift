@@ -46,9 +46,10 @@ extension StageExecutor {
         return session.importedRecord(key: key)
     }
 
-    /// Applies a hit: the stored layer (read lazily like a base layer; one left in a registry
-    /// by `--cache-from` is only indexed, and fetched when a RUN needs its files) and history
-    /// entries.
+    /// Applies a hit: the stored layer (read lazily like a base layer: its headers only when a
+    /// later step reads the file system, so a hit that nothing reads above — the last RUN —
+    /// costs no layer bytes; one left in a registry by `--cache-from` is only indexed then, and
+    /// fetched when a RUN needs its files) and history entries.
     ///
     /// `plannedItems`: the items a COPY/ADD/WORKDIR planned to write, from which the key was
     /// made. When they are all plain entries the view takes them instead of the stored layer's
@@ -61,12 +62,12 @@ extension StageExecutor {
             let index = state.layers.count
             let digest = layer.descriptor.digest
             state.layers.append(.stored(descriptor: layer.descriptor, diffID: layer.diffID, path: session.store.blobPath(digest)))
-            if state.unreadBaseLayers.count == index {
-                state.unreadBaseLayers.append((digest, layer.diffID))
-            } else if let items = plannedItems, !items.isEmpty, items.allSatisfy({ if case .entry = $0 { true } else { false } }) {
+            if state.unreadBaseLayers.isEmpty, index > 0, let items = plannedItems, !items.isEmpty,
+               items.allSatisfy({ if case .entry = $0 { true } else { false } }) {
                 state.view.apply(items, layer: index)
             } else {
-                state.view.apply(try await session.headers(of: (digest, layer.diffID), in: state), layer: index)
+                // On top of the unread layers (the stage's top ones): `loadBaseView` reads them in order.
+                state.unreadBaseLayers.append((digest, layer.diffID))
             }
         }
         state.config.history += record.history

@@ -33,13 +33,14 @@ public enum OverlayDiff {
     /// - Parameters:
     ///   - idMap: maps on-disk owners to container owners (see `IDMap`).
     ///   - excluding: layer paths (`etc/hosts`, `dev`; leading/trailing `/` ignored) dropped
-    ///     together with everything below them, whatever they are (whiteouts included).
+    ///     together with everything below them, whatever they are (whiteouts included). Keyed
+    ///     by bytes: excluding `é` (U+00E9) keeps a sibling `e` + U+0301.
     ///   - sourceDateEpoch: when set, later mtimes are clamped to it.
-    public static func items(upperDir: String, idMap: IDMap = .identity, excluding: Set<String> = [],
+    public static func items(upperDir: String, idMap: IDMap = .identity, excluding: Set<PathKey> = [],
                              sourceDateEpoch: Int64? = nil) throws -> [LayerItem] {
         var root = upperDir
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
-        let excluded = Set(excluding.map { $0.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/") })
+        let excluded = Set(excluding.map { PathKey(PathBytes.components($0.path).joined(separator: "/")) })
         var walker = OverlayWalker(root: root, idMap: idMap, excluded: excluded, epoch: sourceDateEpoch)
         try walker.run()
         return walker.items
@@ -49,13 +50,13 @@ public enum OverlayDiff {
 /// One depth-first walk of an upper dir.
 private struct OverlayWalker {
     let root: String
-    let excluded: Set<String>
+    let excluded: Set<PathKey>
     let entries: DiskEntries
     var items: [LayerItem] = []
     /// First layer path of every multiply-linked regular file emitted so far.
     var links: [InodeKey: String] = [:]
 
-    init(root: String, idMap: IDMap, excluded: Set<String>, epoch: Int64?) {
+    init(root: String, idMap: IDMap, excluded: Set<PathKey>, epoch: Int64?) {
         self.root = root
         self.excluded = excluded
         self.entries = DiskEntries(idMap: idMap, epoch: epoch)
@@ -111,7 +112,7 @@ private struct OverlayWalker {
         var children: [(rel: String, st: stat)] = []
         for name in try TreeIO.listDirectory(host) {
             let childRel = prefix + name
-            if excluded.contains(childRel) { continue }
+            if excluded.contains(PathKey(childRel)) { continue }
             let childHost = host + "/" + name
             guard let childSt = TreeIO.status(childHost) else {
                 if errno == ENOENT { continue }

@@ -33,13 +33,13 @@ public enum TreeDiff {
     /// - Parameters:
     ///   - idMap: maps on-disk owners to container owners (see `IDMap`).
     ///   - excluding: layer paths dropped together with everything below them (`RUN --mount`
-    ///     targets), neither added nor whited out.
+    ///     targets), neither added nor whited out; keyed by bytes, as `OverlayDiff`'s.
     ///   - sourceDateEpoch: when set, later mtimes are clamped to it.
     public static func changes(root: String, snapshot: TreeSnapshot, idMap: IDMap = .identity,
-                               excluding: Set<String> = [], sourceDateEpoch: Int64? = nil) throws -> TreeChanges {
+                               excluding: Set<PathKey> = [], sourceDateEpoch: Int64? = nil) throws -> TreeChanges {
         var base = root
         while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
-        let excluded = Set(excluding.map { $0.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/") })
+        let excluded = Set(excluding.map { PathKey(PathBytes.components($0.path).joined(separator: "/")) })
         var walker = TreeDiffWalker(root: base, snapshot: snapshot, excluded: excluded,
                                     entries: DiskEntries(idMap: idMap, epoch: sourceDateEpoch))
         let st = try TreeIO.requireStatus(base)
@@ -60,14 +60,14 @@ public struct TreeChanges: Sendable {
 private struct TreeDiffWalker {
     let root: String
     let snapshot: TreeSnapshot
-    let excluded: Set<String>
+    let excluded: Set<PathKey>
     let entries: DiskEntries
     var items: [LayerItem] = []
     var wholeDirectories = Set<String>()
     /// First layer path of every multiply-linked regular file emitted so far.
     var links: [InodeKey: String] = [:]
 
-    init(root: String, snapshot: TreeSnapshot, excluded: Set<String>, entries: DiskEntries) {
+    init(root: String, snapshot: TreeSnapshot, excluded: Set<PathKey>, entries: DiskEntries) {
         self.root = root
         self.snapshot = snapshot
         self.excluded = excluded
@@ -81,11 +81,11 @@ private struct TreeDiffWalker {
         let host = rel.isEmpty ? root : root + "/" + rel
         let prefix = rel.isEmpty ? "" : rel + "/"
         let all = try TreeIO.listDirectory(host)
-        let names = all.filter { !excluded.contains(prefix + $0) }
+        let names = all.filter { !excluded.contains(PathKey(prefix + $0)) }
         var leftOut = names.count != all.count
         if compared {
             let present = Set(names.map { PathKey($0) })  // by bytes: `é` and `e` + U+0301 are two names
-            let gone = (snapshot.children[PathKey(rel)] ?? []).filter { !present.contains(PathKey($0)) && !excluded.contains(prefix + $0) }
+            let gone = (snapshot.children[PathKey(rel)] ?? []).filter { !present.contains(PathKey($0)) && !excluded.contains(PathKey(prefix + $0)) }
             for name in gone.sorted(by: PathBytes.less) {
                 items.append(.entry(entries.marker(prefix + OverlayDiff.whiteoutPrefix + name, st)))
             }
@@ -146,7 +146,7 @@ private struct TreeDiffWalker {
     /// Whether directory `rel` had entries and none of them is left.
     private func everyEntryGone(_ rel: String, _ host: String) throws -> Bool {
         // Excluded entries (mount targets) are neither gone nor kept.
-        let before = (snapshot.children[PathKey(rel)] ?? []).filter { !excluded.contains(rel + "/" + $0) }
+        let before = (snapshot.children[PathKey(rel)] ?? []).filter { !excluded.contains(PathKey(rel + "/" + $0)) }
         for name in before {
             if TreeIO.status(host + "/" + name) != nil { return false }
             if errno != ENOENT { throw TreeIO.unreadable(host + "/" + name, LayerError.errnoText()) }

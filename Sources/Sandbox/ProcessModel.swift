@@ -9,6 +9,9 @@ public struct ProcessModel: Sendable, Hashable {
     /// default on Linux; also what BuildKit writes into an image built `FROM scratch`).
     public static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+    /// What docker's `run -t` sets TERM to (moby's daemon, whatever the client's terminal is).
+    public static let terminalType = "TERM=xterm"
+
     /// Where the command line comes from.
     public enum Command: Sendable, Hashable {
         /// The image's ENTRYPOINT and CMD under docker's override rules: a given `entrypoint`
@@ -35,10 +38,14 @@ public struct ProcessModel: Sendable, Hashable {
         /// `HOSTNAME=` this, unless the Env or `-e` sets it: docker's `run` does; BuildKit's RUN
         /// sets none (nil).
         public var hostname: String?
+        /// A terminal is allocated (`run -t`): `TERM=xterm` unless the image's Env or `-e` sets
+        /// TERM, and a bare `-e TERM` (unset here) removes it — moby's CreateDaemonEnvironment
+        /// puts TERM=xterm among its defaults and lets the container's Env replace or unset it.
+        public var terminal: Bool
 
         public init(image: ContainerConfig, command: Command, defaultEnvironment: [String] = [],
                     environment: [String] = [], user: String? = nil, workingDirectory: String? = nil,
-                    hostname: String? = nil) {
+                    hostname: String? = nil, terminal: Bool = false) {
             self.image = image
             self.command = command
             self.defaultEnvironment = defaultEnvironment
@@ -46,6 +53,7 @@ public struct ProcessModel: Sendable, Hashable {
             self.user = user
             self.workingDirectory = workingDirectory
             self.hostname = hostname
+            self.terminal = terminal
         }
     }
 
@@ -64,6 +72,7 @@ public struct ProcessModel: Sendable, Hashable {
         user = try users.processUser(request.user ?? request.image.user ?? "")
         workingDirectory = try Self.workingDirectory(request.workingDirectory ?? request.image.workingDir)
         var environment = ProcessEnvironment.addingMissing(request.defaultEnvironment, to: request.image.env ?? [])
+        if request.terminal { environment = ProcessEnvironment.addingMissing([Self.terminalType], to: environment) }
         environment = try ProcessEnvironment.applying(request.environment, to: environment)
         if !ProcessEnvironment.contains("PATH", in: environment) { environment.append("PATH=\(Self.defaultPath)") }
         if !ProcessEnvironment.contains("HOME", in: environment) { environment.append("HOME=\(user.home)") }

@@ -22,6 +22,8 @@ struct ImageLaunch {
     var workingDirectory: String?
     /// Overrides the image's USER (name or uid[:gid]).
     var user: String?
+    /// `run -t`: the process is told it has a terminal (`TERM=xterm`, as docker does).
+    var terminal = false
     var network: SandboxNetwork = .host
     var mounts: [SandboxMount] = []
 
@@ -60,7 +62,8 @@ struct ImageLaunch {
             let layerBlobs = layers.map { LayerBlob(path: store.blobPath($0.digest), digest: $0.digest) }  // verified as read
             let hostname = String(descriptor.digest.encoded.prefix(12))
             let request = ProcessModel.Request(image: stored.config.config, command: command, environment: environment,
-                                               user: user, workingDirectory: workingDirectory, hostname: hostname)
+                                               user: user, workingDirectory: workingDirectory, hostname: hostname,
+                                               terminal: terminal)
             let process = try ProcessModel(request, users: try ImageUsers.database(layerBlobs))
             let pairs = zip(layers, stored.config.rootfs.diffIDs).map { (digest: $0.0.digest, diffID: $0.1) }
             // Owners on disk for overlay; a copy gets them instead (see BuildSession+Owners).

@@ -13,7 +13,7 @@ enum Synopsis {
     static let df = "swiftdock system df"
     static let login = "swiftdock login [-u USER] [--password-stdin] REGISTRY"
     static let logout = "swiftdock logout REGISTRY"
-    static let run = "swiftdock run [--rm] [-e K=V]... [-w DIR] [-u USER] [--entrypoint E] [--network host|none] IMAGE [CMD...]"
+    static let run = "swiftdock run [--rm] [-e K=V]... [-w DIR] [-u USER] [--entrypoint E] [--network bridge|host|none] IMAGE [CMD...]"
     static let version = "swiftdock version"
     static let sign = "swiftdock sign --key KEY REF"
     static let verify = "swiftdock verify --key PUB REF"

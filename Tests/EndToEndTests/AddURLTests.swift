@@ -1,9 +1,11 @@
 import Foundation
+import ProcessWaiting
 import XCTest
 
 /// `ADD <URL>` against a loopback HTTP server: mode 0600, Last-Modified as mtime, --checksum.
 final class AddURLTests: XCTestCase {
     var server: Process?
+    var serverExit: ProcessExit?
     var port = 0
     var root = ""
 
@@ -18,14 +20,14 @@ final class AddURLTests: XCTestCase {
         process.arguments = ["python3", "-m", "http.server", "--bind", "127.0.0.1", "--directory", root, String(port)]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        serverExit = try ProcessExit.start(process)
         server = process
         try Harness.sh("for i in $(seq 1 100); do curl -fs http://127.0.0.1:\(port)/files/weights.bin >/dev/null && exit 0; sleep 0.05; done; exit 1")
     }
 
     override func tearDown() {
         server?.terminate()
-        server?.waitUntilExit()
+        serverExit?.wait()
     }
 
     /// `--provenance` lists each download by the digest of its bytes, without the URL's query

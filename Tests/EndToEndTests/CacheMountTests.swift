@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import XCTest
 
 /// `RUN --mount=type=cache` across builds: it persists in the store, `sharing=locked` waits for
@@ -37,10 +38,10 @@ final class CacheMountTests: XCTestCase {
         let holder = Process()
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
         holder.arguments = [directory + ".lock", "sh", "-c", "sleep 3; echo released > '\(directory)/marker'"]
-        try holder.run()
+        let holderExit = try ProcessExit.start(holder)
         Thread.sleep(forTimeInterval: 0.3)
         try swiftdock.ok("build", "-q", "-t", "mount", context)
-        holder.waitUntilExit()
+        holderExit.wait()
         XCTAssertEqual(try swiftdock.ok("run", "--rm", "mount", "cat", "/seen").stdout, "released\n")
 
         // While the cache is held, a private RUN gets an empty cache of its own.

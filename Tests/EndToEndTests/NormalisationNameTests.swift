@@ -92,4 +92,30 @@ final class NormalisationNameTests: XCTestCase {
         // RUN (the base layer unpacked for it, with the COPY's on top) saw both directories.
         XCTAssertEqual(try Harness.sh("sed 's|^/srv|.|' '\(out)/bundle/rootfs/seen.txt' | od -c"), expected)
     }
+
+    /// RUN mount targets are kept out of the layer by their bytes: a file the RUN writes beside
+    /// an NFC mount target under the NFD name is in the layer, and the stub directories made for
+    /// an NFC and an NFD target are two, both left out when empty.
+    func testMountTargetsAreExcludedByBytes() throws {
+        let swiftdock = try Swiftdock()
+        try swiftdock.buildBase()
+        let context = try Harness.makeTemporaryDirectory("nfc-mounts")
+        try Harness.sh("""
+            cd '\(context)' && c=$(printf '\(Self.nfc)') && d=$(printf '\(Self.nfd)') && \
+            printf 'FROM swiftdock.local/busybox-base\\nRUN --mount=type=tmpfs,target=/m/%s --mount=type=tmpfs,target=/n/%s/t --mount=type=tmpfs,target=/n/%s/t echo kept > /m/%s\\n' "$c" "$c" "$d" "$d" > Dockerfile
+            """)
+        try swiftdock.ok("build", "-q", "-t", "nfc-nfd-mounts", context)
+        let out = try Harness.makeTemporaryDirectory("nfc-mounts-out")
+        try swiftdock.ok("save", "nfc-nfd-mounts", "--format", "oci", "-o", out + "/oci")
+        let layer = try Self.layerBlob(out + "/oci", index: -1)
+        let listed = try Harness.run("/bin/bash", ["-c", """
+            LC_ALL=C tar -tvz --numeric-owner --quoting-style=escape -f '\(layer)' | awk '{print $1, $6}'
+            """])
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertEqual(listed.stdout, """
+            drwxr-xr-x m/
+            -rw-r--r-- m/e\\314\\201
+
+            """)
+    }
 }

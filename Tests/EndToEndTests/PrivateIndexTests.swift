@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import XCTest
 
 /// A real `pip install` inside RUN from a private package index that wants a credential
@@ -10,6 +11,7 @@ final class PrivateIndexTests: XCTestCase {
     var swiftdock: Swiftdock!
     var context = ""
     var server: Process?
+    var serverExit: ProcessExit?
     var port = 0
     let token = "ya29.swiftdock-private-index-\(UUID().uuidString)"
 
@@ -32,7 +34,7 @@ final class PrivateIndexTests: XCTestCase {
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        serverExit = try ProcessExit.start(process)
         server = process
         let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
         port = Int(line.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
@@ -49,7 +51,7 @@ final class PrivateIndexTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        if let server, server.isRunning { server.terminate(); server.waitUntilExit() }
+        if let server, server.isRunning { server.terminate(); serverExit?.wait() }
         try? FileManager.default.removeItem(atPath: context)
         try? FileManager.default.removeItem(atPath: swiftdock.home)
     }

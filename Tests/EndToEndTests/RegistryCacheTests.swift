@@ -84,8 +84,10 @@ final class RegistryCacheTests: XCTestCase {
         let cacheRef = "\(prefix!)/cache:runs"
         try build(seeder, ["--cache-to", "type=registry,ref=\(cacheRef)"])
         let fresh = try Swiftdock()
-        XCTAssertEqual(try build(fresh, ["--cache-from", cacheRef]).cached, [2, 3])
+        let fetched = try blobGETs { XCTAssertEqual(try build(fresh, ["--cache-from", cacheRef]).cached, [2, 3]) }
         XCTAssertEqual(try digest(fresh), try digest(seeder))
+        let layers = try layerDigests(seeder, "out")
+        XCTAssertEqual(fetched.filter { layers.contains($0) }, [], "no layer read from the registry, not even streamed")
         // Only the base's and the image's manifests and configs, and the cache's manifest and config.
         let blobs = try FileManager.default.contentsOfDirectory(atPath: fresh.home + "/blobs/sha256")
         for blob in blobs {
@@ -93,6 +95,81 @@ final class RegistryCacheTests: XCTestCase {
             XCTAssertEqual(bytes.first, UInt8(ascii: "{"), "\(blob): no layer was downloaded (\(blobs.count) blobs)")
         }
         XCTAssertEqual(try fresh.ok("run", "--rm", "out", "cat", "/one", "/two").stdout, "one\ntwo\n")
+    }
+
+    /// Issue 13's end-to-end checks through a registry cache, counting what a fresh store
+    /// downloads (the registry's access log: every blob GET under this test's repositories).
+    /// Without a change: no RUN runs, and the image is the seeder's to the byte; the only layers
+    /// read are those under the COPY, streamed once each for their header index (the COPY's key
+    /// holds what it will write under BuildKit's destination rules, which depend on the tree it
+    /// lands in) — never the COPY's own layer nor the last RUN's, which nothing reads. After an
+    /// edit: only the steps after it run, and the layers fetched are the RUN's lower dirs (the
+    /// base and the cached RUN before the edit), once each.
+    func testAFreshStoreFetchesOnlyTheLayersItNeeds() throws {
+        try Harness.write("""
+            FROM \(prefix!)/base:v1
+            RUN echo one > /one
+            COPY a.txt /a/
+            RUN cat /proc/sys/kernel/random/uuid > /stamp
+
+            """, to: context + "/Dockerfile")
+        let cacheRef = "\(prefix!)/cache:fetch"
+        try build(seeder, ["--cache-to", "type=registry,ref=\(cacheRef),mode=max"])
+        let baseLayers = Set(try layerDigests(seeder, "\(prefix!)/base:v1"))
+        let imageLayers = try layerDigests(seeder, "out")
+        XCTAssertEqual(imageLayers.count, baseLayers.count + 3)
+        let firstRun = imageLayers[baseLayers.count], lastRun = imageLayers[baseLayers.count + 2]
+
+        let unchanged = try Swiftdock()
+        var fetched = try blobGETs { XCTAssertEqual(try build(unchanged, ["--cache-from", cacheRef]).cached, [2, 3, 4]) }
+        XCTAssertEqual(try digest(unchanged), try digest(seeder), "the same image, byte for byte")
+        XCTAssertEqual(try stamp(unchanged), try stamp(seeder), "the last RUN was not executed")
+        var layers = fetched.filter { imageLayers.contains($0) }
+        XCTAssertEqual(Set(layers), baseLayers.union([firstRun]), "the layers under the COPY: \(layers.map { imageLayers.firstIndex(of: $0)! })")
+        XCTAssertEqual(layers.count, Set(layers).count, "each at most once: \(layers)")
+
+        try Harness.write("one, edited\n", to: context + "/a.txt")
+        let edited = try Swiftdock()
+        fetched = try blobGETs { XCTAssertEqual(try build(edited, ["--cache-from", cacheRef]).cached, [2], "COPY and the RUN after it run") }
+        XCTAssertNotEqual(try stamp(edited), try stamp(seeder), "the RUN after the edit was executed")
+        XCTAssertEqual(try edited.ok("run", "--rm", "out", "cat", "/one", "/a/a.txt").stdout, "one\none, edited\n")
+        layers = fetched.filter { imageLayers.contains($0) }
+        XCTAssertEqual(Set(layers), baseLayers.union([firstRun]), "the RUN's lower dirs: \(layers)")
+        XCTAssertEqual(layers.count, Set(layers).count, "each once: \(layers)")
+        XCTAssertFalse(layers.contains(lastRun))
+    }
+
+    /// The layer digests of `image`'s manifest in `store`.
+    private func layerDigests(_ store: Swiftdock, _ image: String) throws -> [String] {
+        let manifestPath = store.home + "/blobs/sha256/" + (try digest(store, image)).dropFirst(7)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any]
+        return try XCTUnwrap(manifest?["layers"] as? [[String: Any]]).compactMap { $0["digest"] as? String }
+    }
+
+    /// The digests of the blobs GET from this test's repositories while `body` ran, in order,
+    /// from the open registry's access log (`scripts/registries.sh` keeps it in STATE/logs).
+    private func blobGETs(_ body: () throws -> Void) throws -> [String] {
+        guard let state = ProcessInfo.processInfo.environment["SWIFTDOCK_TEST_STATE_DIR"], !state.isEmpty else {
+            throw XCTSkip("SWIFTDOCK_TEST_STATE_DIR is not set: start the fixtures with scripts/registries.sh")
+        }
+        let log = state + "/logs/open.log"
+        let start = (try FileManager.default.attributesOfItem(atPath: log)[.size] as? NSNumber)?.uint64Value ?? 0
+        try body()
+        // A request after the build's own: once its line is logged, so are theirs (each line is
+        // written as its response completes, before the build could go on).
+        let repository = String(prefix!.drop { $0 != "/" }.dropFirst())
+        let sentinel = "/v2/\(repository)/sentinel-\(UUID().uuidString.prefix(8).lowercased())/manifests/x"
+        _ = try Harness.sh("curl -s -o /dev/null 'http://\(registry!)\(sentinel)'; for i in $(seq 1 50); do grep -q '\(sentinel)' '\(log)' && break; sleep 0.1; done; true")
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: log))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: start)
+        let text = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        XCTAssertTrue(text.contains(sentinel), "the registry logged the sentinel request")
+        return text.split(separator: "\n").compactMap { line -> String? in
+            guard line.contains("\"GET /v2/\(repository)/"), let range = line.range(of: "/blobs/sha256:") else { return nil }
+            let hex = line[range.upperBound...].prefix(64)
+            return hex.count == 64 ? "sha256:" + hex : nil
+        }
     }
 
     func testModeMinExportsOnlyTheFinalStage() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import XCTest
 
 /// Issue 11's escapes, driven through `swiftdock build`: RUN mount sources resolved inside their
@@ -75,8 +76,8 @@ extension RunStepTests {
         XCTAssertEqual(try String(contentsOfFile: outside, encoding: .utf8), "HOST\n")
     }
 
-    /// RUN has its own network namespace by default: a service on the host's loopback is out
-    /// of reach; `--network=host` keeps it reachable, on request.
+    /// RUN and `run` have their own network namespace by default: a service on the host's
+    /// loopback is out of reach; `--network=host` keeps it reachable, on request.
     func testHostLoopbackIsNotReachableByDefault() throws {
         let ready = try Harness.makeTemporaryDirectory("svc") + "/port"
         let server = Process()
@@ -88,8 +89,8 @@ extension RunStepTests {
             while True:
                 c, _ = s.accept(); c.sendall(b"host-service\\n"); c.close()
             """, ready]
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
+        let serverExit = try ProcessExit.start(server)
+        defer { server.terminate(); serverExit.wait() }
         var port = ""
         for _ in 0..<100 where port.isEmpty {
             port = (try? String(contentsOfFile: ready, encoding: .utf8)) ?? ""
@@ -111,6 +112,23 @@ extension RunStepTests {
             XCTAssertEqual(try String(contentsOfFile: rootfs + "/default.txt", encoding: .utf8), "refused\n")
         } else {
             XCTAssertTrue(fallback, "without slirp4netns the build says RUN shares the host network: \(build.stderr)")
+        }
+        // `swiftdock run` likewise, as docker's run (its default network is a bridge of its own):
+        // the host's loopback only with --network host.
+        let privateNetwork = FileManager.default.isExecutableFile(atPath: "/usr/bin/slirp4netns") && access("/dev/net/tun", R_OK | W_OK) == 0
+        let probe = ["sh", "-c", "nc -w 2 127.0.0.1 \(port) </dev/null || echo refused"]
+        let cases: [(flags: [String], stdout: String)] = [
+            ([], privateNetwork ? "refused\n" : "host-service\n"),
+            (["--network", "bridge"], privateNetwork ? "refused\n" : "host-service\n"),
+            (["--network", "host"], "host-service\n"),
+            (["--network", "none"], "refused\n"),
+        ]
+        for c in cases {
+            let result = try swiftdock.run(["run", "--rm"] + c.flags + ["net"] + probe)
+            XCTAssertEqual(result.status, 0, "\(c.flags): \(result.stderr)")
+            XCTAssertEqual(result.stdout, c.stdout, "\(c.flags): \(result.stderr)")
+            XCTAssertEqual(result.stderr.contains("shares the host's network"), !privateNetwork && !c.flags.contains("host") && !c.flags.contains("none"),
+                           "\(c.flags): \(result.stderr)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import XCTest
 
 /// `build --ssh` and `RUN --mount=type=ssh` with OpenSSH's real ssh-agent: the RUN lists the
@@ -8,7 +9,7 @@ final class SSHMountTests: XCTestCase {
     var swiftdock: Swiftdock!
     var context = ""
     var scratch = ""
-    var agents: [Process] = []
+    var agents: [(process: Process, exit: ProcessExit)] = []
 
     override func setUpWithError() throws {
         for tool in ["ssh-agent", "ssh-add", "ssh-keygen"] where !FileManager.default.isExecutableFile(atPath: "/usr/bin/\(tool)") {
@@ -28,7 +29,7 @@ final class SSHMountTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        for agent in agents where agent.isRunning { agent.terminate(); agent.waitUntilExit() }
+        for agent in agents where agent.process.isRunning { agent.process.terminate(); agent.exit.wait() }
         for path in [context, scratch, swiftdock?.home ?? ""] where !path.isEmpty { try? FileManager.default.removeItem(atPath: path) }
     }
 
@@ -52,8 +53,7 @@ final class SSHMountTests: XCTestCase {
         agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
         agent.arguments = ["-D", "-a", socket]
         agent.standardOutput = FileHandle.nullDevice
-        try agent.run()
-        agents.append(agent)
+        agents.append((agent, try ProcessExit.start(agent)))
         for _ in 0..<500 where !FileManager.default.fileExists(atPath: socket) { usleep(10_000) }
         _ = try Harness.run("/usr/bin/ssh-add", ["-q", scratch + "/id_ed25519"], environment: ["SSH_AUTH_SOCK": socket])
         try dockerfile("--mount=type=ssh")

@@ -24,35 +24,48 @@ final class StoreSafetyTests: XCTestCase {
         }
     }
 
+    /// A build killed by SIGKILL at two chosen moments of writing its 80 MB layer: halfway (the
+    /// 20th write(2) of a thread: only the layer's writer writes that often, in chunks of about
+    /// 0.5 MB) and with the layer whole in its temp file but not renamed into place (the first
+    /// rename(2); the base's header index, renamed before the layer is written, is already in
+    /// the store from the first case). strace's fault injection delivers the signal at that
+    /// system call, so the kill no longer races the build. (It used to: a loop polled `find`
+    /// for a temp file and the context, meant to grow, was one 4 MB file — `$i` inside single
+    /// quotes — so under load the build often ended between two polls.)
     func testKilledBuildLeavesTheStoreConsistent() throws {
         let swiftdock = try Swiftdock()
         try swiftdock.buildBase()
         let beforeIndex = try swiftdock.indexJSON()
         let dir = try Harness.makeTemporaryDirectory("killed")
         try Harness.write("FROM gcr.io/deeplearning-platform-release/base-cpu:latest\nCOPY . /data/\n", to: dir + "/Dockerfile")
-        // Kill the build as soon as it has bytes in a temp file; if it won the race, retry with
-        // more data (a finished build is removed again first).
-        var killedMidWrite = false
-        for attempt in 1...4 where !killedMidWrite {
-            try Harness.sh("for i in $(seq 1 \(20 * attempt)); do head -c 4000000 /dev/urandom > '\(dir)/f\(attempt)-$i.bin'; done")
+        try Harness.sh("for i in $(seq 1 20); do head -c 4000000 /dev/urandom > '\(dir)'/f-$i.bin; done")
+        let layerBytes = 80_000_000  // at least: random bytes do not compress
+        let cases: [(injection: String, layerWhole: Bool)] = [
+            ("write:signal=SIGKILL:when=20", false),
+            ("rename:signal=SIGKILL:when=1", true),
+        ]
+        for c in cases {
+            // The temp file the build left is measured before any other command (which would reclaim it).
             let outcome = try Harness.sh("""
-            SWIFTDOCK_HOME='\(swiftdock.home)' '\(Harness.binary)' build -q -t killed '\(dir)' >/dev/null 2>&1 & pid=$!
-            while kill -0 $pid 2>/dev/null; do
-              [ -n "$(find '\(swiftdock.home)/tmp' -type f -size +0 2>/dev/null | head -n 1)" ] && { kill -9 $pid; break; }
-            done
-            wait $pid; echo "status=$?"
+            SWIFTDOCK_HOME='\(swiftdock.home)' strace -f -qq -o /dev/null -e trace=write,rename -e inject=\(c.injection) \
+              '\(Harness.binary)' build -q -t killed '\(dir)' >/dev/null 2>&1; echo "status=$?"
+            find '\(swiftdock.home)/tmp' -type f -size +1M -printf '%s\\n'
             """)
-            killedMidWrite = outcome.contains("status=137")
-            if !killedMidWrite { try swiftdock.ok("rmi", "killed") }
+            let lines = outcome.split(separator: "\n")
+            XCTAssertEqual(lines.first, "status=137", "\(c.injection): \(outcome)")
+            let sizes = lines.dropFirst().compactMap { Int($0) }
+            XCTAssertEqual(sizes.count, 1, "\(c.injection): one layer in a temp file: \(outcome)")
+            if let size = sizes.first {
+                XCTAssertEqual(size >= layerBytes, c.layerWhole, "\(c.injection): the layer's temp file holds \(size) bytes")
+            }
+            // The index is as it was and every blob is whole (its name is its content's digest);
+            // a complete but unreferenced blob may remain, as containerd leaves content for GC.
+            XCTAssertEqual(try swiftdock.indexJSON(), beforeIndex, c.injection)
+            XCTAssertEqual(try Harness.sh("""
+            cd '\(swiftdock.home)/blobs/sha256' && for f in *; do [ "$(sha256sum < "$f" | cut -c1-64)" = "$f" ] || echo "torn: $f"; done
+            """), "", c.injection)
+            XCTAssertFalse(try swiftdock.ok("images").stdout.contains("killed"), c.injection)
         }
-        XCTAssertTrue(killedMidWrite, "the build was never caught while writing a layer")
-        // The index is as it was and every blob is whole (its name is its content's digest);
-        // a complete but unreferenced blob may remain, as containerd leaves content for GC.
-        XCTAssertEqual(try swiftdock.indexJSON(), beforeIndex)
-        XCTAssertEqual(try Harness.sh("""
-        cd '\(swiftdock.home)/blobs/sha256' && for f in *; do [ "$(sha256sum < "$f" | cut -c1-64)" = "$f" ] || echo "torn: $f"; done
-        """), "")
-        XCTAssertFalse(try swiftdock.ok("images").stdout.contains("killed"))
         // And it still works afterwards.
         try swiftdock.ok("build", "-q", "-t", "after", dir)
         try Harness.sh("skopeo inspect --raw oci:'\(swiftdock.home)':docker.io/library/after:latest >/dev/null")

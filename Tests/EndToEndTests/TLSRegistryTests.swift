@@ -1,14 +1,16 @@
 import Foundation
+import ProcessWaiting
 import XCTest
 
 /// HTTPS to a registry that is not named as loopback: trusted only through `SSL_CERT_FILE`
 /// (or `SSL_CERT_DIR`) holding a private CA, as Go tools and OpenSSL honour them.
 final class TLSRegistryTests: XCTestCase {
     var registry: Process?
+    var registryExit: ProcessExit?
 
     override func tearDown() {
         registry?.terminate()
-        registry?.waitUntilExit()
+        registryExit?.wait()
     }
 
     func testPrivateCAFromSSLCertFileAndDir() throws {
@@ -39,7 +41,7 @@ final class TLSRegistryTests: XCTestCase {
         process.arguments = ["serve", dir + "/config.yml"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        registryExit = try ProcessExit.start(process)
         registry = process
         try Harness.sh("for i in $(seq 1 100); do curl -fs --cacert '\(dir)/ca.pem' https://\(host):\(port)/v2/ >/dev/null && exit 0; sleep 0.05; done; exit 1")
 

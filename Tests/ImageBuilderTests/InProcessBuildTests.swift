@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import ImageModel
 import ImageStore
 import Layers
@@ -83,6 +84,10 @@ final class InProcessBuildTests: XCTestCase {
                 XCTAssertTrue(line.contains("Dockerfile:2: COPY: "), line)
                 XCTAssertTrue(line.contains("\(base.layer.digest)"), line)
                 XCTAssertFalse(line.contains("\n"), line)
+                // What and where: the image and its layer, never the temporary file the bytes went to.
+                XCTAssertTrue(line.contains("image fake.example/base:1"), line)
+                let message = line.components(separatedBy: "COPY: ").last ?? line
+                XCTAssertFalse(message.contains(store.root) || message.contains(NSTemporaryDirectory()), line)
             }
             XCTAssertNil(try store.resolve(tag), "a failed build tags nothing")
             XCTAssertFalse(store.hasBlob(base.layer.digest), "wrong bytes never enter the store")
@@ -127,9 +132,9 @@ private func runTool(_ tool: String, _ arguments: [String], in directory: String
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let output = Pipe()
     process.standardOutput = output
-    try process.run()
+    let exit = try ProcessExit.start(process)
     let bytes = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    exit.wait()
     guard process.terminationStatus == 0 else { throw BuildError("\(tool) \(arguments) exited \(process.terminationStatus)") }
     return Array(bytes)
 }

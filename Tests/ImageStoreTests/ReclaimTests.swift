@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import ImageModel
 @testable import ImageStore
 import XCTest
@@ -13,8 +14,7 @@ final class ReclaimTests: XCTestCase {
     private func exitedPID() throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/true")
-        try process.run()
-        process.waitUntilExit()
+        try process.runToExit()
         return process.processIdentifier
     }
 

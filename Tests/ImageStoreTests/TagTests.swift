@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import ImageModel
 @testable import ImageStore
 import Layers
@@ -232,10 +233,10 @@ final class TagTests: StoreTestCase {
         ]) { $1 }
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
-        try child.run()
+        let childExit = try ProcessExit.start(child)
         let mine = try ImageStore(root: store.root)
         for i in 0..<count { try mine.tag(ref("parent/img:t\(i)"), manifest: manifest) }
-        child.waitUntilExit()
+        childExit.wait()
         XCTAssertEqual(child.terminationStatus, 0)
         let tags = try store.tags().map(\.reference.familiarRepository)
         XCTAssertEqual(tags.filter { $0 == "parent/img" }.count, count)

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import PathEncoding
 import XCTest
 @testable import Layers
 
@@ -106,7 +107,7 @@ final class OverlayDiffTests: XCTestCase {
         var name: String
         var build: @Sendable (UpperTree) throws -> Void
         var idMap: IDMap = .identity
-        var excluding: Set<String> = []
+        var excluding: Set<PathKey> = []
         var epoch: Int64? = nil
         var expected: [String]
     }
@@ -230,6 +231,14 @@ final class OverlayDiffTests: XCTestCase {
         }, excluding: ["etc/hosts"], expected: [
             "etc dir 755 0:0 1000",
             "etc/z file(1) 644 0:0 1000",
+        ]),
+        Case(name: "an excluded mount target leaves its NFD twin: names are bytes", build: { t in
+            try t.dir("m")
+            try t.dir("m/\u{E9}")
+            try t.file("m/e\u{301}", "kept")
+        }, excluding: ["m/\u{E9}"], expected: [
+            "m dir 755 0:0 1000",
+            "m/e\u{301} file(4) 644 0:0 1000",
         ]),
         Case(name: "empty upper dir", build: { _ in }, expected: []),
     ]

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import PathEncoding
 import XCTest
 @testable import Layers
 
@@ -15,7 +16,7 @@ final class TreeDiffTests: XCTestCase {
         /// Run with `/bin/sh -c` in the copied root.
         var change: String
         var rootOnly = false
-        var excluding: Set<String> = []
+        var excluding: Set<PathKey> = []
         var expected: [String]
     }
 
@@ -98,6 +99,11 @@ final class TreeDiffTests: XCTestCase {
             "d dir 755 0:0 5000",
             "mnt dir 755 0:0 5000",
             "mnt/keep file(2) 644 0:0 5000",
+        ]),
+        Case(name: "an excluded mount target leaves its NFD twin: names are bytes", base: base,
+             change: "mkdir -p mnt/\u{E9} && echo k > mnt/e\u{301}", excluding: ["mnt/\u{E9}"], expected: [
+            "mnt dir 755 0:0 5000",
+            "mnt/e\u{301} file(2) 644 0:0 5000",
         ]),
         Case(name: "a directory holding only an excluded mount target is not emptied", base: { t in
             try t.dir("mnt")

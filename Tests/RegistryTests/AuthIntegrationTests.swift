@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import XCTest
 @testable import GoogleAuth
 @testable import HTTPTransport
@@ -161,8 +162,7 @@ final class AuthIntegrationTests: XCTestCase {
         htpasswd.arguments = ["-cbB", dir + "/htpasswd", "tester", "s3cret"]
         htpasswd.standardError = FileHandle.nullDevice
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/htpasswd") else { throw XCTSkip("htpasswd (apache2-utils) is not installed") }
-        try htpasswd.run()
-        htpasswd.waitUntilExit()
+        try htpasswd.runToExit()
         let port = try freePort()
         try writeFile(dir + "/config.yml", """
             version: 0.1
@@ -183,10 +183,10 @@ final class AuthIntegrationTests: XCTestCase {
         process.arguments = ["serve", dir + "/config.yml"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        let exit = try ProcessExit.start(process)
         addTeardownBlock {
             process.terminate()
-            process.waitUntilExit()
+            exit.wait()
         }
         let deadline = Date().addingTimeInterval(15)
         while Date() < deadline {

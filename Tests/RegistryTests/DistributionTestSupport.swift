@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import ImageModel
 import ImageStore
+import ProcessWaiting
 @testable import Registry
 import XCTest
 #if canImport(Glibc)
@@ -53,6 +54,7 @@ final class TestRegistry: @unchecked Sendable {
     let host: String
     let storage: String
     private let process: Process?
+    private let exit: ProcessExit?
 
     /// Starts a private registry.
     init(_ test: XCTestCase) throws {
@@ -80,7 +82,7 @@ final class TestRegistry: @unchecked Sendable {
         process.arguments = ["serve", config]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        try process.run()
+        self.exit = try ProcessExit.start(process)
         self.process = process
         test.addTeardownBlock { [self] in stop() }
         try waitUntilReady()
@@ -99,12 +101,13 @@ final class TestRegistry: @unchecked Sendable {
         self.host = host
         self.storage = ""
         self.process = nil
+        self.exit = nil
     }
 
     func stop() {
         guard let process, process.isRunning else { return }
         process.terminate()
-        process.waitUntilExit()
+        exit?.wait()
     }
 
     /// The file the registry stores a blob's bytes in.

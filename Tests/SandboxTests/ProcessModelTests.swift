@@ -131,6 +131,21 @@ final class ProcessModelTests: XCTestCase {
                                                environment: c.overrides, hostname: "c0ffee")
             XCTAssertEqual(try ProcessModel(request, users: users).environment, c.expected, "\(c)")
         }
+        // docker's run -t adds TERM=xterm unless Env or -e sets it; a bare -e TERM (not set on the
+        // host) removes it, as moby's ReplaceOrAppendEnvValues does; no -t, no TERM.
+        let terminals: [(terminal: Bool, image: [String], overrides: [String], expected: [String])] = [
+            (true, [], [], ["TERM=xterm", path, "HOME=/root"]),
+            (false, [], [], [path, "HOME=/root"]),
+            (true, ["TERM=vt100"], [], ["TERM=vt100", path, "HOME=/root"]),
+            (true, [], ["TERM=dumb"], ["TERM=dumb", path, "HOME=/root"]),
+            (true, ["TERM=vt100"], ["TERM=dumb"], ["TERM=dumb", path, "HOME=/root"]),
+            (true, [], ["TERM"], [path, "HOME=/root"]),
+        ]
+        for c in terminals {
+            let request = ProcessModel.Request(image: config(cmd: ["sh"], env: c.image), command: .image(entrypoint: nil, arguments: nil),
+                                               environment: c.overrides, terminal: c.terminal)
+            XCTAssertEqual(try ProcessModel(request, users: users).environment, c.expected, "\(c)")
+        }
         let bad = ProcessModel.Request(image: config(cmd: ["sh"]), command: .image(entrypoint: nil, arguments: nil), environment: ["=x"])
         XCTAssertThrowsError(try ProcessModel(bad, users: users)) { XCTAssertEqual("\($0)", "invalid environment variable: =x") }
     }

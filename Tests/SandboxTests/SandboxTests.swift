@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 import Sandbox
 import XCTest
 
@@ -38,7 +39,7 @@ final class SandboxTests: XCTestCase {
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = [repoRoot.appendingPathComponent("Fixtures/base/make-rootfs.sh").path, rootfs]
         p.standardOutput = FileHandle.nullDevice
-        do { try p.run(); p.waitUntilExit() } catch { setupError = "make-rootfs.sh: \(error)"; return }
+        do { try p.runToExit() } catch { setupError = "make-rootfs.sh: \(error)"; return }
         if p.terminationStatus != 0 { setupError = "make-rootfs.sh exited \(p.terminationStatus)"; return }
         chmod(rootfs, 0o755)
     }
@@ -119,9 +120,9 @@ final class SandboxTests: XCTestCase {
         p.arguments = ["-c", "import os,sys\ntry: sys.stdout.write(os.getxattr(sys.argv[1], sys.argv[2], follow_symlinks=False).decode())\nexcept OSError: sys.exit(1)", path, name]
         let out = Pipe()
         p.standardOutput = out
-        guard (try? p.run()) != nil else { return nil }
+        guard let exit = try? ProcessExit.start(p) else { return nil }
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        exit.wait()
         return p.terminationStatus == 0 ? String(decoding: data, as: UTF8.self) : nil
     }
 
@@ -274,7 +275,7 @@ final class SandboxTests: XCTestCase {
         let cp = Process()
         cp.executableURL = URL(fileURLWithPath: "/bin/cp")
         cp.arguments = ["-a", Self.rootfs + "/.", root]
-        try cp.run(); cp.waitUntilExit()
+        try cp.runToExit()
         XCTAssertEqual(cp.terminationStatus, 0)
         try write("tool\n", to: root + "/opt/tool")
         chmod(root + "/opt/tool", 0o4755)
@@ -321,7 +322,7 @@ final class SandboxTests: XCTestCase {
         let cp = Process()
         cp.executableURL = URL(fileURLWithPath: "/bin/sh")
         cp.arguments = ["-c", "cp -a \"$1\" \"$2\" && chown -R 65534:65534 \"$2\"", "sh", Self.rootfs, Self.scratch + "/rootfs-user"]
-        try cp.run(); cp.waitUntilExit()
+        try cp.runToExit()
         XCTAssertEqual(cp.terminationStatus, 0)
         chmod(Self.scratch, 0o777)
 
@@ -335,9 +336,9 @@ final class SandboxTests: XCTestCase {
         let out = Pipe()
         p.standardOutput = out
         p.standardError = out
-        try p.run()
+        let exit = try ProcessExit.start(p)
         let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        exit.wait()
         let text = String(decoding: data, as: UTF8.self)
         XCTAssertEqual(p.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("testUnprivilegedInner]' passed") || text.contains("Executed 1 test, with 0 failures"), text)

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessWaiting
 
 /// What a child process printed and how it ended.
 public struct ChildProcessResult: Sendable {
@@ -35,7 +36,7 @@ public func runChildProcess(_ executable: String, _ arguments: [String], environ
         signal(SIGPIPE, SIG_IGN)
         process.standardInput = stdin
     }
-    try process.run()
+    let exit = try ProcessExit.start(process)
     let errBox = DataBox()
     let group = DispatchGroup()
     if let stdin, let input {
@@ -53,7 +54,7 @@ public func runChildProcess(_ executable: String, _ arguments: [String], environ
     }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
-    process.waitUntilExit()
+    exit.wait()
     return ChildProcessResult(status: process.terminationStatus, stdout: outData, stderr: errBox.data)
 }
 
