@@ -41,12 +41,15 @@ printf 'Dockerfile\nbuildah.Dockerfile\n' > "$CTX/.dockerignore"
 echo "tree $TREE: $(find "$TREE" -type f | wc -l) files, $(du -sm "$TREE" | cut -f1) MB; $(nproc) cores; buildah $(buildah --version | cut -d' ' -f3) ($STORAGE)"
 
 # seconds CMD…: wall time; fails loudly (a contender that errors must not look fast). Peak RSS
-# of the last command in $WORK/rss (KB).
+# of the last command in $WORK/rss (KB), its CPU time (user + sys, s) in $WORK/cpu: on a
+# shared machine wall times swing with the load, CPU time much less.
 seconds() {
   local out
-  /usr/bin/time -o "$WORK/time" -f "%e %M" "$@" >/dev/null 2>"$WORK/last.err" \
+  /usr/bin/time -o "$WORK/time" -f "%e %M %U %S" "$@" >/dev/null 2>"$WORK/last.err" \
     || { echo "failed: $* ($(tail -n 1 "$WORK/last.err"))" >&2; exit 1; }
-  out=$(tail -n 1 "$WORK/time"); echo "${out#* }" > "$WORK/rss"; echo "${out% *}"
+  out=$(tail -n 1 "$WORK/time")
+  set -- $out
+  echo "$2" > "$WORK/rss"; echo "$3 + $4" | bc -l > "$WORK/cpu"; echo "$1"
 }
 # A store holding only the base (and the base's own cache records), the same in every run.
 fresh_swiftdock() {
@@ -64,7 +67,7 @@ printf '%-26s %9s %9s %9s %11s %9s\n' "" "cold" "no change" "app edit" "cold RSS
 for run in $(seq "$RUNS"); do
   echo "app v0" > "$CTX/app.txt"
   fresh_swiftdock
-  s_cold=$(seconds "${S[@]}" --cache-to "type=local,dest=$WORK/ci-cache" "$CTX"); s_rss=$(cat "$WORK/rss")
+  s_cold=$(seconds "${S[@]}" --cache-to "type=local,dest=$WORK/ci-cache" "$CTX"); s_rss=$(cat "$WORK/rss"); s_cpu=$(cat "$WORK/cpu")
   s_same=$(seconds "${S[@]}" "$CTX")
   echo "app v$run" > "$CTX/app.txt"
   s_edit=$(seconds "${S[@]}" "$CTX")
@@ -74,7 +77,7 @@ for run in $(seq "$RUNS"); do
   rm -rf "$WORK/ci-cache"
 
   fresh_buildah
-  b_cold=$(seconds "${BB[@]}" "$CTX"); b_rss=$(cat "$WORK/rss")
+  b_cold=$(seconds "${BB[@]}" "$CTX"); b_rss=$(cat "$WORK/rss"); b_cpu=$(cat "$WORK/cpu")
   b_same=$(seconds "${BB[@]}" "$CTX")
   echo "app v$run" > "$CTX/app.txt"
   b_edit=$(seconds "${BB[@]}" "$CTX")
@@ -84,4 +87,6 @@ for run in $(seq "$RUNS"); do
   printf '%-26s %9.3f %9.3f %9.3f\n' "ratio swiftdock/buildah" "$(echo "$s_cold / $b_cold" | bc -l)" \
     "$(echo "$s_same / $b_same" | bc -l)" "$(echo "$s_edit / $b_edit" | bc -l)"
   printf '%-26s %9.3f\n' "no change / cold (swiftdock)" "$(echo "$s_same / $s_cold" | bc -l)"
+  printf '%-26s %8.2fs %8.2fs %9.3f   (load %s)\n' "cold CPU user+sys s / b / ratio" "$s_cpu" "$b_cpu" \
+    "$(echo "$s_cpu / $b_cpu" | bc -l)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 done
