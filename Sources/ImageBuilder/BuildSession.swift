@@ -51,6 +51,9 @@ final class BuildSession {
     var cacheSteps: [(key: StepCacheKey.Reference, stage: Int)] = []
     /// COPY steps whose keys wait for their layer writes, in build order (see `FoldedContent`).
     var foldedContents: [FoldedContent] = []
+    /// Key prefixes of steps hashed up front below a folded COPY (with `build --push`): marked
+    /// once that COPY settles.
+    var deferredPrefixes: [StepCacheKey] = []
     /// Whether a missing step-prefix marker means a certain miss in this store (see
     /// `ImageStore.stepPrefixesCoverRecords`); decided before this build records anything.
     lazy var stepPrefixesTrusted: Bool = store.stepPrefixesCoverRecords()

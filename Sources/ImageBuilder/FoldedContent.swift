@@ -103,7 +103,8 @@ extension BuildSession {
     }
 
     /// Settles every folded COPY in build order: waits for its layer write, forms its content
-    /// digest, marks its prefix, and gives its files' digests to the context's file index.
+    /// digest, marks its prefix, and gives its files' digests to the context's file index;
+    /// then marks the prefixes that waited for them (`deferredPrefixes`).
     /// A step whose write failed settles with that error: its key, and those of the steps after
     /// it, cannot be resolved, so none of them is recorded.
     func settleFoldedContent() async {
@@ -120,6 +121,11 @@ extension BuildSession {
                 folded.settle(.failure(error))
             }
         }
+        // A prefix that cannot be resolved belongs to a step that is not recorded either.
+        for prefix in deferredPrefixes {
+            if let value = try? prefix.resolved() { markStepPrefix(value) }
+        }
+        deferredPrefixes.removeAll()
     }
 }
 

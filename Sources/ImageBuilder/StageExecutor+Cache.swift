@@ -82,7 +82,9 @@ extension StageExecutor {
         if layerPush == nil, FoldedContent.canFold(items), session.lookupCertainToMiss(prefix: stepKey) {
             return try addFoldedLayer(items, createdBy: createdBy)
         }
-        if stepKey.isKnown { session.markStepPrefix(stepKey.value) }
+        // Marked before anything below the step is recorded; a prefix still waiting for a
+        // folded COPY above it is marked when that settles (`settleFoldedContent`).
+        if stepKey.isKnown { session.markStepPrefix(stepKey.value) } else { session.deferredPrefixes.append(stepKey) }
         let index = try session.fileDigests()
         let digest = try StepCacheKey.contentDigest(of: items) { position, path in
             try index.digest(ofFile: path, stamp: position < stamps.count ? stamps[position] : nil)
