@@ -47,13 +47,16 @@ public struct LayerPush: Sendable {
     /// tee'd into `file` at the same time), else — when the registry refuses the stream or
     /// has refused one before — into `file` first and up in one request. Without `keepFile`
     /// the file of a fallback is removed once uploaded, so nothing of the layer stays on disk.
-    func write(_ items: [LayerItem], with writer: LayerWriter, file: String, keepFile: Bool) async throws -> WrittenLayer {
+    /// `recording`: the sources' digests from the same read (a folded COPY, see `FoldedContent`);
+    /// a write that is done again after a refused stream records them afresh.
+    func write(_ items: [LayerItem], with writer: LayerWriter, file: String, keepFile: Bool,
+               recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
         if uploader.streams {
             var teed: WrittenLayer?
             do {
                 return try await uploader.uploadStreamed { upload in
                     let sink: any BlobSink = keepFile ? TeeBlobSink(primary: try FileBlobSink(path: file), secondary: upload) : upload
-                    let written = try await writer.write(items, to: sink)
+                    let written = try await writer.write(items, to: sink, recording: recording)
                     if keepFile { teed = written }
                     return written
                 }
@@ -64,7 +67,7 @@ public struct LayerPush: Sendable {
                 }
             }
         }
-        let written = try await writer.write(items, to: file)
+        let written = try await writer.write(items, to: file, recording: recording)
         try await uploader.upload(file: file, layer: written)
         if !keepFile { unlink(file) }
         return written

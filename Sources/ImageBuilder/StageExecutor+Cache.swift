@@ -79,7 +79,7 @@ extension StageExecutor {
     /// `stamps`: aligned with `items`, each source file's `lstat` from the context walk
     /// (`CopyPlanner.plannedStamps`), so the file index need not stat it again.
     mutating func addLayerOrReuse(_ items: [LayerItem], createdBy: String, stamps: [FileDigestIndex.Stamp?] = []) async throws {
-        if layerPush == nil, FoldedContent.canFold(items), session.lookupCertainToMiss(prefix: stepKey) {
+        if FoldedContent.canFold(items), session.lookupCertainToMiss(prefix: stepKey) {
             return try addFoldedLayer(items, createdBy: createdBy)
         }
         // Marked before anything below the step is recorded; a prefix still waiting for a

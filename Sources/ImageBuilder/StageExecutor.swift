@@ -263,7 +263,9 @@ struct StageExecutor {
         let task: PendingLayerWrite
         if let push = layerPush {
             let keepFile = keepsLayerFiles
-            task = try session.submitLayerWrite(uploads: true) { try await push.write(items, with: writer, file: path, keepFile: keepFile) }
+            task = try session.submitLayerWrite(uploads: true) {
+                try await push.write(items, with: writer, file: path, keepFile: keepFile, recording: recording)
+            }
         } else {
             task = try session.submitLayerWrite { try await writer.write(items, to: path, recording: recording) }
         }

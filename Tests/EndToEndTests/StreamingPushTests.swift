@@ -69,6 +69,11 @@ final class StreamingPushTests: XCTestCase {
         XCTAssertTrue(Set(layers).isSubset(of: try storeBlobs(streamed)), "build --push -t keeps the layers in the store")
         assertReportedPushed(layers, in: pushed.stderr)
         XCTAssertTrue(try streamed.ok("images").stdout.contains("\(open)/stream/push-\(run)"))
+        // Its COPYs took the folded path (each file read once, digests from the upload's read,
+        // FoldedContent): their keys were still recorded, so a plain rebuild hits both.
+        let rebuilt = try streamed.ok("build", "--source-date-epoch", Self.epoch, "-t", "\(open)/stream/push-\(run):1", context)
+        let cached = rebuilt.stderr.split(separator: "\n").filter { $0.hasPrefix("#") && $0.hasSuffix(" CACHED") }
+        XCTAssertEqual(cached.count, 2, "both COPY steps hit after build --push: \(rebuilt.stderr)")
 
         // --output type=registry: the same image, and no layer of it in the store.
         let registryOnly = try Swiftdock()
