@@ -6,7 +6,7 @@ import ImageModel
 /// no-change rebuild doing it (issue 13).
 ///
 /// ```
-/// "swiftdock-file-digests 1\n"
+/// "swiftdock-file-digests 2\n"
 /// per entry: u32 path length, path (its String's UTF-8, so PathBytes escapes survive),
 ///            i64 size, mtime, ctime, u64 inode, device, i64 hashedAt (ns), 32 digest bytes
 /// 32 bytes: SHA-256 of everything before
@@ -16,7 +16,10 @@ import ImageModel
 /// Integers are little-endian. Anything that does not parse, or whose checksum fails, decodes
 /// to nil: the index is only a hint, so the build then reads every file again.
 extension FileDigestIndex {
-    private static let magic = Array("swiftdock-file-digests 1\n".utf8)
+    /// Version 2: `hashedAt` is read from the coarse clock the kernel stamps files with, which
+    /// `isSettled`'s exact rule relies on; a version-1 index (fine clock, trusted after a fixed
+    /// 2 s) is not read, so the first build after the change reads every file once.
+    private static let magic = Array("swiftdock-file-digests 2\n".utf8)
     private static let fixedBytes = 6 * 8 + 32
 
     /// Where one entry lies in the stored bytes: the whole record, and its path.

@@ -170,6 +170,13 @@ final class FileDigestIndexTests: XCTestCase {
             ("one byte flipped", { var e = encoded; e[40] ^= 1; return e }()),
             ("empty", []),
             ("old JSON form", Array("{}".utf8)),
+            ("version 1 (fine-clock hashedAt), checksum intact", {
+                var body = Array(encoded.dropLast(32))
+                body[Array("swiftdock-file-digests ".utf8).count] = UInt8(ascii: "1")
+                let hex = Array(SHA256Stream.digest(of: body).encoded.utf8)
+                func nibble(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
+                return body + stride(from: 0, to: 64, by: 2).map { nibble(hex[$0]) << 4 | nibble(hex[$0 + 1]) }
+            }()),
         ]
         for (name, bytes) in damages { XCTAssertNil(FileDigestIndex.decode(bytes), name) }
     }
