@@ -18,6 +18,9 @@
 //   command W (PID 2)       drops to docker's default capabilities, setgroups/setgid/setuid,
 //                           no_new_privs, chdir, docker's default seccomp filter, execve.
 //
+// With an operation in the spec (X: ops.c), P does it as root of its user namespace right
+// after the maps are written, and exits: no other namespace, no init, no command.
+//
 // Any failure is written as one line to fd 4 (close-on-exec, so a successful execve closes it)
 // and the process exits 125 (127 when the command is not found, 126 when it cannot be executed).
 #define _GNU_SOURCE

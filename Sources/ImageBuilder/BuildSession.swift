@@ -263,8 +263,10 @@ final class BuildSession {
         await materialisedRemoval?.wait()
         materialisedRemoval = nil
         for path in temporaryPaths {
-            // Lower dirs and RUN output may hold files owned by subordinate ids.
-            try? store.removeOwnedTree(path)
+            try? FileManager.default.removeItem(atPath: path)
+            // Lower dirs and RUN output may hold files owned by subordinate ids: removed inside.
+            var st = stat()
+            if lstat(path, &st) == 0 { try? store.removeOwnedTree(path) }
         }
         temporaryPaths.removeAll()
     }

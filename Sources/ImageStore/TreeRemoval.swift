@@ -1,4 +1,5 @@
 import Foundation
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,9 +17,9 @@ extension FileSystem {
     /// Removes `name` inside the directory open as `parent` — a file, a symlink (not followed)
     /// or a whole tree. A missing entry is not an error.
     static func removeTree(in parent: Int32, name: String, displayPath: String) throws {
-        if unlinkat(parent, name, 0) == 0 || errno == ENOENT { return }
+        if unlink(parent, name, 0) == 0 || errno == ENOENT { return }
         guard errno == EISDIR || errno == EPERM else { throw ioError(displayPath, "cannot remove") }
-        if unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT { return }
+        if unlink(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT { return }
 
         var current = try openDirectory(parent, name, displayPath)
         var currentStatus = stat()
@@ -48,9 +49,15 @@ extension FileSystem {
         }
         close(current)
         current = -1
-        if unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
+        if unlink(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
             throw ioError(displayPath, "cannot remove directory")
         }
+    }
+
+    /// `unlinkat` of a name as its bytes (a `PathBytes` string): a name that is not UTF-8 is
+    /// removed, not mistaken for a missing one (which would walk the same directory forever).
+    private static func unlink(_ directory: Int32, _ name: String, _ flags: Int32) -> Int32 {
+        PathBytes.withCString(name) { unlinkat(directory, $0, flags) }
     }
 
     /// Unlinks every entry of `directory` it can; returns the name of a non-empty
@@ -67,12 +74,12 @@ extension FileSystem {
         rewinddir(stream)
         while let entry = readdir(stream) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { PathBytes.string(cString: $0) }
             }
             if name == "." || name == ".." { continue }
-            if unlinkat(directory, name, 0) == 0 || errno == ENOENT { continue }
+            if unlink(directory, name, 0) == 0 || errno == ENOENT { continue }
             guard errno == EISDIR || errno == EPERM else { throw ioError(displayPath, "cannot remove \(name)") }
-            if unlinkat(directory, name, AT_REMOVEDIR) == 0 || errno == ENOENT { continue }
+            if unlink(directory, name, AT_REMOVEDIR) == 0 || errno == ENOENT { continue }
             guard errno == ENOTEMPTY || errno == EEXIST else { throw ioError(displayPath, "cannot remove directory \(name)") }
             return name
         }
@@ -82,10 +89,10 @@ extension FileSystem {
     /// Opens a subdirectory without following a symlink, granting ourselves search and read
     /// permission first when it has none (RUN may leave `chmod 000` directories).
     private static func openDirectory(_ parent: Int32, _ name: String, _ displayPath: String) throws -> Int32 {
-        var fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        var fd = PathBytes.withCString(name) { openat(parent, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         if fd < 0 && errno == EACCES {
-            _ = fchmodat(parent, name, 0o700, 0)
-            fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            _ = PathBytes.withCString(name) { fchmodat(parent, $0, 0o700, 0) }
+            fd = PathBytes.withCString(name) { openat(parent, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
         }
         guard fd >= 0 else { throw ioError(displayPath, "cannot open directory \(name)") }
         return fd
