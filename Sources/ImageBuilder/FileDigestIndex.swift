@@ -16,14 +16,10 @@ import PathEncoding
 /// the build is trusted as soon as its timestamps' tick has passed.
 final class FileDigestIndex {
     /// What `lstat` says about a file, as far as the index compares it (times in ns since the
-    /// epoch). A build passes the context walker's own `lstat` here, so no file is statted twice.
-    struct Stamp: Equatable {
-        var size: Int64
-        var mtime: Int64
-        var ctime: Int64
-        var inode: UInt64
-        var device: UInt64
-    }
+    /// epoch): the layer writer's `FileStatus`, so digests it records (`record(_:hashedAt:)`)
+    /// carry the same stamp. A build passes the context walker's own `lstat` here, so no file
+    /// is statted twice.
+    typealias Stamp = SourceFileDigests.FileStatus
 
     struct Entry: Equatable {
         var stamp: Stamp
@@ -138,10 +134,8 @@ final class FileDigestIndex {
     /// read from the coarse clock as `now()` is (see `isSettled`).
     func record(_ reads: [SourceFileDigests.Read], hashedAt: Int64) {
         for read in reads where PathBytes.hasPrefix(read.path, rootPrefix) && read.before == read.after {
-            let status = read.before
             let key = PathKey(read.path)
-            let entry = Entry(size: status.size, mtime: status.mtime, ctime: status.ctime, inode: status.inode,
-                              device: status.device, hashedAt: hashedAt, digest: read.digest)
+            let entry = Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest)
             if fresh.updateValue(entry, forKey: key) == nil { order.append(.fresh(key)) }
             hashedFiles += 1
         }
@@ -210,13 +204,6 @@ final class FileDigestIndex {
 }
 
 extension FileDigestIndex.Stamp {
-    init(_ st: stat) {
-        self.init(size: Int64(st.st_size),
-                  mtime: Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec),
-                  ctime: Int64(st.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_ctim.tv_nsec),
-                  inode: UInt64(st.st_ino), device: UInt64(st.st_dev))
-    }
-
     /// The stamp of a file as the context walk `lstat`ed it (the same fields, the same arithmetic).
     init(_ entry: ContextEntry) {
         self.init(size: entry.size, mtime: entry.mtimeSeconds &* 1_000_000_000 &+ Int64(entry.mtimeNanoseconds),

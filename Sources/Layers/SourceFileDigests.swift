@@ -25,7 +25,8 @@ public final class SourceFileDigests: @unchecked Sendable {
         public var after: FileStatus
     }
 
-    /// The stat fields a digest index compares (git's index keeps the same ones).
+    /// The stat fields a digest index compares (git's index keeps the same ones); also the
+    /// file index's own stamp (`FileDigestIndex.Stamp`), so both sides compute it one way.
     public struct FileStatus: Sendable, Hashable {
         public var size: Int64
         /// Nanoseconds since the epoch.
@@ -42,10 +43,13 @@ public final class SourceFileDigests: @unchecked Sendable {
             self.device = device
         }
 
+        /// Wrapping arithmetic: a context file may carry any time (`touch -d 2400-01-01` is past
+        /// what Int64 nanoseconds hold); the stamp only has to be the same for the same stat,
+        /// as the context walk's (`ContextEntry.ctimeNanosecondsSinceEpoch`) is.
         public init(_ st: stat) {
             self.init(size: Int64(st.st_size),
-                      mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                      ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
+                      mtime: Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec),
+                      ctime: Int64(st.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_ctim.tv_nsec),
                       inode: UInt64(st.st_ino), device: UInt64(st.st_dev))
         }
     }

@@ -51,3 +51,25 @@ final class SourceFileDigestsTests: XCTestCase {
         XCTAssertTrue(recording.reads.isEmpty)
     }
 }
+
+/// A context file may carry any time: one dated past 2262 (beyond Int64 nanoseconds) was a
+/// crash (arithmetic overflow) in the folded COPY's stamp; it is recorded like any other,
+/// with the stamp the context walk computes (wrapping, the same for the same stat).
+final class SourceFileDigestsFarTimeTests: XCTestCase {
+    func testAFileDatedPast2262IsRecordedNotACrash() throws {
+        let scratch = Scratch()
+        let path = scratch.file("far")
+        try Data("far\n".utf8).write(to: URL(fileURLWithPath: path))
+        let year2400: Int = 13_569_465_600
+        var times = [timespec(tv_sec: year2400, tv_nsec: 5), timespec(tv_sec: year2400, tv_nsec: 5)]
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw XCTSkip("this file system keeps no such time") }
+        let items: [LayerItem] = [.entry(LayerEntry(path: "far", kind: .regularFile(.file(path: path, size: 4)),
+                                                    mode: 0o644, uid: 0, gid: 0, mtimeSeconds: Int64(year2400)))]
+        let recording = SourceFileDigests()
+        _ = try LayerWriter().writeBlocking(items, to: try FileBlobSink(path: scratch.file("l")), recording: recording)
+        XCTAssertEqual(recording.reads.count, 1)
+        let stamp = try XCTUnwrap(recording.reads.first).before
+        XCTAssertEqual(stamp.mtime, Int64(year2400) &* 1_000_000_000 &+ 5)
+        XCTAssertEqual(recording.reads.first?.digest, SHA256Stream.digest(of: Array("far\n".utf8)))
+    }
+}
