@@ -141,6 +141,26 @@ final class FileDigestIndex {
         }
     }
 
+    /// Offers every entry this build used or made, with its path, to `change`; an entry it
+    /// returns replaces that one in place (same position in the stored order). For `restamp`.
+    func replaceEntries(_ change: (String, Entry) -> Entry?) {
+        for (position, use) in order.enumerated() {
+            switch use {
+            case .stored(let at):
+                guard recordUsed[at], let entry = Self.entry(records[at], in: stored) else { continue }
+                let path = Self.path(of: records[at], in: stored)
+                guard let replacement = change(path, entry) else { continue }
+                let key = PathKey(path)
+                recordUsed[at] = false
+                usedRecords -= 1
+                fresh[key] = replacement
+                order[position] = .fresh(key)
+            case .fresh(let key):
+                if let entry = fresh[key], let replacement = change(key.path, entry) { fresh[key] = replacement }
+            }
+        }
+    }
+
     /// Whether `encoded()` differs from the stored index this one was read from (a rebuild
     /// that read no file and used every entry, in order, has nothing to write).
     var changed: Bool { hashedFiles > 0 || !fresh.isEmpty || reordered || usedRecords != records.count }
@@ -187,7 +207,7 @@ final class FileDigestIndex {
     }
 
     /// The kernel's coarse wall clock, the one it stamps file times with (ns since the epoch).
-    private static func now() -> Int64 {
+    static func now() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME_COARSE, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
