@@ -23,18 +23,18 @@ extension FileDigestIndex {
     @discardableResult
     func restamp(after outcomes: [LinkJournal.Outcome]) -> Int {
         guard !outcomes.isEmpty else { return 0 }
-        var bySource: [PathKey: LinkJournal.Outcome] = [:]
+        var bySource: [PathKey: Int] = [:]
         var linkedTwice = Set<PathKey>()
         bySource.reserveCapacity(outcomes.count)
-        for outcome in outcomes where bySource.updateValue(outcome, forKey: PathKey(outcome.source)) != nil {
+        for (at, outcome) in outcomes.enumerated() where bySource.updateValue(at, forKey: PathKey(outcome.source)) != nil {
             linkedTwice.insert(PathKey(outcome.source))
         }
         for key in linkedTwice { bySource[key] = nil }
         let checkedAt = Self.settledMoment(after: outcomes)
         var restamped = 0
         replaceEntries { path, entry in
-            guard let outcome = bySource[PathKey(path)],
-                  let stamp = outcome.stampAfterUnlink(ifRecorded: entry.stamp, settled: Self.isSettled(entry))
+            guard let at = bySource[PathKey(path)],
+                  let stamp = outcomes[at].stampAfterUnlink(ifRecorded: entry.stamp, settled: Self.isSettled(entry))
             else { return nil }
             restamped += 1
             return Entry(stamp: stamp, hashedAt: checkedAt, digest: entry.digest)
@@ -46,7 +46,7 @@ extension FileDigestIndex {
     /// for the clock's tick to pass when the last unlink was a moment ago (a few ms at most; a
     /// reading taken too soon would only make those entries be read once more).
     private static func settledMoment(after outcomes: [LinkJournal.Outcome]) -> Int64 {
-        let newest = outcomes.map(\.afterUnlink.stamp.ctime).max() ?? 0
+        let newest = outcomes.map(\.afterUnlink.ctime).max() ?? 0
         let (settledAt, overflow) = newest.addingReportingOverflow(granularity(ofCtime: newest))
         var now = now()
         for _ in 0..<20 where !overflow && now < settledAt {

@@ -51,6 +51,8 @@ public enum LayerMaterialiser {
     private struct Writer {
         let root: String
         let journal: LinkJournal
+        /// The sources' and the links' parent directories, kept open across a directory's files.
+        let sourceDirectories = ParentDirectoryCursor(), linkDirectories = ParentDirectoryCursor()
         let asRoot = geteuid() == 0
         /// Directories made here (items or missing parents), with the entry to apply at the end.
         /// Keyed by bytes (`PathKey`): `é` and `e` + U+0301 are two paths, as on disk.
@@ -139,16 +141,14 @@ public enum LayerMaterialiser {
             // given afterwards inside the user namespace (`PendingOwner.nonRoot`), and chowning a
             // link would chown the build context's own file.
             if !asRoot && (entry.uid != 0 || entry.gid != 0) { return false }
-            var st = stat()
             let owner = asRoot ? (uid_t(entry.uid), gid_t(entry.gid)) : (geteuid(), getegid())
-            func isEntry(_ st: stat) -> Bool {
-                st.st_mode & S_IFMT == S_IFREG && st.st_size == size
-                    && st.st_mode & 0o7777 == mode_t(entry.mode & 0o7777) && Int64(st.st_mtim.tv_sec) == entry.mtimeSeconds
-                    && st.st_uid == owner.0 && st.st_gid == owner.1
-            }
-            guard PathBytes.withCString(source, { lstat($0, &st) }) == 0, isEntry(st),
+            guard let st = sourceDirectories.lstatus(of: source),
+                  st.st_mode & S_IFMT == S_IFREG, st.st_size == size,
+                  st.st_mode & 0o7777 == mode_t(entry.mode & 0o7777), Int64(st.st_mtim.tv_sec) == entry.mtimeSeconds,
+                  st.st_uid == owner.0, st.st_gid == owner.1,
                   case let before = LinkJournal.Status(st),
-                  let linked = journal.link(source, to: full, before: before) else { return false }
+                  let linked = journal.link(source, to: full, before: before, sources: sourceDirectories, links: linkDirectories)
+            else { return false }
             let same = linked.matchesApartFromLinking(before) && Xattr.list(full, nil, 0) == 0
             if !same, !journal.unlinkLast(full) { throw failed(full) }
             return same

@@ -49,12 +49,6 @@ public final class LinkJournal: @unchecked Sendable {
             b.linkCount = 0
             return a == b
         }
-
-        /// `lstat` of `path`; nil when it fails.
-        static func of(_ path: String) -> Status? {
-            var st = stat()
-            return PathBytes.withCString(path, { lstat($0, &st) }) == 0 ? Status(st) : nil
-        }
     }
 
     /// One link as made: the source's status just before (`beforeLink`) and the new name's
@@ -66,21 +60,27 @@ public final class LinkJournal: @unchecked Sendable {
         public var afterLink: Status
     }
 
-    /// One link as made and removed: also the link's status just before the unlink and the
-    /// source's just after.
+    /// One link as made and removed: the statuses around the link, and the link's just before
+    /// the unlink and the source's just after. Kept compact (32k of them for issue 13's tree):
+    /// the parts of the chain that do not involve the index's entry are judged when it is made.
     public struct Outcome: Sendable, Hashable {
         public var source: String
-        public var beforeLink: Status
-        public var afterLink: Status
-        public var beforeUnlink: Status
-        public var afterUnlink: Status
+        /// The source's stamp just before the link, and the link's just after.
+        public var beforeLink: SourceFileDigests.FileStatus
+        public var afterLink: SourceFileDigests.FileStatus
+        /// The source's stamp just after the unlink.
+        public var afterUnlink: SourceFileDigests.FileStatus
+        /// Whether the link and the unlink changed nothing but ctime and the link count, and
+        /// nothing changed between them (see `stampAfterUnlink`).
+        public var linkedAndUnlinkedAlone: Bool
 
         public init(source: String, beforeLink: Status, afterLink: Status, beforeUnlink: Status, afterUnlink: Status) {
             self.source = source
-            self.beforeLink = beforeLink
-            self.afterLink = afterLink
-            self.beforeUnlink = beforeUnlink
-            self.afterUnlink = afterUnlink
+            self.beforeLink = beforeLink.stamp
+            self.afterLink = afterLink.stamp
+            self.afterUnlink = afterUnlink.stamp
+            linkedAndUnlinkedAlone = afterLink.matchesApartFromLinking(beforeLink) && beforeUnlink == afterLink
+                && afterUnlink.matchesApartFromLinking(beforeUnlink)
         }
 
         /// The stamp a file index may record for the source, with the digest it already holds,
@@ -109,14 +109,10 @@ public final class LinkJournal: @unchecked Sendable {
         /// between is recorded as clean.
         public func stampAfterUnlink(ifRecorded recorded: SourceFileDigests.FileStatus, settled: Bool)
             -> SourceFileDigests.FileStatus? {
-            let describedBeforeLink = recorded == beforeLink.stamp && settled
-            let describedAfterLink = recorded == afterLink.stamp
-            guard describedBeforeLink || describedAfterLink,
-                  afterLink.matchesApartFromLinking(beforeLink),
-                  beforeUnlink == afterLink,
-                  afterUnlink.matchesApartFromLinking(beforeUnlink)
-            else { return nil }
-            return afterUnlink.stamp
+            let describedBeforeLink = recorded == beforeLink && settled
+            let describedAfterLink = recorded == afterLink
+            guard describedBeforeLink || describedAfterLink, linkedAndUnlinkedAlone else { return nil }
+            return afterUnlink
         }
     }
 
@@ -129,16 +125,18 @@ public final class LinkJournal: @unchecked Sendable {
     /// just before (the caller has it already). Returns the link's status just after, nil
     /// when the kernel refused it (another file system, `protected_hardlinks`) or the stat
     /// failed (nothing is then left behind).
-    func link(_ source: String, to link: String, before: Status) -> Status? {
-        guard PathBytes.withCString(source, { s in PathBytes.withCString(link) { Glibc.linkat(AT_FDCWD, s, AT_FDCWD, $0, 0) } }) == 0 else {
-            return nil
+    func link(_ source: String, to link: String, before: Status,
+              sources: ParentDirectoryCursor = ParentDirectoryCursor(), links: ParentDirectoryCursor = ParentDirectoryCursor()) -> Status? {
+        let linked = sources.at(source) { sourceDirectory, sourceName in
+            links.at(link) { Glibc.linkat(sourceDirectory, sourceName, $0, $1, 0) }
         }
-        guard let after = Status.of(link) else {
-            _ = PathBytes.withCString(link) { unlink($0) }
+        guard linked == 0 else { return nil }
+        guard let after = links.status(of: link) else {
+            _ = links.at(link) { unlinkat($0, $1, 0) }
             return nil
         }
         lock.lock()
-        links.append(Link(source: source, link: link, beforeLink: before, afterLink: after))
+        self.links.append(Link(source: source, link: link, beforeLink: before, afterLink: after))
         lock.unlock()
         return after
     }
@@ -166,19 +164,23 @@ public final class LinkJournal: @unchecked Sendable {
     /// cannot be removed gives no outcome (whoever removes its directory removes it).
     public func unlinkAll() -> [Outcome] {
         lock.lock()
-        let taken = links
-        links.removeAll()
+        var taken = self.links
+        self.links.removeAll()
         lock.unlock()
         var outcomes: [Outcome] = []
         outcomes.reserveCapacity(taken.count)
-        for made in taken {
-            guard let beforeUnlink = Status.of(made.link),
-                  PathBytes.withCString(made.link, { unlink($0) }) == 0,
-                  let afterUnlink = Status.of(made.source)
+        let sourceDirectories = ParentDirectoryCursor(), linkDirectories = ParentDirectoryCursor()
+        // Last first, each link's record freed as its outcome is made (peak memory); the
+        // outcomes are put back in the order made at the end.
+        while let made = taken.popLast() {
+            guard let beforeUnlink = linkDirectories.status(of: made.link),
+                  linkDirectories.at(made.link, { unlinkat($0, $1, 0) }) == 0,
+                  let afterUnlink = sourceDirectories.status(of: made.source)
             else { continue }
             outcomes.append(Outcome(source: made.source, beforeLink: made.beforeLink, afterLink: made.afterLink,
                                     beforeUnlink: beforeUnlink, afterUnlink: afterUnlink))
         }
+        outcomes.reverse()
         return outcomes
     }
 

@@ -24,7 +24,7 @@ final class FileDigestIndexRestampTests: XCTestCase {
 
         let journal = LinkJournal()
         for (name, link) in [("kept", "kept"), ("edited", "edited"), ("twice", "twice-1"), ("twice", "twice-2")] {
-            let before = try XCTUnwrap(LinkJournal.Status.of(root + "/" + name))
+            let before = try XCTUnwrap(ParentDirectoryCursor().status(of: root + "/" + name))
             XCTAssertNotNil(journal.link(root + "/" + name, to: lower + "/" + link, before: before))
         }
         let edited = root + "/edited"

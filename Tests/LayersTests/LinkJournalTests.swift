@@ -76,7 +76,7 @@ final class LinkJournalTests: XCTestCase {
             for (point, outcome, recorded, accepted) in table {
                 let result = outcome.stampAfterUnlink(ifRecorded: recorded.stamp, settled: true)
                 XCTAssertEqual(result != nil, accepted, "\(field) changed at \(point)")
-                if accepted { XCTAssertEqual(result, outcome.afterUnlink.stamp, "\(field) at \(point)") }
+                if accepted { XCTAssertEqual(result, outcome.afterUnlink, "\(field) at \(point)") }
             }
         }
     }
@@ -93,7 +93,7 @@ final class LinkJournalTests: XCTestCase {
         let journal = LinkJournal()
         var recorded: [String: SourceFileDigests.FileStatus] = [:]
         for name in ["kept", "edited"] {
-            let before = try XCTUnwrap(LinkJournal.Status.of(directory + "/" + name))
+            let before = try XCTUnwrap(ParentDirectoryCursor().status(of: directory + "/" + name))
             recorded[name] = before.stamp
             XCTAssertNotNil(journal.link(directory + "/" + name, to: directory + "/lower/" + name, before: before))
         }
@@ -105,7 +105,7 @@ final class LinkJournalTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/lower/kept"))
         let kept = try XCTUnwrap(outcomes.first)
         XCTAssertEqual(kept.stampAfterUnlink(ifRecorded: recorded["kept"]!, settled: true),
-                       try XCTUnwrap(LinkJournal.Status.of(directory + "/kept")).stamp)
+                       try XCTUnwrap(ParentDirectoryCursor().status(of: directory + "/kept")).stamp)
         XCTAssertNil(outcomes[1].stampAfterUnlink(ifRecorded: recorded["edited"]!, settled: true))
     }
 }
