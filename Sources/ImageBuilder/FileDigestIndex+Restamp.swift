@@ -39,7 +39,25 @@ extension FileDigestIndex {
             restamped += 1
             return Entry(stamp: stamp, hashedAt: checkedAt, digest: entry.digest)
         }
-        return restamped
+        // A file the layer writer was reading when we linked or unlinked it (a large file first
+        // in the COPY: 59 MB in issue 13's tree): its stat before and after the read differ by
+        // exactly our link (`beforeLink` → `afterLink`) or our unlink (`afterLink` →
+        // `afterUnlink`), so the bytes read are the file's, as if read on either side of it.
+        var carried: [SourceFileDigests.Read] = []
+        for (read, hashedAt) in changedWhileRead {
+            guard let at = bySource[PathKey(read.path)] else { continue }
+            let outcome = outcomes[at]
+            let before = Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest)
+            let acrossLink = read.before == outcome.beforeLink && read.after == outcome.afterLink
+                && outcome.stampAfterUnlink(ifRecorded: read.before, settled: Self.isSettled(before)) != nil
+            let acrossUnlink = read.before == outcome.afterLink && read.after == outcome.afterUnlink
+                && outcome.stampAfterUnlink(ifRecorded: read.before, settled: false) != nil
+            guard acrossLink || acrossUnlink else { continue }
+            carried.append(SourceFileDigests.Read(path: read.path, digest: read.digest, before: outcome.afterUnlink, after: outcome.afterUnlink))
+        }
+        changedWhileRead = []
+        record(carried, hashedAt: checkedAt)
+        return restamped + carried.count
     }
 
     /// A coarse-clock reading by which the unlinks' ctimes are settled (`isSettled`), waiting

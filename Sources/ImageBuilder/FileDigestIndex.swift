@@ -60,6 +60,9 @@ final class FileDigestIndex {
     private var fresh: [PathKey: Entry] = [:]
     private var order: [Use] = []
     private enum Use { case stored(Int), fresh(PathKey) }
+    /// The layer writer's reads whose file's stat changed while it was read (not kept as
+    /// entries; `restamp` keeps those whose only change was our own link or unlink).
+    var changedWhileRead: [(read: SourceFileDigests.Read, hashedAt: Int64)] = []
     /// How many files were actually read (for tests).
     private(set) var hashedFiles = 0
 
@@ -133,7 +136,12 @@ final class FileDigestIndex {
     /// a file that changed while it was read is not kept. `hashedAt`: when the reading began,
     /// read from the coarse clock as `now()` is (see `isSettled`).
     func record(_ reads: [SourceFileDigests.Read], hashedAt: Int64) {
-        for read in reads where PathBytes.hasPrefix(read.path, rootPrefix) && read.before == read.after {
+        for read in reads where PathBytes.hasPrefix(read.path, rootPrefix) {
+            guard read.before == read.after else {
+                // Perhaps only our own link or unlink happened meanwhile: see `restamp`.
+                changedWhileRead.append((read, hashedAt))
+                continue
+            }
             let key = PathKey(read.path)
             let entry = Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest)
             if fresh.updateValue(entry, forKey: key) == nil { order.append(.fresh(key)) }

@@ -93,7 +93,11 @@ public final class LinkJournal: @unchecked Sendable {
         /// - the entry described the file just before the link: `recorded == beforeLink`
         ///   (every stamp field) and the entry is settled, so the bytes then were the digest's;
         ///   or the layer writer read the file after the link (the two run side by side), so
-        ///   `recorded == afterLink`, ctime included;
+        ///   `recorded == afterLink`, ctime included; or it read the file after our unlink (the
+        ///   lower directory goes while the last layers are still written), so
+        ///   `recorded == afterUnlink` — the stamp is right already, but the entry was dated
+        ///   before the unlink's ctime and so would not be trusted (`isSettled`); re-dated by
+        ///   the caller to a moment after the unlinks, it is;
         /// - the link changed nothing but ctime and the link count: `afterLink` matches
         ///   `beforeLink` in inode, device, size, mtime, mode and owner;
         /// - nothing happened while the link existed: `beforeUnlink == afterLink`, every field;
@@ -110,8 +114,8 @@ public final class LinkJournal: @unchecked Sendable {
         public func stampAfterUnlink(ifRecorded recorded: SourceFileDigests.FileStatus, settled: Bool)
             -> SourceFileDigests.FileStatus? {
             let describedBeforeLink = recorded == beforeLink && settled
-            let describedAfterLink = recorded == afterLink
-            guard describedBeforeLink || describedAfterLink, linkedAndUnlinkedAlone else { return nil }
+            let describedLater = recorded == afterLink || recorded == afterUnlink
+            guard describedBeforeLink || describedLater, linkedAndUnlinkedAlone else { return nil }
             return afterUnlink
         }
     }

@@ -44,4 +44,36 @@ final class FileDigestIndexRestampTests: XCTestCase {
         _ = try next.digest(ofFile: root + "/twice")
         XCTAssertEqual(next.hashedFiles, 2, "linked twice: read again")
     }
+
+    /// The layer writer was reading a file when we linked it: its stat before and after the
+    /// read differ by exactly our link, so the digest is carried over; a read whose stat
+    /// changed otherwise is not.
+    func testAReadAcrossOurOwnLinkIsKept() throws {
+        let root = NSTemporaryDirectory() + "restamp-across-\(UUID().uuidString.prefix(8))"
+        let lower = root + "-lower"
+        defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
+        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for name in ["across", "changed"] { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
+        usleep(30_000)
+        let hashedAt = FileDigestIndex.now()
+        let index = FileDigestIndex(root: root, encoded: nil)
+        let journal = LinkJournal()
+        var reads: [SourceFileDigests.Read] = []
+        for name in ["across", "changed"] {
+            let before = try XCTUnwrap(ParentDirectoryCursor().status(of: root + "/" + name))
+            var after = try XCTUnwrap(journal.link(root + "/" + name, to: lower + "/" + name, before: before))
+            if name == "changed" { after.stamp.mtime += 1 }
+            reads.append(SourceFileDigests.Read(path: root + "/" + name, digest: SHA256Stream.digest(of: Array("bytes of \(name)\n".utf8)),
+                                                before: before.stamp, after: after.stamp))
+        }
+        index.record(reads, hashedAt: hashedAt)
+        XCTAssertEqual(index.restamp(after: journal.unlinkAll()), 1)
+
+        let next = FileDigestIndex(root: root, encoded: index.encoded())
+        XCTAssertEqual(try next.digest(ofFile: root + "/across"), SHA256Stream.digest(of: Array("bytes of across\n".utf8)))
+        XCTAssertEqual(next.hashedFiles, 0, "read across our link only: kept")
+        _ = try next.digest(ofFile: root + "/changed")
+        XCTAssertEqual(next.hashedFiles, 1, "changed otherwise while read: read again")
+    }
 }

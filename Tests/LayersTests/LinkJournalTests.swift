@@ -53,6 +53,12 @@ final class LinkJournalTests: XCTestCase {
                      "an entry the index does not trust is not carried over")
         XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.afterLink.stamp, settled: false), Self.afterUnlink.stamp,
                        "the layer writer read the file after the link: its stamp is the link's")
+        XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.afterUnlink.stamp, settled: false), Self.afterUnlink.stamp,
+                       "the layer writer read the file after our unlink: the stamp stays, re-dated")
+        var unlinkedByOthers = Self.afterUnlink
+        unlinkedByOthers.uid += 1
+        XCTAssertNil(Self.outcome(afterUnlink: unlinkedByOthers).stampAfterUnlink(ifRecorded: unlinkedByOthers.stamp, settled: false),
+                     "a chain broken elsewhere refuses even the current stamp")
     }
 
     /// Each field changed at each point of the chain: only ctime and the link count may
