@@ -44,8 +44,16 @@ echo "tree $TREE: $(find "$TREE" -type f | wc -l) files, $(du -sm "$TREE" | cut 
 # seconds CMD…: wall time; fails loudly (a contender that errors must not look fast). Peak RSS
 # of the last command in $WORK/rss (KB), its CPU time (user + sys, children included) in
 # $WORK/cpu: on a shared machine wall times swing several-fold, CPU time much less.
+# Fairness: `sync` first, untimed, so no contender pays for writing back what was written before
+# it — the context's 521 MB copy just before run 1, the other contender's layers. A cold build
+# flushes the file system once (swiftdock's first RUN unpacks the base's root file system and
+# `syncfs`es it; buildah fsyncs its layers), so whatever is still dirty lands in its time: run 1's
+# cold build after the `cp -a` measured 4.49 s where run 2's took 2.84 s (2026-12-07), and
+# alone, a cold build with 720 MB of someone else's writes dirty took 6.98 s (3.6 s sys) against
+# 5.37 s (2.5 s sys) after a sync, same machine, minutes apart.
 seconds() {
   local out
+  sync
   /usr/bin/time -o "$WORK/time" -f "%e %U %S %M" "$@" >/dev/null 2>"$WORK/last.err" \
     || { echo "failed: $* ($(tail -n 1 "$WORK/last.err"))" >&2; exit 1; }
   read -r wall user sys rss < <(tail -n 1 "$WORK/time")

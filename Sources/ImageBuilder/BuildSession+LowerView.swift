@@ -42,7 +42,7 @@ extension BuildSession {
     func materialisedLayer(_ index: Int, of state: inout StageState) throws -> String? {
         guard let items = state.layerItems[index] else { return nil }
         let directory = try temporaryDirectory() + "/layer"
-        guard try LayerMaterialiser.materialise(items, into: directory) else { return nil }
+        guard try LayerMaterialiser.materialise(items, into: directory, journal: linkJournal) else { return nil }
         try giveOwners(PendingOwner.nonRoot(of: items), to: directory)
         state.layerDirectories[index] = directory
         state.layerItems[index] = nil

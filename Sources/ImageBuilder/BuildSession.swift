@@ -63,6 +63,9 @@ final class BuildSession {
     /// removal once every stage has run (`removeMaterialisedLayersInBackground`).
     var materialisedDirectories: [String] = []
     var materialisedRemoval: BackgroundRemoval?
+    /// Every hard link the materialised lower directories make to context files, unlinked
+    /// through it before the file index is saved (see `saveFileDigestsAfterUnlinking`).
+    let linkJournal = LinkJournal()
     /// `flock`ed descriptors of the cache mounts the current step uses (see `lockCacheMount`).
     var cacheMountLocks: [Int32] = []
     /// When the build started (provenance's `startedOn`; real time, whatever SOURCE_DATE_EPOCH says).

@@ -60,6 +60,9 @@ final class FileDigestIndex {
     private var fresh: [PathKey: Entry] = [:]
     private var order: [Use] = []
     private enum Use { case stored(Int), fresh(PathKey) }
+    /// The layer writer's reads whose file's stat changed while it was read (not kept as
+    /// entries; `restamp` keeps those whose only change was our own link or unlink).
+    var changedWhileRead: [(read: SourceFileDigests.Read, hashedAt: Int64)] = []
     /// How many files were actually read (for tests).
     private(set) var hashedFiles = 0
 
@@ -133,11 +136,36 @@ final class FileDigestIndex {
     /// a file that changed while it was read is not kept. `hashedAt`: when the reading began,
     /// read from the coarse clock as `now()` is (see `isSettled`).
     func record(_ reads: [SourceFileDigests.Read], hashedAt: Int64) {
-        for read in reads where PathBytes.hasPrefix(read.path, rootPrefix) && read.before == read.after {
+        for read in reads where PathBytes.hasPrefix(read.path, rootPrefix) {
+            guard read.before == read.after else {
+                // Perhaps only our own link or unlink happened meanwhile: see `restamp`.
+                changedWhileRead.append((read, hashedAt))
+                continue
+            }
             let key = PathKey(read.path)
             let entry = Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest)
             if fresh.updateValue(entry, forKey: key) == nil { order.append(.fresh(key)) }
             hashedFiles += 1
+        }
+    }
+
+    /// Offers every entry this build used or made, with its path, to `change`; an entry it
+    /// returns replaces that one in place (same position in the stored order). For `restamp`.
+    func replaceEntries(_ change: (String, Entry) -> Entry?) {
+        for (position, use) in order.enumerated() {
+            switch use {
+            case .stored(let at):
+                guard recordUsed[at], let entry = Self.entry(records[at], in: stored) else { continue }
+                let path = Self.path(of: records[at], in: stored)
+                guard let replacement = change(path, entry) else { continue }
+                let key = PathKey(path)
+                recordUsed[at] = false
+                usedRecords -= 1
+                fresh[key] = replacement
+                order[position] = .fresh(key)
+            case .fresh(let key):
+                if let entry = fresh[key], let replacement = change(key.path, entry) { fresh[key] = replacement }
+            }
         }
     }
 
@@ -187,7 +215,7 @@ final class FileDigestIndex {
     }
 
     /// The kernel's coarse wall clock, the one it stamps file times with (ns since the epoch).
-    private static func now() -> Int64 {
+    static func now() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME_COARSE, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)

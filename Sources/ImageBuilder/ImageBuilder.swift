@@ -56,12 +56,12 @@ public struct ImageBuilder {
                 return try await run(session)
             }
             await session.flushCacheRecords()
-            session.saveFileDigests()
+            await session.saveFileDigestsAfterUnlinking()
             await session.cleanUp()
             return result
         } catch {
             await session.flushCacheRecords()
-            session.saveFileDigests()
+            await session.saveFileDigestsAfterUnlinking()
             await session.cleanUp()
             throw error
         }

@@ -23,18 +23,25 @@ import Glibc
 public enum LayerMaterialiser {
     /// Materialises `items` into `directory` (created; must not exist). False when the items
     /// need a tar extractor's replacing rules: `directory` is then removed again.
-    public static func materialise(_ items: [LayerItem], into directory: String) throws -> Bool {
+    /// `journal` records every hard link made to a source (see `LinkJournal`), so whoever
+    /// removes `directory` can unlink them first with `journal.unlinkAll()` and a file index
+    /// can carry its entries over the ctime our link and unlink gave the sources. A refused
+    /// or failed materialisation forgets its links (its directory is removed without the
+    /// journal; those sources are read again by the next build).
+    public static func materialise(_ items: [LayerItem], into directory: String, journal: LinkJournal = LinkJournal()) throws -> Bool {
         guard PathBytes.withCString(directory, { mkdir($0, 0o755) }) == 0 else { throw LayerError.writeFailed(path: directory, reason: LayerError.errnoText()) }
-        var writer = Writer(root: directory)
+        var writer = Writer(root: directory, journal: journal)
         do {
             for item in items {
                 guard case .entry(let entry) = item, try writer.write(entry) else {
+                    journal.forget(under: directory)
                     TreeCopy.remove(directory)
                     return false
                 }
             }
             try writer.finishDirectories()
         } catch {
+            journal.forget(under: directory)
             TreeCopy.remove(directory)
             throw error
         }
@@ -43,6 +50,9 @@ public enum LayerMaterialiser {
 
     private struct Writer {
         let root: String
+        let journal: LinkJournal
+        /// The sources' and the links' parent directories, kept open across a directory's files.
+        let sourceDirectories = ParentDirectoryCursor(), linkDirectories = ParentDirectoryCursor()
         let asRoot = geteuid() == 0
         /// Directories made here (items or missing parents), with the entry to apply at the end.
         /// Keyed by bytes (`PathKey`): `é` and `e` + U+0301 are two paths, as on disk.
@@ -51,7 +61,10 @@ public enum LayerMaterialiser {
         /// Paths of regular files, symlinks and hard links made here.
         var files = Set<PathKey>(), others = Set<PathKey>()
 
-        init(root: String) { self.root = root }
+        init(root: String, journal: LinkJournal) {
+            self.root = root
+            self.journal = journal
+        }
 
         mutating func write(_ entry: LayerEntry) throws -> Bool {
             let path = entry.path, key = PathKey(path)
@@ -115,8 +128,11 @@ public enum LayerMaterialiser {
         /// directory without copying their bytes (ext4 has no reflinks: copying a 500 MB
         /// context was most of a cold build's RUN, issue 13). The lower directory is only ever
         /// an overlay lower or read by copying, never written, so the source cannot change
-        /// through it. The checks run on the link itself, after it is made: a source replaced
-        /// meanwhile is judged by what was linked. What a RUN can see differently from an
+        /// through it. The source's `lstat` decides before linking (a file that differs is not
+        /// linked at all: linking and unlinking it would change its ctime for nothing), and the
+        /// link's own `lstat` must show the same file afterwards (a source replaced or changed
+        /// meanwhile is not kept); xattrs are listed on the link itself. Every link goes
+        /// through the journal (`LinkJournal`). What a RUN can see differently from an
         /// unpacked layer: the link count and the sub-second mtime (BuildKit's snapshot keeps
         /// those too). False (nothing left behind) when the kernel refuses the link (another
         /// file system, `protected_hardlinks`) or the file differs: the caller copies then.
@@ -125,16 +141,16 @@ public enum LayerMaterialiser {
             // given afterwards inside the user namespace (`PendingOwner.nonRoot`), and chowning a
             // link would chown the build context's own file.
             if !asRoot && (entry.uid != 0 || entry.gid != 0) { return false }
-            guard PathBytes.withCString(source, { s in PathBytes.withCString(full) { Glibc.linkat(AT_FDCWD, s, AT_FDCWD, $0, 0) } }) == 0 else {
-                return false
-            }
-            var st = stat()
             let owner = asRoot ? (uid_t(entry.uid), gid_t(entry.gid)) : (geteuid(), getegid())
-            let same = PathBytes.withCString(full, { lstat($0, &st) }) == 0 && st.st_mode & S_IFMT == S_IFREG && st.st_size == size
-                && st.st_mode & 0o7777 == mode_t(entry.mode & 0o7777) && Int64(st.st_mtim.tv_sec) == entry.mtimeSeconds
-                && st.st_uid == owner.0 && st.st_gid == owner.1
-                && Xattr.list(full, nil, 0) == 0
-            if !same, PathBytes.withCString(full, { unlink($0) }) != 0 { throw failed(full) }
+            guard let st = sourceDirectories.lstatus(of: source),
+                  st.st_mode & S_IFMT == S_IFREG, st.st_size == size,
+                  st.st_mode & 0o7777 == mode_t(entry.mode & 0o7777), Int64(st.st_mtim.tv_sec) == entry.mtimeSeconds,
+                  st.st_uid == owner.0, st.st_gid == owner.1,
+                  case let before = LinkJournal.Status(st),
+                  let linked = journal.link(source, to: full, before: before, sources: sourceDirectories, links: linkDirectories)
+            else { return false }
+            let same = linked.matchesApartFromLinking(before) && Xattr.list(full, nil, 0) == 0
+            if !same, !journal.unlinkLast(full) { throw failed(full) }
             return same
         }
 

@@ -23,6 +23,13 @@ public final class SourceFileDigests: @unchecked Sendable {
         /// `fstat` of the open file before its first byte was read, and after its last.
         public var before: FileStatus
         public var after: FileStatus
+
+        public init(path: String, digest: Digest, before: FileStatus, after: FileStatus) {
+            self.path = path
+            self.digest = digest
+            self.before = before
+            self.after = after
+        }
     }
 
     /// The stat fields a digest index compares (git's index keeps the same ones); also the

@@ -97,7 +97,7 @@ final class RunOwnersTests: XCTestCase {
 
 /// `SWIFTDOCK_TEST_SUBID_USER` (scripts/test.sh gives it /etc/subuid and /etc/subgid ranges)
 /// with a home, a store and contexts of its own; swiftdock runs as it through setpriv.
-private struct SubordinateUser {
+struct SubordinateUser {
     let uid: String
     let gid: String
     let home: String

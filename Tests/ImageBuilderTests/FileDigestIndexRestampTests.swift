@@ -1,0 +1,79 @@
+import Foundation
+import ImageModel
+import XCTest
+@testable import ImageBuilder
+@testable import Layers
+
+/// `FileDigestIndex.restamp`: entries whose files only went through our own journaled link and
+/// unlink keep their digest under the new ctime, so the next build reads none of them; a
+/// file edited while linked (same size, mtime put back) or linked twice is read again.
+final class FileDigestIndexRestampTests: XCTestCase {
+    func testOnlyFilesOurLinksAloneTouchedAreCarriedOver() throws {
+        let root = NSTemporaryDirectory() + "restamp-\(UUID().uuidString.prefix(8))"
+        let lower = root + "-lower"
+        defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
+        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let names = ["kept", "edited", "twice"]
+        for name in names { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
+        // Past the tick the files were written in, so the first index trusts its entries.
+        usleep(30_000)
+        let first = FileDigestIndex(root: root, encoded: nil)
+        for name in names { _ = try first.digest(ofFile: root + "/" + name) }
+        XCTAssertEqual(first.hashedFiles, 3)
+
+        let journal = LinkJournal()
+        for (name, link) in [("kept", "kept"), ("edited", "edited"), ("twice", "twice-1"), ("twice", "twice-2")] {
+            let before = try XCTUnwrap(ParentDirectoryCursor().status(of: root + "/" + name))
+            XCTAssertNotNil(journal.link(root + "/" + name, to: lower + "/" + link, before: before))
+        }
+        let edited = root + "/edited"
+        // Same size, other bytes, mtime put back to the nanosecond (`touch -r`): only ctime shows it.
+        var old = stat()
+        XCTAssertEqual(lstat(edited, &old), 0)
+        try "BYTES OF EDITED\n".write(toFile: edited, atomically: false, encoding: .utf8)
+        var times = [old.st_atim, old.st_mtim]
+        XCTAssertEqual(utimensat(AT_FDCWD, edited, &times, AT_SYMLINK_NOFOLLOW), 0)
+        XCTAssertEqual(first.restamp(after: journal.unlinkAll()), 1, "only the file nothing but our link and unlink touched")
+
+        let next = FileDigestIndex(root: root, encoded: first.encoded())
+        XCTAssertEqual(try next.digest(ofFile: root + "/kept"), SHA256Stream.digest(of: Array("bytes of kept\n".utf8)))
+        XCTAssertEqual(next.hashedFiles, 0, "carried over: not read")
+        XCTAssertEqual(try next.digest(ofFile: edited), SHA256Stream.digest(of: Array("BYTES OF EDITED\n".utf8)))
+        XCTAssertEqual(next.hashedFiles, 1, "edited while linked, mtime put back: read again")
+        _ = try next.digest(ofFile: root + "/twice")
+        XCTAssertEqual(next.hashedFiles, 2, "linked twice: read again")
+    }
+
+    /// The layer writer was reading a file when we linked it: its stat before and after the
+    /// read differ by exactly our link, so the digest is carried over; a read whose stat
+    /// changed otherwise is not.
+    func testAReadAcrossOurOwnLinkIsKept() throws {
+        let root = NSTemporaryDirectory() + "restamp-across-\(UUID().uuidString.prefix(8))"
+        let lower = root + "-lower"
+        defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
+        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for name in ["across", "changed"] { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
+        usleep(30_000)
+        let hashedAt = FileDigestIndex.now()
+        let index = FileDigestIndex(root: root, encoded: nil)
+        let journal = LinkJournal()
+        var reads: [SourceFileDigests.Read] = []
+        for name in ["across", "changed"] {
+            let before = try XCTUnwrap(ParentDirectoryCursor().status(of: root + "/" + name))
+            var after = try XCTUnwrap(journal.link(root + "/" + name, to: lower + "/" + name, before: before))
+            if name == "changed" { after.stamp.mtime += 1 }
+            reads.append(SourceFileDigests.Read(path: root + "/" + name, digest: SHA256Stream.digest(of: Array("bytes of \(name)\n".utf8)),
+                                                before: before.stamp, after: after.stamp))
+        }
+        index.record(reads, hashedAt: hashedAt)
+        XCTAssertEqual(index.restamp(after: journal.unlinkAll()), 1)
+
+        let next = FileDigestIndex(root: root, encoded: index.encoded())
+        XCTAssertEqual(try next.digest(ofFile: root + "/across"), SHA256Stream.digest(of: Array("bytes of across\n".utf8)))
+        XCTAssertEqual(next.hashedFiles, 0, "read across our link only: kept")
+        _ = try next.digest(ofFile: root + "/changed")
+        XCTAssertEqual(next.hashedFiles, 1, "changed otherwise while read: read again")
+    }
+}
