@@ -34,7 +34,8 @@ extension FileDigestIndex {
         var restamped = 0
         replaceEntries { path, entry in
             guard let at = bySource[PathKey(path)],
-                  let stamp = outcomes[at].stampAfterUnlink(ifRecorded: entry.stamp, settled: Self.isSettled(entry))
+                  let stamp = outcomes[at].stampAfterUnlink(ifRecorded: entry.stamp, settled: Self.isSettled(entry),
+                                                                   mtimeSettled: Self.isMtimeSettled(entry))
             else { return nil }
             restamped += 1
             return Entry(stamp: stamp, hashedAt: checkedAt, digest: entry.digest)
@@ -49,9 +50,11 @@ extension FileDigestIndex {
             let outcome = outcomes[at]
             let before = Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest)
             let acrossLink = read.before == outcome.beforeLink && read.after == outcome.afterLink
-                && outcome.stampAfterUnlink(ifRecorded: read.before, settled: Self.isSettled(before)) != nil
+                && outcome.stampAfterUnlink(ifRecorded: read.before, settled: Self.isSettled(before),
+                                         mtimeSettled: Self.isMtimeSettled(before)) != nil
             let acrossUnlink = read.before == outcome.afterLink && read.after == outcome.afterUnlink
-                && outcome.stampAfterUnlink(ifRecorded: read.before, settled: false) != nil
+                && outcome.stampAfterUnlink(ifRecorded: read.before, settled: false,
+                                         mtimeSettled: Self.isMtimeSettled(before)) != nil
             guard acrossLink || acrossUnlink else { continue }
             carried.append(SourceFileDigests.Read(path: read.path, digest: read.digest, before: outcome.afterUnlink, after: outcome.afterUnlink))
         }

@@ -200,6 +200,13 @@ final class FileDigestIndex {
         return !overflow && entry.ctime <= limit && entry.mtime <= limit
     }
 
+    /// Whether the entry's mtime is at least a clock tick older than the read that made it: a
+    /// write after that read would then show as a changed mtime (see `LinkJournal.Outcome`).
+    static func isMtimeSettled(_ entry: Entry) -> Bool {
+        let (limit, overflow) = entry.hashedAt.subtractingReportingOverflow(granularity(ofCtime: entry.ctime))
+        return !overflow && entry.mtime <= limit
+    }
+
     /// The timestamp granularity a ctime (ns since the epoch) shows: 10^k ns for k trailing
     /// decimal zeros in its nanosecond part (1 ns when there are none), 2 s when that part is 0.
     static func granularity(ofCtime ctime: Int64) -> Int64 {

@@ -111,10 +111,17 @@ public final class LinkJournal: @unchecked Sendable {
         /// unlink, since ctime then has that tick's value again). Git's index has the same kind
         /// of window: it writes a file on checkout and `lstat`s it afterwards, and a change in
         /// between is recorded as clean.
-        public func stampAfterUnlink(ifRecorded recorded: SourceFileDigests.FileStatus, settled: Bool)
-            -> SourceFileDigests.FileStatus? {
+        ///
+        /// `mtimeSettled` (the file's mtime at least a clock tick older than the read that made
+        /// the entry) is what the later cases need instead of `settled`: the read came after our
+        /// link, in the same tick, so the entry is not `settled`; but a write after that read
+        /// sets mtime to the read's tick or later, which differs from an mtime a tick older, so
+        /// `beforeUnlink == afterLink` shows it. Without it, a file written in the tick of our
+        /// link, read, and written again in that tick would keep every stamp field.
+        public func stampAfterUnlink(ifRecorded recorded: SourceFileDigests.FileStatus, settled: Bool,
+                                     mtimeSettled: Bool) -> SourceFileDigests.FileStatus? {
             let describedBeforeLink = recorded == beforeLink && settled
-            let describedLater = recorded == afterLink || recorded == afterUnlink
+            let describedLater = (recorded == afterLink || recorded == afterUnlink) && mtimeSettled
             guard describedBeforeLink || describedLater, linkedAndUnlinkedAlone else { return nil }
             return afterUnlink
         }

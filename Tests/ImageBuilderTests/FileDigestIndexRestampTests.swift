@@ -76,4 +76,37 @@ final class FileDigestIndexRestampTests: XCTestCase {
         _ = try next.digest(ofFile: root + "/changed")
         XCTAssertEqual(next.hashedFiles, 1, "changed otherwise while read: read again")
     }
+
+    /// A file read after our link (its stamp is the link's) is carried over only when its mtime
+    /// is a tick older than the read: one written in the read's own tick could be written
+    /// again in that tick, after the read, without any stamp field changing.
+    func testAReadAfterOurLinkOfAFileFromTheSameTickIsNotCarriedOver() throws {
+        let root = NSTemporaryDirectory() + "restamp-racy-\(UUID().uuidString.prefix(8))"
+        let lower = root + "-lower"
+        defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
+        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let table: [(name: String, readAfterMtime: Int64, carried: Bool)] = [
+            ("same-tick", 0, false),
+            ("tick-later", 1_000_000_000, true),
+        ]
+        let index = FileDigestIndex(root: root, encoded: nil)
+        let journal = LinkJournal()
+        for row in table {
+            let path = root + "/" + row.name
+            try "bytes of \(row.name)\n".write(toFile: path, atomically: false, encoding: .utf8)
+            let before = try XCTUnwrap(ParentDirectoryCursor().status(of: path))
+            let after = try XCTUnwrap(journal.link(path, to: lower + "/" + row.name, before: before))
+            let read = SourceFileDigests.Read(path: path, digest: SHA256Stream.digest(of: Array("bytes of \(row.name)\n".utf8)),
+                                              before: after.stamp, after: after.stamp)
+            index.record([read], hashedAt: after.stamp.mtime + row.readAfterMtime)
+        }
+        XCTAssertEqual(index.restamp(after: journal.unlinkAll()), 1)
+        let next = FileDigestIndex(root: root, encoded: index.encoded())
+        for row in table {
+            let hashedBefore = next.hashedFiles
+            _ = try next.digest(ofFile: root + "/" + row.name)
+            XCTAssertEqual(next.hashedFiles - hashedBefore, row.carried ? 0 : 1, row.name)
+        }
+    }
 }

@@ -48,16 +48,22 @@ final class LinkJournalTests: XCTestCase {
 
     func testAnIntactChainGivesTheStampAfterTheUnlink() {
         let intact = Self.outcome()
-        XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.beforeLink.stamp, settled: true), Self.afterUnlink.stamp)
-        XCTAssertNil(intact.stampAfterUnlink(ifRecorded: Self.beforeLink.stamp, settled: false),
+        XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.beforeLink.stamp, settled: true, mtimeSettled: true), Self.afterUnlink.stamp)
+        XCTAssertNil(intact.stampAfterUnlink(ifRecorded: Self.beforeLink.stamp, settled: false, mtimeSettled: true),
                      "an entry the index does not trust is not carried over")
-        XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.afterLink.stamp, settled: false), Self.afterUnlink.stamp,
+        XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.afterLink.stamp, settled: false, mtimeSettled: true), Self.afterUnlink.stamp,
                        "the layer writer read the file after the link: its stamp is the link's")
-        XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.afterUnlink.stamp, settled: false), Self.afterUnlink.stamp,
+        XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.afterUnlink.stamp, settled: false, mtimeSettled: true), Self.afterUnlink.stamp,
                        "the layer writer read the file after our unlink: the stamp stays, re-dated")
+        XCTAssertNil(intact.stampAfterUnlink(ifRecorded: Self.afterLink.stamp, settled: false, mtimeSettled: false),
+                     "read after the link, but the file's mtime is from that tick: a write in the same tick would not show")
+        XCTAssertNil(intact.stampAfterUnlink(ifRecorded: Self.afterUnlink.stamp, settled: false, mtimeSettled: false),
+                     "read after the unlink, mtime from that tick: likewise")
+        XCTAssertEqual(intact.stampAfterUnlink(ifRecorded: Self.beforeLink.stamp, settled: true, mtimeSettled: false), Self.afterUnlink.stamp,
+                       "a settled entry from before the link needs nothing more")
         var unlinkedByOthers = Self.afterUnlink
         unlinkedByOthers.uid += 1
-        XCTAssertNil(Self.outcome(afterUnlink: unlinkedByOthers).stampAfterUnlink(ifRecorded: unlinkedByOthers.stamp, settled: false),
+        XCTAssertNil(Self.outcome(afterUnlink: unlinkedByOthers).stampAfterUnlink(ifRecorded: unlinkedByOthers.stamp, settled: false, mtimeSettled: true),
                      "a chain broken elsewhere refuses even the current stamp")
     }
 
@@ -80,7 +86,7 @@ final class LinkJournalTests: XCTestCase {
                  field == .ctime || field == .linkCount),
             ]
             for (point, outcome, recorded, accepted) in table {
-                let result = outcome.stampAfterUnlink(ifRecorded: recorded.stamp, settled: true)
+                let result = outcome.stampAfterUnlink(ifRecorded: recorded.stamp, settled: true, mtimeSettled: true)
                 XCTAssertEqual(result != nil, accepted, "\(field) changed at \(point)")
                 if accepted { XCTAssertEqual(result, outcome.afterUnlink, "\(field) at \(point)") }
             }
@@ -110,8 +116,8 @@ final class LinkJournalTests: XCTestCase {
         XCTAssertEqual(outcomes.map(\.source), ["kept", "edited"].map { directory + "/" + $0 })
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/lower/kept"))
         let kept = try XCTUnwrap(outcomes.first)
-        XCTAssertEqual(kept.stampAfterUnlink(ifRecorded: recorded["kept"]!, settled: true),
+        XCTAssertEqual(kept.stampAfterUnlink(ifRecorded: recorded["kept"]!, settled: true, mtimeSettled: true),
                        try XCTUnwrap(ParentDirectoryCursor().status(of: directory + "/kept")).stamp)
-        XCTAssertNil(outcomes[1].stampAfterUnlink(ifRecorded: recorded["edited"]!, settled: true))
+        XCTAssertNil(outcomes[1].stampAfterUnlink(ifRecorded: recorded["edited"]!, settled: true, mtimeSettled: true))
     }
 }
