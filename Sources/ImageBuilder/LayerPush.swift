@@ -8,10 +8,16 @@ public protocol LayerUploader: Sendable {
     /// Whether to try a streamed upload: false once the destination refused one, so later
     /// layers go to a file and up in one request without a failed attempt each.
     var streams: Bool { get }
-    /// Uploads the bytes `write` puts into the sink it is given, as they come; returns once
-    /// the registry holds them under the layer's digest. A refused or broken upload throws
-    /// `LayerUploadFailed`; errors of `write` itself come out as they are.
-    func uploadStreamed(_ write: (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer
+    /// Uploads the bytes `write` puts into the sink it is given, as they come. With
+    /// `awaitingRegistry`, returns once the registry holds them under the layer's digest;
+    /// without, as soon as `write` has returned (every byte handed to the upload), leaving the
+    /// registry's closing answer — the end of the stream, the `PUT ?digest=` — to finish
+    /// beside the build's own tail, awaited by the push after the build, which uploads the
+    /// layer again from the store if the stream failed there. A refused or broken upload
+    /// noticed before returning throws `LayerUploadFailed`; errors of `write` itself come out
+    /// as they are.
+    func uploadStreamed(awaitingRegistry: Bool,
+                        _ write: @escaping @Sendable (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer
     /// Uploads a finished layer file in one request (the fallback).
     func upload(file: String, layer: WrittenLayer) async throws
     /// The final stage's base layers, once its FROM is resolved: the uploader starts bringing
@@ -49,19 +55,26 @@ public struct LayerPush: Sendable {
     /// the file of a fallback is removed once uploaded, so nothing of the layer stays on disk.
     /// `recording`: the sources' digests from the same read (a folded COPY, see `FoldedContent`);
     /// a write that is done again after a refused stream records them afresh.
+    ///
+    /// With `keepInStore` the layer is done here once the tee'd file is complete: the stream's
+    /// end and the registry's answer go on beside the build's own tail (the store ingest, the
+    /// cache records, the file-digest index), which would otherwise wait for them — the layer
+    /// is in the store, so the push after the build can still send it if the stream fails
+    /// (see `LayerUploader.uploadStreamed`). Without a store copy the build waits for the
+    /// registry, as only this write can still fall back.
     func write(_ items: [LayerItem], with writer: LayerWriter, file: String, keepFile: Bool,
                recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
         if uploader.streams {
-            var teed: WrittenLayer?
+            let teed = Locked<WrittenLayer?>(nil)
             do {
-                return try await uploader.uploadStreamed { upload in
+                return try await uploader.uploadStreamed(awaitingRegistry: !(keepInStore && keepFile)) { upload in
                     let sink: any BlobSink = keepFile ? TeeBlobSink(primary: try FileBlobSink(path: file), secondary: upload) : upload
                     let written = try await writer.write(items, to: sink, recording: recording)
-                    if keepFile { teed = written }
+                    if keepFile { teed.withLock { $0 = written } }
                     return written
                 }
             } catch is LayerUploadFailed {
-                if let teed {
+                if let teed = teed.withLock({ $0 }) {
                     try await uploader.upload(file: file, layer: teed)
                     return teed
                 }

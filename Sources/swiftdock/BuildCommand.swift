@@ -228,6 +228,8 @@ struct BuildCommand: AsyncParsableCommand {
                 printError("WARNING: cannot record where the streamed layers went: \(error)")
             }
         }
+        // Streams whose registry answer was left to finish beside the build's tail.
+        await uploader?.finishUploads()
         if let uploader, !quiet, uploader.streamedCount > 0 {
             printError("streamed \(uploader.streamedCount) layer(s) to \(uploader.repository.registry)/\(uploader.repository.name) while building")
         }

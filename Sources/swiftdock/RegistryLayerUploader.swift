@@ -11,8 +11,8 @@ import Registry
 /// uploads each layer from its file in one monolithic PUT, and says so once. The final
 /// stage's base layers are brought over (HEAD, mount, or copy) beside the build.
 final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
-    // @unchecked: `refused`, `streamed`, `sentDigests` and `baseTask` are read and written
-    // under `lock`; the rest is immutable.
+    // @unchecked: `refused`, `streamed`, `sentDigests`, `baseTask` and `tails` are read and
+    // written under `lock`; the rest is immutable.
     let client: RegistryClient
     let repository: RegistryRepository
     let store: ImageStore
@@ -23,6 +23,7 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
     private var streamed = 0
     private var sentDigests: Set<Digest> = []
     private var baseTask: Task<[Digest: BlobPushOutcome], Never>?
+    private var tails: [Task<Void, Never>] = []
 
     init(client: RegistryClient, repository: RegistryRepository, store: ImageStore, jobs: Int,
          warn: @escaping @Sendable (String) -> Void) {
@@ -35,7 +36,37 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
 
     var streams: Bool { lock.withLock { !refused } }
 
-    func uploadStreamed(_ write: (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer {
+    func uploadStreamed(awaitingRegistry: Bool,
+                        _ write: @escaping @Sendable (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer {
+        if awaitingRegistry { return try await stream(write) }
+        // The stream runs as a task of its own that outlives this call: the layer is handed
+        // back when `write` returns, and `finishUploads` (before the push after the build)
+        // awaits the registry's answer. A failure after the hand-off only leaves the layer
+        // out of `settled()`, so that push uploads it from the store.
+        let handoff = WrittenLayerHandoff()
+        let task = Task {
+            do {
+                _ = try await stream { sink in
+                    let written = try await write(sink)
+                    handoff.deliver(.success(written))
+                    return written
+                }
+            } catch {
+                handoff.deliver(.failure(error))
+            }
+        }
+        lock.withLock { tails.append(task) }
+        return try await handoff.value
+    }
+
+    /// Waits for the streamed uploads whose registry answer was left to finish beside the
+    /// build (`awaitingRegistry: false`).
+    func finishUploads() async {
+        let running = lock.withLock { defer { tails.removeAll() }; return tails }
+        for task in running { await task.value }
+    }
+
+    private func stream(_ write: (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer {
         do {
             let written = try await client.uploadStreamed(to: repository, producing: write, digest: { ($0.digest, $0.size) })
             lock.withLock {
@@ -98,16 +129,51 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
     /// has ended: each layer it uploaded (`Pushed`, streamed or from a file) and each base
     /// layer brought over beside it — for `ImagePusher.settled`.
     func settled() async -> [Digest: BlobPushOutcome] {
+        await finishUploads()
         var outcomes = await lock.withLock({ baseTask })?.value ?? [:]
         for digest in lock.withLock({ sentDigests }) { outcomes[digest] = .pushed(attempts: 1) }
         return outcomes
     }
 
-    /// Stops the base layers' work (the build failed) and waits for it to end, so nothing
-    /// still uses the client when it shuts down.
+    /// Stops the base layers' work and the streams still finishing (the build failed) and
+    /// waits for them to end, so nothing still uses the client when it shuts down.
     func cancelBaseLayers() async {
+        for task in lock.withLock({ tails }) { task.cancel() }
+        await finishUploads()
         guard let task = lock.withLock({ baseTask }) else { return }
         task.cancel()
         _ = await task.value
+    }
+}
+
+/// The layer a background stream hands back once its writer has returned (or the error that
+/// ended it first): delivered once, awaited once. `@unchecked Sendable`: both fields are used
+/// under `lock` only.
+private final class WrittenLayerHandoff: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<WrittenLayer, any Error>?
+    private var waiter: CheckedContinuation<WrittenLayer, any Error>?
+
+    /// The first delivery wins; later ones (the stream's own end after the hand-off) are dropped.
+    func deliver(_ outcome: Result<WrittenLayer, any Error>) {
+        let waiting: CheckedContinuation<WrittenLayer, any Error>? = lock.withLock {
+            guard result == nil else { return nil }
+            result = outcome
+            defer { waiter = nil }
+            return waiter
+        }
+        waiting?.resume(with: outcome)
+    }
+
+    var value: WrittenLayer {
+        get async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                let ready: Result<WrittenLayer, any Error>? = lock.withLock {
+                    if result == nil { waiter = continuation }
+                    return result
+                }
+                if let ready { continuation.resume(with: ready) }
+            }
+        }
     }
 }

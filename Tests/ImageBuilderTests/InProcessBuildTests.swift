@@ -60,6 +60,7 @@ final class InProcessBuildTests: XCTestCase {
         let result = try await build(try Reference(parsing: "inprocess.example/pushed:1"), store: store, source: source,
                                      push: LayerPush(uploader: uploader, keepInStore: true))
         XCTAssertEqual(uploader.baseLayers, [[base.layer]])
+        await uploader.finishUploads()  // the streams' ends, as the CLI awaits them before the push
         let image = try store.image(result.manifest)
         XCTAssertEqual(uploader.streamed.count, 2)
         // Two writes run at once, so in either order.
