@@ -125,8 +125,7 @@ extension FileDigestIndex {
             func integer(_ index: Int) -> UInt64 {
                 UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: record.fieldsStart + 8 * index, as: UInt64.self))
             }
-            let digestStart = record.fieldsStart + 48
-            let digest = Digest(sha256Bytes: bytes[digestStart..<(digestStart + 32)])
+            let digest = Digest(sha256Raw: UnsafeRawBufferPointer(rebasing: raw[(record.fieldsStart + 48)..<(record.fieldsStart + 80)]))
             return Entry(size: Int64(bitPattern: integer(0)), mtime: Int64(bitPattern: integer(1)), ctime: Int64(bitPattern: integer(2)),
                          inode: integer(3), device: integer(4), hashedAt: Int64(bitPattern: integer(5)), digest: digest)
         }
