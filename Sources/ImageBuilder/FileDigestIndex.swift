@@ -118,6 +118,9 @@ final class FileDigestIndex {
         return digest
     }
 
+    /// A placeholder for `isSettled`, which reads only an entry's times.
+    private static let noDigest = Digest(sha256Bytes: [UInt8](repeating: 0, count: 32))
+
     /// The stored record for `path`: the one at the cursor when the build asks in the stored
     /// order, else through a dictionary built once.
     private func record(for path: String) -> Int? {
@@ -150,8 +153,8 @@ final class FileDigestIndex {
             if !fresh.isEmpty, let entry = fresh[PathKey(path)] { return !(entry.stamp == stamp && Self.isSettled(entry)) }
             guard let (at, _) = locate(path, at: position) else { return true }
             position = at + 1
-            guard let entry = Self.entry(records[at], in: stored) else { return true }
-            return !(entry.stamp == stamp && Self.isSettled(entry))
+            let (recorded, hashedAt) = Self.stamp(records[at], in: stored)
+            return !(recorded == stamp && Self.isSettled(Entry(stamp: recorded, hashedAt: hashedAt, digest: Self.noDigest)))
         }
     }
 
