@@ -161,6 +161,7 @@ private struct Walker {
         for (at, visit) in visits.enumerated() {
             emit(visit)
             guard let result = walked[at] else { continue }
+            walked[at] = nil  // each subtree's entries freed once spliced, not all at the end
             let subtree = try result.get()
             statistics.directoriesRead += subtree.statistics.directoriesRead
             guard !subtree.output.isEmpty else { continue }
