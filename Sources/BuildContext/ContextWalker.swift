@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -31,7 +32,10 @@ extension ContextDirectory {
         return try walk(entry, excluding: extra, statistics: &statistics)
     }
 
-    func walk(_ entry: ContextEntry, excluding extra: [String], statistics: inout WalkStatistics) throws -> [ContextEntry] {
+    /// `inParallel`: false walks every directory in order on the calling thread (tests compare
+    /// the two).
+    func walk(_ entry: ContextEntry, excluding extra: [String], statistics: inout WalkStatistics,
+              inParallel: Bool = true) throws -> [ContextEntry] {
         guard entry.type == .directory else { return [] }
         guard let realRel = relativeToRoot(entry.absolutePath) else {
             throw ContextError.outsideContext(entry.absolutePath)
@@ -53,7 +57,7 @@ extension ContextDirectory {
         try walker.visit(directory: Walker.Position(absolute: entry.absolutePath, real: realRel, display: display,
                                                     extraRelative: "", ignoreInfo: ignoreInfo, extraInfo: nil,
                                                     identity: (entry.device, entry.inode)),
-                         skipped: startSkipped)
+                         skipped: startSkipped, fanOut: inParallel ? Walker.fanOutLevels : 0)
         statistics.directoriesRead += walker.statistics.directoriesRead
         return walker.output
     }
@@ -72,6 +76,20 @@ private struct Walker {
         var identity: (device: UInt64, inode: UInt64)? = nil
     }
 
+    /// One child of a listed directory the walk keeps looking at.
+    struct Visit {
+        var entry: ContextEntry
+        var position: Position
+        /// Excluded (by `.dockerignore` or `--exclude`): emitted only as a parent of something kept.
+        var skip: Bool
+        /// A directory to enter.
+        var descend: Bool
+    }
+
+    /// How many directory levels below the walked one may hand their subdirectories to other
+    /// threads: the shallowest level with two or more subdirectories does, once.
+    static let fanOutLevels = 3
+
     let context: ContextDirectory
     var extra: PatternMatcher?
     var output: [ContextEntry] = []
@@ -84,7 +102,12 @@ private struct Walker {
         self.extra = extra
     }
 
-    mutating func visit(directory dir: Position, skipped: Bool) throws {
+    /// Walks `dir`. With `fanOut` > 0, the first level (at most `fanOut` down) that has two or
+    /// more subdirectories to enter walks them on every core (`DispatchQueue.concurrentPerform`)
+    /// and splices their results in order, so the output, and which error is thrown first, are
+    /// those of the walk done in order. Why: listing and `lstat`ing 32k files is a third of a
+    /// no-change rebuild's CPU and sits on its critical path (issue 13).
+    mutating func visit(directory dir: Position, skipped: Bool, fanOut: Int) throws {
         statistics.directoriesRead += 1
         let children: [FileSystem.Child]
         do {
@@ -94,60 +117,138 @@ private struct Walker {
             if skipped && (e.code == EACCES || e.code == EPERM) { return }
             throw ContextError.unreadable(dir.display.isEmpty ? "." : dir.display, reason: e.text)
         }
+        // Every child's fate is decided from the listing first; the first failure is thrown
+        // after the subtrees of the children before it (which may throw first, as in order).
+        var visits: [Visit] = []
+        var failure: Error?
         for listed in children {
-            let name = listed.name
-            var child = Position(absolute: dir.absolute == "/" ? "/" + name : dir.absolute + "/" + name,
-                                 real: GoPath.join(dir.real, name), display: GoPath.join(dir.display, name),
-                                 extraRelative: extra == nil ? "" : GoPath.join(dir.extraRelative, name),
-                                 ignoreInfo: nil, extraInfo: nil)
-            var ignored = false
-            var extraExcluded = false
-            if let matcher = context.matcher {
-                let r = matcher.match(child.real, parent: dir.ignoreInfo)
-                ignored = r.excluded
-                child.ignoreInfo = r.info
-            }
-            if let extra {
-                let r = extra.match(child.extraRelative, parent: dir.extraInfo)
-                extraExcluded = r.excluded
-                child.extraInfo = r.info
-            }
-            let skip = ignored || extraExcluded
-            let entry: ContextEntry
             do {
-                entry = try FileSystem.makeEntry(try listed.status.get(), relativePath: child.display, absolutePath: child.absolute) {
-                    if let error = listed.linkError { throw error }
-                    return listed.linkTarget ?? ""
-                }
-            } catch let e as FileSystem.SystemError {
-                if skip { continue }
-                if e.code == ENOENT { continue }
-                // A path past PATH_MAX (ENAMETOOLONG) ends up here too: one line naming it, as
-                // BuildKit's context transfer stops at the first error of its walk (fsutil
-                // walks full path strings with Go's filepath.Walk and returns the Lstat error).
-                throw ContextError.unreadable(child.display, reason: e.text)
+                if let visit = try self.visit(listed, in: dir) { visits.append(visit) }
+            } catch {
+                failure = error
+                break
             }
-            let isDirectory = entry.type == .directory
-            if isDirectory {
-                if ignored && context.matcher!.canPrune(excludedDirectory: child.real) { continue }
-                if extraExcluded && extra!.canPrune(excludedDirectory: child.extraRelative) { continue }
-            }
-            if !skip {
-                if entry.type == .regular, let e = listed.unreadable {
-                    throw ContextError.unreadable(child.display, reason: e.text)
-                }
-                output.append(contentsOf: pendingParents)
-                pendingParents.removeAll()
-                output.append(entry)
-            }
-            if isDirectory {
-                if skip { pendingParents.append(entry) }
-                child.identity = (entry.device, entry.inode)
-                try visit(directory: child, skipped: skip)
-                if skip, let last = pendingParents.last, last.absolutePath == entry.absolutePath {
+        }
+        let subdirectories = visits.filter(\.descend).count
+        if fanOut > 0, subdirectories >= 2 {
+            try visitInParallel(visits)
+        } else {
+            for visit in visits {
+                emit(visit)
+                guard visit.descend else { continue }
+                if visit.skip { pendingParents.append(visit.entry) }
+                try self.visit(directory: visit.position, skipped: visit.skip, fanOut: fanOut - 1)
+                if visit.skip, let last = pendingParents.last, last.absolutePath == visit.entry.absolutePath {
                     pendingParents.removeLast()
                 }
             }
         }
+        if let failure { throw failure }
+    }
+
+    /// `visits`' subtrees walked by separate walkers at once, then spliced in order as `visit`
+    /// would have produced them: a subtree that keeps something first emits the skipped
+    /// parents pending above it.
+    private mutating func visitInParallel(_ visits: [Visit]) throws {
+        let descending = visits.indices.filter { visits[$0].descend }
+        let walked = Slots<Result<Walker, Error>>(count: visits.count)
+        let template = Walker(context: context, extra: extra)
+        DispatchQueue.concurrentPerform(iterations: descending.count) { n in
+            let at = descending[n]
+            var walker = template
+            walked[at] = Result { try walker.visit(directory: visits[at].position, skipped: visits[at].skip, fanOut: 0); return walker }
+        }
+        for (at, visit) in visits.enumerated() {
+            emit(visit)
+            guard let result = walked[at] else { continue }
+            walked[at] = nil  // each subtree's entries freed once spliced, not all at the end
+            let subtree = try result.get()
+            statistics.directoriesRead += subtree.statistics.directoriesRead
+            guard !subtree.output.isEmpty else { continue }
+            if visit.skip { pendingParents.append(visit.entry) }
+            output.append(contentsOf: pendingParents)
+            pendingParents.removeAll()
+            output.append(contentsOf: subtree.output)
+        }
+    }
+
+    /// Appends a kept entry, after the skipped parents pending above it.
+    private mutating func emit(_ visit: Visit) {
+        guard !visit.skip else { return }
+        output.append(contentsOf: pendingParents)
+        pendingParents.removeAll()
+        output.append(visit.entry)
+    }
+
+    /// What the walk does with one listed child: nil when it is left out (vanished, excluded
+    /// without a reason to enter it); throws for a kept child it cannot describe or read.
+    private func visit(_ listed: FileSystem.Child, in dir: Position) throws -> Visit? {
+        let name = listed.name
+        var child = Position(absolute: dir.absolute == "/" ? "/" + name : dir.absolute + "/" + name,
+                             real: GoPath.join(dir.real, name), display: GoPath.join(dir.display, name),
+                             extraRelative: extra == nil ? "" : GoPath.join(dir.extraRelative, name),
+                             ignoreInfo: nil, extraInfo: nil)
+        var ignored = false
+        var extraExcluded = false
+        if let matcher = context.matcher {
+            let r = matcher.match(child.real, parent: dir.ignoreInfo)
+            ignored = r.excluded
+            child.ignoreInfo = r.info
+        }
+        if let extra {
+            let r = extra.match(child.extraRelative, parent: dir.extraInfo)
+            extraExcluded = r.excluded
+            child.extraInfo = r.info
+        }
+        let skip = ignored || extraExcluded
+        let entry: ContextEntry
+        do {
+            entry = try FileSystem.makeEntry(try listed.status.get(), relativePath: child.display, absolutePath: child.absolute) {
+                if let error = listed.linkError { throw error }
+                return listed.linkTarget ?? ""
+            }
+        } catch let e as FileSystem.SystemError {
+            if skip { return nil }
+            if e.code == ENOENT { return nil }
+            // A path past PATH_MAX (ENAMETOOLONG) ends up here too: one line naming it, as
+            // BuildKit's context transfer stops at the first error of its walk (fsutil
+            // walks full path strings with Go's filepath.Walk and returns the Lstat error).
+            throw ContextError.unreadable(child.display, reason: e.text)
+        }
+        let isDirectory = entry.type == .directory
+        if isDirectory {
+            if ignored && context.matcher!.canPrune(excludedDirectory: child.real) { return nil }
+            if extraExcluded && extra!.canPrune(excludedDirectory: child.extraRelative) { return nil }
+        }
+        if !skip, entry.type == .regular, let e = listed.unreadable {
+            throw ContextError.unreadable(child.display, reason: e.text)
+        }
+        if isDirectory { child.identity = (entry.device, entry.inode) }
+        return Visit(entry: entry, position: child, skip: skip, descend: isDirectory)
+    }
+}
+
+/// One slot per parallel iteration: each written by exactly one iteration of
+/// `concurrentPerform`, and read only after it returned (which orders the writes before the
+/// reads). Raw memory, so no two threads ever touch one array's buffer or its exclusivity
+/// bookkeeping.
+private final class Slots<Value>: @unchecked Sendable {
+    private let base: UnsafeMutablePointer<Value?>
+    private let count: Int
+
+    init(count: Int) {
+        self.count = count
+        base = .allocate(capacity: count)
+        base.initialize(repeating: nil, count: count)
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        base.deallocate()
+    }
+
+    subscript(at: Int) -> Value? {
+        get { base[at] }
+        set { base[at] = newValue }
     }
 }

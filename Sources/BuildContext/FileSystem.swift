@@ -81,7 +81,8 @@ enum FileSystem {
         /// A symlink's target (nil for other types, or when `readlink` failed: then `linkError`).
         var linkTarget: String?
         var linkError: SystemError?
-        /// For a regular file: the errno of `access(R_OK)`, nil when it is readable.
+        /// For a regular file: the errno of `access(R_OK)`, nil when it is readable (decided from
+        /// the `lstat` alone where that is certain, see `ReadPermission`).
         var unreadable: SystemError?
     }
 
@@ -113,7 +114,10 @@ enum FileSystem {
                     case S_IFLNK:
                         do { child.linkTarget = try readLink(name, in: fd) } catch let e as SystemError { child.linkError = e } catch {}
                     case S_IFREG:
-                        if faccessat(fd, cName, R_OK, 0) != 0 { child.unreadable = SystemError(code: errno) }
+                        if !ReadPermission.ownerMayRead(st, as: ReadPermission.processUser),
+                           faccessat(fd, cName, R_OK, 0) != 0 {
+                            child.unreadable = SystemError(code: errno)
+                        }
                     default:
                         break
                     }

@@ -6,10 +6,15 @@ import NIOCore
 /// no redirects (AHC's own are disabled), no credentials. Failures below HTTP come out as
 /// `TransportError.unreachable` with their cause.
 public struct ClientLayer: HTTPLayer {
-    let http: HTTPClient
+    let http: LazyHTTPClient
     let userAgent: String
 
     public init(http: HTTPClient, userAgent: String) {
+        self.init(lazy: LazyHTTPClient { http }, userAgent: userAgent)
+    }
+
+    /// Over a client made on the first request (see `LazyHTTPClient`).
+    init(lazy http: LazyHTTPClient, userAgent: String) {
         self.http = http
         self.userAgent = userAgent
     }
@@ -24,7 +29,7 @@ public struct ClientLayer: HTTPLayer {
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
         if request.method != .GET && request.method != .HEAD { outgoing.body = Self.body(request) }
         do {
-            return try await http.execute(outgoing, timeout: request.timeout)
+            return try await http.client.execute(outgoing, timeout: request.timeout)
         } catch let error as CancellationError {
             throw error
         } catch {

@@ -11,7 +11,8 @@ import NIOSSL
 /// same-origin rule for credentials are written once.
 public final class HTTPTransport: HTTPFetching {
     public let options: TransportOptions
-    let http: HTTPClient
+    /// Made on the first request (see `LazyHTTPClient`).
+    let http: LazyHTTPClient
 
     /// Retries over one exchange: token endpoints, metadata servers, Google APIs. No
     /// credentials are attached and no redirects followed.
@@ -24,16 +25,19 @@ public final class HTTPTransport: HTTPFetching {
 
     public init(options: TransportOptions = TransportOptions()) {
         self.options = options
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.additionalTrustRoots = TrustRoots.fromEnvironment(options.environment)
-        var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(30), read: .seconds(300)), decompression: .disabled)
-        // A refused connection fails the request at once; `RetryLayer` retries with its own
-        // bounded backoff. (AHC would otherwise retry silently until the 30 s connect timeout.)
-        configuration.connectionPool.retryConnectionEstablishment = false
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let retrying = RetryLayer(inner: ClientLayer(http: http, userAgent: options.userAgent), policy: RetryPolicy(options))
+        let environment = options.environment
+        http = LazyHTTPClient {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = TrustRoots.fromEnvironment(environment)
+            var configuration = HTTPClient.Configuration(
+                tlsConfiguration: tls, redirectConfiguration: .disallow,
+                timeout: .init(connect: .seconds(30), read: .seconds(300)), decompression: .disabled)
+            // A refused connection fails the request at once; `RetryLayer` retries with its own
+            // bounded backoff. (AHC would otherwise retry silently until the 30 s connect timeout.)
+            configuration.connectionPool.retryConnectionEstablishment = false
+            return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        }
+        let retrying = RetryLayer(inner: ClientLayer(lazy: http, userAgent: options.userAgent), policy: RetryPolicy(options))
         self.retrying = retrying
         downloading = RedirectLayer(inner: retrying)
         authenticating = RedirectLayer(inner: AuthenticationLayer(inner: retrying))
@@ -41,7 +45,7 @@ public final class HTTPTransport: HTTPFetching {
 
     /// Closes connections; call once when done.
     public func shutdown() async {
-        try? await http.shutdown()
+        await http.shutdown()
     }
 
     /// A plain request through `retrying` (on `retriedStatuses`; a caller whose request must
@@ -69,7 +73,7 @@ public final class HTTPTransport: HTTPFetching {
         request.headers.add(name: "User-Agent", value: options.userAgent)
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         do {
-            let response = try await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
+            let response = try await http.client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
             return try await HTTPReply(collecting: response, upTo: 1 << 20)
         } catch let error as CancellationError {
             throw error

@@ -109,7 +109,9 @@ struct CopyPlanner {
                 switch entry.type {
                 case .directory:
                     ensureDirectory(base)
-                    for child in try source.directory.walk(entry, excluding: instruction.excludes) {
+                    let children = try source.directory.walk(entry, excluding: instruction.excludes)
+                    reserve(children.count)
+                    for child in children {
                         try addEntry(child, at: target(of: child.relativePath, below: entry.relativePath, at: base))
                     }
                 default:
@@ -244,6 +246,15 @@ struct CopyPlanner {
         let utf8 = path.utf8
         guard let slash = utf8.lastIndex(of: UInt8(ascii: "/")) else { return nil }
         return String(path[..<slash])
+    }
+
+    /// Room for `more` entries at once: a 30k-file walk otherwise regrows (and rehashes) the
+    /// path index fifteen times. Small walks grow as usual (repeated exact reserves would copy).
+    private mutating func reserve(_ more: Int) {
+        guard more >= 1024 else { return }
+        items.reserveCapacity(max(items.count + more, 2 * items.count))
+        stamps.reserveCapacity(max(stamps.count + more, 2 * stamps.count))
+        itemIndex.reserveCapacity(max(itemIndex.count + more, 2 * itemIndex.count))
     }
 
     private mutating func add(_ entry: LayerEntry, stamp: FileDigestIndex.Stamp? = nil) {

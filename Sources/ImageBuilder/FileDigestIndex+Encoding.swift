@@ -121,14 +121,21 @@ extension FileDigestIndex {
     }
 
     static func entry(_ record: Record, in bytes: [UInt8]) -> Entry? {
-        bytes.withUnsafeBytes { raw -> Entry in
+        let (stamp, hashedAt) = stamp(record, in: bytes)
+        let digest = bytes.withUnsafeBytes { raw in
+            Digest(sha256Raw: UnsafeRawBufferPointer(rebasing: raw[(record.fieldsStart + 48)..<(record.fieldsStart + 80)]))
+        }
+        return Entry(stamp: stamp, hashedAt: hashedAt, digest: digest)
+    }
+
+    /// A record's stamp and moment of hashing, without making its digest (`filesToRead`).
+    static func stamp(_ record: Record, in bytes: [UInt8]) -> (stamp: Stamp, hashedAt: Int64) {
+        bytes.withUnsafeBytes { raw in
             func integer(_ index: Int) -> UInt64 {
                 UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: record.fieldsStart + 8 * index, as: UInt64.self))
             }
-            let digestStart = record.fieldsStart + 48
-            let digest = Digest(sha256Bytes: bytes[digestStart..<(digestStart + 32)])
-            return Entry(size: Int64(bitPattern: integer(0)), mtime: Int64(bitPattern: integer(1)), ctime: Int64(bitPattern: integer(2)),
-                         inode: integer(3), device: integer(4), hashedAt: Int64(bitPattern: integer(5)), digest: digest)
+            return (Stamp(size: Int64(bitPattern: integer(0)), mtime: Int64(bitPattern: integer(1)), ctime: Int64(bitPattern: integer(2)),
+                          inode: integer(3), device: integer(4)), Int64(bitPattern: integer(5)))
         }
     }
 

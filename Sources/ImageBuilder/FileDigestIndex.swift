@@ -65,6 +65,9 @@ final class FileDigestIndex {
     var changedWhileRead: [(read: SourceFileDigests.Read, hashedAt: Int64)] = []
     /// How many files were actually read (for tests).
     private(set) var hashedFiles = 0
+    /// Files `prehash(_:)` read ahead on several cores, taken by `digest(ofFile:stamp:)`
+    /// instead of reading them again.
+    var prehashed: [PathKey: Prehashed] = [:]
 
     init(root: String, encoded: [UInt8]?) {
         self.root = root
@@ -99,11 +102,17 @@ final class FileDigestIndex {
                 usedRecords -= 1
             }
         }
-        let hashedAt = Self.now()
-        let digest = try SHA256Stream.digest(ofFile: path)
+        let hashedAt: Int64, digest: Digest, after: Stamp?
+        if !prehashed.isEmpty, let ahead = prehashed.removeValue(forKey: PathKey(path)), ahead.before == before {
+            (hashedAt, digest, after) = (ahead.hashedAt, ahead.digest, ahead.after)
+        } else {
+            hashedAt = Self.now()
+            digest = try SHA256Stream.digest(ofFile: path)
+            after = try? Self.status(path)
+        }
         hashedFiles += 1
         // Changed while being read (or since the walk saw it): use the bytes read, remember nothing.
-        if let after = try? Self.status(path), after == before {
+        if let after, after == before {
             let key = PathKey(path)
             if fresh.updateValue(Entry(stamp: before, hashedAt: hashedAt, digest: digest), forKey: key) == nil {
                 order.append(.fresh(key))
@@ -112,13 +121,22 @@ final class FileDigestIndex {
         return digest
     }
 
+    /// A placeholder for `isSettled`, which reads only an entry's times.
+    private static let noDigest = Digest(sha256Bytes: [UInt8](repeating: 0, count: 32))
+
     /// The stored record for `path`: the one at the cursor when the build asks in the stored
     /// order, else through a dictionary built once.
     private func record(for path: String) -> Int? {
-        if cursor < records.count, Self.path(of: records[cursor], in: stored, equals: path) {
-            cursor += 1
-            return cursor - 1
-        }
+        guard let (at, inOrder) = locate(path, at: cursor) else { return nil }
+        if !inOrder { reordered = true }
+        cursor = at + 1
+        return at
+    }
+
+    /// Where `path`'s stored record is: at `position` when asked in stored order (`inOrder`),
+    /// else anywhere. Moves no cursor.
+    private func locate(_ path: String, at position: Int) -> (at: Int, inOrder: Bool)? {
+        if position < records.count, Self.path(of: records[position], in: stored, equals: path) { return (position, true) }
         if recordByPath == nil {
             var byPath: [PathKey: Int] = [:]
             byPath.reserveCapacity(records.count)
@@ -126,9 +144,21 @@ final class FileDigestIndex {
             recordByPath = byPath
         }
         guard let at = recordByPath?[PathKey(path)] else { return nil }
-        reordered = true
-        cursor = at + 1
-        return at
+        return (at, false)
+    }
+
+    /// The files among `files`, asked in this order, that `digest(ofFile:stamp:)` would read:
+    /// new, changed or racy ones inside the context (the same tests, changing nothing).
+    func filesToRead(_ files: [(path: String, stamp: Stamp)]) -> [(path: String, stamp: Stamp)] {
+        var position = cursor
+        return files.filter { path, stamp in
+            guard PathBytes.hasPrefix(path, rootPrefix) else { return false }
+            if !fresh.isEmpty, let entry = fresh[PathKey(path)] { return !(entry.stamp == stamp && Self.isSettled(entry)) }
+            guard let (at, _) = locate(path, at: position) else { return true }
+            position = at + 1
+            let (recorded, hashedAt) = Self.stamp(records[at], in: stored)
+            return !(recorded == stamp && Self.isSettled(Entry(stamp: recorded, hashedAt: hashedAt, digest: Self.noDigest)))
+        }
     }
 
     /// Takes digests the layer writer made while copying files into a layer (a COPY that
@@ -229,7 +259,7 @@ final class FileDigestIndex {
     }
 
     /// `lstat`, as the context walk does: a path that became a symlink does not match.
-    private static func status(_ path: String) throws -> Stamp {
+    static func status(_ path: String) throws -> Stamp {
         var st = stat()
         guard PathBytes.withCString(path, { lstat($0, &st) }) == 0 else {
             throw BuildError("\(PathBytes.display(path)): \(String(cString: strerror(errno)))")

@@ -86,6 +86,7 @@ extension StageExecutor {
         // folded COPY above it is marked when that settles (`settleFoldedContent`).
         if stepKey.isKnown { session.markStepPrefix(stepKey.value) } else { session.deferredPrefixes.append(stepKey) }
         let index = try session.fileDigests()
+        index.prehash(Self.sourceFiles(items, stamps: stamps), jobs: ProcessInfo.processInfo.activeProcessorCount)
         let digest = try StepCacheKey.contentDigest(of: items) { position, path in
             try index.digest(ofFile: path, stamp: position < stamps.count ? stamps[position] : nil)
         }
@@ -96,6 +97,15 @@ extension StageExecutor {
         }
         try addLayer(items, createdBy: createdBy)
         if !items.isEmpty { state.layerItems[state.layers.count - 1] = items }
+    }
+
+    /// The source files `contentDigest` will ask the file index for, in its order, with the
+    /// walk's stamps (files without one are left to be statted when asked).
+    static func sourceFiles(_ items: [LayerItem], stamps: [FileDigestIndex.Stamp?]) -> [(path: String, stamp: FileDigestIndex.Stamp)] {
+        zip(items, stamps).compactMap { item, stamp in
+            guard case .entry(let entry) = item, case .regularFile(.file(let path, _)) = entry.kind, let stamp else { return nil }
+            return (path, stamp)
+        }
     }
 
     /// After a step succeeded: the stage's key moves on, and what the step produced is recorded

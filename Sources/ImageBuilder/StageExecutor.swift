@@ -245,6 +245,8 @@ struct StageExecutor {
             throw BuildError("--checksum is only supported by ADD with an http(s) source")
         }
         let items = try planner.plan()
+        // Dropped now, so applying the step to `state.view` (a hit) does not copy its entries.
+        planner.view = FilesystemView()
         let keyword = isAdd ? "ADD" : "COPY"
         let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])
             .joined(separator: " ") + " # buildkit"

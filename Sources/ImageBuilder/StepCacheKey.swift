@@ -12,7 +12,7 @@ import Layers
 /// Like BuildKit's cache keys the chain makes a key depend on everything before it: the first
 /// step's parent is the base image's manifest digest (or a constant for `scratch`).
 struct StepCacheKey: Sendable {
-    private var hasher = SHA256Stream()
+    private var hasher = FieldHasher()
     /// Fields from the first one whose value is not known yet on (see `Reference`), in order;
     /// empty while every field so far is hashed.
     private var queued: [QueuedField] = []
@@ -45,20 +45,24 @@ struct StepCacheKey: Sendable {
     /// no two different field lists encode to the same bytes.
     mutating func add(_ label: String, _ value: String) {
         guard queued.isEmpty else { return queued.append(.text(label, value)) }
-        Self.hash(label, value, into: &hasher)
+        hasher.add(label, value)
+    }
+
+    /// `add(label, digest.description)` without making that string (once per file of a COPY).
+    private mutating func add(_ label: String, digest: Digest) {
+        guard queued.isEmpty else { return queued.append(.text(label, digest.description)) }
+        hasher.add(label, digest: digest)
+    }
+
+    /// `add(label, "\(uid):\(gid)")` without making that string.
+    private mutating func add(_ label: String, owner uid: Int, _ gid: Int) {
+        guard queued.isEmpty else { return queued.append(.text(label, "\(uid):\(gid)")) }
+        hasher.add(label, owner: uid, gid)
     }
 
     /// Appends a field whose value a folded COPY learns from its own layer write.
     mutating func add(_ label: String, _ value: FoldedContent) {
         queued.append(.content(label, value))
-    }
-
-    private static func hash(_ label: String, _ value: String, into hasher: inout SHA256Stream) {
-        for part in [Array(label.utf8), Array(value.utf8)] {
-            var length = UInt64(part.count).bigEndian
-            withUnsafeBytes(of: &length) { hasher.update($0) }
-            hasher.update(part)
-        }
     }
 
     /// Whether every field is known, so `value` may be read.
@@ -79,9 +83,9 @@ struct StepCacheKey: Sendable {
         var hasher = self.hasher
         for field in queued {
             switch field {
-            case .text(let label, let value): Self.hash(label, value, into: &hasher)
-            case .parent(let key): Self.hash("parent", try key.resolved(), into: &hasher)
-            case .content(let label, let folded): Self.hash(label, try folded.digest(), into: &hasher)
+            case .text(let label, let value): hasher.add(label, value)
+            case .parent(let key): hasher.add("parent", try key.resolved())
+            case .content(let label, let folded): hasher.add(label, try folded.digest())
             }
         }
         return hasher.finalize().encoded
@@ -134,13 +138,13 @@ struct StepCacheKey: Sendable {
             case .entry(let entry):
                 key.add("path", entry.path)
                 key.add("mode", String(entry.mode, radix: 8))
-                key.add("owner", "\(entry.uid):\(entry.gid)")
+                key.add("owner", owner: entry.uid, entry.gid)
                 switch entry.kind {
                 case .directory: key.add("type", "dir")
                 case .symlink(let target): key.add("symlink", target)
                 case .hardlink(let target): key.add("hardlink", target)
-                case .regularFile(.file(let path, _)): key.add("file", try fileDigest(position, path).description)
-                case .regularFile(.bytes(let bytes)): key.add("file", SHA256Stream.digest(of: bytes).description)
+                case .regularFile(.file(let path, _)): key.add("file", digest: try fileDigest(position, path))
+                case .regularFile(.bytes(let bytes)): key.add("file", digest: SHA256Stream.digest(of: bytes))
                 }
             case .archive(let path, let destination, let owner):
                 key.add("archive", try SHA256Stream.digest(ofFile: path).description)

@@ -23,19 +23,37 @@ public struct Digest: Hashable, Sendable, Comparable, CustomStringConvertible, C
     /// tens of thousands are made at once (a build context's file index, `SHA256Stream`).
     public init<C: Collection>(sha256Bytes bytes: C) where C.Element == UInt8 {
         precondition(bytes.count == 32, "a SHA-256 digest has 32 bytes")
+        // Contiguous bytes (every caller's) go through the non-generic path: iterating a
+        // generic collection across the module boundary cost a call per byte, which was a
+        // tenth of a no-change rebuild's file-index lookups (issue 13).
+        if let encoded = bytes.withContiguousStorageIfAvailable({ Self.hex(UnsafeRawBufferPointer($0)) }) {
+            self.encoded = encoded
+        } else {
+            encoded = Array(bytes).withUnsafeBytes { Self.hex($0) }
+        }
+        algorithm = "sha256"
+    }
+
+    /// A SHA-256 digest from its 32 raw bytes in memory (see `init(sha256Bytes:)`).
+    public init(sha256Raw bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 32, "a SHA-256 digest has 32 bytes")
+        encoded = Self.hex(bytes)
+        algorithm = "sha256"
+    }
+
+    /// Lower-case hex of 32 bytes.
+    private static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
         let digits: StaticString = "0123456789abcdef"
-        encoded = String(unsafeUninitializedCapacity: 64) { buffer in
+        return String(unsafeUninitializedCapacity: 64) { buffer in
             digits.withUTF8Buffer { hex in
-                var at = 0
-                for byte in bytes {
-                    buffer[at] = hex[Int(byte >> 4)]
-                    buffer[at + 1] = hex[Int(byte & 0xf)]
-                    at += 2
+                for at in 0..<32 {
+                    let byte = bytes[at]
+                    buffer[2 * at] = hex[Int(byte >> 4)]
+                    buffer[2 * at + 1] = hex[Int(byte & 0xf)]
                 }
             }
             return 64
         }
-        algorithm = "sha256"
     }
 
     /// Parses `algorithm:encoded`. Only sha256 and sha512 are accepted, as the OCI spec registers.

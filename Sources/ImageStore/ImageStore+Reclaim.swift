@@ -87,10 +87,14 @@ extension ImageStore {
             }
             // Layers a step-cache record names are kept (the record is written after the blob).
             candidates.subtract(stepCacheBlobs())
+            var removed = false
             for digest in candidates where hasBlob(digest) {
                 try FileSystem.removeFile(blobPath(digest))
+                removed = true
             }
-            FileSystem.syncDirectory(blobsDirectory)
+            // The removals are made durable before the journals naming them go; a journal
+            // whose blobs were all kept (every build that tagged its image) needs no sync.
+            if removed { FileSystem.syncDirectory(blobsDirectory) }
             for name in journals { try FileSystem.removeFile(journalsDirectory + "/" + name) }
         }
     }

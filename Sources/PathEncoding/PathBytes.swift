@@ -61,8 +61,12 @@ public enum PathBytes {
 
     /// True when `name` stands for bytes that are not its own UTF-8 (a name that is not UTF-8).
     public static func hasEscapes(_ name: String) -> Bool {
-        // Every escape scalar's UTF-8 starts F4 8F BE/BF.
-        guard name.utf8.contains(0xF4) else { return false }
+        // Every escape scalar's UTF-8 starts F4 8F BE/BF. `memchr` on a native string's bytes:
+        // this runs for every path compared or handed to the kernel (issue 13).
+        let mayHave = name.utf8.withContiguousStorageIfAvailable { bytes in
+            bytes.count > 0 && memchr(bytes.baseAddress!, 0xF4, bytes.count) != nil
+        } ?? name.utf8.contains(0xF4)
+        guard mayHave else { return false }
         return name.unicodeScalars.contains { isEscape($0.value) }
     }
 

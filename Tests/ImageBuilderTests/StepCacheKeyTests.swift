@@ -111,4 +111,36 @@ final class StepCacheKeyTests: XCTestCase {
         XCTAssertNotEqual(try StepCacheKey.treeDigest(of: tree), edited, "changed mode")
         XCTAssertThrowsError(try StepCacheKey.treeDigest(of: tree + "/missing"))
     }
+
+    /// `contentDigest` feeds its fields through a buffered hasher with owner and digest fields
+    /// written without making strings; the key must be the SHA-256 of the plain encoding,
+    /// written out here field by field — with enough items to cross the hasher's 16 KiB runs
+    /// and owners of every shape (negative, large, zero).
+    func testContentDigestKnownAnswer() throws {
+        let one = try file("one", "hello")
+        var items: [LayerItem] = []
+        var fields: [(String, String)] = []
+        let owners = [(0, 0), (1000, 100), (-1, -2), (Int.max, Int.min + 1), (4_294_967_294, 65_534)]
+        for n in 0..<1500 {
+            let (uid, gid) = owners[n % owners.count]
+            let path = "dir\(n / 100)/f\(n)"
+            let kinds: [(LayerEntry.Kind, (String, String))] = [
+                (.regularFile(.file(path: one, size: 5)), ("file", SHA256Stream.digest(of: Array("hello".utf8)).description)),
+                (.regularFile(.bytes(Array("b\(n)".utf8))), ("file", SHA256Stream.digest(of: Array("b\(n)".utf8)).description)),
+                (.directory, ("type", "dir")),
+                (.symlink(target: "t\(n)"), ("symlink", "t\(n)")),
+                (.hardlink(target: "h\(n)"), ("hardlink", "h\(n)")),
+            ]
+            let (kind, field) = kinds[n % kinds.count]
+            items.append(entry(path, kind, mode: UInt32(0o100 + n % 0o700), uid: uid, gid: gid))
+            fields += [("path", path), ("mode", String(0o100 + n % 0o700, radix: 8)), ("owner", "\(uid):\(gid)"), field]
+        }
+        var bytes: [UInt8] = []
+        for part in ["swiftdock-step-cache", "v2", "parent", ""] + fields.flatMap({ [$0.0, $0.1] }) {
+            let utf8 = Array(part.utf8)
+            bytes += withUnsafeBytes(of: UInt64(utf8.count).bigEndian) { Array($0) } + utf8
+        }
+        XCTAssertGreaterThan(bytes.count, 3 * (16 << 10))
+        XCTAssertEqual(try StepCacheKey.contentDigest(of: items), SHA256Stream.digest(of: bytes).encoded)
+    }
 }

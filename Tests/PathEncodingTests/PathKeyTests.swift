@@ -33,6 +33,17 @@ final class PathKeyTests: XCTestCase {
 
     func testByteHelpers() {
         XCTAssertFalse(PathBytes.same(nfc, nfd))
+        // Small (inline) and large (heap) strings, substrings made native, empty ones.
+        let long = String(repeating: "dir/", count: 20)
+        let sameCases: [(String, String, Bool)] = [
+            ("", "", true), ("", "a", false), ("a", "ab", false), ("ab", "a", false), ("abc", "abc", true),
+            (long + "f", long + "f", true), (long + "f", long + "g", false), (long, long + "x", false),
+            (String(Substring(long + "f").dropFirst(4)), String(long.dropFirst(4)) + "f", true), (nfd, nfd, true),
+        ]
+        for (a, b, expected) in sameCases {
+            XCTAssertEqual(PathBytes.same(a, b), expected, "\(a) == \(b)")
+            XCTAssertEqual(PathKey(a) == PathKey(b), expected)
+        }
         XCTAssertTrue(PathBytes.hasPrefix(nfd, "cafe"))
         XCTAssertFalse(nfd.hasPrefix("cafe"), "String.hasPrefix compares characters")
         XCTAssertFalse(PathBytes.hasPrefix(nfc, "cafe"))
