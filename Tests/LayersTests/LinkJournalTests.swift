@@ -120,4 +120,33 @@ final class LinkJournalTests: XCTestCase {
                        try XCTUnwrap(ParentDirectoryCursor().status(of: directory + "/kept")).stamp)
         XCTAssertNil(outcomes[1].stampAfterUnlink(ifRecorded: recorded["edited"]!, settled: true, mtimeSettled: true))
     }
+
+    /// Enough links for `unlinkAll` to split them over two threads: every link is removed,
+    /// every outcome comes back, in the order the links were made, each chain intact.
+    func testManyLinksAreUnlinkedOnTwoThreadsInTheOrderMade() throws {
+        let scratch = Scratch()
+        let directory = scratch.file("many")
+        let names = (0..<2_100).map { String(format: "d%02d/f%04d", $0 / 100, $0) }
+        for name in names {
+            let path = directory + "/src/" + name
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: path, contents: Data(name.utf8))
+            try FileManager.default.createDirectory(atPath: ((directory + "/lower/" + name) as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+        }
+        let journal = LinkJournal()
+        var recorded: [SourceFileDigests.FileStatus] = []
+        for name in names {
+            let before = try XCTUnwrap(ParentDirectoryCursor().status(of: directory + "/src/" + name))
+            recorded.append(before.stamp)
+            XCTAssertNotNil(journal.link(directory + "/src/" + name, to: directory + "/lower/" + name, before: before))
+        }
+        let outcomes = journal.unlinkAll()
+        XCTAssertEqual(outcomes.map(\.source), names.map { directory + "/src/" + $0 })
+        for (outcome, stamp) in zip(outcomes, recorded) {
+            XCTAssertNotNil(outcome.stampAfterUnlink(ifRecorded: stamp, settled: true, mtimeSettled: true), outcome.source)
+        }
+        let left = try FileManager.default.subpathsOfDirectory(atPath: directory + "/lower").filter { $0.contains("/") }
+        XCTAssertEqual(left, [], "every link removed")
+    }
 }
