@@ -93,4 +93,27 @@ final class ProcessExitTests: XCTestCase {
         XCTAssertLessThanOrEqual(usage.switches, 5, "the waiting thread was woken \(usage.switches) times during a 1 s wait")
         XCTAssertLessThan(usage.microseconds, 100_000, "the waiting thread used \(usage.microseconds) µs of CPU during a 1 s wait")
     }
+
+    /// Children started and waited for (both ways) leave no descriptor behind: each one's pipes
+    /// are closed once the `Process` goes. Before, each child kept its `Process` and two pipe
+    /// ends alive, and the test process crashed in Foundation's `Process.run()` at ~1,500.
+    func testWaitedChildrenLeaveNoDescriptorsOpen() async throws {
+        func openDescriptors() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count }
+        func child() throws -> ProcessExit {
+            let process = shell("echo out; echo err >&2")
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            let exit = try ProcessExit.start(process)
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            _ = err.fileHandleForReading.readDataToEndOfFile()
+            return exit
+        }
+        for _ in 0..<3 { try child().wait() }  // Foundation's own one-time descriptors
+        let before = try openDescriptors()
+        for round in 0..<40 {
+            if round.isMultiple(of: 2) { try child().wait() } else { await try child().ended() }
+        }
+        XCTAssertLessThanOrEqual(try openDescriptors() - before, 4, "descriptors left open by 40 waited children")
+    }
 }
