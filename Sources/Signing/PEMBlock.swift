@@ -27,6 +27,16 @@ struct PEMBlock: Equatable {
         return PEMBlock(label: label, bytes: Array(bytes))
     }
 
+    /// The first PEM block of a key file's contents; `name` names the file and `what` the key
+    /// it should hold (`private key`, `public key`) in the error when there is none or the file
+    /// is too big to be a key.
+    static func key(in pem: [UInt8], name: String, what: String) throws -> PEMBlock {
+        guard pem.count <= maxFileSize, let block = first(in: String(decoding: pem, as: UTF8.self)) else {
+            throw SigningError(.badKey, "\(name): not a PEM \(what)")
+        }
+        return block
+    }
+
     /// `-----BEGIN LABEL-----`, base64 in lines of 64, `-----END LABEL-----`.
     var text: String {
         let encoded = Data(bytes).base64EncodedString(options: [.lineLength64Characters, .endLineWithLineFeed])

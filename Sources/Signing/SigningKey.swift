@@ -39,9 +39,7 @@ public struct SigningKey: Sendable {
     ///   - password: asked only when the key is encrypted (cosign reads `COSIGN_PASSWORD`).
     public init(pem: [UInt8], name: String, password: () throws -> [UInt8]) throws {
         self.name = name
-        guard pem.count <= PEMBlock.maxFileSize, let block = PEMBlock.first(in: String(decoding: pem, as: UTF8.self)) else {
-            throw SigningError(.badKey, "\(name): not a PEM private key")
-        }
+        let block = try PEMBlock.key(in: pem, name: name, what: "private key")
         switch block.label {
         case "PRIVATE KEY":
             material = try Self.pkcs8(block.bytes, name: name)

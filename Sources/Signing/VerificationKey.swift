@@ -28,9 +28,7 @@ public struct VerificationKey: Sendable {
     /// Reads a public key file's contents; `name` names it in errors.
     public init(pem: [UInt8], name: String) throws {
         self.name = name
-        guard pem.count <= PEMBlock.maxFileSize, let block = PEMBlock.first(in: String(decoding: pem, as: UTF8.self)) else {
-            throw SigningError(.badKey, "\(name): not a PEM public key")
-        }
+        let block = try PEMBlock.key(in: pem, name: name, what: "public key")
         guard block.label == "PUBLIC KEY" else {
             if block.label.contains("PRIVATE KEY") {
                 throw SigningError(.badKey, "\(name): is a private key; verify needs the public key (cosign.pub)")
