@@ -56,16 +56,12 @@ public struct CloudLogging: Sendable {
             var entries: [LogEntry]?
             var nextPageToken: String?
         }
-        var all: [LogEntry] = []
-        var token: String?
-        repeat {
+        return try await GooglePaging.all { token in
             let body = ListLogEntriesRequest(resourceNames: ["projects/\(project)"], filter: filter, orderBy: "timestamp asc",
                                              pageSize: pageSize, pageToken: token)
             let page: Page = try await client.call(.POST, Self.entriesList, body: body, action: "list log entries of projects/\(project)")
-            all += page.entries ?? []
-            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
-        return all
+            return (page.entries, page.nextPageToken)
+        }
     }
 }
 

@@ -13,9 +13,11 @@ public struct CustomJobs: Sendable {
         self.region = region
     }
 
+    var place: String { GoogleEndpoints.place(project: project, location: region) }
+
     public func create(_ job: CustomJob) async throws -> CustomJob {
         try await client.call(.POST, GoogleEndpoints.customJobs(project: project, region: region), body: job,
-                              action: "create CustomJob in projects/\(project)/locations/\(region)")
+                              action: "create CustomJob in \(place)")
     }
 
     /// `name` is the job's full resource name, `projects/…/customJobs/ID`.
@@ -40,7 +42,7 @@ public struct CustomJobs: Sendable {
         guard !job.isEmpty, job.allSatisfy(\.isNumber) else {
             throw VertexError(.usage, "\(job): expected a CustomJob ID or projects/…/customJobs/ID")
         }
-        return "projects/\(project)/locations/\(region)/customJobs/\(job)"
+        return "\(place)/customJobs/\(job)"
     }
 
     /// Jobs matching an aiplatform list filter (`labels.KEY="VALUE"`, `state=…`), every page.
@@ -50,15 +52,11 @@ public struct CustomJobs: Sendable {
             var nextPageToken: String?
         }
         let base = GoogleEndpoints.customJobs(project: project, region: region) + "?filter=" + GoogleQuery.escape(filter)
-        var all: [CustomJob] = []
-        var token: String?
-        repeat {
+        return try await GooglePaging.all { token in
             let url = token.map { base + "&pageToken=" + GoogleQuery.escape($0) } ?? base
-            let page: Page = try await client.call(.GET, url, action: "list CustomJobs in projects/\(project)/locations/\(region)")
-            all += page.customJobs ?? []
-            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
-        return all
+            let page: Page = try await client.call(.GET, url, action: "list CustomJobs in \(place)")
+            return (page.customJobs, page.nextPageToken)
+        }
     }
 
     /// Polls until the job reaches a final state, calling `onChange` whenever its state changes

@@ -8,22 +8,28 @@ public enum GoogleEndpoints {
         "https://\(region)-aiplatform.googleapis.com/v1"
     }
 
+    /// `projects/P/locations/L`: the parent of a region's or zone's resources, as resource
+    /// names and errors spell it.
+    public static func place(project: String, location: String) -> String {
+        "projects/\(project)/locations/\(location)"
+    }
+
     /// `POST` here creates a CustomJob.
     public static func customJobs(project: String, region: String) -> String {
-        "\(aiplatform(region: region))/projects/\(project)/locations/\(region)/customJobs"
+        "\(aiplatform(region: region))/\(place(project: project, location: region))/customJobs"
     }
 
     public static let notebooks = "https://notebooks.googleapis.com/v2"
 
     /// Workbench instances live in a zone.
     public static func instances(project: String, zone: String) -> String {
-        "\(notebooks)/projects/\(project)/locations/\(zone)/instances"
+        "\(notebooks)/\(place(project: project, location: zone))/instances"
     }
 
     public static let cloudScheduler = "https://cloudscheduler.googleapis.com/v1"
 
     public static func schedulerJobs(project: String, region: String) -> String {
-        "\(cloudScheduler)/projects/\(project)/locations/\(region)/jobs"
+        "\(cloudScheduler)/\(place(project: project, location: region))/jobs"
     }
 
     public static let cloudPlatformScope = "https://www.googleapis.com/auth/cloud-platform"

@@ -13,7 +13,7 @@ public struct Scheduler: Sendable {
     }
 
     var jobs: String { GoogleEndpoints.schedulerJobs(project: project, region: region) }
-    var place: String { "projects/\(project)/locations/\(region)" }
+    var place: String { GoogleEndpoints.place(project: project, location: region) }
 
     public func create(_ job: SchedulerJob) async throws -> SchedulerJob {
         let id = job.id ?? "job"
@@ -30,15 +30,11 @@ public struct Scheduler: Sendable {
             var jobs: [SchedulerJob]?
             var nextPageToken: String?
         }
-        var all: [SchedulerJob] = []
-        var token: String?
-        repeat {
+        return try await GooglePaging.all { token in
             let url = token.map { "\(jobs)?pageToken=" + GoogleQuery.escape($0) } ?? jobs
             let page: Page = try await client.call(.GET, url, action: "list schedules in \(place)")
-            all += page.jobs ?? []
-            token = page.nextPageToken.flatMap { $0.isEmpty ? nil : $0 }
-        } while token != nil
-        return all
+            return (page.jobs, page.nextPageToken)
+        }
     }
 
     public func delete(_ id: String) async throws {

@@ -99,7 +99,7 @@ public struct ScheduleRequest: Sendable, Equatable {
             headers: ["Content-Type": "application/json"], body: body,
             oauthToken: .init(serviceAccountEmail: serviceAccount, scope: GoogleEndpoints.cloudPlatformScope))
         return SchedulerJob(
-            name: "projects/\(project)/locations/\(region)/jobs/\(name)",
+            name: "\(GoogleEndpoints.place(project: project, location: region))/jobs/\(name)",
             description: "swiftdock: run \(run.image) as a Vertex AI CustomJob", schedule: cron, timeZone: timeZone,
             attemptDeadline: "180s", retryConfig: .init(retryCount: 0), httpTarget: target)
     }

@@ -16,7 +16,7 @@ public struct Workbench: Sendable {
     }
 
     var instances: String { GoogleEndpoints.instances(project: project, zone: zone) }
-    var place: String { "projects/\(project)/locations/\(zone)" }
+    var place: String { GoogleEndpoints.place(project: project, location: zone) }
 
     /// Starts creating `name`; an existing instance fails with "already exists".
     public func create(_ name: String, _ instance: WorkbenchInstance) async throws -> Operation {
