@@ -30,7 +30,7 @@ struct RegistryImageSource: ImageSource {
         var lastError: Error = StoreError.blobNotFound(digest)
         for source in try store.remoteSources(of: digest) {
             do {
-                return try await client.blobChunks(digest, from: RegistryRepository(source))
+                return try await client.blobChunks(digest, from: source)
             } catch {
                 lastError = error
             }
@@ -44,7 +44,7 @@ struct RegistryImageSource: ImageSource {
         var lastError: Error = StoreError.blobNotFound(digest)
         for source in sources {
             do {
-                try await client.fetchBlob(digest, from: RegistryRepository(source), into: destination)
+                try await client.fetchBlob(digest, from: source, into: destination)
                 return
             } catch {
                 lastError = error

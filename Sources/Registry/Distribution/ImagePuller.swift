@@ -81,7 +81,7 @@ public struct ImagePuller: Sendable {
             }
         }
         // Record the source of every layer, present or not: it also tells push where to mount from.
-        try store.recordRemoteSource(repository.remoteSource, for: manifest.layers.map(\.digest))
+        try store.recordRemoteSource(repository, for: manifest.layers.map(\.digest))
         try store.writeBlob(manifestBytes.bytes)
         // Kept so a digest-only reference to the index can be recorded (the store checks that
         // the digest names the manifest); unreferenced, it goes with the next prune.
@@ -110,7 +110,7 @@ public struct ImagePuller: Sendable {
             var lastError: Error?
             for source in candidates {
                 do {
-                    try await client.fetchBlob(layer.digest, size: layer.size, from: RegistryRepository(source), into: store) { done, total in
+                    try await client.fetchBlob(layer.digest, size: layer.size, from: source, into: store) { done, total in
                         onEvent?(TransferEvent(digest: layer.digest, isLayer: true, state: .downloading(completed: done, total: total)))
                     }
                     onEvent?(TransferEvent(digest: layer.digest, isLayer: true, state: .downloaded))

@@ -25,7 +25,7 @@ public struct LazyStoreContent: ContentSource {
         var lastError: Error?
         for source in try store.remoteSources(of: descriptor.digest) {
             do {
-                return try await RegistryContent(client: client, repository: RegistryRepository(source)).open(descriptor)
+                return try await RegistryContent(client: client, repository: source).open(descriptor)
             } catch let error as RegistryError {
                 lastError = error  // This source cannot serve it: try the next.
             }

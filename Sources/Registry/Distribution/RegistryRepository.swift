@@ -1,34 +1,19 @@
 import ImageModel
 import ImageStore
 
-/// A repository on a registry (`127.0.0.1:5000` + `team/app`): where blobs and manifests live,
-/// and the API paths that reach them.
-public struct RegistryRepository: Hashable, Sendable, CustomStringConvertible {
-    /// The registry as references name it (`docker.io`, `127.0.0.1:5000`).
-    public var registry: String
-    /// The repository path (`library/alpine`).
-    public var name: String
+/// A repository on a registry (`127.0.0.1:5000` + `team/app`): where blobs and manifests live.
+/// It is the pair the store records as a blob's `RemoteSource`, so the client takes those
+/// records as they are; this extension adds the API paths that reach it.
+public typealias RegistryRepository = RemoteSource
 
+extension RegistryRepository {
+    /// A repository by its distribution-spec `<name>` (the repository path, `library/alpine`).
     public init(registry: String, name: String) {
-        self.registry = registry
-        self.name = name
+        self.init(registry: registry, repository: name)
     }
 
-    /// The repository a reference names.
-    public init(_ reference: Reference) {
-        self.init(registry: reference.domain, name: reference.path)
-    }
-
-    /// The repository a store's remote-source record names.
-    public init(_ source: RemoteSource) {
-        self.init(registry: source.registry, name: source.repository)
-    }
-
-    /// The record the store keeps for blobs that live here.
-    public var remoteSource: RemoteSource { RemoteSource(registry: registry, repository: name) }
-
-    /// `registry/name`, as errors and progress lines show it.
-    public var description: String { "\(registry)/\(name)" }
+    /// The repository path, as the distribution spec's `<name>` calls it (`library/alpine`).
+    public var name: String { repository }
 
     /// `pull` scope for this repository.
     var pullScopes: [AuthScope] { [.pull(name)] }
