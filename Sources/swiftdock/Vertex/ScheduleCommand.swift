@@ -93,13 +93,12 @@ struct ScheduleDeleteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a schedule.",
                                                     usage: Synopsis.Vertex.schedule("delete"))
 
-    @Argument(help: "Schedule name.") var name: String
-    @OptionGroup var location: RegionOptions
+    @OptionGroup var schedule: ScheduleTarget
 
     func run() async throws {
-        try await RegionalAPI.with(location, schedule: name) { api in
-            try await api.scheduler.delete(name)
-            print(name)
+        try await schedule.with { api in
+            try await api.scheduler.delete(schedule.name)
+            print(schedule.name)
         }
     }
 }
@@ -108,8 +107,7 @@ struct ScheduleRunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a schedule now, outside its cron times.",
                                                     usage: Synopsis.Vertex.scheduleRun)
 
-    @Argument(help: "Schedule name.") var name: String
-    @OptionGroup var location: RegionOptions
+    @OptionGroup var schedule: ScheduleTarget
 
     @Flag(help: "Wait for the CustomJob the run creates to end; exit non-zero unless it succeeds.")
     var wait = false
@@ -118,7 +116,8 @@ struct ScheduleRunCommand: AsyncParsableCommand {
     static let appearanceTimeout: TimeInterval = 300
 
     func run() async throws {
-        try await RegionalAPI.with(location, schedule: name) { api in
+        let name = schedule.name
+        try await schedule.with { api in
             let jobs = api.customJobs
             let filter = ScheduleRequest.jobFilter(name: name)
             // The schedule's jobs carry its label; the new one is whichever was not there before.

@@ -8,11 +8,10 @@ struct SchedulePauseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause a schedule (no runs until resumed).",
                                                     usage: Synopsis.Vertex.schedule("pause"))
 
-    @Argument(help: "Schedule name.") var name: String
-    @OptionGroup var location: RegionOptions
+    @OptionGroup var schedule: ScheduleTarget
 
     func run() async throws {
-        try await changeSchedule(name, location) { try await $0.pause(name) }
+        try await changeSchedule(schedule) { try await $0.pause($1) }
     }
 }
 
@@ -20,19 +19,19 @@ struct ScheduleResumeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "resume", abstract: "Resume a paused schedule.",
                                                     usage: Synopsis.Vertex.schedule("resume"))
 
-    @Argument(help: "Schedule name.") var name: String
-    @OptionGroup var location: RegionOptions
+    @OptionGroup var schedule: ScheduleTarget
 
     func run() async throws {
-        try await changeSchedule(name, location) { try await $0.resume(name) }
+        try await changeSchedule(schedule) { try await $0.resume($1) }
     }
 }
 
-private func changeSchedule(_ name: String, _ location: RegionOptions,
-                            _ change: (Scheduler) async throws -> SchedulerJob) async throws {
-    try await RegionalAPI.with(location, schedule: name) { api in
-        let job = try await change(api.scheduler)
-        print("\(name)\t\(job.state ?? "STATE_UNSPECIFIED")")
+/// Pauses or resumes (`change`, given the scheduler and the name) and prints the new state.
+private func changeSchedule(_ schedule: ScheduleTarget,
+                            _ change: (Scheduler, String) async throws -> SchedulerJob) async throws {
+    try await schedule.with { api in
+        let job = try await change(api.scheduler, schedule.name)
+        print("\(schedule.name)\t\(job.state ?? "STATE_UNSPECIFIED")")
     }
 }
 
@@ -42,11 +41,11 @@ struct ScheduleRunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "runs", abstract: "List the CustomJobs a schedule created.",
                                                     usage: Synopsis.Vertex.schedule("runs"))
 
-    @Argument(help: "Schedule name.") var name: String
-    @OptionGroup var location: RegionOptions
+    @OptionGroup var schedule: ScheduleTarget
 
     func run() async throws {
-        try await RegionalAPI.with(location, schedule: name) { api in
+        let name = schedule.name
+        try await schedule.with { api in
             let jobs = try await api.customJobs
                 .list(filter: ScheduleRequest.jobFilter(name: name))
                 .sorted { ($0.createTime ?? "") < ($1.createTime ?? "") }
@@ -65,11 +64,11 @@ struct ScheduleDescribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show a schedule and what it runs.",
                                                     usage: Synopsis.Vertex.schedule("describe"))
 
-    @Argument(help: "Schedule name.") var name: String
-    @OptionGroup var location: RegionOptions
+    @OptionGroup var schedule: ScheduleTarget
 
     func run() async throws {
-        try await RegionalAPI.with(location, schedule: name) { api in
+        let name = schedule.name
+        try await schedule.with { api in
             let job = try await api.scheduler.get(name)
             var lines: [(String, String)] = [
                 ("name", job.name ?? name), ("schedule", job.schedule ?? ""), ("time zone", job.timeZone ?? "UTC"),

@@ -8,18 +8,14 @@ struct VertexLogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a Vertex AI CustomJob's log (Cloud Logging).",
                                                     usage: Synopsis.Vertex.logs)
 
-    @Argument(help: "The job: its ID or projects/…/locations/R/customJobs/ID.")
-    var job: String
-
-    @OptionGroup var location: RegionOptions
+    @OptionGroup var target: CustomJobTarget
 
     @Flag(help: "Keep printing new lines until the job ends; exit 0 only if it succeeded.")
     var follow = false
 
     func run() async throws {
-        try await RegionalAPI.with(location) { api in
+        try await target.with { api, name in
             let jobs = api.customJobs
-            let name = try api.jobName(job)
             let logging = CloudLogging(client: api.client, project: api.project)
             var cursor = LogCursor(jobID: String(name.split(separator: "/").last ?? ""))
             guard follow else {
@@ -32,10 +28,7 @@ struct VertexLogsCommand: AsyncParsableCommand {
             }, onChange: { _ in })
             // What was logged between the last poll and the end.
             for entry in try await cursor.next(from: logging) { print(entry.text) }
-            guard final.state == "JOB_STATE_SUCCEEDED" else {
-                let reason = final.error?.message.map { ": " + VertexError.oneLine($0) } ?? ""
-                throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state")\(reason)")
-            }
+            try requireSuccess(final, name: name)
         }
     }
 }

@@ -187,6 +187,12 @@ func waitForSuccess(of name: String, in jobs: CustomJobs) async throws {
         printError("\(formatter.string(from: Date())) \(job.state ?? "JOB_STATE_UNSPECIFIED")")
     }
     await showLog()
+    try requireSuccess(final, name: name)
+}
+
+/// Throws unless `final`, CustomJob `name` as it ended, succeeded; the error carries the job's
+/// own message.
+func requireSuccess(_ final: CustomJob, name: String) throws {
     guard final.state == "JOB_STATE_SUCCEEDED" else {
         let reason = final.error?.message.map { ": " + VertexError.oneLine($0) } ?? ""
         throw VertexError(.failed, "CustomJob \(name) ended \(final.state ?? "without a state")\(reason)")
@@ -199,18 +205,14 @@ struct VertexCancelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a running Vertex AI CustomJob.",
                                                     usage: Synopsis.Vertex.cancel)
 
-    @Argument(help: "The job: its ID or projects/…/locations/R/customJobs/ID.")
-    var job: String
-
-    @OptionGroup var location: RegionOptions
+    @OptionGroup var target: CustomJobTarget
 
     @Flag(help: "Wait until the job is cancelled.")
     var wait = false
 
     func run() async throws {
-        try await RegionalAPI.with(location) { api in
+        try await target.with { api, name in
             let jobs = api.customJobs
-            let name = try api.jobName(job)
             try await jobs.cancel(name)
             print(name)
             guard wait else { return }

@@ -30,6 +30,20 @@ struct ZoneOptions: ParsableArguments {
     }
 }
 
+/// The instance a `vertex workbench` subcommand acts on: NAME, `--project` and `--zone`.
+struct WorkbenchTarget: ParsableArguments {
+    @Argument(help: "Instance name.") var name: String
+    @OptionGroup var location: ZoneOptions
+
+    /// Runs `body` with the zone's Workbench once the flags and NAME are checked (mistakes exit
+    /// 125 before anything is sent).
+    func with<T>(_ body: (Workbench) async throws -> T) async throws -> T {
+        _ = try location.resolved()
+        try usage { try WorkbenchCreateRequest.checkName(name) }
+        return try await withGoogleAPI { client in try await body(try location.workbench(client)) }
+    }
+}
+
 /// Prints an instance's name, state and JupyterLab address.
 func describe(_ instance: WorkbenchInstance, fallbackName: String) {
     print("name:  \(instance.name ?? fallbackName)")
@@ -112,19 +126,20 @@ struct WorkbenchCreateCommand: AsyncParsableCommand {
 
 /// `start`, `stop` and `delete`: one call that answers with an operation.
 protocol WorkbenchOperationCommand: AsyncParsableCommand {
-    var name: String { get }
-    var location: ZoneOptions { get }
+    var instance: WorkbenchTarget { get }
     var wait: Bool { get }
     static var verb: String { get }
     func perform(_ workbench: Workbench) async throws -> Workbench.Operation
 }
 
 extension WorkbenchOperationCommand {
+    var name: String { instance.name }
+
+    /// `start` and `stop`: `POST …/instances/NAME:VERB`.
+    func perform(_ workbench: Workbench) async throws -> Workbench.Operation { try await workbench.perform(Self.verb, on: name) }
+
     func run() async throws {
-        _ = try location.resolved()
-        try usage { try WorkbenchCreateRequest.checkName(name) }
-        try await withGoogleAPI { client in
-            let workbench = try location.workbench(client)
+        try await instance.with { workbench in
             let operation = try await perform(workbench)
             guard wait else {
                 printError("\(Self.verb.capitalized) requested for Workbench instance \(name)")
@@ -132,8 +147,8 @@ extension WorkbenchOperationCommand {
                 return
             }
             let done = try await workbench.wait(for: operation, schedule: pollSchedule)
-            if let instance = done.response, Self.verb != "delete" {
-                describe(instance, fallbackName: name)
+            if let described = done.response, Self.verb != "delete" {
+                describe(described, fallbackName: name)
             } else {
                 print(name)
             }
@@ -145,28 +160,23 @@ struct WorkbenchStartCommand: WorkbenchOperationCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Start a stopped Workbench instance.",
                                                     usage: Synopsis.Vertex.workbench("start"))
     static let verb = "start"
-    @Argument(help: "Instance name.") var name: String
-    @OptionGroup var location: ZoneOptions
+    @OptionGroup var instance: WorkbenchTarget
     @Flag(help: "Wait until the instance is running.") var wait = false
-    func perform(_ workbench: Workbench) async throws -> Workbench.Operation { try await workbench.perform("start", on: name) }
 }
 
 struct WorkbenchStopCommand: WorkbenchOperationCommand {
     static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a Workbench instance.",
                                                     usage: Synopsis.Vertex.workbench("stop"))
     static let verb = "stop"
-    @Argument(help: "Instance name.") var name: String
-    @OptionGroup var location: ZoneOptions
+    @OptionGroup var instance: WorkbenchTarget
     @Flag(help: "Wait until the instance is stopped.") var wait = false
-    func perform(_ workbench: Workbench) async throws -> Workbench.Operation { try await workbench.perform("stop", on: name) }
 }
 
 struct WorkbenchDeleteCommand: WorkbenchOperationCommand {
     static let configuration = CommandConfiguration(commandName: "delete", abstract: "Delete a Workbench instance.",
                                                     usage: Synopsis.Vertex.workbench("delete"))
     static let verb = "delete"
-    @Argument(help: "Instance name.") var name: String
-    @OptionGroup var location: ZoneOptions
+    @OptionGroup var instance: WorkbenchTarget
     @Flag(help: "Wait until the instance is deleted.") var wait = false
     func perform(_ workbench: Workbench) async throws -> Workbench.Operation { try await workbench.delete(name) }
 }
@@ -175,17 +185,14 @@ struct WorkbenchDescribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "describe", abstract: "Show a Workbench instance.",
                                                     usage: Synopsis.Vertex.workbenchDescribe)
 
-    @Argument(help: "Instance name.") var name: String
-    @OptionGroup var location: ZoneOptions
+    @OptionGroup var instance: WorkbenchTarget
 
     @Flag(help: "Print Google's JSON for the instance.")
     var json = false
 
     func run() async throws {
-        _ = try location.resolved()
-        try usage { try WorkbenchCreateRequest.checkName(name) }
-        try await withGoogleAPI { client in
-            let workbench = try location.workbench(client)
+        let name = instance.name
+        try await instance.with { workbench in
             if json {
                 let raw = try await workbench.getJSON(name)
                 let object = try JSONSerialization.jsonObject(with: Data(raw))
