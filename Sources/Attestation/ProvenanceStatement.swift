@@ -123,8 +123,8 @@ public struct ProvenanceStatement: Encodable, Sendable {
                 resolvedDependencies: dependencies),
             runDetails: RunDetails(
                 builder: Builder(id: request.builderID, version: request.builderVersion),
-                metadata: Metadata(invocationId: request.invocationID, startedOn: Self.timestamp(request.startedOn),
-                                   finishedOn: Self.timestamp(request.finishedOn))))
+                metadata: Metadata(invocationId: request.invocationID, startedOn: DocumentTimestamp.string(request.startedOn),
+                                   finishedOn: DocumentTimestamp.string(request.finishedOn))))
     }
 
     /// The statement as JSON, keys sorted.
@@ -132,13 +132,6 @@ public struct ProvenanceStatement: Encodable, Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return Array(try encoder.encode(self))
-    }
-
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
     }
 }
 

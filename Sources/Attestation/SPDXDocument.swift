@@ -51,10 +51,7 @@ public struct SPDXDocument: Encodable, Sendable {
                 creator: String = "Tool: swiftdock") {
         name = imageName
         documentNamespace = "https://swiftdock.invalid/spdx/" + manifestDigest.replacingOccurrences(of: ":", with: "-")
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        creationInfo = CreationInfo(created: formatter.string(from: created), creators: [creator])
+        creationInfo = CreationInfo(created: DocumentTimestamp.string(created), creators: [creator])
         let image = Package(SPDXID: "SPDXRef-Image", name: imageName, versionInfo: manifestDigest,
                             primaryPackagePurpose: "CONTAINER")
         packages = [image]
