@@ -165,14 +165,9 @@ struct SaveCommand: AsyncParsableCommand {
             missing += try store.image(image.manifest).manifest.layers.map(\.digest).filter { !store.hasBlob($0) }
         }
         if !missing.isEmpty {
-            let client = registry.makeClient()
-            do {
+            try await withClient(registry.makeClient()) { client in
                 try await RegistryImageSource(client: client, store: store, jobs: 4, report: { _ in }).ensureLocal(missing)
-            } catch {
-                await client.shutdown()
-                throw error
             }
-            await client.shutdown()
         }
         // An image named by ID is saved untagged, as `docker save <ID>` does.
         try store.save(images: found.map { ($0.reference, $0.manifest) }, format: saveFormat, to: output)

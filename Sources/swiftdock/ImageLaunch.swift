@@ -49,7 +49,7 @@ struct ImageLaunch {
         let support = Sandbox.support()
         guard support.available else { throw ValidationError(support.reason ?? "the sandbox is not available here") }
         let source = RegistryImageSource(client: client, store: store, jobs: 4) { _ in }
-        do {
+        return try await withClient(client) { _ in
             let descriptor: Descriptor
             if let found = try store.lookup(image) {
                 descriptor = found.manifest
@@ -83,12 +83,8 @@ struct ImageLaunch {
                                                       owners: store.ownership == nil ? [:] : NamespaceOwnership.copyOwners(of: rootfs))
                 root = .directory(scratch + "/root", owners: copied.pendingOwners.map(SandboxOwner.init))
             }
-            await client.shutdown()
             return SandboxSpec(root: root, process: process, network: network, mounts: mounts,
                                hostname: hostname, stdio: .inherit)
-        } catch {
-            await client.shutdown()
-            throw error
         }
     }
 }

@@ -47,14 +47,9 @@ struct LoginCommand: AsyncParsableCommand {
         guard !secret.isEmpty else { throw LoginError("a password is required") }
 
         let credential = RegistryCredential.basic(username: user, password: secret)
-        let client = RegistryClient(options: registry.registryOptions, authenticator: AnonymousAuthenticator())
-        do {
+        try await withClient(RegistryClient(options: registry.registryOptions, authenticator: AnonymousAuthenticator())) { client in
             try await RegistryLogin.verify(registry: host, credential: credential, using: client)
-        } catch {
-            await client.shutdown()
-            throw error
         }
-        await client.shutdown()
         let resolver = CredentialResolver()
         let place = try await RegistryLogin.store(credential, for: host, resolver: resolver)
         if case .file(let path) = place {

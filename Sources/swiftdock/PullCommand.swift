@@ -44,18 +44,11 @@ struct PullCommand: AsyncParsableCommand {
         let store = try store.openStore()
         let renderer = ProgressRenderer(quiet: quiet, pulling: true)
         if !quiet { print("\(reference.tag ?? reference.digest?.description ?? Reference.defaultTag): Pulling from \(reference.path)") }
-        let client = registry.makeClient()
-        let result: PullResult
-        do {
+        let result = try await withClient(registry.makeClient()) { client in
+            defer { renderer.finish() }
             let puller = ImagePuller(client: client, store: store, platform: wanted, jobs: jobs, onEvent: renderer.observer)
-            result = try await puller.pull(reference, allLayers: allLayers)
-        } catch {
-            renderer.finish()
-            await client.shutdown()
-            throw error
+            return try await puller.pull(reference, allLayers: allLayers)
         }
-        renderer.finish()
-        await client.shutdown()
         if !quiet {
             print("Digest: \(result.digest)")
             print(result.isUpToDate ? "Status: Image is up to date for \(reference.familiarDescription)"

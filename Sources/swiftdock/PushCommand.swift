@@ -68,18 +68,18 @@ struct PushCommand: AsyncParsableCommand {
         // pushed beside the image, the push recorded for `vertex run`.
         let renderer = ProgressRenderer(quiet: quiet, pulling: false)
         if !quiet { print("The push refers to repository [\(target.repository)]") }
-        let client = registry.makeClient()
-        let result: PushResult
-        do {
-            result = try await ImagePusher(jobs: jobs, onEvent: renderer.observer).push(descriptor, from: store, to: target, client: client)
-            renderer.finish()
-            try await Self.pushAttestations(of: descriptor, from: store, to: target, client: client, jobs: jobs, quiet: quiet)
-        } catch {
-            renderer.finish()
-            await client.shutdown()
-            throw error
+        let result = try await withClient(registry.makeClient()) { client in
+            let result: PushResult
+            do {
+                result = try await ImagePusher(jobs: jobs, onEvent: renderer.observer).push(descriptor, from: store, to: target, client: client)
+                renderer.finish()
+                try await Self.pushAttestations(of: descriptor, from: store, to: target, client: client, jobs: jobs, quiet: quiet)
+            } catch {
+                renderer.finish()
+                throw error
+            }
+            return result
         }
-        await client.shutdown()
         recordPush(result, as: target, in: store)
         print(result.summary)
     }
@@ -103,24 +103,24 @@ extension PushCommand {
     /// `target`; an archive is packed only when every blob arrived, a failed push leaves it as
     /// it was.
     func push(_ image: Descriptor, from makeSource: (RegistryClient) -> ContentSource, to target: ImageTransport) async throws {
-        let client = registry.makeClient()
-        let renderer = ProgressRenderer(quiet: quiet, pulling: false)
-        var opened: OpenedDestination?
-        do {
-            let destination = try target.openDestination(image: image, client: client)
-            opened = destination
-            _ = try await ImagePusher(jobs: jobs, onEvent: renderer.observer)
-                .push(image, from: makeSource(client), to: destination.content, tag: destination.tag)
-            try destination.finish(image)
-        } catch {
+        let label = try await withClient(registry.makeClient()) { client in
+            let renderer = ProgressRenderer(quiet: quiet, pulling: false)
+            var opened: OpenedDestination?
+            do {
+                let destination = try target.openDestination(image: image, client: client)
+                opened = destination
+                _ = try await ImagePusher(jobs: jobs, onEvent: renderer.observer)
+                    .push(image, from: makeSource(client), to: destination.content, tag: destination.tag)
+                try destination.finish(image)
+            } catch {
+                renderer.finish()
+                opened?.discard()
+                throw error
+            }
             renderer.finish()
-            opened?.discard()
-            await client.shutdown()
-            throw error
+            return opened?.label
         }
-        renderer.finish()
-        await client.shutdown()
-        print("\(opened?.label ?? image.digest.description): digest: \(image.digest) size: \(image.size)")
+        print("\(label ?? image.digest.description): digest: \(image.digest) size: \(image.size)")
     }
 }
 

@@ -66,15 +66,10 @@ struct SignedImageOptions: ParsableArguments {
         } else {
             reference = try parseReference(image)
         }
-        let client = registry.makeClient()
-        do {
-            let result = try await body(CosignSignatures(client: client), reference)
-            await client.shutdown()
-            return (reference, result)
-        } catch {
-            await client.shutdown()
-            throw error
+        let result = try await withClient(registry.makeClient()) { client in
+            try await body(CosignSignatures(client: client), reference)
         }
+        return (reference, result)
     }
 }
 

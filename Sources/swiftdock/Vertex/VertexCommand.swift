@@ -62,15 +62,7 @@ func printRequestBody(_ body: some Encodable) throws {
 
 /// Runs `body` with a Google API client, closing it afterwards whatever happens.
 func withGoogleAPI<T>(_ body: (GoogleAPIClient) async throws -> T) async throws -> T {
-    let client = GoogleAPIClient()
-    do {
-        let result = try await body(client)
-        await client.shutdown()
-        return result
-    } catch {
-        await client.shutdown()
-        throw error
-    }
+    try await withClient(GoogleAPIClient(), body)
 }
 
 /// The poll schedule for `--wait` (`SWIFTDOCK_POLL_INTERVAL` overrides it).
