@@ -60,10 +60,7 @@ struct ScheduleCreateCommand: AsyncParsableCommand {
                                       run: try job.request(image: try job.pinnedImage(storeRoot: store.root ?? ImageStore.defaultRoot())))
         let body = try usage { try request.job() }
         if let warning = request.run.registryWarning() { printError("WARNING: \(warning)") }
-        if mode.dryRun {
-            try printRequestBody(body)
-            return
-        }
+        if try mode.printed(body) { return }
         try await withGoogleAPI { client in
             let created = try await Scheduler(client: client, project: project, region: region).create(body)
             print(created.name ?? name)

@@ -43,6 +43,14 @@ struct RegionOptions: ParsableArguments {
 struct DryRunOption: ParsableArguments {
     @Flag(help: "Print the JSON request body on stdout and send nothing.")
     var dryRun = false
+
+    /// With `--dry-run`: prints `body` (`printRequestBody`) and answers true, so the caller
+    /// sends nothing.
+    func printed(_ body: some Encodable) throws -> Bool {
+        guard dryRun else { return false }
+        try printRequestBody(body)
+        return true
+    }
 }
 
 /// A usage mistake found by the Vertex module becomes the parser's kind of error (exit 125),

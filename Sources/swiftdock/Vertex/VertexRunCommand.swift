@@ -132,10 +132,7 @@ struct VertexRunCommand: AsyncParsableCommand {
         }
         let (project, region) = try location.resolved()
         if let warning = request.registryWarning() { printError("WARNING: \(warning)") }
-        if mode.dryRun {
-            try printRequestBody(body)
-            return
-        }
+        if try mode.printed(body) { return }
         try await withGoogleAPI { client in
             let jobs = CustomJobs(client: client, project: project, region: region)
             let created = try await jobs.create(body)

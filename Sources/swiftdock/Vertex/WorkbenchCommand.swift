@@ -94,10 +94,7 @@ struct WorkbenchCreateCommand: AsyncParsableCommand {
                                              idleTimeout: idleTimeout)
         let body = try usage { try request.instance() }
         if let warning = baseWarning() { printError("WARNING: \(warning)") }
-        if mode.dryRun {
-            try printRequestBody(body)
-            return
-        }
+        if try mode.printed(body) { return }
         try await withGoogleAPI { client in
             let workbench = try location.workbench(client)
             let operation = try await workbench.create(name, body)
