@@ -37,11 +37,13 @@ let package = Package(
 
         // CCrypto: SHA-256 (OpenSSL's EVP) beside `Digest`, the one place content is hashed.
         .target(name: "ImageModel", dependencies: ["CCrypto", "PathEncoding"]),
-        .target(name: "DockerfileSyntax"),
+        // Go's `%q` and JSON string quoting, which BuildKit's errors and `inspect --format` print.
+        .target(name: "GoQuoting"),
+        .target(name: "DockerfileSyntax", dependencies: ["GoQuoting"]),
         // Waiting for child processes without Foundation's polling `waitUntilExit()`.
         .target(name: "ProcessWaiting"),
         // Go's text/template subset `inspect --format` takes (docker's habits).
-        .target(name: "GoTemplate"),
+        .target(name: "GoTemplate", dependencies: ["GoQuoting"]),
         // File names as the kernel has them (any bytes) carried losslessly in a String.
         .target(name: "PathEncoding"),
         .target(name: "BuildContext", dependencies: ["PathEncoding"]),
@@ -77,7 +79,7 @@ let package = Package(
         // RUN and `swiftdock run` share it; ImageModel for `ContainerConfig`.
         .target(name: "Sandbox", dependencies: ["CSandbox", "ImageModel"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
+            "ImageModel", "DockerfileSyntax", "GoQuoting", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
@@ -108,6 +110,7 @@ let package = Package(
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
         .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
+        .testTarget(name: "GoQuotingTests", dependencies: ["GoQuoting"]),
         .testTarget(name: "PathEncodingTests", dependencies: ["PathEncoding"]),
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),

@@ -1,5 +1,7 @@
 // The Dockerfile front end: text → `Dockerfile` (directives, global ARGs, stages).
 
+import GoQuoting
+
 /// Parses Dockerfiles with BuildKit's rules (directives, continuations, heredocs, instruction checks).
 public enum DockerfileParser {
     /// Parses `text`. Throws `DockerfileError` naming `fileName:line` and the instruction.

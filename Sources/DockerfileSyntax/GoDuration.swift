@@ -1,5 +1,7 @@
 // Go's `time.ParseDuration` (`300ms`, `-1.5h`, `2h45m`), for HEALTHCHECK flags.
 
+import GoQuoting
+
 public enum GoDuration {
     private static let units: [(String, Double)] = [
         ("ns", 1), ("us", 1e3), ("\u{00B5}s", 1e3), ("\u{03BC}s", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9),

@@ -1,5 +1,7 @@
 // Variable expansion of an instruction's words, where BuildKit expands them.
 
+import GoQuoting
+
 extension Instruction {
     /// Expands the words BuildKit expands before running the instruction: ENV and LABEL keys and values,
     /// ARG names and defaults, COPY/ADD sources, destination, `--chown --chmod --from --exclude --checksum`

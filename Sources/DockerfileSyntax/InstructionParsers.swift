@@ -1,5 +1,7 @@
 // One parser per instruction keyword (BuildKit `instructions/parse.go`), errors in its wording.
 
+import GoQuoting
+
 enum InstructionParser {
     private struct Failure: Error {
         var message: String

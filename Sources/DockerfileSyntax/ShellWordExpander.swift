@@ -1,5 +1,7 @@
 // Word expansion with BuildKit's shell-lexer semantics (quotes, escapes, `$v`, `${v…}`).
 
+import GoQuoting
+
 /// An expansion failure, worded like BuildKit: `failed to process "${v:?}": v: is not allowed to be unset`.
 public struct ExpansionError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The word being expanded, as written.
@@ -13,31 +15,6 @@ public struct ExpansionError: Error, Hashable, Sendable, CustomStringConvertible
     }
 
     public var description: String { "failed to process \(goQuoted(word)): \(message)" }
-}
-
-/// Quotes a string the way Go's `%q` does (BuildKit writes history and errors with it).
-public func goQuoted(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
-
-private extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
 /// BuildKit's Dockerfile word lexer (`frontend/dockerfile/shell`): removes quotes, processes the

@@ -1,5 +1,7 @@
 // Which stages a build needs, and the ARGs every build gets without declaring them.
 
+import GoQuoting
+
 extension Dockerfile {
     /// The stage called `nameOrIndex` (matched lower-cased), or, for a number, the stage at that
     /// index (`COPY --from=0`). Nil when neither matches.

@@ -1,3 +1,5 @@
+import GoQuoting
+
 /// JSON as Go's `encoding/json` writes it with `SetEscapeHTML(false)` (docker's `json`
 /// template function and `docker inspect`'s output): struct fields in declaration order, map
 /// keys sorted, nil slices and maps as `null`, `omitempty` fields dropped when empty.
@@ -28,7 +30,7 @@ public enum GoJSON {
                 if i > 0 { out += "," }
                 newline(depth + 1)
                 if let key = item.0 {
-                    out += quoted(key) + (indent == nil ? ":" : ": ")
+                    out += goJSONQuoted(key) + (indent == nil ? ":" : ": ")
                 }
                 write(item.1, indent: indent, depth: depth + 1, into: &out)
             }
@@ -36,7 +38,7 @@ public enum GoJSON {
             out.append(close)
         }
         switch value {
-        case .string(let s): out += quoted(s)
+        case .string(let s): out += goJSONQuoted(s)
         case .int(let i): out += String(i)
         case .double(let d): out += TemplateValue.goFloat(d)
         case .bool(let b): out += b ? "true" : "false"
@@ -54,30 +56,5 @@ public enum GoJSON {
         case .object: return false
         default: return !value.isTrue
         }
-    }
-
-    /// A JSON string as Go writes it: `"` and `\` escaped, control characters as `\n`, `\r`,
-    /// `\t` or `\u00XX`, U+2028 and U+2029 escaped; no HTML escaping.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{2028}": out += "\\u2028"
-            case "\u{2029}": out += "\\u2029"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,6 +1,7 @@
 import BuildContext
 import DockerfileSyntax
 import Foundation
+import GoQuoting
 import ImageModel
 import Layers
 import Sandbox

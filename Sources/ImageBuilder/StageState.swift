@@ -1,5 +1,6 @@
 import DockerfileSyntax
 import Foundation
+import GoQuoting
 import ImageModel
 import Layers
 
