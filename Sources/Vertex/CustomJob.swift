@@ -108,6 +108,12 @@ public struct CustomJob: Codable, Sendable, Equatable {
         "JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED",
         "JOB_STATE_PARTIALLY_SUCCEEDED",
     ]
+
+    /// A job's ID: the last segment of its resource name `projects/…/customJobs/ID` (empty
+    /// when the name has none). Logs, the console and `vertex cancel` go by it.
+    public static func id(ofName name: String) -> String {
+        String(name.split(separator: "/").last ?? "")
+    }
 }
 
 /// `google.rpc.Status`: an operation's or job's error.

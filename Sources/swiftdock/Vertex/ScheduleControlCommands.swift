@@ -50,7 +50,7 @@ struct ScheduleRunsCommand: AsyncParsableCommand {
                 .list(filter: ScheduleRequest.jobFilter(name: name))
                 .sorted { ($0.createTime ?? "") < ($1.createTime ?? "") }
             let rows = jobs.map { job in
-                [job.name.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "", job.state ?? "",
+                [job.name.map(CustomJob.id(ofName:)) ?? "", job.state ?? "",
                  job.startTime ?? "-", job.endTime ?? "-", RunDuration.text(start: job.startTime, end: job.endTime)]
             }
             print(formatTable([["JOB ID", "STATE", "START", "END", "DURATION"]] + rows))

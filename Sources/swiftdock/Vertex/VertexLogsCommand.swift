@@ -17,7 +17,7 @@ struct VertexLogsCommand: AsyncParsableCommand {
         try await target.with { api, name in
             let jobs = api.customJobs
             let logging = CloudLogging(client: api.client, project: api.project)
-            var cursor = LogCursor(jobID: String(name.split(separator: "/").last ?? ""))
+            var cursor = LogCursor(jobID: CustomJob.id(ofName: name))
             guard follow else {
                 for entry in try await cursor.next(from: logging) { print(entry.text) }
                 return

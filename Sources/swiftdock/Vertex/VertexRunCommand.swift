@@ -139,7 +139,8 @@ struct VertexRunCommand: AsyncParsableCommand {
             guard let name = created.name else { throw VertexError(.api, "Vertex AI created a CustomJob without a name") }
             print(name)
             printError("Created CustomJob \(name) (\(created.state ?? "state unknown"))")
-            if let id = name.split(separator: "/").last {
+            let id = CustomJob.id(ofName: name)
+            if !id.isEmpty {
                 printError("Console: https://console.cloud.google.com/vertex-ai/locations/\(region)/training/\(id)/cpu?project=\(project)")
             }
             if wait { try await waitForSuccess(of: name, in: jobs) }
@@ -155,7 +156,7 @@ func waitForSuccess(of name: String, in jobs: CustomJobs) async throws {
     signal(SIGINT, SIG_IGN)
     interrupt.setEventHandler {
         printError("Stopped waiting; CustomJob \(name) keeps running on Vertex AI. "
-            + "Cancel it with: swiftdock vertex cancel \(name.split(separator: "/").last ?? "") --project \(jobs.project) --region \(jobs.region)")
+            + "Cancel it with: swiftdock vertex cancel \(CustomJob.id(ofName: name)) --project \(jobs.project) --region \(jobs.region)")
         exit(130)
     }
     interrupt.resume()
@@ -169,7 +170,7 @@ func waitForSuccess(of name: String, in jobs: CustomJobs) async throws {
     // The job's log lines as they come, on stderr. Reading the log needs its own permission
     // (roles/logging.viewer); without it the wait goes on and says once why the lines are missing.
     let logging = CloudLogging(client: jobs.client, project: jobs.project)
-    var cursor = LogCursor(jobID: String(name.split(separator: "/").last ?? ""))
+    var cursor = LogCursor(jobID: CustomJob.id(ofName: name))
     var logProblem: String?
     let showLog = {
         guard logProblem == nil else { return }
