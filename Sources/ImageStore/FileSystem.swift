@@ -101,6 +101,20 @@ enum FileSystem {
         if fsync(fd) != 0 { throw ioError(path, "fsync failed") }
     }
 
+    /// Replaces the file at `path` with `bytes`, whole or not at all: `temporary` is written
+    /// durably (and removed again on failure) and renamed over `path`, then `directory` is
+    /// synced so that the rename survives a crash.
+    static func replaceDurably(_ path: String, with bytes: [UInt8], temporary: String, syncing directory: String) throws {
+        do {
+            try createDurably(temporary, bytes)
+            try rename(temporary, path)
+        } catch {
+            try? removeFile(temporary)
+            throw error
+        }
+        syncDirectory(directory)
+    }
+
     /// The whole content of a file.
     static func readFile(_ path: String) throws -> [UInt8] {
         let fd = try open(path, O_RDONLY)

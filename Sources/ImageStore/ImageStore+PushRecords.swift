@@ -68,15 +68,8 @@ extension ImageStore {
             var records = try pushRecords()
             records.removeAll { $0.reference == record.reference }
             records.insert(record, at: 0)
-            let temporary = temporaryPath(suffix: ".pushed.json")
-            do {
-                try FileSystem.createDurably(temporary, Array(try CanonicalJSON.encode(Array(records.prefix(Self.maxPushRecords)))))
-                try FileSystem.rename(temporary, pushRecordsPath)
-            } catch {
-                try? FileSystem.removeFile(temporary)
-                throw error
-            }
-            FileSystem.syncDirectory(root)
+            try FileSystem.replaceDurably(pushRecordsPath, with: Array(try CanonicalJSON.encode(Array(records.prefix(Self.maxPushRecords)))),
+                                          temporary: temporaryPath(suffix: ".pushed.json"), syncing: root)
         }
     }
 

@@ -33,15 +33,8 @@ extension ImageStore {
             list.append(artifact)
             let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: list)
             try FileSystem.makeDirectories(referrersDirectory)
-            let temporary = temporaryPath(suffix: ".referrers")
-            do {
-                try FileSystem.createDurably(temporary, Array(try CanonicalJSON.encode(index)))
-                try FileSystem.rename(temporary, referrersPath(subject))
-            } catch {
-                try? FileSystem.removeFile(temporary)
-                throw error
-            }
-            FileSystem.syncDirectory(referrersDirectory)
+            try FileSystem.replaceDurably(referrersPath(subject), with: Array(try CanonicalJSON.encode(index)),
+                                          temporary: temporaryPath(suffix: ".referrers"), syncing: referrersDirectory)
         }
     }
 

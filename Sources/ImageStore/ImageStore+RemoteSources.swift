@@ -82,15 +82,8 @@ extension ImageStore {
     func writeRemoteSources(_ sources: [Digest: [RemoteSource]]) throws {
         var raw: [String: [RemoteSource]] = [:]
         for (digest, list) in sources where !list.isEmpty { raw[digest.description] = list }
-        let temporary = temporaryPath(suffix: ".remote-sources.json")
-        do {
-            try FileSystem.createDurably(temporary, Array(try CanonicalJSON.encode(raw)))
-            try FileSystem.rename(temporary, remoteSourcesPath)
-        } catch {
-            try? FileSystem.removeFile(temporary)
-            throw error
-        }
-        FileSystem.syncDirectory(root)
+        try FileSystem.replaceDurably(remoteSourcesPath, with: Array(try CanonicalJSON.encode(raw)),
+                                      temporary: temporaryPath(suffix: ".remote-sources.json"), syncing: root)
     }
 
     /// Keeps only the records of `digests` (called by `prune`, under the lock).

@@ -18,15 +18,8 @@ extension ImageStore {
 
     /// Replaces `index.json` atomically (temp file, fsync, rename). Call under the lock.
     func writeIndex(_ index: ImageIndex) throws {
-        let temporary = temporaryPath(suffix: ".index.json")
-        do {
-            try FileSystem.createDurably(temporary, Array(try CanonicalJSON.encode(index)))
-            try FileSystem.rename(temporary, indexPath)
-        } catch {
-            try? FileSystem.removeFile(temporary)
-            throw error
-        }
-        FileSystem.syncDirectory(root)
+        try FileSystem.replaceDurably(indexPath, with: Array(try CanonicalJSON.encode(index)),
+                                      temporary: temporaryPath(suffix: ".index.json"), syncing: root)
     }
 
     /// Runs a read-modify-write of `index.json` under the exclusive lock.

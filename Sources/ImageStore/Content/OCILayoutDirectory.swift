@@ -142,14 +142,6 @@ public struct OCILayoutDirectory: ContentSource, ContentDestination {
 
     /// Writes `bytes` to a temporary file and renames it over `file`.
     private func replace(_ file: String, with bytes: [UInt8]) throws {
-        let temporary = temporaryPath()
-        do {
-            try FileSystem.createDurably(temporary, bytes)
-            try FileSystem.rename(temporary, file)
-        } catch {
-            try? FileSystem.removeFile(temporary)
-            throw error
-        }
-        FileSystem.syncDirectory((file as NSString).deletingLastPathComponent)
+        try FileSystem.replaceDurably(file, with: bytes, temporary: temporaryPath(), syncing: (file as NSString).deletingLastPathComponent)
     }
 }
