@@ -77,6 +77,8 @@ final class StageExecutorRulesTests: XCTestCase {
 
     func testGoQuoting() {
         XCTAssertEqual(goQuotedList(["/bin/sh", "-c", "echo \"hi\"\n"]), #"["/bin/sh" "-c" "echo \"hi\"\n"]"#)
+        // BuildKit's history of a CMD whose arguments hold a vertical tab and a no-break space.
+        XCTAssertEqual(goQuotedList(["printf", "a\u{0b}b", "c\u{a0}d"]), #"["printf" "a\vb" "c\u00a0d"]"#)
     }
 
     func testPathHelpers() {
