@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ImageModel
 import Vertex
 
 /// `vertex schedule pause|resume NAME`: stops and restarts a schedule's cron runs, as
@@ -99,19 +100,11 @@ struct ScheduleDescribeCommand: AsyncParsableCommand {
 /// How long a job ran, from Google's RFC 3339 times (`1h02m03s`, `4m05s`, `6s`).
 enum RunDuration {
     static func text(start: String?, end: String?) -> String {
-        guard let start = start.flatMap(date), let end = end.flatMap(date), end >= start else { return "-" }
+        guard let start = start.flatMap(Timestamp.parse), let end = end.flatMap(Timestamp.parse), end >= start else { return "-" }
         let seconds = Int(end.timeIntervalSince(start).rounded())
         let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60)
         if h > 0 { return String(format: "%dh%02dm%02ds", h, m, s) }
         if m > 0 { return String(format: "%dm%02ds", m, s) }
         return "\(s)s"
-    }
-
-    static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
     }
 }
