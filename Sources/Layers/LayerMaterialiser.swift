@@ -164,7 +164,7 @@ public enum LayerMaterialiser {
         private mutating func makeParents(of path: String) throws -> Bool {
             guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return true }
             let parentPart = path[..<slash].utf8
-            if let lastParent, lastParent.elementsEqual(parentPart) { return true }
+            if let lastParent, sameBytes(lastParent, parentPart) { return true }
             guard try makeEachParent(of: path) else { return false }
             lastParent = parentPart
             return true

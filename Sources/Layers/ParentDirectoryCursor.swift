@@ -30,8 +30,7 @@ final class ParentDirectoryCursor {
         }
         // Compared as bytes first: most calls name the directory already open, and a new
         // String per call was a measurable part of 32k links (issue 13).
-        let directoryPart = path.utf8[..<slash]
-        if !(parent?.utf8.elementsEqual(directoryPart) ?? false) {
+        if !(parent.map { sameBytes(path.utf8[..<slash], $0.utf8[...]) } ?? false) {
             let directory = String(path[..<slash])
             if descriptor >= 0 { close(descriptor) }
             descriptor = PathBytes.withCString(directory) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
@@ -64,4 +63,15 @@ final class ParentDirectoryCursor {
 
     /// Whether `listxattrat` works here, tried once on `/`.
     private static let listsByName: Bool = swiftdock_listxattrat(AT_FDCWD, "/", nil, 0) >= 0 || (errno != ENOSYS && errno != EPERM)
+}
+
+/// Whether two paths' bytes are the same: `memcmp` where both are contiguous (native strings
+/// are), since a generic `elementsEqual` over UTF-8 views walks index by index — slower than the
+/// String it spares. Bytes, not `==`: `é` and `e` + U+0301 are two directories on disk.
+func sameBytes(_ a: Substring.UTF8View, _ b: Substring.UTF8View) -> Bool {
+    guard a.count == b.count else { return false }
+    let compared = a.withContiguousStorageIfAvailable { x in
+        b.withContiguousStorageIfAvailable { y in x.isEmpty || memcmp(x.baseAddress!, y.baseAddress!, x.count) == 0 }
+    }
+    return (compared ?? nil) ?? a.elementsEqual(b)
 }

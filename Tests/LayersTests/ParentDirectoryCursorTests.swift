@@ -35,4 +35,41 @@ final class ParentDirectoryCursorTests: XCTestCase {
         }
         XCTAssertEqual(cursor.extendedAttributeListSize(of: dir + "/missing"), -1)
     }
+
+    /// Two directories whose names differ only in Unicode normalisation are two directories:
+    /// the cursor compares bytes, never `==` (which would call them equal and reuse the first
+    /// one's descriptor for the second's files).
+    func testDirectoriesEqualOnlyUnderNormalisationAreKeptApart() throws {
+        let scratch = Scratch()
+        let composed = scratch.file("\u{E9}"), decomposed = scratch.file("e\u{301}")
+        XCTAssertEqual(composed, decomposed, "Swift's == calls them equal")
+        var inodes: [ino_t] = []
+        for dir in [composed, decomposed] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: dir + "/f", contents: Data(dir.utf8))
+            var st = stat()
+            XCTAssertEqual(lstat(dir + "/f", &st), 0)
+            inodes.append(st.st_ino)
+        }
+        XCTAssertNotEqual(inodes[0], inodes[1])
+        let cursor = ParentDirectoryCursor()
+        XCTAssertEqual(cursor.lstatus(of: composed + "/f")?.st_ino, inodes[0])
+        XCTAssertEqual(cursor.lstatus(of: decomposed + "/f")?.st_ino, inodes[1])
+        XCTAssertEqual(cursor.lstatus(of: composed + "/f")?.st_ino, inodes[0])
+    }
+
+    func testSameBytes() {
+        let cases: [(a: String, b: String, same: Bool)] = [
+            ("", "", true),
+            ("opt/sp", "opt/sp", true),
+            ("opt/sp", "opt/sq", false),
+            ("opt/sp", "opt/s", false),
+            ("\u{E9}", "e\u{301}", false),
+            ("pkg001/mod01/sub", "pkg001/mod01/sub", true),
+        ]
+        for c in cases {
+            XCTAssertEqual(sameBytes(c.a.utf8[...], c.b.utf8[...]), c.same, "\(c.a) / \(c.b)")
+            XCTAssertEqual(sameBytes(("x/" + c.a).utf8.dropFirst(2), c.b.utf8[...]), c.same, "substring \(c.a) / \(c.b)")
+        }
+    }
 }
