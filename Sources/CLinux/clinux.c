@@ -1,12 +1,23 @@
 #define _GNU_SOURCE
 #include "clinux.h"
 
+#include <fcntl.h>
 #include <linux/fs.h>
+#include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 ssize_t swiftdock_llistxattr(const char *path, char *list, size_t size) { return llistxattr(path, list, size); }
+
+#ifndef SYS_listxattrat
+// The number every architecture shares for syscalls added since 5.1 (x86_64 and aarch64 alike).
+#define SYS_listxattrat 465
+#endif
+
+ssize_t swiftdock_listxattrat(int dirfd, const char *name, char *list, size_t size) {
+    return syscall(SYS_listxattrat, dirfd, name, AT_SYMLINK_NOFOLLOW, list, size);
+}
 
 ssize_t swiftdock_lgetxattr(const char *path, const char *name, void *value, size_t size) {
     return lgetxattr(path, name, value, size);

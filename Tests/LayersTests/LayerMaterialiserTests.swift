@@ -84,6 +84,69 @@ final class LayerMaterialiserTests: XCTestCase {
         }
     }
 
+    /// Items that leave a directory and come back to it, and files whose parents the layer
+    /// does not list, land where unpacking puts them (parents found once per directory run).
+    func testDirectoriesLeftAndReturnedToAreTheUnpackedLayer() throws {
+        let scratch = Scratch()
+        func file(_ path: String) -> LayerItem {
+            .entry(LayerEntry(path: path, kind: .regularFile(.bytes(Array(path.utf8))), mode: 0o644, uid: 0, gid: 0, mtimeSeconds: 1_600_000_000))
+        }
+        let cases: [(name: String, paths: [String])] = [
+            ("back to a directory", ["a/x", "b/y", "a/z"]),
+            ("deeper, then up", ["a/b/c/x", "a/b/y", "a/z", "a/b/c/w"]),
+            ("same name in two parents", ["p/q/n", "r/q/n", "p/q/m"]),
+            ("top level between", ["a/x", "t", "a/y"]),
+        ]
+        for (index, c) in cases.enumerated() {
+            let items = c.paths.map(file)
+            let materialised = scratch.file("m\(index)")
+            XCTAssertTrue(try LayerMaterialiser.materialise(items, into: materialised), c.name)
+            let layer = scratch.file("l\(index).tar.gz")
+            _ = try LayerWriter().writeBlocking(items, to: layer)
+            let unpacked = scratch.file("u\(index)")
+            _ = try LayerUnpacker.unpack(layers: [layer], into: unpacked)
+            let files = { (root: String) in try shell("cd \"$0\" && find . -type f -exec sha256sum {} + | sort && find . -type d | sort", root).stdoutText }
+            XCTAssertEqual(try files(materialised), try files(unpacked), c.name)
+        }
+    }
+
+    /// A source file with an extended attribute is copied, not linked: the layer carries
+    /// none, so the RUN must not see it through a link either.
+    func testSourceWithAnExtendedAttributeIsCopied() throws {
+        let scratch = Scratch()
+        let source = scratch.file("src")
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        var inodes: [String: ino_t] = [:]
+        for name in ["plain", "tagged"] {
+            FileManager.default.createFile(atPath: source + "/" + name, contents: Data(name.utf8))
+            var st = stat()
+            XCTAssertEqual(lstat(source + "/" + name, &st), 0)
+            inodes[name] = st.st_ino
+        }
+        XCTAssertEqual(Xattr.set(source + "/tagged", "user.swiftdock.test", Array("v".utf8)), 0)
+        var st = stat()
+        XCTAssertEqual(lstat(source + "/plain", &st), 0)
+        let items = ["plain", "tagged"].map { name in
+            LayerItem.entry(LayerEntry(path: "d/" + name, kind: .regularFile(.file(path: source + "/" + name, size: Int64(name.utf8.count))),
+                                       mode: UInt32(st.st_mode & 0o7777), uid: Int(geteuid()), gid: Int(getegid()),
+                                       mtimeSeconds: Int64(st.st_mtim.tv_sec)))
+        }
+        // Both sources were made in the same second, so "tagged" differs only by its attribute.
+        var tagged = stat()
+        XCTAssertEqual(lstat(source + "/tagged", &tagged), 0)
+        try XCTSkipIf(tagged.st_mtim.tv_sec != st.st_mtim.tv_sec, "the two sources straddle a second")
+        let directory = scratch.file("m")
+        let journal = LinkJournal()
+        XCTAssertTrue(try LayerMaterialiser.materialise(items, into: directory, journal: journal))
+        for (name, linked) in [("plain", true), ("tagged", false)] {
+            var made = stat()
+            XCTAssertEqual(lstat(directory + "/d/" + name, &made), 0, name)
+            XCTAssertEqual(made.st_ino == inodes[name], linked, name)
+        }
+        XCTAssertEqual(Xattr.list(directory + "/d/tagged", nil, 0), 0, "the copy has no attribute")
+        XCTAssertEqual(journal.count, 1, "only the plain file's link is journaled")
+    }
+
     func testItemsNeedingReplacementAreRefusedAndLeaveNothing() throws {
         let scratch = Scratch()
         func entry(_ path: String, _ kind: LayerEntry.Kind) -> LayerItem {
@@ -97,6 +160,11 @@ final class LayerMaterialiserTests: XCTestCase {
             ("hard link to a symlink", [entry("a", .symlink(target: "x")), entry("b", .hardlink(target: "a"))]),
             ("hard link to nothing", [entry("b", .hardlink(target: "missing"))]),
             ("an archive", [.archive(archivePath: "/nonexistent.tar", destination: "", owner: nil)]),
+            // After files in another directory (whose parents are then known): still refused.
+            ("under a symlink after other files", [entry("a/b/x", .regularFile(.bytes([1]))), entry("a/b/y", .regularFile(.bytes([2]))),
+                                                   entry("a/d", .symlink(target: "/etc")), entry("a/d/passwd", .regularFile(.bytes([1])))]),
+            ("a parent replaced after its files", [entry("a/x", .regularFile(.bytes([1]))), entry("a", .regularFile(.bytes([1]))),
+                                                   entry("a/y", .regularFile(.bytes([1])))]),
         ]
         for (index, c) in cases.enumerated() {
             let directory = scratch.file("case\(index)")

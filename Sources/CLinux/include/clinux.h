@@ -7,6 +7,9 @@
 ssize_t swiftdock_llistxattr(const char *path, char *list, size_t size);
 ssize_t swiftdock_lgetxattr(const char *path, const char *name, void *value, size_t size);
 int swiftdock_lsetxattr(const char *path, const char *name, const void *value, size_t size);
+/// listxattrat(2) (Linux 6.13) of `name` in the directory `dirfd`, not following a symlink: -1
+/// with errno ENOSYS on older kernels (glibc has no wrapper yet).
+ssize_t swiftdock_listxattrat(int dirfd, const char *name, char *list, size_t size);
 
 /// copy_file_range(2) from the current offsets of both descriptors.
 ssize_t swiftdock_copy_file_range(int in, int out, size_t length);
