@@ -20,6 +20,13 @@ struct FilesystemView {
     /// Applies the headers of the stage's layer `layer` on top, honouring `.wh.NAME` and
     /// `.wh..wh..opq`, and a non-directory replacing a directory (its subtree goes).
     mutating func apply(_ headers: [LayerHeaders.Header], layer: Int) {
+        apply(headers, count: headers.count, layer: layer)
+    }
+
+    /// `apply(_:layer:)` over any sequence of `count` headers (a COPY's items are applied
+    /// without first making an array of 30k headers).
+    private mutating func apply<Headers: Sequence>(_ headers: Headers, count: Int, layer: Int)
+        where Headers.Element == LayerHeaders.Header {
         // Whiteouts and opaque markers hide lower content only. They are collected while the
         // layer's own entries go in, and applied in one pass over the view afterwards (a base
         // layer may hold thousands of them); that pass keeps this layer's entries, so the
@@ -27,7 +34,7 @@ struct FilesystemView {
         // Strings: this runs for every entry of a 30k-entry COPY taken from the cache.
         var gone = Set<PathKey>()      // paths whose lower entry and subtree go
         var cleared = Set<PathKey>()   // directories whose lower children go
-        entries.reserveCapacity(entries.count + headers.count)
+        entries.reserveCapacity(entries.count + count)
         for h in headers where !h.path.isEmpty {
             if Self.baseIsWhiteout(h.path) {
                 let (dir, base) = FilesystemView.split(h.path)
@@ -72,7 +79,7 @@ struct FilesystemView {
 
     /// Records the entries of the layer `layer` this build adds (whiteouts from RUN diffs included).
     mutating func apply(_ items: [LayerItem], layer: Int) {
-        apply(items.compactMap { item -> LayerHeaders.Header? in
+        apply(items.lazy.compactMap { item -> LayerHeaders.Header? in
             guard case .entry(let e) = item else { return nil }
             let kind: LayerHeaders.Header.Kind
             var link: String?
@@ -84,7 +91,7 @@ struct FilesystemView {
             }
             return LayerHeaders.Header(path: e.path, kind: kind, mode: e.mode, uid: e.uid, gid: e.gid,
                                        mtimeSeconds: e.mtimeSeconds, linkTarget: link)
-        }, layer: layer)
+        }, count: items.count, layer: layer)
     }
 
     func entry(_ path: String) -> Entry? { entries[PathKey(path)] }
