@@ -43,6 +43,19 @@ extension StepCacheKey {
             flushIfFull()
         }
 
+        /// The field `label` = `String(mode, radix: 8)` (a file mode, once per file of a COPY:
+        /// making the string was a fortieth of a no-change rebuild).
+        mutating func add(_ label: String, octal mode: UInt32) {
+            appendPart(label)
+            var digits = 1
+            while mode >> (3 * digits) != 0 { digits += 1 }
+            appendLength(digits)
+            for shift in stride(from: 3 * (digits - 1), through: 0, by: -3) {
+                pending.append(UInt8(ascii: "0") + UInt8((mode >> UInt32(shift)) & 7))
+            }
+            flushIfFull()
+        }
+
         /// The digest of every field added so far.
         func finalize() -> Digest {
             var stream = self.stream

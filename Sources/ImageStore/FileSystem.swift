@@ -105,7 +105,20 @@ enum FileSystem {
     static func readFile(_ path: String) throws -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
-        var result: [UInt8] = []
+        // Read straight into one buffer of the size `fstat` gives (one byte more, to see the
+        // end): growing by 64 KiB appends reallocated and page-faulted a 4 MB file index
+        // several times over (issue 13). A file that grows meanwhile goes on in chunks.
+        var st = stat()
+        let expected = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
+        var ended = false
+        var result = try [UInt8](unsafeUninitializedCapacity: expected + 1) { buffer, count in
+            while count < buffer.count {
+                let n = try read(fd, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count...])), path: path)
+                if n == 0 { ended = true; return }
+                count += n
+            }
+        }
+        if ended { return result }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try read(fd, into: $0, path: path) }

@@ -134,6 +134,28 @@ final class CopyPlannerTests: XCTestCase {
         }
     }
 
+    /// Missing parents are created once each, whichever items of a directory ask for them
+    /// (the climb is skipped for files sharing the previous one's parent), and never where
+    /// the view or the step already has the directory.
+    func testMissingParentsAreCreatedOnceAndOnlyWhereMissing() throws {
+        let fm = FileManager.default
+        for dir in ["dir/sub/deep", "dir/other"] { try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
+        for file in ["dir/sub/deep/1", "dir/sub/deep/2", "dir/sub/3", "dir/other/4", "dir/5"] {
+            try "x".write(toFile: root + "/" + file, atomically: false, encoding: .utf8)
+        }
+        var view = FilesystemView()
+        view.apply([LayerHeaders.Header(path: "a", kind: .directory, mode: 0o700, uid: 0, gid: 0, mtimeSeconds: 0)], layer: 0)
+        let cases: [(sources: [String], dest: String, view: FilesystemView, expected: [String])] = [
+            (["dir/sub/deep/1", "dir/sub/deep/2", "dir/sub/3"], "/a/b/c/", view, ["a/b/", "a/b/c/", "a/b/c/1", "a/b/c/2", "a/b/c/3"]),
+            (["dir/sub/deep/1", "dir/sub/deep/2"], "/n/m/", FilesystemView(), ["n/", "n/m/", "n/m/1", "n/m/2"]),
+            (["dir"], "/a/b/", view, ["a/b/", "a/b/5", "a/b/d.txt", "a/b/other/", "a/b/other/4", "a/b/sub/", "a/b/sub/3",
+                                      "a/b/sub/c.py", "a/b/sub/deep/", "a/b/sub/deep/1", "a/b/sub/deep/2"]),
+        ]
+        for c in cases {
+            XCTAssertEqual(try plan(c.sources, c.dest, view: c.view), c.expected, "\(c.sources) → \(c.dest)")
+        }
+    }
+
     func testExistingDirectoriesAreNeitherRecreatedNorReplaced() throws {
         var view = FilesystemView()
         view.apply([LayerHeaders.Header(path: "tmp", kind: .directory, mode: 0o1777, uid: 0, gid: 0, mtimeSeconds: 0)], layer: 0)
