@@ -284,11 +284,12 @@ struct CopyPlanner {
     private mutating func add(_ entry: LayerEntry, stamp: FileDigestIndex.Stamp? = nil) {
         guard !entry.path.isEmpty else { return }
         let key = PathKey(entry.path)
-        if let at = itemIndex[key] {
+        // One hash and probe for a new path (nearly all); a repeated one gets its place back.
+        if let at = itemIndex.updateValue(items.count, forKey: key) {
+            itemIndex[key] = at
             items[at] = entry
             stamps[at] = stamp
         } else {
-            itemIndex[key] = items.count
             items.append(entry)
             stamps.append(stamp)
         }
@@ -320,10 +321,11 @@ struct CopyPlanner {
         }
         if rel.isEmpty { return base }
         guard !base.isEmpty else { return String(rel)! }
-        var joined = base
+        var joined = ""
         joined.reserveCapacity(base.utf8.count + 1 + rel.count)
+        joined += base
         joined += "/"
-        joined += String(rel)!
+        joined += Substring(rel)  // no String of `rel` first
         return joined
     }
 

@@ -156,6 +156,13 @@ final class CopyPlannerTests: XCTestCase {
         }
     }
 
+    /// A path planned twice (two sources landing on the same target) is one item.
+    func testAPathPlannedTwiceIsOneItem() throws {
+        XCTAssertEqual(try plan(["dir", "dir"], "/x/"), try plan(["dir"], "/x/"))
+        try "longer".write(toFile: root + "/dir/sub/c.py2", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try plan(["dir/sub/c.py", "dir/d.txt", "dir/sub/"], "/x/"), ["x/", "x/c.py", "x/c.py2", "x/d.txt"])
+    }
+
     func testExistingDirectoriesAreNeitherRecreatedNorReplaced() throws {
         var view = FilesystemView()
         view.apply([LayerHeaders.Header(path: "tmp", kind: .directory, mode: 0o1777, uid: 0, gid: 0, mtimeSeconds: 0)], layer: 0)
