@@ -59,6 +59,13 @@ struct FilesystemView {
 
     /// Whether the last component of `path` starts with `.wh.` (compared as bytes).
     private static func baseIsWhiteout(_ path: String) -> Bool {
+        // Native strings through their buffer (this runs for every entry applied).
+        let found = path.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            let start = bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+            return bytes.count - start >= 4 && bytes[start] == UInt8(ascii: ".") && bytes[start + 1] == UInt8(ascii: "w")
+                && bytes[start + 2] == UInt8(ascii: "h") && bytes[start + 3] == UInt8(ascii: ".")
+        }
+        if let found { return found }
         let utf8 = path.utf8
         let start = utf8.lastIndex(of: UInt8(ascii: "/")).map { utf8.index(after: $0) } ?? utf8.startIndex
         return utf8[start...].starts(with: ".wh.".utf8)

@@ -93,12 +93,12 @@ extension StageExecutor {
         // Marked before anything below the step is recorded; a prefix still waiting for a
         // folded COPY above it is marked when that settles (`settleFoldedContent`).
         if stepKey.isKnown { session.markStepPrefix(stepKey.value) } else { session.deferredPrefixes.append(stepKey) }
-        let index = try session.fileDigests()
         // Hit or miss, the view takes these items as the stage's next layer (`reuse`,
-        // `addLayer`): applied on another core while the key is formed.
+        // `addLayer`): applied on another core while the file index is read and the key formed.
         let applying = ViewApplication.start(items, on: &state)
         let digest: String
         do {
+            let index = try session.fileDigests()
             index.prehash(Self.sourceFiles(items, stamps: stamps), jobs: ProcessInfo.processInfo.activeProcessorCount)
             digest = try StepCacheKey.contentDigest(of: items) { position, path in
                 try index.digest(ofFile: path, stamp: position < stamps.count ? stamps[position] : nil)

@@ -220,6 +220,17 @@ final class FilesystemViewTests: XCTestCase {
         XCTAssertFalse(view.exists(".wh.x") || view.exists("a/.wh.x"))
     }
 
+    /// Only a last component starting with the four bytes `.wh.` is a whiteout: shorter or
+    /// different names are entries, at the top level as below it.
+    func testWhiteoutNamesAreMatchedOnTheLastComponentsBytes() {
+        var view = FilesystemView()
+        view.apply([header("t"), header("d", .directory), header("d/t"), header("d/u")], layer: 0)
+        view.apply([header(".wh"), header(".whx"), header("d/.wh"), header(".w"), header("d/.wh.t"), header(".wh.t"),
+                    header("d/x.wh.u"), header("d/.WH.u")], layer: 1)
+        for kept in [".wh", ".whx", "d/.wh", ".w", "d/u", "d/x.wh.u", "d/.WH.u"] { XCTAssertTrue(view.exists(kept), kept) }
+        for gone in ["t", "d/t", ".wh.t", "d/.wh.t"] { XCTAssertFalse(view.exists(gone), gone) }
+    }
+
     func testSymlinksResolveInsideTheRoot() {
         var view = FilesystemView()
         view.apply([header("etc", .directory), header("etc/passwd"), header("var", .directory),
