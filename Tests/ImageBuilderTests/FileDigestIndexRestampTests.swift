@@ -8,12 +8,16 @@ import XCTest
 /// unlink keep their digest under the new ctime, so the next build reads none of them; a
 /// file edited while linked (same size, mtime put back) or linked twice is read again.
 final class FileDigestIndexRestampTests: XCTestCase {
+    /// A fresh context root and a directory beside it for the links (the caller removes both).
+    private func makeDirectories(_ name: String) throws -> (root: String, lower: String) {
+        let root = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(8))"
+        for path in [root, root + "-lower"] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        return (root, root + "-lower")
+    }
+
     func testOnlyFilesOurLinksAloneTouchedAreCarriedOver() throws {
-        let root = NSTemporaryDirectory() + "restamp-\(UUID().uuidString.prefix(8))"
-        let lower = root + "-lower"
+        let (root, lower) = try makeDirectories("restamp")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
-        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let names = ["kept", "edited", "twice"]
         for name in names { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
         // Past the tick the files were written in, so the first index trusts its entries.
@@ -49,11 +53,8 @@ final class FileDigestIndexRestampTests: XCTestCase {
     /// read differ by exactly our link, so the digest is carried over; a read whose stat
     /// changed otherwise is not.
     func testAReadAcrossOurOwnLinkIsKept() throws {
-        let root = NSTemporaryDirectory() + "restamp-across-\(UUID().uuidString.prefix(8))"
-        let lower = root + "-lower"
+        let (root, lower) = try makeDirectories("restamp-across")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
-        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         for name in ["across", "changed"] { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
         usleep(30_000)
         let hashedAt = FileDigestIndex.now()
@@ -81,11 +82,8 @@ final class FileDigestIndexRestampTests: XCTestCase {
     /// asking in the step's order, finds every entry at the cursor and writes nothing back (it
     /// used to go last, so the first rebuild after a cold build rewrote the whole index).
     func testACarriedReadKeepsItsPlaceInTheOrderOfUse() throws {
-        let root = NSTemporaryDirectory() + "restamp-place-\(UUID().uuidString.prefix(8))"
-        let lower = root + "-lower"
+        let (root, lower) = try makeDirectories("restamp-place")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
-        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let names = ["a-first", "b-across", "c-unlinked", "d-last"]
         for name in names { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
         usleep(30_000)
@@ -121,11 +119,8 @@ final class FileDigestIndexRestampTests: XCTestCase {
     /// is a tick older than the read: one written in the read's own tick could be written
     /// again in that tick, after the read, without any stamp field changing.
     func testAReadAfterOurLinkOfAFileFromTheSameTickIsNotCarriedOver() throws {
-        let root = NSTemporaryDirectory() + "restamp-racy-\(UUID().uuidString.prefix(8))"
-        let lower = root + "-lower"
+        let (root, lower) = try makeDirectories("restamp-racy")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
-        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let table: [(name: String, readAfterMtime: Int64, carried: Bool)] = [
             ("same-tick", 0, false),
             ("tick-later", 1_000_000_000, true),
