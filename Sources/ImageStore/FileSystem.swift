@@ -95,10 +95,17 @@ enum FileSystem {
 
     /// Creates `path` exclusively, writes `bytes` and fsyncs it.
     static func createDurably(_ path: String, _ bytes: [UInt8]) throws {
+        try create(path, bytes, durably: true)
+    }
+
+    /// Creates `path` exclusively and writes `bytes`; fsyncs it when `durably`. Without: only
+    /// for caches whose reader checks a checksum over the content, so what a crash leaves
+    /// (empty, torn, or the file it replaced) is rebuilt or still true, never trusted wrongly.
+    static func create(_ path: String, _ bytes: [UInt8], durably: Bool) throws {
         let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL)
         defer { close(fd) }
         if !bytes.isEmpty { try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) } }
-        if fsync(fd) != 0 { throw ioError(path, "fsync failed") }
+        if durably, fsync(fd) != 0 { throw ioError(path, "fsync failed") }
     }
 
     /// The whole content of a file.
