@@ -95,7 +95,7 @@ let package = Package(
         ]),
         .executableTarget(name: "swiftdock", dependencies: [
             "ImageModel", "DockerfileSyntax", "GoTemplate", "ImageBuilder", "ImageStore", "Layers", "HTTPTransport", "Registry",
-            "Sandbox", "Signing", "Vertex", "Attestation",
+            "Sandbox", "Signing", "Vertex", "Attestation", "CLinux",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], plugins: ["GitCommitPlugin"]),
         // Writes the git commit into the swiftdock binary at build time (`swiftdock version`).

@@ -1,4 +1,5 @@
 import Dispatch
+import PathEncoding
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -56,7 +57,7 @@ extension ContextDirectory {
         let display = entry.relativePath == "." ? "" : entry.relativePath
         try walker.visit(directory: Walker.Position(absolute: entry.absolutePath, real: realRel, display: display,
                                                     extraRelative: "", ignoreInfo: ignoreInfo, extraInfo: nil,
-                                                    identity: (entry.device, entry.inode)),
+                                                    identity: (entry.device, entry.inode), displayIsReal: PathBytes.same(realRel, display)),
                          skipped: startSkipped, fanOut: inParallel ? Walker.fanOutLevels : 0)
         statistics.directoriesRead += walker.statistics.directoriesRead
         return walker.output
@@ -74,6 +75,8 @@ private struct Walker {
         var extraInfo: PatternMatcher.MatchInfo?
         /// Device and inode the walk saw the directory with (see `FileSystem.listDirectory`).
         var identity: (device: UInt64, inode: UInt64)? = nil
+        /// Whether `display` is `real` (so a child's is too, see `visit(_:in:)`).
+        var displayIsReal = false
     }
 
     /// One child of a listed directory the walk keeps looking at.
@@ -129,7 +132,7 @@ private struct Walker {
                 break
             }
         }
-        let subdirectories = visits.filter(\.descend).count
+        let subdirectories = visits.reduce(0) { $0 + ($1.descend ? 1 : 0) }  // no filtered copy of every visit
         if fanOut > 0, subdirectories >= 2 {
             try visitInParallel(visits)
         } else {
@@ -184,10 +187,13 @@ private struct Walker {
     /// without a reason to enter it); throws for a kept child it cannot describe or read.
     private func visit(_ listed: FileSystem.Child, in dir: Position) throws -> Visit? {
         let name = listed.name
-        var child = Position(absolute: dir.absolute == "/" ? "/" + name : dir.absolute + "/" + name,
-                             real: GoPath.join(dir.real, name), display: GoPath.join(dir.display, name),
+        // `real` and `display` are one path when the walk started at its real relative path
+        // (nearly always): made once and shared, one allocation fewer per file.
+        let real = GoPath.join(dir.real, name)
+        var child = Position(absolute: dir.absolute == "/" ? "/" + name : GoPath.joinNonEmpty(dir.absolute, name),
+                             real: real, display: dir.displayIsReal ? real : GoPath.join(dir.display, name),
                              extraRelative: extra == nil ? "" : GoPath.join(dir.extraRelative, name),
-                             ignoreInfo: nil, extraInfo: nil)
+                             ignoreInfo: nil, extraInfo: nil, displayIsReal: dir.displayIsReal)
         var ignored = false
         var extraExcluded = false
         if let matcher = context.matcher {

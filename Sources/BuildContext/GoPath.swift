@@ -63,7 +63,18 @@ enum GoPath {
 
     /// Joins a relative directory (`""` for the top) and a name.
     static func join(_ dir: String, _ name: String) -> String {
-        dir.isEmpty ? name : dir + "/" + name
+        dir.isEmpty ? name : joinNonEmpty(dir, name)
+    }
+
+    /// `dir + "/" + name` made with one allocation (`+` makes `dir + "/"` first): the walk
+    /// joins paths for every file of the context.
+    static func joinNonEmpty(_ dir: String, _ name: String) -> String {
+        var joined = ""
+        joined.reserveCapacity(dir.utf8.count + 1 + name.utf8.count)
+        joined += dir
+        joined += "/"
+        joined += name
+        return joined
     }
 
     /// `/`-separated components of a relative path (no empty components).

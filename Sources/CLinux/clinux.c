@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <malloc.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/xattr.h>
@@ -32,3 +33,8 @@ ssize_t swiftdock_copy_file_range(int in, int out, size_t length) { return copy_
 int swiftdock_ficlone(int out, int in) { return ioctl(out, FICLONE, in); }
 
 int swiftdock_syncfs(int fd) { return syncfs(fd); }
+
+int swiftdock_tune_allocator(void) {
+    return mallopt(M_TOP_PAD, 64 << 20) == 1 && mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1
+        && mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1;
+}

@@ -18,20 +18,24 @@ extension BuildSession {
     /// (`StageExecutor` calls it before every step that reads or adds files).
     func loadBaseView(_ state: inout StageState) async throws {
         guard !state.unreadBaseLayers.isEmpty else { return }
-        var view = state.view
         let first = state.layers.count - state.unreadBaseLayers.count
-        for (offset, layer) in state.unreadBaseLayers.enumerated() {
-            let headers: [LayerHeaders.Header]
+        var layers: [[LayerHeaders.Header]] = []
+        for layer in state.unreadBaseLayers {
             if let cached = store.cachedLayerHeaders(diffID: layer.diffID, blob: layer.digest) {
-                headers = cached
+                layers.append(cached)
             } else if store.hasBlob(layer.digest) {
-                headers = try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) }
+                layers.append(try verifying(state) { try store.layerHeaders(diffID: layer.diffID, blob: layer.digest) })
             } else {
                 // A stage that RUNs needs the blob in the store anyway: the same read stores it.
-                headers = try await indexTransiently(layer, of: state, storingBlob: state.runsCommands)
+                layers.append(try await indexTransiently(layer, of: state, storingBlob: state.runsCommands))
             }
-            view.apply(headers, layer: first + offset)
         }
+        // Every read done (the view stays as it was when one fails); the view is taken out of
+        // the state while the layers are applied, so it is not copied: a cached 30k-file COPY
+        // below an unread RUN layer copied its whole dictionary here (issue 13).
+        var view = state.view
+        state.view = FilesystemView()
+        for (offset, headers) in layers.enumerated() { view.apply(headers, layer: first + offset) }
         state.view = view
         state.unreadBaseLayers = []
     }

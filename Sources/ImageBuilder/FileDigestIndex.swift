@@ -59,6 +59,9 @@ final class FileDigestIndex {
     /// Entries this build hashed, and the order of every entry's first use (what `encoded()` writes).
     private var fresh: [PathKey: Entry] = [:]
     private var order: [Use] = []
+    /// Files whose place in `order` is held while they have no entry: layer-writer reads whose
+    /// stat changed while read, which `restamp` may still carry over (then in that place).
+    private var heldPlaces = Set<PathKey>()
     private enum Use { case stored(Int), fresh(PathKey) }
     /// The layer writer's reads whose file's stat changed while it was read (not kept as
     /// entries; `restamp` keeps those whose only change was our own link or unlink).
@@ -113,12 +116,16 @@ final class FileDigestIndex {
         hashedFiles += 1
         // Changed while being read (or since the walk saw it): use the bytes read, remember nothing.
         if let after, after == before {
-            let key = PathKey(path)
-            if fresh.updateValue(Entry(stamp: before, hashedAt: hashedAt, digest: digest), forKey: key) == nil {
-                order.append(.fresh(key))
-            }
+            keep(Entry(stamp: before, hashedAt: hashedAt, digest: digest), for: PathKey(path))
         }
         return digest
+    }
+
+    /// Keeps an entry this build made, in the order of first use (in a place held for it, if any).
+    private func keep(_ entry: Entry, for key: PathKey) {
+        if fresh.updateValue(entry, forKey: key) == nil, heldPlaces.isEmpty || !heldPlaces.contains(key) {
+            order.append(.fresh(key))
+        }
     }
 
     /// A placeholder for `isSettled`, which reads only an entry's times.
@@ -167,14 +174,17 @@ final class FileDigestIndex {
     /// read from the coarse clock as `now()` is (see `isSettled`).
     func record(_ reads: [SourceFileDigests.Read], hashedAt: Int64) {
         for read in reads where PathBytes.hasPrefix(read.path, rootPrefix) {
+            let key = PathKey(read.path)
             guard read.before == read.after else {
-                // Perhaps only our own link or unlink happened meanwhile: see `restamp`.
+                // Perhaps only our own link or unlink happened meanwhile: see `restamp`, which
+                // then keeps it in this place, where the next build asks for it (a file
+                // carried over at the end made the first rebuild after a cold build find the
+                // index out of order and write all of it again).
                 changedWhileRead.append((read, hashedAt))
+                if fresh[key] == nil, heldPlaces.insert(key).inserted { order.append(.fresh(key)) }
                 continue
             }
-            let key = PathKey(read.path)
-            let entry = Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest)
-            if fresh.updateValue(entry, forKey: key) == nil { order.append(.fresh(key)) }
+            keep(Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest), for: key)
             hashedFiles += 1
         }
     }
@@ -209,7 +219,7 @@ final class FileDigestIndex {
         for use in order {
             switch use {
             case .stored(let at): if recordUsed[at] { writer.append(record: records[at], of: stored) }
-            case .fresh(let key): writer.append(path: key.path, entry: fresh[key]!)
+            case .fresh(let key): if let entry = fresh[key] { writer.append(path: key.path, entry: entry) }  // else a place held in vain
             }
         }
         return writer.finish()

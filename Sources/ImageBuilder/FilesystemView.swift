@@ -20,6 +20,13 @@ struct FilesystemView {
     /// Applies the headers of the stage's layer `layer` on top, honouring `.wh.NAME` and
     /// `.wh..wh..opq`, and a non-directory replacing a directory (its subtree goes).
     mutating func apply(_ headers: [LayerHeaders.Header], layer: Int) {
+        apply(headers, count: headers.count, layer: layer)
+    }
+
+    /// `apply(_:layer:)` over any sequence of `count` headers (a COPY's items are applied
+    /// without first making an array of 30k headers).
+    private mutating func apply<Headers: Sequence>(_ headers: Headers, count: Int, layer: Int)
+        where Headers.Element == LayerHeaders.Header {
         // Whiteouts and opaque markers hide lower content only. They are collected while the
         // layer's own entries go in, and applied in one pass over the view afterwards (a base
         // layer may hold thousands of them); that pass keeps this layer's entries, so the
@@ -27,7 +34,7 @@ struct FilesystemView {
         // Strings: this runs for every entry of a 30k-entry COPY taken from the cache.
         var gone = Set<PathKey>()      // paths whose lower entry and subtree go
         var cleared = Set<PathKey>()   // directories whose lower children go
-        entries.reserveCapacity(entries.count + headers.count)
+        entries.reserveCapacity(entries.count + count)
         for h in headers where !h.path.isEmpty {
             if Self.baseIsWhiteout(h.path) {
                 let (dir, base) = FilesystemView.split(h.path)
@@ -52,6 +59,13 @@ struct FilesystemView {
 
     /// Whether the last component of `path` starts with `.wh.` (compared as bytes).
     private static func baseIsWhiteout(_ path: String) -> Bool {
+        // Native strings through their buffer (this runs for every entry applied).
+        let found = path.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            let start = bytes.lastIndex(of: UInt8(ascii: "/")).map { $0 + 1 } ?? 0
+            return bytes.count - start >= 4 && bytes[start] == UInt8(ascii: ".") && bytes[start + 1] == UInt8(ascii: "w")
+                && bytes[start + 2] == UInt8(ascii: "h") && bytes[start + 3] == UInt8(ascii: ".")
+        }
+        if let found { return found }
         let utf8 = path.utf8
         let start = utf8.lastIndex(of: UInt8(ascii: "/")).map { utf8.index(after: $0) } ?? utf8.startIndex
         return utf8[start...].starts(with: ".wh.".utf8)
@@ -72,7 +86,7 @@ struct FilesystemView {
 
     /// Records the entries of the layer `layer` this build adds (whiteouts from RUN diffs included).
     mutating func apply(_ items: [LayerItem], layer: Int) {
-        apply(items.compactMap { item -> LayerHeaders.Header? in
+        apply(items.lazy.compactMap { item -> LayerHeaders.Header? in
             guard case .entry(let e) = item else { return nil }
             let kind: LayerHeaders.Header.Kind
             var link: String?
@@ -84,7 +98,7 @@ struct FilesystemView {
             }
             return LayerHeaders.Header(path: e.path, kind: kind, mode: e.mode, uid: e.uid, gid: e.gid,
                                        mtimeSeconds: e.mtimeSeconds, linkTarget: link)
-        }, layer: layer)
+        }, count: items.count, layer: layer)
     }
 
     func entry(_ path: String) -> Entry? { entries[PathKey(path)] }

@@ -57,14 +57,15 @@ extension StageExecutor {
     /// target), so they describe the stored layer — and a no-change rebuild then reads no
     /// layer bytes nor a 30k-entry header index (issue 13). Only mtimes may differ, which no
     /// step reads from the view. Archive items (ADD's extraction) need the real headers.
-    mutating func reuse(_ record: StepCacheRecord, plannedItems: [LayerItem]? = nil) async throws {
+    mutating func reuse(_ record: StepCacheRecord, plannedItems: [LayerItem]? = nil, viewHasItems: Bool = false) async throws {
         if let layer = record.layer {
             let index = state.layers.count
             let digest = layer.descriptor.digest
             state.layers.append(.stored(descriptor: layer.descriptor, diffID: layer.diffID, path: session.store.blobPath(digest)))
-            if state.unreadBaseLayers.isEmpty, index > 0, let items = plannedItems, !items.isEmpty,
-               items.allSatisfy({ if case .entry = $0 { true } else { false } }) {
-                state.view.apply(items, layer: index)
+            if viewHasItems {
+                // `ViewApplication` applied them already (under the condition just below).
+            } else if Self.viewTakesPlannedItems(plannedItems, of: state) {
+                state.view.apply(plannedItems!, layer: index)
             } else {
                 // On top of the unread layers (the stage's top ones): `loadBaseView` reads them in order.
                 state.unreadBaseLayers.append((digest, layer.diffID))
@@ -73,6 +74,13 @@ extension StageExecutor {
         state.config.history += record.history
         stepUsedCache = true
         session.emit(.cached(number: stepNumber))
+    }
+
+    /// Whether a hit on a step that planned `items` applies them to the view (see `reuse`):
+    /// they are all plain entries, and every layer below is in the view already.
+    static func viewTakesPlannedItems(_ items: [LayerItem]?, of state: StageState) -> Bool {
+        guard state.unreadBaseLayers.isEmpty, !state.layers.isEmpty, let items, !items.isEmpty else { return false }
+        return items.allSatisfy { if case .entry = $0 { true } else { false } }
     }
 
     /// `addLayer`, unless a record for the same content exists: then that layer is reused.
@@ -85,17 +93,27 @@ extension StageExecutor {
         // Marked before anything below the step is recorded; a prefix still waiting for a
         // folded COPY above it is marked when that settles (`settleFoldedContent`).
         if stepKey.isKnown { session.markStepPrefix(stepKey.value) } else { session.deferredPrefixes.append(stepKey) }
-        let index = try session.fileDigests()
-        index.prehash(Self.sourceFiles(items, stamps: stamps), jobs: ProcessInfo.processInfo.activeProcessorCount)
-        let digest = try StepCacheKey.contentDigest(of: items) { position, path in
-            try index.digest(ofFile: path, stamp: position < stamps.count ? stamps[position] : nil)
+        // Hit or miss, the view takes these items as the stage's next layer (`reuse`,
+        // `addLayer`): applied on another core while the file index is read and the key formed.
+        let applying = ViewApplication.start(items, on: &state)
+        let digest: String
+        do {
+            let index = try session.fileDigests()
+            index.prehash(Self.sourceFiles(items, stamps: stamps), jobs: ProcessInfo.processInfo.activeProcessorCount)
+            digest = try StepCacheKey.contentDigest(of: items) { position, path in
+                try index.digest(ofFile: path, stamp: position < stamps.count ? stamps[position] : nil)
+            }
+        } catch {
+            if let applying { state.view = await applying.view() }
+            throw error
         }
+        if let applying { state.view = await applying.view() }
         stepKey.add("content", digest)
         if let record = cachedRecord() {
-            try await reuse(record, plannedItems: items)
+            try await reuse(record, plannedItems: items, viewHasItems: applying != nil)
             return
         }
-        try addLayer(items, createdBy: createdBy)
+        try addLayer(items, createdBy: createdBy, viewHasItems: applying != nil)
         if !items.isEmpty { state.layerItems[state.layers.count - 1] = items }
     }
 

@@ -30,10 +30,15 @@ struct StageExecutor {
     mutating func execute(_ instruction: Instruction) async throws {
         stepNumber += 1
         session.emit(.step(stage: state.name, number: stepNumber, total: totalSteps, text: instruction.original))
-        let lookup = state.lookup
         let expanded: Instruction
         do {
-            let result = try instruction.expanded(escape: escape, lookup: lookup)
+            // A closure, not `state.lookup`: that method reference would hold a copy of the
+            // whole state for the step, so the step's first change to its file-system view
+            // copied every entry (a 30k-file COPY's, issue 13).
+            let (config, args) = (state.config, state.args)
+            let result = try instruction.expanded(escape: escape) { name in
+                StageState.lookup(name, config: config, args: args)
+            }
             expanded = result.instruction
             session.markUsed(result.usedNames)
         } catch {
@@ -256,7 +261,9 @@ struct StageExecutor {
 
     /// Queues the layer's write (it runs beside the next steps, see `LayerWriteQueue`) and records it.
     /// With `recording`, the writer hashes the source files as it copies them (`FoldedContent`).
-    mutating func addLayer(_ items: [LayerItem], createdBy: String, recording: SourceFileDigests? = nil) throws {
+    /// `viewHasItems`: `ViewApplication` applied them to the view already.
+    mutating func addLayer(_ items: [LayerItem], createdBy: String, recording: SourceFileDigests? = nil,
+                           viewHasItems: Bool = false) throws {
         guard !items.isEmpty else {
             record(createdBy)
             return
@@ -273,7 +280,7 @@ struct StageExecutor {
             task = try session.submitLayerWrite { try await writer.write(items, to: path, recording: recording) }
         }
         state.layers.append(.pending(task, path: path))
-        state.view.apply(items, layer: state.layers.count - 1)
+        if !viewHasItems { state.view.apply(items, layer: state.layers.count - 1) }
         state.config.history.append(History(created: session.created, createdBy: createdBy,
                                              comment: "buildkit.dockerfile.v0"))
     }

@@ -50,8 +50,9 @@ struct StageState {
     /// the image's `created`, so a rebuild entirely from cache yields the same image.
     var lastStepCreated: String?
 
-    /// Looks a variable up for word expansion: ENV wins over ARG, as docker documents.
-    func lookup(_ name: String) -> String? {
+    /// Looks a variable up for word expansion: ENV wins over ARG, as docker documents. Given
+    /// only what it reads, so a closure around it holds no copy of the stage's file-system view.
+    static func lookup(_ name: String, config: ImageConfiguration, args: [String: String?]) -> String? {
         if let value = config.config.environmentValue(name) { return value }
         if let arg = args[name] { return arg }
         return nil

@@ -22,23 +22,40 @@ extension StepCacheKey {
         mutating func add(_ label: String, digest: Digest) {
             appendPart(label)
             appendLength(digest.algorithm.utf8.count + 1 + digest.encoded.utf8.count)
-            pending.append(contentsOf: digest.algorithm.utf8)
+            appendUTF8(digest.algorithm)
             pending.append(UInt8(ascii: ":"))
-            pending.append(contentsOf: digest.encoded.utf8)
+            appendUTF8(digest.encoded)
             flushIfFull()
         }
 
         /// The field `label` = `"\(uid):\(gid)"` (decimal, as interpolation writes them).
         mutating func add(_ label: String, owner uid: Int, _ gid: Int) {
             appendPart(label)
-            let lengthAt = pending.count
-            appendLength(0)
-            appendDecimal(uid)
-            pending.append(UInt8(ascii: ":"))
-            appendDecimal(gid)
-            let length = UInt64(pending.count - lengthAt - 8).bigEndian
-            withUnsafeBytes(of: length) { bytes in
-                for (offset, byte) in bytes.enumerated() { pending[lengthAt + offset] = byte }
+            // Length and value written in a scratch buffer and appended at once (appending
+            // byte by byte checked the array's uniqueness and capacity for each).
+            appendComposed { out in
+                var at = 8
+                at = Self.writeDecimal(uid, into: out, at: at)
+                out[at] = UInt8(ascii: ":")
+                at = Self.writeDecimal(gid, into: out, at: at + 1)
+                Self.writeLength(at - 8, into: out)
+                return at
+            }
+            flushIfFull()
+        }
+
+        /// The field `label` = `String(mode, radix: 8)` (a file mode, once per file of a COPY:
+        /// making the string was a fortieth of a no-change rebuild).
+        mutating func add(_ label: String, octal mode: UInt32) {
+            appendPart(label)
+            appendComposed { out in
+                var digits = 1
+                while mode >> (3 * digits) != 0 { digits += 1 }
+                Self.writeLength(digits, into: out)
+                for at in 0..<digits {
+                    out[8 + at] = UInt8(ascii: "0") + UInt8((mode >> UInt32(3 * (digits - 1 - at))) & 7)
+                }
+                return 8 + digits
             }
             flushIfFull()
         }
@@ -52,25 +69,54 @@ extension StepCacheKey {
 
         private mutating func appendPart(_ text: String) {
             appendLength(text.utf8.count)
-            pending.append(contentsOf: text.utf8)
+            appendUTF8(text)
+        }
+
+        /// A string's UTF-8 in one copy when it is stored contiguously (the generic append of
+        /// a UTF8View went element by element).
+        private mutating func appendUTF8(_ text: String) {
+            let done: Void? = text.utf8.withContiguousStorageIfAvailable { pending.append(contentsOf: UnsafeRawBufferPointer($0)) }
+            if done == nil { pending.append(contentsOf: text.utf8) }
         }
 
         private mutating func appendLength(_ count: Int) {
             withUnsafeBytes(of: UInt64(count).bigEndian) { pending.append(contentsOf: $0) }
         }
 
-        private mutating func appendDecimal(_ value: Int) {
-            if value < 0 { pending.append(UInt8(ascii: "-")) }
-            var magnitude = value.magnitude
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-                var start = digits.count
-                repeat {
-                    start -= 1
-                    digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                    magnitude /= 10
-                } while magnitude > 0
-                pending.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        /// Appends what `compose` writes into a 64-byte scratch buffer (it returns how many bytes).
+        private mutating func appendComposed(_ compose: (UnsafeMutableBufferPointer<UInt8>) -> Int) {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { scratch in
+                let count = compose(scratch)
+                pending.append(contentsOf: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: scratch[..<count])))
             }
+        }
+
+        /// `count` as 8 bytes big-endian at the start of `out`.
+        private static func writeLength(_ count: Int, into out: UnsafeMutableBufferPointer<UInt8>) {
+            for at in 0..<8 { out[at] = UInt8(truncatingIfNeeded: UInt64(count) >> UInt64(8 * (7 - at))) }
+        }
+
+        /// `value` in decimal (a leading `-` when negative) at `at`; returns where it ends.
+        private static func writeDecimal(_ value: Int, into out: UnsafeMutableBufferPointer<UInt8>, at start: Int) -> Int {
+            var at = start
+            if value < 0 {
+                out[at] = UInt8(ascii: "-")
+                at += 1
+            }
+            var magnitude = value.magnitude
+            var digits = 1
+            var scale: UInt = 1
+            while magnitude / scale >= 10 {
+                scale *= 10
+                digits += 1
+            }
+            for _ in 0..<digits {
+                out[at] = UInt8(ascii: "0") + UInt8(magnitude / scale)
+                magnitude %= scale
+                scale /= 10
+                at += 1
+            }
+            return at
         }
 
         private mutating func flushIfFull() {

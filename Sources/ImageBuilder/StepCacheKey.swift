@@ -60,6 +60,12 @@ struct StepCacheKey: Sendable {
         hasher.add(label, owner: uid, gid)
     }
 
+    /// `add(label, String(mode, radix: 8))` without making that string.
+    private mutating func add(_ label: String, octal mode: UInt32) {
+        guard queued.isEmpty else { return queued.append(.text(label, String(mode, radix: 8))) }
+        hasher.add(label, octal: mode)
+    }
+
     /// Appends a field whose value a folded COPY learns from its own layer write.
     mutating func add(_ label: String, _ value: FoldedContent) {
         queued.append(.content(label, value))
@@ -137,7 +143,7 @@ struct StepCacheKey: Sendable {
             switch item {
             case .entry(let entry):
                 key.add("path", entry.path)
-                key.add("mode", String(entry.mode, radix: 8))
+                key.add("mode", octal: entry.mode)
                 key.add("owner", owner: entry.uid, entry.gid)
                 switch entry.kind {
                 case .directory: key.add("type", "dir")

@@ -95,10 +95,17 @@ enum FileSystem {
 
     /// Creates `path` exclusively, writes `bytes` and fsyncs it.
     static func createDurably(_ path: String, _ bytes: [UInt8]) throws {
+        try create(path, bytes, durably: true)
+    }
+
+    /// Creates `path` exclusively and writes `bytes`; fsyncs it when `durably`. Without: only
+    /// for caches whose reader checks a checksum over the content, so what a crash leaves
+    /// (empty, torn, or the file it replaced) is rebuilt or still true, never trusted wrongly.
+    static func create(_ path: String, _ bytes: [UInt8], durably: Bool) throws {
         let fd = try open(path, O_WRONLY | O_CREAT | O_EXCL)
         defer { close(fd) }
         if !bytes.isEmpty { try bytes.withUnsafeBytes { try writeAll(fd, $0, path: path) } }
-        if fsync(fd) != 0 { throw ioError(path, "fsync failed") }
+        if durably, fsync(fd) != 0 { throw ioError(path, "fsync failed") }
     }
 
     /// Replaces the file at `path` with `bytes`, whole or not at all: `temporary` is written
@@ -119,7 +126,20 @@ enum FileSystem {
     static func readFile(_ path: String) throws -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
-        var result: [UInt8] = []
+        // Read straight into one buffer of the size `fstat` gives (one byte more, to see the
+        // end): growing by 64 KiB appends reallocated and page-faulted a 4 MB file index
+        // several times over (issue 13). A file that grows meanwhile goes on in chunks.
+        var st = stat()
+        let expected = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
+        var ended = false
+        var result = try [UInt8](unsafeUninitializedCapacity: expected + 1) { buffer, count in
+            while count < buffer.count {
+                let n = try read(fd, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count...])), path: path)
+                if n == 0 { ended = true; return }
+                count += n
+            }
+        }
+        if ended { return result }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
             let n = try chunk.withUnsafeMutableBytes { try read(fd, into: $0, path: path) }

@@ -140,13 +140,15 @@ extension ImageStore {
         try FileSystem.makeDirectories(layerIndexDirectory)
         let temporary = temporaryPath(suffix: ".layer-index")
         do {
-            try FileSystem.createDurably(temporary, Array(line.utf8) + payload)
+            // Not fsynced (nor its directory): the first line's checksum rejects whatever a
+            // crash leaves, and the index is then rebuilt from the blob. Two fsyncs per layer
+            // were most of the first no-change rebuild's index writes (issue 13).
+            try FileSystem.create(temporary, Array(line.utf8) + payload, durably: false)
             try FileSystem.rename(temporary, layerIndexDirectory + "/" + diffID.encoded)
         } catch {
             try? FileSystem.removeFile(temporary)
             throw error
         }
-        FileSystem.syncDirectory(layerIndexDirectory)
         return headers
     }
 

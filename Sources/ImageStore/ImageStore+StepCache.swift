@@ -41,16 +41,19 @@ extension ImageStore {
         return try? FileSystem.readFile(fileDigestsDirectory + "/" + name)
     }
 
-    /// Replaces a context's file-digest index: temp file, fsync, rename.
+    /// Replaces a context's file-digest index: temp file, rename. Not fsynced: the index ends
+    /// in a checksum of its content (`FileDigestIndex`), so a torn one after a crash is
+    /// ignored and the files are read again; the 4 MB index of a 32k-file context was
+    /// fsynced by every build that changed it (issue 13).
     public func writeFileDigestIndex(_ bytes: [UInt8], name: String) throws {
         guard Self.isStepCacheKey(name) else { throw StoreError.io(path: name, reason: "not an index name (expected 64 hex digits)") }
-        try writeCacheFile(bytes, to: fileDigestsDirectory, name: name)
+        try writeCacheFile(bytes, to: fileDigestsDirectory, name: name, durably: false)
     }
 
-    private func writeCacheFile(_ bytes: [UInt8], to directory: String, name: String) throws {
+    private func writeCacheFile(_ bytes: [UInt8], to directory: String, name: String, durably: Bool = true) throws {
         try FileSystem.makeDirectories(directory)
         let temporary = temporaryPath(suffix: ".cache")
-        try FileSystem.createDurably(temporary, bytes)
+        try FileSystem.create(temporary, bytes, durably: durably)
         do {
             try FileSystem.rename(temporary, directory + "/" + name)
         } catch {

@@ -57,7 +57,17 @@ extension PathBytes {
 
     /// Whether the bytes of `name` start with those of `prefix` (`String.hasPrefix` compares
     /// characters: `e` is no prefix of `e` + U+0301, and `/` + U+0301 is one character).
-    public static func hasPrefix(_ name: String, _ prefix: String) -> Bool { name.utf8.starts(with: prefix.utf8) }
+    public static func hasPrefix(_ name: String, _ prefix: String) -> Bool {
+        // One memcmp for native strings: the generic `starts(with:)` walked both views byte by
+        // byte, a fiftieth of a no-change rebuild (the file index asks it for every file).
+        let compared = name.utf8.withContiguousStorageIfAvailable { x in
+            prefix.utf8.withContiguousStorageIfAvailable { y in
+                x.count >= y.count && (y.count == 0 || memcmp(x.baseAddress!, y.baseAddress!, y.count) == 0)
+            }
+        }
+        if let compared, let result = compared { return result }
+        return name.utf8.starts(with: prefix.utf8)
+    }
 
     /// The `/`-separated components of `path`, empty ones dropped, split at `/` bytes (a `/`
     /// followed by a combining mark is one `Character`, so `split(separator: "/")` misses it).

@@ -136,6 +136,35 @@ final class CopyPlannerTests: XCTestCase {
         }
     }
 
+    /// Missing parents are created once each, whichever items of a directory ask for them
+    /// (the climb is skipped for files sharing the previous one's parent), and never where
+    /// the view or the step already has the directory.
+    func testMissingParentsAreCreatedOnceAndOnlyWhereMissing() throws {
+        let fm = FileManager.default
+        for dir in ["dir/sub/deep", "dir/other"] { try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
+        for file in ["dir/sub/deep/1", "dir/sub/deep/2", "dir/sub/3", "dir/other/4", "dir/5"] {
+            try "x".write(toFile: root + "/" + file, atomically: false, encoding: .utf8)
+        }
+        var view = FilesystemView()
+        view.apply([LayerHeaders.Header(path: "a", kind: .directory, mode: 0o700, uid: 0, gid: 0, mtimeSeconds: 0)], layer: 0)
+        let cases: [(sources: [String], dest: String, view: FilesystemView, expected: [String])] = [
+            (["dir/sub/deep/1", "dir/sub/deep/2", "dir/sub/3"], "/a/b/c/", view, ["a/b/", "a/b/c/", "a/b/c/1", "a/b/c/2", "a/b/c/3"]),
+            (["dir/sub/deep/1", "dir/sub/deep/2"], "/n/m/", FilesystemView(), ["n/", "n/m/", "n/m/1", "n/m/2"]),
+            (["dir"], "/a/b/", view, ["a/b/", "a/b/5", "a/b/d.txt", "a/b/other/", "a/b/other/4", "a/b/sub/", "a/b/sub/3",
+                                      "a/b/sub/c.py", "a/b/sub/deep/", "a/b/sub/deep/1", "a/b/sub/deep/2"]),
+        ]
+        for c in cases {
+            XCTAssertEqual(try plan(c.sources, c.dest, view: c.view), c.expected, "\(c.sources) → \(c.dest)")
+        }
+    }
+
+    /// A path planned twice (two sources landing on the same target) is one item.
+    func testAPathPlannedTwiceIsOneItem() throws {
+        XCTAssertEqual(try plan(["dir", "dir"], "/x/"), try plan(["dir"], "/x/"))
+        try "longer".write(toFile: root + "/dir/sub/c.py2", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try plan(["dir/sub/c.py", "dir/d.txt", "dir/sub/"], "/x/"), ["x/", "x/c.py", "x/c.py2", "x/d.txt"])
+    }
+
     func testExistingDirectoriesAreNeitherRecreatedNorReplaced() throws {
         var view = FilesystemView()
         view.apply([LayerHeaders.Header(path: "tmp", kind: .directory, mode: 0o1777, uid: 0, gid: 0, mtimeSeconds: 0)], layer: 0)
@@ -191,6 +220,17 @@ final class FilesystemViewTests: XCTestCase {
         XCTAssertEqual(view.entry("a/y")?.layer, 0)
         XCTAssertEqual(view.entry("b/new")?.layer, 1)
         XCTAssertFalse(view.exists(".wh.x") || view.exists("a/.wh.x"))
+    }
+
+    /// Only a last component starting with the four bytes `.wh.` is a whiteout: shorter or
+    /// different names are entries, at the top level as below it.
+    func testWhiteoutNamesAreMatchedOnTheLastComponentsBytes() {
+        var view = FilesystemView()
+        view.apply([header("t"), header("d", .directory), header("d/t"), header("d/u")], layer: 0)
+        view.apply([header(".wh"), header(".whx"), header("d/.wh"), header(".w"), header("d/.wh.t"), header(".wh.t"),
+                    header("d/x.wh.u"), header("d/.WH.u")], layer: 1)
+        for kept in [".wh", ".whx", "d/.wh", ".w", "d/u", "d/x.wh.u", "d/.WH.u"] { XCTAssertTrue(view.exists(kept), kept) }
+        for gone in ["t", "d/t", ".wh.t", "d/.wh.t"] { XCTAssertFalse(view.exists(gone), gone) }
     }
 
     func testSymlinksResolveInsideTheRoot() {

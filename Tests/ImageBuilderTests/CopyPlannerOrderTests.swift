@@ -51,4 +51,17 @@ final class CopyPlannerOrderTests: XCTestCase {
             XCTAssertEqual(Set(order).count, c.paths.count, c.name)
         }
     }
+
+    /// `sameParent`: the bytes before the last `/` are the same (top-level names share the root).
+    func testSameParentComparesTheBytesBeforeTheLastSlash() {
+        let cases: [(String, String, Bool)] = [
+            ("a/b", "a/c", true), ("a/b", "a/b", true), ("a/b/c", "a/b/d", true), ("a/b/c", "a/c", false),
+            ("a", "b", true), ("a", "a/b", false), ("ab/c", "a/c", false), ("x/y", "z/y", false),
+            ("a/b", "ab", false), ("", "a", true), ("d\u{E9}/x", "de\u{301}/x", false), ("d\u{E9}/x", "d\u{E9}/y", true),
+        ]
+        for (a, b, expected) in cases {
+            XCTAssertEqual(CopyPlanner.sameParent(a, b), expected, "\(a) | \(b)")
+            XCTAssertEqual(CopyPlanner.sameParent(b, a), expected, "\(b) | \(a)")
+        }
+    }
 }

@@ -8,12 +8,16 @@ import XCTest
 /// unlink keep their digest under the new ctime, so the next build reads none of them; a
 /// file edited while linked (same size, mtime put back) or linked twice is read again.
 final class FileDigestIndexRestampTests: XCTestCase {
+    /// A fresh context root and a directory beside it for the links (the caller removes both).
+    private func makeDirectories(_ name: String) throws -> (root: String, lower: String) {
+        let root = NSTemporaryDirectory() + "\(name)-\(UUID().uuidString.prefix(8))"
+        for path in [root, root + "-lower"] { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        return (root, root + "-lower")
+    }
+
     func testOnlyFilesOurLinksAloneTouchedAreCarriedOver() throws {
-        let root = NSTemporaryDirectory() + "restamp-\(UUID().uuidString.prefix(8))"
-        let lower = root + "-lower"
+        let (root, lower) = try makeDirectories("restamp")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
-        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let names = ["kept", "edited", "twice"]
         for name in names { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
         // Past the tick the files were written in, so the first index trusts its entries.
@@ -49,11 +53,8 @@ final class FileDigestIndexRestampTests: XCTestCase {
     /// read differ by exactly our link, so the digest is carried over; a read whose stat
     /// changed otherwise is not.
     func testAReadAcrossOurOwnLinkIsKept() throws {
-        let root = NSTemporaryDirectory() + "restamp-across-\(UUID().uuidString.prefix(8))"
-        let lower = root + "-lower"
+        let (root, lower) = try makeDirectories("restamp-across")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
-        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         for name in ["across", "changed"] { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
         usleep(30_000)
         let hashedAt = FileDigestIndex.now()
@@ -77,15 +78,49 @@ final class FileDigestIndexRestampTests: XCTestCase {
         XCTAssertEqual(next.hashedFiles, 1, "changed otherwise while read: read again")
     }
 
+    /// A read carried over across our link keeps its place in the order of use: the next build,
+    /// asking in the step's order, finds every entry at the cursor and writes nothing back (it
+    /// used to go last, so the first rebuild after a cold build rewrote the whole index).
+    func testACarriedReadKeepsItsPlaceInTheOrderOfUse() throws {
+        let (root, lower) = try makeDirectories("restamp-place")
+        defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
+        let names = ["a-first", "b-across", "c-unlinked", "d-last"]
+        for name in names { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
+        usleep(30_000)
+        let hashedAt = FileDigestIndex.now()
+        let index = FileDigestIndex(root: root, encoded: nil)
+        let journal = LinkJournal()
+        var reads: [SourceFileDigests.Read] = []
+        for name in names {
+            let path = root + "/" + name
+            let before = try XCTUnwrap(ParentDirectoryCursor().status(of: path))
+            var after = before
+            if name != "c-unlinked" { after = try XCTUnwrap(journal.link(path, to: lower + "/" + name, before: before)) }
+            // Only "b-across" was being read while we linked it; "c-unlinked" changed otherwise.
+            let readAfter = name == "b-across" ? after.stamp : name == "c-unlinked" ? { var s = before.stamp; s.mtime += 1; return s }() : before.stamp
+            reads.append(SourceFileDigests.Read(path: path, digest: SHA256Stream.digest(of: Array("bytes of \(name)\n".utf8)),
+                                                before: before.stamp, after: readAfter))
+        }
+        index.record(reads, hashedAt: hashedAt)
+        XCTAssertEqual(index.restamp(after: journal.unlinkAll()), 3, "a-first, d-last restamped; b-across carried")
+        let stored = index.encoded()
+        let records = try XCTUnwrap(FileDigestIndex.parse(stored))
+        XCTAssertEqual(records.map { FileDigestIndex.path(of: $0, in: stored) }, ["a-first", "b-across", "d-last"].map { root + "/" + $0 },
+                       "the carried read in its place; the one that changed otherwise holds none")
+
+        usleep(30_000)
+        let next = FileDigestIndex(root: root, encoded: stored)
+        for name in ["a-first", "b-across", "d-last"] { _ = try next.digest(ofFile: root + "/" + name) }
+        XCTAssertEqual(next.hashedFiles, 0)
+        XCTAssertFalse(next.changed, "asked in the stored order: nothing to write back")
+    }
+
     /// A file read after our link (its stamp is the link's) is carried over only when its mtime
     /// is a tick older than the read: one written in the read's own tick could be written
     /// again in that tick, after the read, without any stamp field changing.
     func testAReadAfterOurLinkOfAFileFromTheSameTickIsNotCarriedOver() throws {
-        let root = NSTemporaryDirectory() + "restamp-racy-\(UUID().uuidString.prefix(8))"
-        let lower = root + "-lower"
+        let (root, lower) = try makeDirectories("restamp-racy")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
-        try FileManager.default.createDirectory(atPath: lower, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let table: [(name: String, readAfterMtime: Int64, carried: Bool)] = [
             ("same-tick", 0, false),
             ("tick-later", 1_000_000_000, true),

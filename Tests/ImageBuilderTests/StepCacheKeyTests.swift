@@ -132,8 +132,11 @@ final class StepCacheKeyTests: XCTestCase {
                 (.hardlink(target: "h\(n)"), ("hardlink", "h\(n)")),
             ]
             let (kind, field) = kinds[n % kinds.count]
-            items.append(entry(path, kind, mode: UInt32(0o100 + n % 0o700), uid: uid, gid: gid))
-            fields += [("path", path), ("mode", String(0o100 + n % 0o700, radix: 8)), ("owner", "\(uid):\(gid)"), field]
+            // Modes written as octal digits without a String: every width, 0 and the widest included.
+            let modes: [UInt32] = [0, 0o7, 0o10, 0o644, 0o4755, 0o7777, 0o100 + UInt32(n % 0o700), UInt32.max]
+            let mode = modes[n % modes.count]
+            items.append(entry(path, kind, mode: mode, uid: uid, gid: gid))
+            fields += [("path", path), ("mode", String(mode, radix: 8)), ("owner", "\(uid):\(gid)"), field]
         }
         var bytes: [UInt8] = []
         for part in ["swiftdock-step-cache", "v2", "parent", ""] + fields.flatMap({ [$0.0, $0.1] }) {

@@ -49,6 +49,19 @@ final class StepCacheStoreTests: XCTestCase {
         XCTAssertEqual(try FileSystem.list(root + "/cache/steps"), [])
     }
 
+    /// The file-digest index (written without fsync: it carries its own checksum) replaces
+    /// the previous one whole and leaves no temp file; a bad name is refused.
+    func testFileDigestIndexIsReplacedWhole() throws {
+        XCTAssertNil(store.fileDigestIndex(name: key))
+        for bytes in [Array("first".utf8), Array(repeating: 7, count: 100_000), []] {
+            try store.writeFileDigestIndex(bytes, name: key)
+            XCTAssertEqual(store.fileDigestIndex(name: key), bytes)
+        }
+        XCTAssertEqual(try FileSystem.list(root + "/tmp"), [], "no temp file left")
+        XCTAssertThrowsError(try store.writeFileDigestIndex([1], name: "../x"))
+        XCTAssertNil(store.fileDigestIndex(name: "../x"))
+    }
+
     func testPruneKeepsLayersOfLiveRecordsUnlessAll() throws {
         let record = try layerRecord()
         try store.writeStepCacheRecord(record, key: key)

@@ -51,4 +51,19 @@ final class PathKeyTests: XCTestCase {
         XCTAssertEqual(PathBytes.splitLast("a/\u{301}b").0, "a")
         XCTAssertEqual(PathBytes.splitLast("name").1, "name")
     }
+
+    /// `hasPrefix` compares bytes (one memcmp for native strings): the table holds each edge.
+    func testHasPrefixComparesBytes() {
+        let escaped = PathBytes.string([0x61, 0xFF, 0x62])  // "a", a byte that is not UTF-8, "b"
+        let cases: [(String, String, Bool)] = [
+            ("/ctx/a", "/ctx/", true), ("/ctx/", "/ctx/", true), ("/ctx", "/ctx/", false), ("", "", true), ("a", "", true),
+            ("", "a", false), ("/ctx/a", "/cty/", false), ("caf\u{E9}/x", "cafe", false), ("cafe\u{301}/x", "cafe", true),
+            ("/tmp/long-prefix-beyond-fifteen-bytes/file", "/tmp/long-prefix-beyond-fifteen-bytes/", true),
+            (escaped + "/c", escaped, true), (escaped, "a", true), ("a", escaped, false),
+        ]
+        for (name, prefix, expected) in cases {
+            XCTAssertEqual(PathBytes.hasPrefix(name, prefix), expected, "\(name) has prefix \(prefix)")
+            XCTAssertEqual(PathBytes.hasPrefix(name, prefix), PathBytes.bytes(name).starts(with: PathBytes.bytes(prefix)), name)
+        }
+    }
 }

@@ -18,3 +18,11 @@ ssize_t swiftdock_copy_file_range(int in, int out, size_t length);
 int swiftdock_ficlone(int out, int in);
 
 int swiftdock_syncfs(int fd);
+
+/// glibc's allocator set for a short-lived process that builds large tables (mallopt(3)):
+/// each heap grows 64 MiB beyond a request (M_TOP_PAD) instead of 128 KiB, so threads'
+/// arenas are not widened by hundreds of mprotect calls; blocks up to 32 MiB come from the
+/// heaps (M_MMAP_THRESHOLD, the largest the dynamic threshold reaches anyway) and freed
+/// memory is kept for reuse up to 64 MiB at a heap's top (M_TRIM_THRESHOLD), so a table
+/// freed and made again is not page-faulted afresh. Returns 1 when all three were taken.
+int swiftdock_tune_allocator(void);
