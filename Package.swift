@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
         .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers", "ProcessWaiting"]),
-        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox", "ProcessWaiting"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox", "ProcessWaiting", "TestSupport"]),
         .testTarget(name: "HTTPTransportTests", dependencies: [
             "HTTPTransport",
             // The error types the transport classifies (TransientErrorsTests).

@@ -6,7 +6,11 @@ a 300 MB upload in 2-3 s. Bytes pass through unchanged (no HTTP parsing), so the
 Location headers, built from the Host header, point back at the proxy. Answers are not
 limited (they are small). Loopback only, by construction.
 
-usage: rate-limit-proxy.py LISTEN_PORT UPSTREAM_PORT BYTES_PER_SECOND
+With FIRST_BYTES_FILE, the wall time (seconds since the epoch) at which the client has sent
+256 KiB in all, connections together — past the requests' headers, so into the first layer's
+bytes — is written there once (Benchmarks/first-byte.sh: time to the first uploaded byte).
+
+usage: rate-limit-proxy.py LISTEN_PORT UPSTREAM_PORT BYTES_PER_SECOND [FIRST_BYTES_FILE]
 """
 import asyncio
 import sys
@@ -35,7 +39,25 @@ class Uplink:
                 await asyncio.sleep(-self.allowance / self.rate)
 
 
-async def pipe(reader, writer, uplink):
+FIRST_BYTES = 256 * 1024
+
+
+class Sent:
+    """Counts client bytes; notes when FIRST_BYTES have gone."""
+
+    def __init__(self, path):
+        self.path = path
+        self.total = 0
+
+    def add(self, n):
+        before = self.total
+        self.total += n
+        if self.path and before < FIRST_BYTES <= self.total:
+            with open(self.path, "w") as f:
+                f.write(f"{time.time():.4f}\n")
+
+
+async def pipe(reader, writer, uplink, sent=None):
     try:
         while True:
             data = await reader.read(CHUNK)
@@ -43,6 +65,8 @@ async def pipe(reader, writer, uplink):
                 break
             if uplink is not None:
                 await uplink.take(len(data))
+            if sent is not None:
+                sent.add(len(data))
             writer.write(data)
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
@@ -57,6 +81,7 @@ async def pipe(reader, writer, uplink):
 async def main():
     listen, upstream, rate = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     uplink = Uplink(rate)
+    sent = Sent(sys.argv[4] if len(sys.argv) > 4 else None)
 
     async def handle(client_reader, client_writer):
         try:
@@ -64,7 +89,7 @@ async def main():
         except OSError:
             client_writer.close()
             return
-        await asyncio.gather(pipe(client_reader, server_writer, uplink), pipe(server_reader, client_writer, None))
+        await asyncio.gather(pipe(client_reader, server_writer, uplink, sent), pipe(server_reader, client_writer, None))
 
     server = await asyncio.start_server(handle, "127.0.0.1", listen)
     async with server:
@@ -72,6 +97,6 @@ async def main():
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         sys.exit(__doc__.strip().splitlines()[-1])
     asyncio.run(main())

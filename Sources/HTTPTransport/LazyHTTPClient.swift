@@ -10,6 +10,8 @@ import Synchronization
 final class LazyHTTPClient: Sendable {
     private let make: @Sendable () -> HTTPClient
     private let made = Mutex<HTTPClient?>(nil)
+    /// Set by `shutdown`, under `made`'s lock.
+    private let isShutDown = Mutex(false)
 
     init(_ make: @escaping @Sendable () -> HTTPClient) {
         self.make = make
@@ -28,9 +30,22 @@ final class LazyHTTPClient: Sendable {
     /// Whether a client was made (tests; `shutdown` has nothing to close otherwise).
     var isMade: Bool { made.withLock { $0 != nil } }
 
+    /// Makes the client now if none was made and the transport is not shut down yet (see
+    /// `HTTPTransport.prepareInBackground`): a preparation that comes after `shutdown` makes
+    /// nothing, so no client outlives it unclosed.
+    func prepare() {
+        made.withLock { made in
+            guard made == nil, !isShutDown.withLock({ $0 }) else { return }
+            made = make()
+        }
+    }
+
     /// Shuts the client down if one was made.
     func shutdown() async {
-        let client = made.withLock { $0 }
+        let client = made.withLock { made in
+            isShutDown.withLock { $0 = true }
+            return made
+        }
         try? await client?.shutdown()
     }
 }

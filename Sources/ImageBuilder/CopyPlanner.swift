@@ -59,7 +59,12 @@ struct CopyPlanner {
     }
 
     /// The layer's items, parents before children, in byte order of path components.
-    mutating func plan() throws -> [LayerItem] {
+    ///
+    /// With `stream`, the items are also appended to it while the plan is made, when the step
+    /// is one that can be (`streams`: a single directory source, whose walk comes in tar
+    /// order); else all at once at the end. `streamedInOrder` then tells whether what was
+    /// appended is exactly the returned list. The caller finishes or fails the stream.
+    mutating func plan(streamingInto stream: LayerItemStream? = nil) throws -> [LayerItem] {
         let keyword = isAdd ? "ADD" : "COPY"
         var dest = instruction.destination
         let endsAsDirectory = dest.hasSuffix("/") || dest.hasSuffix("/.") || dest == "." || dest.isEmpty
@@ -92,6 +97,8 @@ struct CopyPlanner {
         }
         let destIsDirectory = endsAsDirectory || totalSources > 1 || manyMatches || view.isDirectory(destPath)
         let excludes = instruction.excludes.isEmpty ? nil : try PatternMatcher(patterns: instruction.excludes)
+        var streaming = stream.map { StreamedItems(stream: $0) }
+        if streaming != nil, !streams(matched, excludes: excludes) { streaming = nil }
 
         for heredoc in instruction.heredocs {
             let target = destIsDirectory ? join(destPath, heredoc.name) : destPath
@@ -112,6 +119,19 @@ struct CopyPlanner {
                 switch entry.type {
                 case .directory:
                     ensureDirectory(base)
+                    if streaming != nil {
+                        streaming!.predictedParents = missingParents(of: base)
+                        streaming!.publish(items)
+                        // A copy: the walk reads it while the closure changes `self`.
+                        let directory = source.directory
+                        try directory.walk(entry, excluding: instruction.excludes) { children in
+                            for child in children {
+                                try addEntry(child, at: target(of: child.relativePath, below: entry.relativePath, at: base))
+                            }
+                            streaming!.publish(items)
+                        }
+                        break
+                    }
                     let children = try source.directory.walk(entry, excluding: instruction.excludes)
                     reserve(children.count)
                     for child in children {
@@ -142,8 +162,20 @@ struct CopyPlanner {
         addMissingParents()
         let order = Self.tarOrder(items.map(\.path), sortedPrefix: planned)
         plannedStamps = order.map { stamps[$0] } + archives.map { _ in nil }
-        return order.map { LayerItem.entry(items[$0]) } + archives
+        let result = order.map { LayerItem.entry(items[$0]) } + archives
+        if let streaming {
+            streamedInOrder = streaming.matches(order: order, items: items, planned: planned, replaced: replacedItems)
+        } else if let stream {
+            stream.append(result)
+            streamedInOrder = true
+        }
+        return result
     }
+
+    /// Whether `plan(streamingInto:)` appended exactly the list it returned, in its order.
+    private(set) var streamedInOrder = false
+    /// Items a later one for the same path took the place of (the stream had sent the first).
+    private var replacedItems = 0
 
     /// Indices of `paths` in tar order (`componentsPrecede`). A directory walk already yields
     /// its entries in that order, and the missing parents come last and are few, so the first
@@ -225,6 +257,12 @@ struct CopyPlanner {
     /// an item (its own climb covers the rest) or one already seen, so a 32k-entry tree costs
     /// one parent lookup per entry instead of every ancestor of every entry.
     private mutating func addMissingParents() {
+        for entry in missingParents(of: nil) { add(entry) }
+    }
+
+    /// The parents `addMissingParents` adds, in the order it adds them: of every item and
+    /// archive destination, or (`path`) of that one path only.
+    private func missingParents(of path: String?) -> [LayerEntry] {
         var needed: [String] = []
         var seen = Set<PathKey>()
         func climb(from path: String, includingItself: Bool) {
@@ -236,19 +274,21 @@ struct CopyPlanner {
                 next = parentPath(current)
             }
         }
-        // Files of one directory come together (a walk's order): the climb from the parent
-        // they share is done for the first of them only (it would find nothing new again).
-        var climbedFrom: String?
-        for item in items {
-            if let previous = climbedFrom, Self.sameParent(previous, item.path) { continue }
-            climb(from: item.path, includingItself: false)
-            climbedFrom = item.path
+        if let path {
+            climb(from: path, includingItself: false)
+        } else {
+            // Files of one directory come together (a walk's order): the climb from the parent
+            // they share is done for the first of them only (it would find nothing new again).
+            var climbedFrom: String?
+            for item in items {
+                if let previous = climbedFrom, Self.sameParent(previous, item.path) { continue }
+                climb(from: item.path, includingItself: false)
+                climbedFrom = item.path
+            }
+            for case .archive(_, let dest, _) in archives { climb(from: dest, includingItself: true) }
         }
-        for case .archive(_, let dest, _) in archives { climb(from: dest, includingItself: true) }
         let o = owner ?? Owner(uid: 0, gid: 0)
-        for path in needed {
-            add(LayerEntry(path: path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now))
-        }
+        return needed.map { LayerEntry(path: $0, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now) }
     }
 
     /// Whether two clean layer paths have the same parent (compared as bytes; false when
@@ -289,6 +329,7 @@ struct CopyPlanner {
             itemIndex[key] = at
             items[at] = entry
             stamps[at] = stamp
+            replacedItems += 1
         } else {
             items.append(entry)
             stamps.append(stamp)

@@ -145,6 +145,11 @@ extension StageExecutor {
         let recording = SourceFileDigests()
         try addLayer(items, createdBy: createdBy, recording: recording)
         guard case .pending(let task, _) = state.layers.last else { throw BuildError("internal error: a folded COPY queued no layer") }
+        foldContent(items, write: task, recording: recording)
+    }
+
+    /// The step's key waits for its layer's `write`, which hashes its sources (`recording`).
+    mutating func foldContent(_ items: [LayerItem], write task: PendingLayerWrite, recording: SourceFileDigests) {
         let folded = FoldedContent(items: items, write: task, prefix: stepKey, recording: recording)
         session.foldedContents.append(folded)
         stepKey.add("content", folded)

@@ -62,7 +62,8 @@ public struct LayerPush: Sendable {
     /// is in the store, so the push after the build can still send it if the stream fails
     /// (see `LayerUploader.uploadStreamed`). Without a store copy the build waits for the
     /// registry, as only this write can still fall back.
-    func write(_ items: [LayerItem], with writer: LayerWriter, file: String, keepFile: Bool,
+    /// `items` may still be being planned (a streamed COPY, see `LayerItemStream`).
+    func write(_ items: LayerItemStream, with writer: LayerWriter, file: String, keepFile: Bool,
                recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
         if uploader.streams {
             let teed = Locked<WrittenLayer?>(nil)
@@ -80,7 +81,7 @@ public struct LayerPush: Sendable {
                 }
             }
         }
-        let written = try await writer.write(items, to: file, recording: recording)
+        let written = try await writer.write(items, to: try FileBlobSink(path: file), recording: recording)
         try await uploader.upload(file: file, layer: written)
         if !keepFile { unlink(file) }
         return written

@@ -250,12 +250,15 @@ struct StageExecutor {
         } else if copy.checksum != nil {
             throw BuildError("--checksum is only supported by ADD with an http(s) source")
         }
-        let items = try planner.plan()
-        // Dropped now, so applying the step to `state.view` (a hit) does not copy its entries.
-        planner.view = FilesystemView()
         let keyword = isAdd ? "ADD" : "COPY"
         let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])
             .joined(separator: " ") + " # buildkit"
+        if layerPush != nil, !isAdd, session.lookupCertainToMiss(prefix: stepKey) {
+            return try await addStreamedCopy(&planner, createdBy: createdBy)
+        }
+        let items = try planner.plan()
+        // Dropped now, so applying the step to `state.view` (a hit) does not copy its entries.
+        planner.view = FilesystemView()
         try await addLayerOrReuse(items, createdBy: createdBy, stamps: planner.plannedStamps)
     }
 
@@ -268,17 +271,29 @@ struct StageExecutor {
             record(createdBy)
             return
         }
+        let (task, path) = try queueLayerWrite(LayerItemStream(items), recording: recording)
+        addQueuedLayer(items, task: task, path: path, createdBy: createdBy, viewHasItems: viewHasItems)
+    }
+
+    /// Queues the write of a layer whose items are (or will be) in `items`, to a new temp file
+    /// and, for `build --push`, to the registry.
+    func queueLayerWrite(_ items: LayerItemStream, recording: SourceFileDigests?) throws -> (PendingLayerWrite, path: String) {
         let path = try session.temporaryFile()
         let writer = session.layerWriter
-        let task: PendingLayerWrite
         if let push = layerPush {
             let keepFile = keepsLayerFiles
-            task = try session.submitLayerWrite(uploads: true) {
+            return (try session.submitLayerWrite(uploads: true) {
                 try await push.write(items, with: writer, file: path, keepFile: keepFile, recording: recording)
-            }
-        } else {
-            task = try session.submitLayerWrite { try await writer.write(items, to: path, recording: recording) }
+            }, path)
         }
+        return (try session.submitLayerWrite {
+            try await writer.write(items, to: try FileBlobSink(path: path), recording: recording)
+        }, path)
+    }
+
+    /// Records a queued layer write as the step's layer (`viewHasItems`: as in `addLayer`).
+    mutating func addQueuedLayer(_ items: [LayerItem], task: PendingLayerWrite, path: String, createdBy: String,
+                                 viewHasItems: Bool = false) {
         state.layers.append(.pending(task, path: path))
         if !viewHasItems { state.view.apply(items, layer: state.layers.count - 1) }
         state.config.history.append(History(created: session.created, createdBy: createdBy,

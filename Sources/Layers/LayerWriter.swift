@@ -61,6 +61,13 @@ public struct LayerWriter: Sendable {
     /// runs on a dedicated thread, so a sink may block (back-pressure) without holding up
     /// Swift's cooperative pool.
     public func write(_ items: [LayerItem], to sink: any BlobSink, recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
+        try await write(LayerItemStream(items), to: sink, recording: recording)
+    }
+
+    /// `write(_:to:recording:)` for items still being planned: the tar stream starts with the
+    /// first chunk and waits for the next (see `LayerItemStream`); when the stream fails, the
+    /// write throws its error and the sink is abandoned.
+    public func write(_ items: LayerItemStream, to sink: any BlobSink, recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WrittenLayer, Error>) in
             let thread = Thread {
                 continuation.resume(with: Result { try self.writeBlocking(items, to: sink, recording: recording) })
@@ -78,6 +85,11 @@ public struct LayerWriter: Sendable {
     /// The synchronous form of `write(_:to:)` for any sink, running on the caller's thread;
     /// with `recording`, source files are hashed as they are copied (see `SourceFileDigests`).
     public func writeBlocking(_ items: [LayerItem], to blobSink: any BlobSink, recording: SourceFileDigests? = nil) throws -> WrittenLayer {
+        try writeBlocking(LayerItemStream(items), to: blobSink, recording: recording)
+    }
+
+    /// The synchronous form of `write(_:to:recording:)` for a stream of items.
+    public func writeBlocking(_ items: LayerItemStream, to blobSink: any BlobSink, recording: SourceFileDigests? = nil) throws -> WrittenLayer {
         let compressing = compression != .none
         let output = BlobOutput(sink: blobSink, hashing: compressing)
         do {
@@ -90,7 +102,7 @@ public struct LayerWriter: Sendable {
             let emitter = try TarEmitter(stream: stream, sourceDateEpoch: sourceDateEpoch, outputPath: blobSink.name)
             recording?.begin()
             emitter.recording = recording
-            for item in items { try emitter.emit(item) }
+            try items.forEach { try emitter.emit($0) }
             try emitter.finish()
             try sink.finish()
             try output.close()

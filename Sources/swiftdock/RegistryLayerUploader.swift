@@ -32,6 +32,9 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
         self.store = store
         self.jobs = max(1, jobs)
         self.warn = warn
+        // Every build --push sends: the HTTP client is made beside the build's start, not
+        // before its first layer's first byte.
+        client.transport.prepareInBackground()
     }
 
     var streams: Bool { lock.withLock { !refused } }

@@ -43,4 +43,27 @@ final class LazyHTTPClientTests: XCTestCase {
         XCTAssertTrue(client === used.http.client, "one client, made once")
         await used.shutdown()
     }
+
+    /// `build --push` makes the client ahead (`prepareInBackground`): made once, the one the
+    /// requests use; asked after `shutdown`, nothing is made (no client left unclosed).
+    func testPreparedAheadOnceAndNeverAfterShutdown() async throws {
+        let prepared = HTTPTransport(options: TransportOptions(maxAttempts: 1))
+        prepared.http.prepare()
+        XCTAssertTrue(prepared.http.isMade)
+        let client = prepared.http.client
+        prepared.http.prepare()
+        XCTAssertTrue(client === prepared.http.client, "preparing again makes no second client")
+        await prepared.shutdown()
+
+        let late = HTTPTransport(options: TransportOptions(maxAttempts: 1))
+        await late.shutdown()
+        late.http.prepare()
+        XCTAssertFalse(late.http.isMade, "a preparation after shutdown makes nothing")
+
+        let background = HTTPTransport(options: TransportOptions(maxAttempts: 1))
+        background.prepareInBackground()
+        for _ in 0..<500 where !background.http.isMade { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertTrue(background.http.isMade, "made on a background thread")
+        await background.shutdown()
+    }
 }

@@ -162,7 +162,7 @@ final class LayerPushTests: XCTestCase {
         for (index, c) in cases.enumerated() {
             let file = directory + "/layer-\(index)"
             let push = LayerPush(uploader: c.uploader, keepInStore: c.keepInStore)
-            let written = try await push.write(layer, with: writer, file: file, keepFile: c.keepFile)
+            let written = try await push.write(LayerItemStream(layer), with: writer, file: file, keepFile: c.keepFile)
             await c.uploader.finishUploads()
             XCTAssertEqual(written, expected, c.name)
             if c.streamed { XCTAssertEqual(c.uploader.awaitingRegistry, [!c.keepInStore], c.name) }
@@ -190,7 +190,7 @@ final class LayerPushTests: XCTestCase {
             let uploader = FakeUploader(refuseAfter: refuse ? 1 << 20 : nil, registryAnswers: answers)
             let file = directory + "/layer-\(refuse)"
             let written = try await LayerPush(uploader: uploader, keepInStore: true)
-                .write(layer, with: writer, file: file, keepFile: true)
+                .write(LayerItemStream(layer), with: writer, file: file, keepFile: true)
             XCTAssertEqual(written, expected)
             XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: file))), expectedBytes, "the file is complete")
             XCTAssertTrue(uploader.streamed.isEmpty, "returned before the registry answered")
@@ -210,7 +210,7 @@ final class LayerPushTests: XCTestCase {
         let uploader = FakeUploader()
         do {
             _ = try await LayerPush(uploader: uploader, keepInStore: false)
-                .write(missing, with: LayerWriter(), file: directory + "/layer", keepFile: false)
+                .write(LayerItemStream(missing), with: LayerWriter(), file: directory + "/layer", keepFile: false)
             XCTFail("expected the writer's error")
         } catch is LayerUploadFailed {
             XCTFail("a writer error was taken for an upload failure")
