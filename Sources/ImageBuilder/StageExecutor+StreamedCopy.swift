@@ -1,10 +1,12 @@
 import Layers
 
 extension StageExecutor {
-    /// `build --push`'s COPY whose cache lookup is certain to miss: the layer's write (tar,
-    /// compression, upload) is queued before the plan and takes its items as the context walk
-    /// finds them (`CopyPlanner.plan(streamingInto:)`), so the first bytes go up while the rest
-    /// of a large context is still listed (issue 12) — instead of after the whole walk and plan.
+    /// A COPY whose cache lookup is certain to miss: the layer's write (tar, compression, and
+    /// for `build --push` the upload) is queued before the plan and takes its items as the
+    /// context walk finds them (`CopyPlanner.plan(streamingInto:)`), so the first bytes go up
+    /// while the rest of a large context is still listed (issue 12), and a cold build's
+    /// compressor starts on the core the plan leaves idle (issue 13) — instead of after the
+    /// whole walk and plan.
     /// The layer's bytes, its digest and the step's key are those of the unstreamed step: the
     /// same items in the same order, the key folded from the same read (`FoldedContent`).
     ///

@@ -253,7 +253,7 @@ struct StageExecutor {
         let keyword = isAdd ? "ADD" : "COPY"
         let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])
             .joined(separator: " ") + " # buildkit"
-        if layerPush != nil, !isAdd, session.lookupCertainToMiss(prefix: stepKey) {
+        if !isAdd, session.lookupCertainToMiss(prefix: stepKey) {
             return try await addStreamedCopy(&planner, createdBy: createdBy)
         }
         let items = try planner.plan()

@@ -126,9 +126,9 @@ final class StreamedCopyTests: XCTestCase {
 
     // MARK: whole builds
 
-    /// `build --push` (store copy kept, and `--output type=registry`) against `build` folding
-    /// the COPY and `build` hashing it up front: the same keys, the same image, and the
-    /// uploaded layers are the stored ones, byte for byte.
+    /// `build --push` (store copy kept, and `--output type=registry`) and `build` (both
+    /// streaming the COPY) against `build` hashing it up front: the same keys, the same image,
+    /// and the uploaded layers are the stored ones, byte for byte.
     func testBuildPushGivesTheKeysAndImageOfTheUnstreamedBuild() async throws {
         try """
             FROM scratch
