@@ -24,13 +24,7 @@ command -v docker-registry >/dev/null || { echo "needs docker-registry (scripts/
 . Benchmarks/common.sh
 bench_binary
 WORK=/tmp/swiftdock-bench-push-$$; mkdir -p "$WORK"
-PROXY_PID=
-cleanup() {
-  [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null
-  [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
-  wait 2>/dev/null || true; rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 export SOURCE_DATE_EPOCH=1700000000
 
 CTX=$WORK/ctx; mkdir -p "$CTX"
@@ -98,7 +92,7 @@ measure() {
 echo "loopback registry:"
 measure "$REG"
 if [ -n "$UPLINK" ]; then
-  PROXY=127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  PROXY=127.0.0.1:$(free_port)
   python3 Benchmarks/rate-limit-proxy.py "${PROXY#*:}" "${REG#*:}" "$(echo "$UPLINK * 1000000" | bc)" &
   PROXY_PID=$!
   echo "MODEL, not the issue's comparison: the same registry behind a ${UPLINK} MB/s uplink (Benchmarks/rate-limit-proxy.py):"

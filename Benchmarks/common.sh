@@ -15,8 +15,10 @@ bench_binary() {
 # A CNCF registry on a free loopback port, with fresh storage under $WORK at each start.
 # REG (host:port) is picked when this file is sourced, so it holds in subshells too;
 # REGISTRY_PID is set while it runs (the caller's EXIT trap kills it if set).
+# A free loopback port (the kernel's pick).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 REGISTRY_PID=
-REG=127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$(free_port)
 start_registry() {
   rm -rf "$WORK/registry"; mkdir -p "$WORK/registry"
   printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: %s}\n' \
@@ -27,3 +29,11 @@ start_registry() {
   echo "registry did not start" >&2; exit 1
 }
 stop_registry() { kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=; }
+
+# On exit: the registry and the rate-limit proxy (PROXY_PID) if running, and $WORK.
+PROXY_PID=
+bench_cleanup() {
+  [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null
+  [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
+  wait 2>/dev/null || true; rm -rf "$WORK"
+}

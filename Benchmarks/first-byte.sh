@@ -10,20 +10,14 @@ TREE=$1; RUNS=$2; UPLINK=${3:-0}; shift 3
 [ "$UPLINK" = 0 ] && UPLINK=100000
 WORK=/tmp/swiftdock-bench-first-$$; mkdir -p "$WORK"
 . Benchmarks/common.sh
-PROXY_PID=
-cleanup() {
-  [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null
-  [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null
-  wait 2>/dev/null || true; rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 export SOURCE_DATE_EPOCH=1700000000
 CTX=$WORK/ctx; mkdir -p "$CTX"
 cp -a "$TREE" "$CTX/tree"
 printf 'FROM scratch\nCOPY tree /tree\n' > "$CTX/Dockerfile"
 echo "context: $(find "$CTX/tree" -type f | wc -l) files, $(du -sm "$CTX/tree" | cut -f1) MB; uplink ${UPLINK} MB/s"
 "$1" build -q "$CTX" >/dev/null  # page cache warm
-PROXY=127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PROXY=127.0.0.1:$(free_port)
 printf '%-4s %-40s %10s %8s %8s\n' run binary first-byte wall cpu
 for run in $(seq "$RUNS"); do
   for bin in "$@"; do

@@ -15,8 +15,7 @@ command -v docker-registry >/dev/null && command -v skopeo >/dev/null || { echo 
 . Benchmarks/common.sh
 bench_binary
 WORK=$(mktemp -d)
-cleanup() { [ -n "$REGISTRY_PID" ] && kill "$REGISTRY_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
 # The image: FROM scratch + COPY of a random file (incompressible: the layer is as big).
 mkdir -p "$WORK/context"
