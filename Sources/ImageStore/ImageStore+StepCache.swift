@@ -53,8 +53,8 @@ extension ImageStore {
     private func writeCacheFile(_ bytes: [UInt8], to directory: String, name: String, durably: Bool = true) throws {
         try FileSystem.makeDirectories(directory)
         let temporary = temporaryPath(suffix: ".cache")
-        try FileSystem.create(temporary, bytes, durably: durably)
         do {
+            try FileSystem.create(temporary, bytes, durably: durably)
             try FileSystem.rename(temporary, directory + "/" + name)
         } catch {
             try? FileSystem.removeFile(temporary)

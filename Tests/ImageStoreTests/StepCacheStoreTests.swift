@@ -62,6 +62,24 @@ final class StepCacheStoreTests: XCTestCase {
         XCTAssertNil(store.fileDigestIndex(name: "../x"))
     }
 
+    /// A write that fails half-way (here: past the file-size limit, EFBIG) throws and leaves
+    /// neither the record nor its temporary file.
+    func testAFailedWriteLeavesNoTemporaryFile() throws {
+        var old = rlimit()
+        XCTAssertEqual(getrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &old), 0)
+        let oldHandler = signal(SIGXFSZ, SIG_IGN)
+        var small = old
+        small.rlim_cur = 4096
+        XCTAssertEqual(setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &small), 0)
+        defer {
+            setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &old)
+            signal(SIGXFSZ, oldHandler)
+        }
+        XCTAssertThrowsError(try store.writeFileDigestIndex(Array(repeating: 7, count: 100_000), name: key))
+        XCTAssertNil(store.fileDigestIndex(name: key))
+        XCTAssertEqual(try FileSystem.list(root + "/tmp"), [], "no temp file left")
+    }
+
     func testPruneKeepsLayersOfLiveRecordsUnlessAll() throws {
         let record = try layerRecord()
         try store.writeStepCacheRecord(record, key: key)
