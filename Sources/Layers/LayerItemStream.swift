@@ -1,8 +1,8 @@
 import Foundation
 
 /// A layer's items handed from the step that plans them to the writer that tars them, while
-/// the plan is still being made: `build --push` starts compressing and uploading a large COPY
-/// while the context walk is still listing it (issue 12), instead of after it.
+/// the plan is still being made: a cold COPY is compressed (and with `build --push` uploaded)
+/// while the context walk is still listing it (issues 12 and 13), instead of after it.
 ///
 /// The planner appends chunks in the layer's final order and then either `finish`es (the
 /// items are complete) or `fail`s (the plan threw, or turned out not to be in the order it
