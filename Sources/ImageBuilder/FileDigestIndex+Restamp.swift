@@ -20,6 +20,11 @@ extension FileDigestIndex {
     /// write has a ctime at or after it, so `isSettled` keeps its meaning. A write after an
     /// unlink but before that reading gets a ctime after the unlink's, so it does not match
     /// the new stamp either. Call it after `unlinkAll` has returned and before `encoded()`.
+    ///
+    /// A file the layer writer was reading when we linked or unlinked it (a large file first
+    /// in the COPY: 59 MB in issue 13's tree) needs nothing apart: its entry carries the
+    /// status from before the read, which is `beforeLink` (read across our link) or
+    /// `afterLink` (read across our unlink), and the chain rule judges it like any other.
     @discardableResult
     func restamp(after outcomes: [LinkJournal.Outcome]) -> Int {
         guard !outcomes.isEmpty else { return 0 }
@@ -40,27 +45,7 @@ extension FileDigestIndex {
             restamped += 1
             return Entry(stamp: stamp, hashedAt: checkedAt, digest: entry.digest)
         }
-        // A file the layer writer was reading when we linked or unlinked it (a large file first
-        // in the COPY: 59 MB in issue 13's tree): its stat before and after the read differ by
-        // exactly our link (`beforeLink` → `afterLink`) or our unlink (`afterLink` →
-        // `afterUnlink`), so the bytes read are the file's, as if read on either side of it.
-        var carried: [SourceFileDigests.Read] = []
-        for (read, hashedAt) in changedWhileRead {
-            guard let at = bySource[PathKey(read.path)] else { continue }
-            let outcome = outcomes[at]
-            let before = Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest)
-            let acrossLink = read.before == outcome.beforeLink && read.after == outcome.afterLink
-                && outcome.stampAfterUnlink(ifRecorded: read.before, settled: Self.isSettled(before),
-                                         mtimeSettled: Self.isMtimeSettled(before)) != nil
-            let acrossUnlink = read.before == outcome.afterLink && read.after == outcome.afterUnlink
-                && outcome.stampAfterUnlink(ifRecorded: read.before, settled: false,
-                                         mtimeSettled: Self.isMtimeSettled(before)) != nil
-            guard acrossLink || acrossUnlink else { continue }
-            carried.append(SourceFileDigests.Read(path: read.path, digest: read.digest, before: outcome.afterUnlink, after: outcome.afterUnlink))
-        }
-        changedWhileRead = []
-        record(carried, hashedAt: checkedAt)
-        return restamped + carried.count
+        return restamped
     }
 
     /// A coarse-clock reading by which the unlinks' ctimes are settled (`isSettled`), waiting

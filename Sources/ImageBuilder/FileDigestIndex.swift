@@ -59,13 +59,7 @@ final class FileDigestIndex {
     /// Entries this build hashed, and the order of every entry's first use (what `encoded()` writes).
     private var fresh: [PathKey: Entry] = [:]
     private var order: [Use] = []
-    /// Files whose place in `order` is held while they have no entry: layer-writer reads whose
-    /// stat changed while read, which `restamp` may still carry over (then in that place).
-    private var heldPlaces = Set<PathKey>()
     private enum Use { case stored(Int), fresh(PathKey) }
-    /// The layer writer's reads whose file's stat changed while it was read (not kept as
-    /// entries; `restamp` keeps those whose only change was our own link or unlink).
-    var changedWhileRead: [(read: SourceFileDigests.Read, hashedAt: Int64)] = []
     /// How many files were actually read (for tests).
     private(set) var hashedFiles = 0
     /// Files `prehash(_:)` read ahead on several cores, taken by `digest(ofFile:stamp:)`
@@ -121,11 +115,9 @@ final class FileDigestIndex {
         return digest
     }
 
-    /// Keeps an entry this build made, in the order of first use (in a place held for it, if any).
+    /// Keeps an entry this build made, in the order of first use.
     private func keep(_ entry: Entry, for key: PathKey) {
-        if fresh.updateValue(entry, forKey: key) == nil, heldPlaces.isEmpty || !heldPlaces.contains(key) {
-            order.append(.fresh(key))
-        }
+        if fresh.updateValue(entry, forKey: key) == nil { order.append(.fresh(key)) }
     }
 
     /// A placeholder for `isSettled`, which reads only an entry's times.
@@ -169,22 +161,18 @@ final class FileDigestIndex {
     }
 
     /// Takes digests the layer writer made while copying files into a layer (a COPY that
-    /// skipped hashing up front, see `FoldedContent`) as if `digest(ofFile:)` had made them:
-    /// a file that changed while it was read is not kept. `hashedAt`: when the reading began,
-    /// read from the coarse clock as `now()` is (see `isSettled`).
+    /// skipped hashing up front, see `FoldedContent`) as if `digest(ofFile:)` had made them,
+    /// each under the status its file had before the read (`SourceFileDigests.Read`: a file
+    /// changed while read gets a ctime that entry can never match). `hashedAt`: when the
+    /// reading began, read from the coarse clock as `now()` is (see `isSettled`). A file our
+    /// own link or unlink touched meanwhile is carried over by `restamp`, in this place.
     func record(_ reads: [SourceFileDigests.Read], hashedAt: Int64) {
+        // Room for all at once: grown by doubling, 32k inserts rehashed every path several
+        // times over (a third of a cold build's serial tail, issue 13).
+        fresh.reserveCapacity(fresh.count + reads.count)
+        order.reserveCapacity(order.count + reads.count)
         for read in reads where PathBytes.hasPrefix(read.path, rootPrefix) {
-            let key = PathKey(read.path)
-            guard read.before == read.after else {
-                // Perhaps only our own link or unlink happened meanwhile: see `restamp`, which
-                // then keeps it in this place, where the next build asks for it (a file
-                // carried over at the end made the first rebuild after a cold build find the
-                // index out of order and write all of it again).
-                changedWhileRead.append((read, hashedAt))
-                if fresh[key] == nil, heldPlaces.insert(key).inserted { order.append(.fresh(key)) }
-                continue
-            }
-            keep(Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest), for: key)
+            keep(Entry(stamp: read.before, hashedAt: hashedAt, digest: read.digest), for: PathKey(read.path))
             hashedFiles += 1
         }
     }
@@ -215,7 +203,7 @@ final class FileDigestIndex {
 
     /// The index to store for the next build: the entries this build used, in the order it used them.
     func encoded() -> [UInt8] {
-        var writer = Writer()
+        var writer = Writer(capacity: stored.count + fresh.count * Self.recordSize(pathBytes: rootPrefix.utf8.count + 64))
         for use in order {
             switch use {
             case .stored(let at): if recordUsed[at] { writer.append(record: records[at], of: stored) }

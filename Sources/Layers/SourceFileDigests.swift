@@ -4,7 +4,7 @@ import ImageModel
 /// What the layer writer saw of the source files it copied into a layer, when asked to hash
 /// them on the way (`LayerWriter.write(_:to:recording:)`): per regular-file item, in the order
 /// written, the SHA-256 of exactly the bytes that went into the tar stream and the file's
-/// status before and after they were read.
+/// status before they were read.
 ///
 /// A build step whose cache lookup is certain to miss needs its sources' digests only for the
 /// key it records afterwards; taking them from the layer write reads each source file once
@@ -15,20 +15,25 @@ public final class SourceFileDigests: @unchecked Sendable {
     // once the write has ended.
 
     /// One source file as read.
+    ///
+    /// Only the status before the read is kept, as git's index keeps the stat it took before
+    /// hashing: `startedAt` was read from the kernel's coarse clock before this `fstat`, so a
+    /// write during or after the read gives the file a ctime at or after `startedAt`, which
+    /// differs from a `before.ctime` the index trusts (one a clock tick older, see
+    /// `FileDigestIndex.isSettled`); an entry made from a read the file changed under can
+    /// then never match the file again. A second `fstat` after the read proved nothing more.
     public struct Read: Sendable, Hashable {
         /// The source path as the item named it.
         public var path: String
         /// SHA-256 of the bytes written to the layer.
         public var digest: Digest
-        /// `fstat` of the open file before its first byte was read, and after its last.
+        /// `fstat` of the open file before its first byte was read.
         public var before: FileStatus
-        public var after: FileStatus
 
-        public init(path: String, digest: Digest, before: FileStatus, after: FileStatus) {
+        public init(path: String, digest: Digest, before: FileStatus) {
             self.path = path
             self.digest = digest
             self.before = before
-            self.after = after
         }
     }
 

@@ -49,9 +49,9 @@ final class FileDigestIndexRestampTests: XCTestCase {
         XCTAssertEqual(next.hashedFiles, 2, "linked twice: read again")
     }
 
-    /// The layer writer was reading a file when we linked it: its stat before and after the
-    /// read differ by exactly our link, so the digest is carried over; a read whose stat
-    /// changed otherwise is not.
+    /// The layer writer was reading a file when we linked it: its entry carries the stat from
+    /// before the read (`beforeLink`), and the chain shows nothing but our link and unlink, so
+    /// the digest is carried over; a file written while linked is not.
     func testAReadAcrossOurOwnLinkIsKept() throws {
         let (root, lower) = try makeDirectories("restamp-across")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
@@ -63,28 +63,30 @@ final class FileDigestIndexRestampTests: XCTestCase {
         var reads: [SourceFileDigests.Read] = []
         for name in ["across", "changed"] {
             let before = try XCTUnwrap(ParentDirectoryCursor().status(of: root + "/" + name))
-            var after = try XCTUnwrap(journal.link(root + "/" + name, to: lower + "/" + name, before: before))
-            if name == "changed" { after.stamp.mtime += 1 }
+            XCTAssertNotNil(journal.link(root + "/" + name, to: lower + "/" + name, before: before))
             reads.append(SourceFileDigests.Read(path: root + "/" + name, digest: SHA256Stream.digest(of: Array("bytes of \(name)\n".utf8)),
-                                                before: before.stamp, after: after.stamp))
+                                                before: before.stamp))
         }
+        // Written while the read and our link were under way: same size, mtime put back.
+        try rewriteKeepingMtime(root + "/changed", "BYTES OF CHANGED\n")
         index.record(reads, hashedAt: hashedAt)
         XCTAssertEqual(index.restamp(after: journal.unlinkAll()), 1)
 
         let next = FileDigestIndex(root: root, encoded: index.encoded())
         XCTAssertEqual(try next.digest(ofFile: root + "/across"), SHA256Stream.digest(of: Array("bytes of across\n".utf8)))
         XCTAssertEqual(next.hashedFiles, 0, "read across our link only: kept")
-        _ = try next.digest(ofFile: root + "/changed")
+        XCTAssertEqual(try next.digest(ofFile: root + "/changed"), SHA256Stream.digest(of: Array("BYTES OF CHANGED\n".utf8)))
         XCTAssertEqual(next.hashedFiles, 1, "changed otherwise while read: read again")
     }
 
     /// A read carried over across our link keeps its place in the order of use: the next build,
     /// asking in the step's order, finds every entry at the cursor and writes nothing back (it
-    /// used to go last, so the first rebuild after a cold build rewrote the whole index).
+    /// used to go last, so the first rebuild after a cold build rewrote the whole index). A file
+    /// that changed while read keeps its place too, under a stamp it can never match again.
     func testACarriedReadKeepsItsPlaceInTheOrderOfUse() throws {
         let (root, lower) = try makeDirectories("restamp-place")
         defer { for path in [root, lower] { try? FileManager.default.removeItem(atPath: path) } }
-        let names = ["a-first", "b-across", "c-unlinked", "d-last"]
+        let names = ["a-first", "b-across", "c-changed", "d-last"]
         for name in names { try "bytes of \(name)\n".write(toFile: root + "/" + name, atomically: false, encoding: .utf8) }
         usleep(30_000)
         let hashedAt = FileDigestIndex.now()
@@ -94,25 +96,31 @@ final class FileDigestIndexRestampTests: XCTestCase {
         for name in names {
             let path = root + "/" + name
             let before = try XCTUnwrap(ParentDirectoryCursor().status(of: path))
-            var after = before
-            if name != "c-unlinked" { after = try XCTUnwrap(journal.link(path, to: lower + "/" + name, before: before)) }
-            // Only "b-across" was being read while we linked it; "c-unlinked" changed otherwise.
-            let readAfter = name == "b-across" ? after.stamp : name == "c-unlinked" ? { var s = before.stamp; s.mtime += 1; return s }() : before.stamp
+            if name != "c-changed" { XCTAssertNotNil(journal.link(path, to: lower + "/" + name, before: before)) }
             reads.append(SourceFileDigests.Read(path: path, digest: SHA256Stream.digest(of: Array("bytes of \(name)\n".utf8)),
-                                                before: before.stamp, after: readAfter))
+                                                before: before.stamp))
         }
+        try rewriteKeepingMtime(root + "/c-changed", "BYTES OF C-CHANGED\n")
         index.record(reads, hashedAt: hashedAt)
-        XCTAssertEqual(index.restamp(after: journal.unlinkAll()), 3, "a-first, d-last restamped; b-across carried")
+        XCTAssertEqual(index.restamp(after: journal.unlinkAll()), 3, "a-first, b-across, d-last restamped")
         let stored = index.encoded()
         let records = try XCTUnwrap(FileDigestIndex.parse(stored))
-        XCTAssertEqual(records.map { FileDigestIndex.path(of: $0, in: stored) }, ["a-first", "b-across", "d-last"].map { root + "/" + $0 },
-                       "the carried read in its place; the one that changed otherwise holds none")
+        XCTAssertEqual(records.map { FileDigestIndex.path(of: $0, in: stored) }, names.map { root + "/" + $0 }, "every read in its place")
 
         usleep(30_000)
         let next = FileDigestIndex(root: root, encoded: stored)
-        for name in ["a-first", "b-across", "d-last"] { _ = try next.digest(ofFile: root + "/" + name) }
-        XCTAssertEqual(next.hashedFiles, 0)
-        XCTAssertFalse(next.changed, "asked in the stored order: nothing to write back")
+        for name in names { _ = try next.digest(ofFile: root + "/" + name) }
+        XCTAssertEqual(next.hashedFiles, 1, "only the file changed while read is read again")
+        XCTAssertEqual(try next.digest(ofFile: root + "/c-changed"), SHA256Stream.digest(of: Array("BYTES OF C-CHANGED\n".utf8)))
+    }
+
+    /// Same size, other bytes, mtime put back to the nanosecond (`touch -r`): only ctime shows it.
+    private func rewriteKeepingMtime(_ path: String, _ text: String) throws {
+        var old = stat()
+        XCTAssertEqual(lstat(path, &old), 0)
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        var times = [old.st_atim, old.st_mtim]
+        XCTAssertEqual(utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW), 0)
     }
 
     /// A file read after our link (its stamp is the link's) is carried over only when its mtime
@@ -133,7 +141,7 @@ final class FileDigestIndexRestampTests: XCTestCase {
             let before = try XCTUnwrap(ParentDirectoryCursor().status(of: path))
             let after = try XCTUnwrap(journal.link(path, to: lower + "/" + row.name, before: before))
             let read = SourceFileDigests.Read(path: path, digest: SHA256Stream.digest(of: Array("bytes of \(row.name)\n".utf8)),
-                                              before: after.stamp, after: after.stamp)
+                                              before: after.stamp)
             index.record([read], hashedAt: after.stamp.mtime + row.readAfterMtime)
         }
         XCTAssertEqual(index.restamp(after: journal.unlinkAll()), 1)

@@ -32,7 +32,6 @@ final class SourceFileDigestsTests: XCTestCase {
         XCTAssertEqual(reads.map(\.path), contents.map { scratch.file($0.name) } + [scratch.file("small")])
         for (read, bytes) in zip(reads, contents.map(\.bytes) + [Array("hello\n".utf8)]) {
             XCTAssertEqual(read.digest, SHA256Stream.digest(of: bytes), read.path)
-            XCTAssertEqual(read.before, read.after, read.path)
             XCTAssertEqual(read.before.size, Int64(bytes.count))
             var st = stat()
             XCTAssertEqual(stat(read.path, &st), 0)
@@ -49,6 +48,63 @@ final class SourceFileDigestsTests: XCTestCase {
         let recording = SourceFileDigests()
         XCTAssertThrowsError(try LayerWriter().writeBlocking(items, to: try FileBlobSink(path: scratch.file("l")), recording: recording))
         XCTAssertTrue(recording.reads.isEmpty)
+    }
+
+    /// The length comes from one `fstat` after open (no read past the end): a file longer or
+    /// shorter than planned is refused with the size it has, recording or not.
+    func testAFileOfAnotherSizeThanPlannedIsRefusedWithItsSize() throws {
+        let scratch = Scratch()
+        try Data("0123456789".utf8).write(to: URL(fileURLWithPath: scratch.file("f")))
+        for (planned, recording) in [(4, true), (4, false), (16, true), (16, false)] {
+            let items: [LayerItem] = [.entry(LayerEntry(path: "f", kind: .regularFile(.file(path: scratch.file("f"), size: Int64(planned))),
+                                                        mode: 0o644, uid: 0, gid: 0, mtimeSeconds: 1))]
+            let digests = recording ? SourceFileDigests() : nil
+            XCTAssertThrowsError(try LayerWriter().writeBlocking(items, to: try FileBlobSink(path: scratch.file("l-\(planned)-\(recording)")),
+                                                                 recording: digests)) { error in
+                XCTAssertEqual("\(error)", "\(LayerError.sizeChanged(path: scratch.file("f"), expected: Int64(planned), actual: 10))")
+            }
+            XCTAssertEqual(digests?.reads.isEmpty ?? true, true)
+        }
+    }
+
+    /// A file that grows or shrinks while it is read: the write either fails naming the change
+    /// or holds exactly the planned bytes as read, and then the recorded digest is theirs and
+    /// the recorded status the one from before the read (which the change made stale).
+    func testAFileChangingSizeWhileReadGivesAnErrorOrTheBytesWritten() throws {
+        let scratch = Scratch()
+        let size = 48 << 20
+        let original = pseudoRandom(count: size, seed: 11)
+        for grow in [true, false] {
+            let path = scratch.file(grow ? "growing" : "shrinking")
+            try Data(original).write(to: URL(fileURLWithPath: path))
+            let items: [LayerItem] = [.entry(LayerEntry(path: "f", kind: .regularFile(.file(path: path, size: Int64(size))),
+                                                        mode: 0o644, uid: 0, gid: 0, mtimeSeconds: 1))]
+            let recording = SourceFileDigests()
+            let changer = Thread {
+                usleep(2_000)
+                if grow {
+                    if let handle = FileHandle(forWritingAtPath: path) { handle.seekToEndOfFile(); handle.write(Data(count: 1 << 20)); handle.closeFile() }
+                } else {
+                    _ = truncate(path, off_t(size / 2))
+                }
+            }
+            changer.start()
+            let layer = scratch.file("layer-\(grow)")
+            do {
+                _ = try LayerWriter(compression: .none).writeBlocking(items, to: try FileBlobSink(path: layer), recording: recording)
+                let read = try XCTUnwrap(recording.reads.first)
+                XCTAssertEqual(read.digest, SHA256Stream.digest(of: original), "the planned bytes, as read")
+                XCTAssertEqual(read.before.size, Int64(size))
+                let tar = try Array(Data(contentsOf: URL(fileURLWithPath: layer)))
+                let start = try XCTUnwrap(stride(from: 0, to: tar.count - size, by: 512).first { tar[$0..<($0 + 64)].elementsEqual(original[0..<64]) })
+                XCTAssertTrue(tar[start..<(start + size)].elementsEqual(original), "the bytes written are the ones read")
+            } catch let error as LayerError {
+                guard case .sizeChanged(_, let expected, _) = error else { return XCTFail("\(error)") }
+                XCTAssertEqual(expected, Int64(size))
+                XCTAssertTrue(recording.reads.isEmpty)
+            }
+            while changer.isExecuting || !changer.isFinished { usleep(1_000) }
+        }
     }
 }
 
