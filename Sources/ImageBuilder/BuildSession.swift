@@ -47,6 +47,8 @@ final class BuildSession {
     var pendingCacheRecords: [PendingCacheRecord] = []
     /// The context's file digests by stat (see `fileDigests()`).
     var fileDigestIndex: FileDigestIndex?
+    /// The index finished beside the commit (`startFileIndexTail`): while set, its tasks own the index.
+    var fileIndexTail: FileIndexTail?
     /// Every step applied, in order: its cache key and stage index (see `BuildResult.cacheSteps`).
     var cacheSteps: [(key: StepCacheKey.Reference, stage: Int)] = []
     /// COPY steps whose keys wait for their layer writes, in build order (see `FoldedContent`).

@@ -10,7 +10,8 @@ import Layers
 /// computes up front — so the step's record, and the keys of the steps after it, come out
 /// exactly as on the hash-first path (issue 13: a cold build reads each source file once).
 final class FoldedContent: @unchecked Sendable {
-    // @unchecked: `outcome` is read and written under `lock`; the rest is immutable.
+    // @unchecked: `outcome`, `formed` and `inIndex` are read and written under `lock`; the
+    // rest is immutable.
     let items: [LayerItem]
     let recording: SourceFileDigests
     let write: PendingLayerWrite
@@ -18,6 +19,10 @@ final class FoldedContent: @unchecked Sendable {
     let prefix: StepCacheKey
     private let lock = NSLock()
     private var outcome: Result<String, any Error>?
+    /// The content digest once formed (`formDigest`), before the step settles.
+    private var formed: Result<String, any Error>?
+    /// Whether the reads went into the context's file index already (`FileIndexTail`).
+    private var inIndex = false
 
     init(items: [LayerItem], write: PendingLayerWrite, prefix: StepCacheKey, recording: SourceFileDigests) {
         self.items = items
@@ -49,6 +54,32 @@ final class FoldedContent: @unchecked Sendable {
         defer { lock.unlock() }
         guard let outcome else { throw BuildError("internal error: a folded COPY's key was read before its layer was written") }
         return try outcome.get()
+    }
+
+    /// Waits for the layer write and forms the content digest from its reads; the same
+    /// result however often, and from whichever task asks first (the build's, or the file
+    /// index's tail beside the commit, see `FileIndexTail`).
+    func formDigest() async -> Result<String, any Error> {
+        if let formed = lock.withLock({ formed }) { return formed }
+        let result: Result<String, any Error>
+        do {
+            _ = try await write.value
+            result = .success(try contentDigest(from: recording.reads))
+        } catch {
+            result = .failure(error)
+        }
+        return lock.withLock {
+            if formed == nil { formed = result }
+            return formed!
+        }
+    }
+
+    /// Marks the reads as given to the file index; false when they were already.
+    func takeForIndex() -> Bool {
+        lock.withLock {
+            defer { inIndex = true }
+            return !inIndex
+        }
     }
 
     func settle(_ result: Result<String, any Error>) {
@@ -108,14 +139,14 @@ extension BuildSession {
     /// A step whose write failed settles with that error: its key, and those of the steps after
     /// it, cannot be resolved, so none of them is recorded.
     func settleFoldedContent() async {
+        // The tail may be giving the reads to the file index: the index is its until then.
+        await fileIndexTail?.recorded.value
         for folded in foldedContents where !folded.isSettled {
             do {
-                _ = try await folded.write.value
-                let reads = folded.recording.reads
-                let digest = try folded.contentDigest(from: reads)
+                let digest = try await folded.formDigest().get()
                 let prefix = try folded.prefix.resolved()
                 guard markStepPrefix(prefix) else { throw BuildError("the step's prefix is not marked") }
-                try fileDigests().record(reads, hashedAt: folded.recording.startedAt)
+                if folded.takeForIndex() { try fileDigests().record(folded.recording.reads, hashedAt: folded.recording.startedAt) }
                 folded.settle(.success(digest))
             } catch {
                 folded.settle(.failure(error))

@@ -56,12 +56,12 @@ public struct ImageBuilder {
                 return try await run(session)
             }
             await session.flushCacheRecords()
-            await session.saveFileDigestsAfterUnlinking()
+            await session.finishFileIndex()
             await session.cleanUp()
             return result
         } catch {
             await session.flushCacheRecords()
-            await session.saveFileDigestsAfterUnlinking()
+            await session.finishFileIndex()
             await session.cleanUp()
             throw error
         }
@@ -124,6 +124,8 @@ public struct ImageBuilder {
         warnUnusedBuildArgs(session)
         // No RUN is left: the lower directories made from COPYs go while the last layers are written.
         session.removeMaterialisedLayersInBackground()
+        // Nor a COPY: the file index is finished beside the commit.
+        session.startFileIndexTail()
         var result = try await commit(final, session: session)
         result.cacheSteps = try await session.resolvedCacheSteps().map { .init(key: $0.key, isFinalStage: $0.stage == finalIndex) }
         result.cacheMounts = try session.exportCacheMounts(options.cacheMountExports)

@@ -229,7 +229,7 @@ extension BuildSession {
         }
     }
 
-    private static func indexName(_ root: String) -> String {
+    static func indexName(_ root: String) -> String {
         SHA256Stream.digest(of: Array(root.utf8)).encoded
     }
 
