@@ -88,12 +88,17 @@ extension ImageStore {
         _ = utimensat(AT_FDCWD, stepCacheDirectory + "/" + key, nil, 0)
     }
 
-    /// Stores `record` under `key` (replacing an older one): temp file, fsync, rename.
+    /// Stores `record` under `key` (replacing an older one): temp file, rename. Not fsynced:
+    /// what a crash can leave of it (nothing, a prefix, or a prefix padded with zeros) is not
+    /// a JSON document and reads as a miss; a record written whole names a layer that was
+    /// durable before it (`ingest`), under a prefix marker that was too (`markStepPrefix`).
+    /// Losing one costs a step run again; fsyncing them cost a few ms each at the end of
+    /// every build (issue 13).
     public func writeStepCacheRecord(_ record: StepCacheRecord, key: String) throws {
         guard Self.isStepCacheKey(key) else { throw StoreError.io(path: key, reason: "not a step cache key (expected 64 hex digits)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try writeCacheFile(Array(try encoder.encode(record)), to: stepCacheDirectory, name: key)
+        try writeCacheFile(Array(try encoder.encode(record)), to: stepCacheDirectory, name: key, durably: false)
     }
 
     /// Removes step-cache records: all of them (and the contexts' file-digest indexes) with

@@ -129,8 +129,9 @@ public final class ImageStore: Sendable {
     /// Moves a finished temporary file into the blob store as `digest`: fsync, then an
     /// atomic rename. When the blob is already present the temporary file is just deleted.
     /// With `verify` the content is hashed first and a mismatch is an error (the temporary
-    /// file is then deleted too).
-    public func ingest(temporaryFile: String, digest: Digest, verify: Bool = false) throws {
+    /// file is then deleted too). `synced`: the caller fsynced the file already (`writeBlob`),
+    /// so it is not opened and fsynced a second time.
+    public func ingest(temporaryFile: String, digest: Digest, verify: Bool = false, synced: Bool = false) throws {
         guard digest.algorithm == "sha256" || !verify else {
             throw StoreError.unsupportedMediaType("digest algorithm \(digest.algorithm)", digest: digest)
         }
@@ -146,7 +147,7 @@ public final class ImageStore: Sendable {
                     throw StoreError.digestMismatch(path: temporaryFile, expected: digest, actual: actual)
                 }
             }
-            try FileSystem.sync(temporaryFile)
+            if !synced { try FileSystem.sync(temporaryFile) }
             try FileSystem.makeDirectories((destination as NSString).deletingLastPathComponent)
             // Under `blobs.lock` (shared; `claimBlob` journaled the digest): a crash-recovery
             // pass never deletes it between the journal line and the rename.
@@ -170,7 +171,7 @@ public final class ImageStore: Sendable {
             try? FileSystem.removeFile(temporary)
             throw error
         }
-        try ingest(temporaryFile: temporary, digest: digest)
+        try ingest(temporaryFile: temporary, digest: digest, synced: true)
         return digest
     }
 

@@ -49,6 +49,24 @@ final class StepCacheStoreTests: XCTestCase {
         XCTAssertEqual(try FileSystem.list(root + "/cache/steps"), [])
     }
 
+    /// Records are written without fsync: whatever a crash leaves of one — any prefix of its
+    /// bytes, or that prefix padded with zeros up to its length — reads as a miss, never as
+    /// a record (while the whole record reads back).
+    func testEveryTornRecordIsAMiss() throws {
+        let record = try layerRecord()
+        try store.writeStepCacheRecord(record, key: key)
+        let path = root + "/cache/steps/" + key
+        let whole = try FileSystem.readFile(path)
+        XCTAssertEqual(store.stepCacheRecord(key: key), record)
+        for length in 0..<whole.count {
+            for padded in [false, true] {
+                let torn = Array(whole[..<length]) + (padded ? [UInt8](repeating: 0, count: whole.count - length) : [])
+                try Data(torn).write(to: URL(fileURLWithPath: path))
+                XCTAssertNil(store.stepCacheRecord(key: key), "\(length) bytes\(padded ? " and zeros" : "")")
+            }
+        }
+    }
+
     /// The file-digest index (written without fsync: it carries its own checksum) replaces
     /// the previous one whole and leaves no temp file; a bad name is refused.
     func testFileDigestIndexIsReplacedWhole() throws {
