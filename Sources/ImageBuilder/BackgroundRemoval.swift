@@ -30,7 +30,7 @@ final class BackgroundRemoval: @unchecked Sendable {
             lock.unlock()
             for waiter in waitingForLinks { waiter.resume(returning: unlinked) }
 
-            for path in paths { try? FileManager.default.removeItem(atPath: path) }
+            ConcurrentTreeRemoval.remove(paths)
             lock.lock()
             finished = true
             let waiting = waiters
