@@ -25,18 +25,30 @@ public struct BuildCacheLayout: Sendable {
     /// Copies the cache manifest `manifest` from the store — its config and layers, which must
     /// all be local — and points `index.json` at it (replacing what it named before; blobs of
     /// earlier exports stay, as buildx leaves them).
+    ///
+    /// Durable where a reader depends on it, and no more (issue 13: this runs at the end of
+    /// every `--cache-to type=local` build): the blobs' new names are flushed (one directory
+    /// fsync; a hard-linked blob's bytes were durable in the store already, a copied one's are
+    /// fsynced) before `index.json` names them, and `index.json` is replaced durably.
+    /// `oci-layout` is written only when missing (`read()` does not depend on it).
     public func write(manifest: Descriptor, from store: ImageStore) throws {
         let manifestBytes = try store.readBlob(manifest.digest)
         let decoded = try JSONDecoder().decode(ImageManifest.self, from: Data(manifestBytes))
         try FileManager.default.createDirectory(atPath: blobsDirectory, withIntermediateDirectories: true)
+        var added = false
         for blob in [decoded.config.digest] + decoded.layers.map(\.digest) + [manifest.digest] {
-            try copy(store.blobPath(blob), digest: blob)
+            if try copy(store.blobPath(blob), digest: blob) { added = true }
         }
-        try writeAtomically(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: directory + "/oci-layout")
+        if added { Self.syncDirectory(blobsDirectory) }
+        let layoutFile = directory + "/oci-layout"
+        if access(layoutFile, F_OK) != 0 {
+            try replace(layoutFile, with: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), durably: false)
+        }
         var entry = manifest
         entry.annotations = [ImageStore.refNameAnnotation: tag]
         let index = ImageIndex(mediaType: MediaType.ociIndex, manifests: [entry])
-        try writeAtomically(Array(try CanonicalJSON.encode(index)), to: directory + "/index.json")
+        try replace(directory + "/index.json", with: Array(try CanonicalJSON.encode(index)), durably: true)
+        Self.syncDirectory(directory)
     }
 
     /// Reads the cache `index.json` names (the entry tagged `tag`, else its only entry).
@@ -59,15 +71,19 @@ public struct BuildCacheLayout: Sendable {
                                       origin: .layout(directory: directory))
     }
 
-    /// Copies a layer blob from the layout into the store, verified against its digest.
+    /// Copies a layer blob from the layout into the store, verified against its digest: a
+    /// copy (a reflink or the kernel's `copy_file_range` where it can, `FileCopy`), never a
+    /// link, so a layout file edited in place later cannot change a stored blob.
     func ingest(_ digest: Digest, into store: ImageStore) throws {
         let temporary = try store.makeTemporaryFile()
         do {
             try? FileManager.default.removeItem(atPath: temporary)
-            try FileManager.default.copyItem(atPath: blobPath(digest), toPath: temporary)
+            var st = stat()
+            guard stat(blobPath(digest), &st) == 0 else { throw BuildError(String(cString: strerror(errno))) }
+            try FileCopy.copyContent(from: blobPath(digest), to: temporary, size: Int64(st.st_size))
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw BuildError("\(directory): cannot read layer \(digest): \(error.localizedDescription)")
+            throw BuildError("\(directory): cannot read layer \(digest): \(error)")
         }
         try store.ingest(temporaryFile: temporary, digest: digest, verify: true)
     }
@@ -89,15 +105,23 @@ public struct BuildCacheLayout: Sendable {
         return Array(data)
     }
 
-    /// A blob goes in by hard link when the layout shares the store's file system, else by copy;
-    /// each through a temp name and a rename, and not again when it is already there.
-    private func copy(_ source: String, digest: Digest) throws {
+    /// A blob goes in by hard link when the layout shares the store's file system, else as a
+    /// copy (a reflink where the file system shares extents, else `copy_file_range`: the kernel
+    /// copies, see `FileCopy`), fsynced; each through a temp name and a rename, and not again
+    /// when it is already there. Returns whether it added the blob.
+    private func copy(_ source: String, digest: Digest) throws -> Bool {
         let destination = blobPath(digest)
-        if FileManager.default.fileExists(atPath: destination) { return }
+        if FileManager.default.fileExists(atPath: destination) { return false }
         let temporary = destination + ".tmp-" + UUID().uuidString
         if link(source, temporary) != 0 {
-            do { try FileManager.default.copyItem(atPath: source, toPath: temporary) } catch {
-                throw BuildError("\(directory): cannot write blob \(digest): \(error.localizedDescription)")
+            do {
+                var st = stat()
+                guard stat(source, &st) == 0 else { throw BuildError(String(cString: strerror(errno))) }
+                try FileCopy.copyContent(from: source, to: temporary, size: Int64(st.st_size))
+                try Self.sync(temporary)
+            } catch {
+                unlink(temporary)
+                throw BuildError("\(directory): cannot write blob \(digest): \(error)")
             }
         }
         guard rename(temporary, destination) == 0 else {
@@ -105,14 +129,44 @@ public struct BuildCacheLayout: Sendable {
             unlink(temporary)
             throw BuildError("\(destination): \(reason)")
         }
+        return true
     }
 
-    private func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    /// Replaces `path` with `bytes` through a temp file and a rename (fsynced first when
+    /// `durably`; the caller syncs the directory).
+    private func replace(_ path: String, with bytes: [UInt8], durably: Bool) throws {
         let temporary = path + ".tmp-" + UUID().uuidString
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)), rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BuildError("\(path): cannot write: \(String(cString: strerror(errno)))") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            written += n
+        }
+        let synced = written == bytes.count && (!durably || fsync(fd) == 0)
+        let reason = String(cString: strerror(errno))
+        close(fd)
+        guard synced, rename(temporary, path) == 0 else {
+            let reason = synced ? String(cString: strerror(errno)) : reason
             unlink(temporary)
             throw BuildError("\(path): cannot write: \(reason)")
         }
+    }
+
+    private static func sync(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw BuildError("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw BuildError("\(path): fsync failed: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Best effort, as the store's: some file systems refuse fsync on directories.
+    private static func syncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
     }
 }

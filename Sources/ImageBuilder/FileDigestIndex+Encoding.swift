@@ -60,11 +60,11 @@ extension FileDigestIndex {
             append(UInt64(bitPattern: entry.hashedAt))
             var hex = entry.digest.encoded
             hex.withUTF8 { digits in
+                // 64 hex digits (a digest here always has them) → 32 bytes, appended at once.
                 func value(_ c: UInt8) -> UInt8 { c <= 57 ? c - 48 : c - 87 }
-                var at = 0
-                while at + 1 < digits.count {
-                    bytes.append(value(digits[at]) << 4 | value(digits[at + 1]))
-                    at += 2
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { raw in
+                    for at in 0..<32 { raw[at] = value(digits[2 * at]) << 4 | value(digits[2 * at + 1]) }
+                    bytes.append(contentsOf: raw)
                 }
             }
         }

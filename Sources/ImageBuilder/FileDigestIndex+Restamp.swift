@@ -37,8 +37,8 @@ extension FileDigestIndex {
         for key in linkedTwice { bySource[key] = nil }
         let checkedAt = Self.settledMoment(after: outcomes)
         var restamped = 0
-        replaceEntries { path, entry in
-            guard let at = bySource[PathKey(path)],
+        replaceEntries { key, entry in
+            guard let at = bySource[key],
                   let stamp = outcomes[at].stampAfterUnlink(ifRecorded: entry.stamp, settled: Self.isSettled(entry),
                                                                    mtimeSettled: Self.isMtimeSettled(entry))
             else { return nil }

@@ -8,10 +8,10 @@ import Glibc
 /// Copies single files for copy-and-compare RUN steps: content by reflink where the file
 /// system shares extents (btrfs, xfs), else `copy_file_range` (in the kernel, no user-space
 /// buffer), else read/write; then xattrs, owner, mode and times.
-enum FileCopy {
+public enum FileCopy {
     /// Creates `destination` (which must not exist) with the content of regular file `source`,
     /// mode 0600 until `applyMetadata` runs.
-    static func copyContent(from source: String, to destination: String, size: Int64) throws {
+    public static func copyContent(from source: String, to destination: String, size: Int64) throws {
         let input = PathBytes.withCString(source) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
         guard input >= 0 else { throw TreeIO.unreadable(source, LayerError.errnoText()) }
         defer { close(input) }
