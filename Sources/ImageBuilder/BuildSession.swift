@@ -61,6 +61,8 @@ final class BuildSession {
     lazy var stepPrefixesTrusted: Bool = store.stepPrefixesCoverRecords()
     /// Set when a step prefix could not be marked: no record is written after that.
     var stepCacheWritesStopped = false
+    /// Whether a prefix marker was made without its fsync (`markStepPrefix(_:durably:)`).
+    var unsyncedPrefixes = false
     /// RUN lower directories materialised from COPY layers (`materialisedLayer`), and their
     /// removal once every stage has run (`removeMaterialisedLayersInBackground`).
     var materialisedDirectories: [String] = []

@@ -120,11 +120,13 @@ extension BuildSession {
     /// Marks a layer step's prefix in the store before anything at or below the step is
     /// recorded (see `ImageStore.markStepPrefix`). Failing to is a warning, and this build
     /// then records nothing more (a record whose prefix is not marked could be missed).
+    /// `durably: false`: the caller syncs the markers before any record (see
+    /// `ImageStore.markStepPrefix(_:durably:)`); `unsyncedPrefixes` says whether one waits.
     @discardableResult
-    func markStepPrefix(_ prefix: String) -> Bool {
+    func markStepPrefix(_ prefix: String, durably: Bool = true) -> Bool {
         guard !stepCacheWritesStopped else { return false }
         do {
-            try store.markStepPrefix(prefix)
+            if try store.markStepPrefix(prefix, durably: durably), !durably { unsyncedPrefixes = true }
             return true
         } catch {
             stepCacheWritesStopped = true
@@ -145,7 +147,7 @@ extension BuildSession {
             do {
                 let digest = try await folded.formDigest().get()
                 let prefix = try folded.prefix.resolved()
-                guard markStepPrefix(prefix) else { throw BuildError("the step's prefix is not marked") }
+                guard markStepPrefix(prefix, durably: false) else { throw BuildError("the step's prefix is not marked") }
                 if folded.takeForIndex() { try fileDigests().record(folded.recording.reads, hashedAt: folded.recording.startedAt) }
                 folded.settle(.success(digest))
             } catch {
@@ -154,9 +156,14 @@ extension BuildSession {
         }
         // A prefix that cannot be resolved belongs to a step that is not recorded either.
         for prefix in deferredPrefixes {
-            if let value = try? prefix.resolved() { markStepPrefix(value) }
+            if let value = try? prefix.resolved() { markStepPrefix(value, durably: false) }
         }
         deferredPrefixes.removeAll()
+        // One fsync for every marker made here, before any record below them is written.
+        if unsyncedPrefixes {
+            store.syncStepPrefixes()
+            unsyncedPrefixes = false
+        }
     }
 }
 

@@ -41,8 +41,12 @@ extension ImageStore {
     }
 
     /// Marks `prefix`, durably when the marker is new (the directory is fsynced before any
-    /// record below it is written).
-    public func markStepPrefix(_ prefix: String) throws {
+    /// record below it is written). With `durably: false` that fsync is the caller's: it calls
+    /// `syncStepPrefixes()` before writing any record below, and several markers made at once
+    /// (the folded COPYs settled at the end of a cold build) share one. Returns whether the
+    /// marker is new.
+    @discardableResult
+    public func markStepPrefix(_ prefix: String, durably: Bool = true) throws -> Bool {
         guard Self.isStepCacheKey(prefix) else { throw StoreError.io(path: prefix, reason: "not a step key prefix (expected 64 hex digits)") }
         let path = stepPrefixesDirectory + "/" + prefix
         var fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -51,10 +55,16 @@ extension ImageStore {
             fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         }
         if fd < 0 {
-            if errno == EEXIST { return }
+            if errno == EEXIST { return false }
             throw FileSystem.ioError(path, "cannot create step prefix marker")
         }
         close(fd)
+        if durably { syncStepPrefixes() }
+        return true
+    }
+
+    /// Makes the markers made with `markStepPrefix(_:durably: false)` durable.
+    public func syncStepPrefixes() {
         FileSystem.syncDirectory(stepPrefixesDirectory)
     }
 

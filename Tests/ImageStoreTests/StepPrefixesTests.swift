@@ -43,6 +43,19 @@ final class StepPrefixesTests: XCTestCase {
         XCTAssertTrue(store.hasStepPrefix(prefix))
     }
 
+    /// Markers made without their fsync (several share one, `syncStepPrefixes`) are markers
+    /// all the same; each says whether it is new.
+    func testMarkersMadeTogetherShareOneSync() throws {
+        XCTAssertTrue(store.stepPrefixesCoverRecords())
+        let other = String(repeating: "c", count: 64)
+        XCTAssertEqual(try [prefix, other, prefix].map { try store.markStepPrefix($0, durably: false) }, [true, true, false])
+        store.syncStepPrefixes()
+        XCTAssertTrue(store.hasStepPrefix(prefix))
+        XCTAssertTrue(store.hasStepPrefix(other))
+        XCTAssertFalse(try store.markStepPrefix(other), "already there")
+        XCTAssertThrowsError(try store.markStepPrefix("../x", durably: false))
+    }
+
     func testRecordsFromBeforeTheMarkersAreNeverCovered() throws {
         try store.writeStepCacheRecord(record(), key: key)
         XCTAssertFalse(store.stepPrefixesCoverRecords())
