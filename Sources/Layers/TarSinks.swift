@@ -6,6 +6,11 @@ import ImageModel
 /// Where the tar byte stream goes after the diff ID has seen it.
 protocol TarSink: AnyObject {
     func consume(_ bytes: UnsafeRawBufferPointer) throws
+    /// Free space at the end of the sink's own input buffer, where the next bytes `consume`
+    /// takes would be copied to; nil when the sink has none. A producer may read file data
+    /// straight into it and then pass exactly that memory to `consume`, which then copies
+    /// nothing (see `ParallelGzipSink.consume`).
+    func writableRegion() -> UnsafeMutableRawBufferPointer?
     /// Ends the stream (flushes, writes trailers) without closing the output.
     func finish() throws
 }
@@ -23,6 +28,9 @@ final class LayerStream {
         count += Int64(bytes.count)
         try sink.consume(bytes)
     }
+
+    /// The sink's free input space (`TarSink.writableRegion`).
+    func writableRegion() -> UnsafeMutableRawBufferPointer? { sink.writableRegion() }
 }
 
 /// Uncompressed layers: tar bytes straight to the file.
@@ -30,6 +38,7 @@ final class PlainSink: TarSink {
     let output: BlobOutput
     init(output: BlobOutput) { self.output = output }
     func consume(_ bytes: UnsafeRawBufferPointer) throws { try output.write(bytes) }
+    func writableRegion() -> UnsafeMutableRawBufferPointer? { nil }
     func finish() throws {}
 }
 
@@ -52,8 +61,12 @@ final class ParallelGzipSink: TarSink {
     /// Fixed gzip header: deflate, no flags, mtime 0, no extra flags, OS 255 (unknown).
     static let header: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
 
-    init(output: BlobOutput, level: Int, blockSize: Int) throws {
+    /// Whether `writableRegion` offers the current block's free input (see `TarSink`).
+    private let offersInput: Bool
+
+    init(output: BlobOutput, level: Int, blockSize: Int, offersInput: Bool = true) throws {
         self.output = output
+        self.offersInput = offersInput
         let size = max(blockSize, 2 * DeflateBlock.dictionarySize)
         let window = 2 * ProcessInfo.processInfo.activeProcessorCount + 2
         blocks = try (0..<window).map { _ in try DeflateBlock(capacity: size, level: level) }
@@ -69,12 +82,23 @@ final class ParallelGzipSink: TarSink {
         while remaining > 0 {
             let block = current
             let n = min(remaining, block.inputCapacity - block.inputCount)
-            (block.input + block.inputCount).update(from: base.assumingMemoryBound(to: UInt8.self), count: n)
+            // Bytes read straight into `writableRegion()` are in place already: the tar emitter
+            // reads file data there, sparing a copy of every layer byte (issue 13).
+            let destination = block.input + block.inputCount
+            if UnsafeRawPointer(destination) != base {
+                destination.update(from: base.assumingMemoryBound(to: UInt8.self), count: n)
+            }
             block.inputCount += n
             base += n
             remaining -= n
             if block.inputCount == block.inputCapacity { try submit() }
         }
+    }
+
+    func writableRegion() -> UnsafeMutableRawBufferPointer? {
+        guard offersInput else { return nil }
+        let block = current
+        return UnsafeMutableRawBufferPointer(start: block.input + block.inputCount, count: block.inputCapacity - block.inputCount)
     }
 
     private func submit() throws {
