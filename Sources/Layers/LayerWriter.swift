@@ -110,7 +110,7 @@ public struct LayerWriter: Sendable {
             try emitter.finish()
             try sink.finish()
             try output.close()
-            let diffID = stream.diffID.finalize()
+            let diffID = stream.finalizeDiffID()
             return WrittenLayer(diffID: diffID, digest: compressing ? output.hash.finalize() : diffID,
                                 size: output.count, uncompressedSize: stream.count)
         } catch {
