@@ -31,6 +31,8 @@ public enum LayerMaterialiser {
     public static func materialise(_ items: [LayerItem], into directory: String, journal: LinkJournal = LinkJournal()) throws -> Bool {
         guard PathBytes.withCString(directory, { mkdir($0, 0o755) }) == 0 else { throw LayerError.writeFailed(path: directory, reason: LayerError.errnoText()) }
         var writer = Writer(root: directory, journal: journal)
+        // One entry per item and per parent made: sized once, not rehashed as 32k paths arrive.
+        writer.made.reserveCapacity(items.count + items.count / 16)
         do {
             for item in items {
                 guard case .entry(let entry) = item, try writer.write(entry) else {
