@@ -38,3 +38,5 @@ int swiftdock_tune_allocator(void) {
     return mallopt(M_TOP_PAD, 64 << 20) == 1 && mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1
         && mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1;
 }
+
+int swiftdock_o_noatime(void) { return O_NOATIME; }

@@ -97,8 +97,9 @@ int csb_under(const char *path, const char *dir);
 // Mounts on `root` the overlay of the spec's lower, upper and work dirs over the skeleton layer
 // `skel` (first given the mount points the image may lack).
 void csb_overlay_root(struct spec *s, const char *skel, const char *root);
-// Mounts overlayfs on `dst` with `opts` (room for ",userxattr" at the end, which is tried first:
-// overlay in a user namespace needs it; kernels without it take the plain options). -1 with errno.
+// Mounts overlayfs on `dst` with `opts` (room for ",userxattr,volatile" at the end, tried first:
+// overlay in a user namespace needs userxattr, and the scratch upper needs no syncs; kernels
+// without them take fewer options). -1 with errno.
 int csb_mount_overlay(const char *dst, char *opts, size_t optslen);
 // (ops.c) Gives the spec's owners (and modes) to their files below s->rootdir: copy-and-compare's
 // pending owners, or an `owners` operation.

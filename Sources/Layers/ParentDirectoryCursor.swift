@@ -14,7 +14,8 @@ import Glibc
 /// one the path named when it was opened; a path whose parent cannot be opened goes to the
 /// kernel whole, as before.
 final class ParentDirectoryCursor {
-    private var parent: String?
+    /// The open directory's path as the kernel was given it (`PathBytes`' bytes, no NUL).
+    private var parent: [UInt8] = []
     private var descriptor: Int32 = -1
 
     init() {}
@@ -24,20 +25,27 @@ final class ParentDirectoryCursor {
     }
 
     /// Runs `body` with a directory descriptor and a name that together name `path`.
+    ///
+    /// Works on the path's C string: the name is its tail after the last `/` (already
+    /// NUL-terminated), and the parent part is compared with the open directory's bytes in
+    /// place, so a call in the directory already open allocates nothing — a `String` for the
+    /// name and one for the parent were a measurable part of 32k links and their unlinks
+    /// (issue 13). Bytes, not `==`: `é` and `e` + U+0301 are two directories on disk.
     func at<T>(_ path: String, _ body: (Int32, UnsafePointer<CChar>) -> T) -> T {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), slash != path.utf8.startIndex else {
-            return PathBytes.withCString(path) { body(AT_FDCWD, $0) }
+        PathBytes.withCString(path) { whole in
+            guard let slash = strrchr(whole, Int32(UInt8(ascii: "/"))), slash != whole else { return body(AT_FDCWD, whole) }
+            let length = whole.distance(to: UnsafePointer(slash))
+            let same = parent.count == length && parent.withUnsafeBytes { memcmp($0.baseAddress!, whole, length) == 0 }
+            if !same {
+                if descriptor >= 0 { close(descriptor) }
+                parent = Array(UnsafeRawBufferPointer(start: whole, count: length))
+                descriptor = (parent + [0]).withUnsafeBufferPointer { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+                }
+            }
+            guard descriptor >= 0 else { return body(AT_FDCWD, whole) }
+            return body(descriptor, UnsafePointer(slash) + 1)
         }
-        // Compared as bytes first: most calls name the directory already open, and a new
-        // String per call was a measurable part of 32k links (issue 13).
-        if !(parent.map { sameBytes(path.utf8[..<slash], $0.utf8[...]) } ?? false) {
-            let directory = String(path[..<slash])
-            if descriptor >= 0 { close(descriptor) }
-            descriptor = PathBytes.withCString(directory) { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-            parent = directory
-        }
-        guard descriptor >= 0 else { return PathBytes.withCString(path) { body(AT_FDCWD, $0) } }
-        return PathBytes.withCString(String(path[path.utf8.index(after: slash)...])) { body(descriptor, $0) }
     }
 
     /// `lstat` of `path`; nil when it fails.

@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import PathEncoding
 import XCTest
 @testable import Layers
 
@@ -56,6 +57,38 @@ final class ParentDirectoryCursorTests: XCTestCase {
         XCTAssertEqual(cursor.lstatus(of: composed + "/f")?.st_ino, inodes[0])
         XCTAssertEqual(cursor.lstatus(of: decomposed + "/f")?.st_ino, inodes[1])
         XCTAssertEqual(cursor.lstatus(of: composed + "/f")?.st_ino, inodes[0])
+    }
+
+    /// Every form of path reaches the file the whole path names, whichever directory was open
+    /// before: names whose bytes are not UTF-8 (escaped in the path string, decoded for the
+    /// kernel), a parent that is a prefix of the previous one, a bare name, the root's files.
+    func testEachPathNamesWhatTheWholePathNames() throws {
+        let scratch = Scratch()
+        let raw = scratch.file("d") + "/" + PathBytes.string([0x66, 0xFF, 0x2E])  // "f\xFF."
+        let rawChild = raw + "/" + PathBytes.string([0xC3, 0x28])
+        for dir in [scratch.file("d"), scratch.file("d/sub"), scratch.file("d/su"), raw] {
+            XCTAssertEqual(PathBytes.withCString(dir) { mkdir($0, 0o755) } == 0 || errno == EEXIST, true, dir)
+        }
+        let files = [scratch.file("d/sub/f"), scratch.file("d/su/f"), scratch.file("d/f"), raw + "/f", rawChild]
+        var inodes: [String: ino_t] = [:]
+        for file in files {
+            let fd = PathBytes.withCString(file) { open($0, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+            XCTAssertGreaterThanOrEqual(fd, 0, file)
+            var st = stat()
+            fstat(fd, &st)
+            close(fd)
+            inodes[file] = st.st_ino
+        }
+        let order = files + files.reversed() + [files[0], files[1], files[0], raw + "/f", rawChild, files[2]]
+        let cursor = ParentDirectoryCursor()
+        for path in order {
+            XCTAssertEqual(cursor.lstatus(of: path)?.st_ino, inodes[path], PathBytes.display(path))
+        }
+        XCTAssertNil(cursor.lstatus(of: scratch.file("d/missing/f")))
+        XCTAssertEqual(cursor.lstatus(of: files[0])?.st_ino, inodes[files[0]], "after a parent that cannot be opened")
+        // Relative to the working directory, and a file of `/` itself.
+        XCTAssertEqual(cursor.at("/") { fd, name in fd == AT_FDCWD && String(cString: name) == "/" }, true)
+        XCTAssertNotNil(cursor.lstatus(of: "/etc"))
     }
 
     func testSameBytes() {

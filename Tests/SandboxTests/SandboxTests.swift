@@ -256,6 +256,23 @@ final class SandboxTests: XCTestCase {
         XCTAssertTrue(lines.last?.hasPrefix("swiftdock-sandbox") ?? false, r.stdout)
     }
 
+    /// The root overlay's upper dir is a scratch dir: mounted `volatile` where the kernel has it
+    /// (5.10), so the command's fsyncs do not wait for the disk; its view is the same. A kernel
+    /// that refuses the option mounts without it.
+    func testRootOverlayIsVolatileWhereTheKernelHasIt() async throws {
+        let r = try await run("grep ' / / ' /proc/self/mountinfo; echo data > /f && sync && cat /f")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.hasSuffix("data\n"), r.stdout)
+        var name = utsname()
+        uname(&name)
+        let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        let version = release.split(separator: ".").prefix(2).compactMap { Int($0.prefix { $0.isNumber }) }
+        let hasVolatile = version.count == 2 && (version[0], version[1]) >= (5, 10)
+        let rootLine = r.stdout.split(separator: "\n").first { $0.contains(" - overlay ") } ?? ""
+        XCTAssertEqual(rootLine.contains("volatile"), hasVolatile, String(rootLine))
+        XCTAssertEqual(try String(contentsOfFile: r.upper + "/f", encoding: .utf8), "data\n")
+    }
+
     func testWhiteoutInAnUpperLayerHidesTheLowerFile() async throws {
         try requireRoot()  // mknod of the 0/0 whiteout
         if ProcessInfo.processInfo.environment[Self.unprivilegedFlag] != nil { throw XCTSkip("root part only") }

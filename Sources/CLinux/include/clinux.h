@@ -19,6 +19,10 @@ int swiftdock_ficlone(int out, int in);
 
 int swiftdock_syncfs(int fd);
 
+/// O_NOATIME (open(2): reading does not update the file's atime; only for the file's owner or
+/// root, else EPERM), a _GNU_SOURCE flag.
+int swiftdock_o_noatime(void);
+
 /// glibc's allocator set for a short-lived process that builds large tables (mallopt(3)):
 /// each heap grows 64 MiB beyond a request (M_TOP_PAD) instead of 128 KiB, so threads'
 /// arenas are not widened by hundreds of mprotect calls; blocks up to 32 MiB come from the
