@@ -69,27 +69,6 @@ final class BlobSinkTests: XCTestCase {
         XCTAssertFalse(failing.closed)
     }
 
-    /// Tee: the file is complete even when the second sink fails; the failure is kept.
-    func testTeeKeepsTheFileWhenTheSecondSinkFails() async throws {
-        let scratch = Scratch()
-        let layer = try items(scratch)
-        let writer = LayerWriter()
-        let reference = try await writer.write(layer, to: scratch.file("reference"))
-        let cases: [(failAfter: Int?, secondComplete: Bool)] = [(nil, true), (0, false), (500_000, false)]
-        for (failAfter, secondComplete) in cases {
-            let path = scratch.file("tee-\(failAfter ?? -1)")
-            let second = MemorySink(failAfter: failAfter)
-            let tee = TeeBlobSink(primary: try FileBlobSink(path: path), secondary: second)
-            let written = try await writer.write(layer, to: tee)
-            XCTAssertEqual(written, reference)
-            let fileBytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-            XCTAssertEqual(SHA256Stream.digest(of: fileBytes), reference.digest)
-            XCTAssertEqual(tee.secondaryError == nil, secondComplete, "fail after \(failAfter ?? -1)")
-            XCTAssertEqual(second.abandoned, !secondComplete)
-            if secondComplete { XCTAssertEqual(second.bytes, fileBytes) }
-        }
-    }
-
     /// A write that fails part-way removes the partial file it was writing.
     func testFailedFileWriteRemovesThePartialFile() async throws {
         let scratch = Scratch()
