@@ -10,7 +10,11 @@ private final class MemorySink: BlobSink, @unchecked Sendable {
     var closed = false
     var abandoned = false
     let failAfter: Int?
-    init(failAfter: Int? = nil) { self.failAfter = failAfter }
+    let buffersWrites: Bool
+    init(failAfter: Int? = nil, buffersWrites: Bool = false) {
+        self.failAfter = failAfter
+        self.buffersWrites = buffersWrites
+    }
     var name: String { "memory" }
     func write(_ chunk: UnsafeRawBufferPointer) throws {
         if let failAfter, bytes.count + chunk.count > failAfter {
@@ -52,6 +56,12 @@ final class BlobSinkTests: XCTestCase {
             XCTAssertFalse(memory.abandoned)
             // Buffered: whole chunks of up to 1 MiB, not one call per tar block.
             XCTAssertLessThan(memory.writes, memory.bytes.count / (256 * 1024) + 4, "\(compression)")
+            // A sink that gathers parts itself gets the writes unbuffered: the same bytes.
+            let gathering = MemorySink(buffersWrites: true)
+            let fromGathering = try await writer.write(layer, to: gathering)
+            XCTAssertEqual(fromGathering, fromFile, "\(compression)")
+            XCTAssertEqual(gathering.bytes, memory.bytes, "\(compression)")
+            XCTAssertGreaterThanOrEqual(gathering.writes, memory.writes, "\(compression)")
         }
     }
 

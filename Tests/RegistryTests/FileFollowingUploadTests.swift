@@ -24,7 +24,7 @@ final class FileFollowingUploadTests: XCTestCase {
 
     /// Writes `bytes` in pieces of the given sizes (cycled) on a thread of its own, as the
     /// layer writer does; closes at the end unless `closing` is false.
-    func write(_ bytes: [UInt8], into sink: any BlobSink, pieces: [Int], closing: Bool = true) async throws {
+    static func write(_ bytes: [UInt8], into sink: any BlobSink, pieces: [Int], closing: Bool = true) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             Thread {
                 continuation.resume(with: Result {
@@ -43,10 +43,10 @@ final class FileFollowingUploadTests: XCTestCase {
     }
 
     /// The parts the request body gets, until the end or the first error.
-    static func read(_ upload: FileFollowingUpload) async -> (parts: [[UInt8]], error: (any Error)?) {
+    static func read(_ body: AsyncThrowingStream<ByteBuffer, any Error>) async -> (parts: [[UInt8]], error: (any Error)?) {
         var parts: [[UInt8]] = []
         do {
-            for try await part in upload.makeStream() { parts.append(Array(buffer: part)) }
+            for try await part in body { parts.append(Array(buffer: part)) }
             return (parts, nil)
         } catch {
             return (parts, error)
@@ -61,8 +61,8 @@ final class FileFollowingUploadTests: XCTestCase {
         for (index, pieces) in [[65536], [1 << 20], [3, 700_000, 5_000_000, 1]].enumerated() {
             let path = directory + "/blob-\(index)"
             let upload = try upload(at: path)
-            async let body = Self.read(upload)
-            try await write(bytes, into: upload, pieces: pieces)
+            async let body = Self.read(upload.makeStream())
+            try await Self.write(bytes, into: upload, pieces: pieces)
             let (parts, error) = await body
             XCTAssertNil(error, "\(pieces)")
             XCTAssertEqual(parts.reduce(into: [UInt8]()) { $0 += $1 }, bytes, "\(pieces)")
@@ -79,9 +79,9 @@ final class FileFollowingUploadTests: XCTestCase {
         let directory = try scratch()
         let bytes = Self.payload
         let upload = try upload(at: directory + "/blob")
-        try await write(bytes, into: upload, pieces: [1 << 20])
+        try await Self.write(bytes, into: upload, pieces: [1 << 20])
         try FileManager.default.moveItem(atPath: directory + "/blob", toPath: directory + "/renamed")
-        let (parts, error) = await Self.read(upload)
+        let (parts, error) = await Self.read(upload.makeStream())
         XCTAssertNil(error)
         XCTAssertEqual(parts.map(\.count), [4 << 20, 4 << 20, 4 << 20])
         XCTAssertEqual(parts.reduce(into: [UInt8]()) { $0 += $1 }, bytes)
@@ -94,13 +94,13 @@ final class FileFollowingUploadTests: XCTestCase {
         let directory = try scratch()
         let bytes = Array(Self.payload[..<(6 * 1024 * 1024)])
         let upload = try upload(at: directory + "/blob")
-        try await write(Array(bytes[..<(2 << 20)]), into: upload, pieces: [65536], closing: false)
+        try await Self.write(Array(bytes[..<(2 << 20)]), into: upload, pieces: [65536], closing: false)
         let first = try await upload.next()
         XCTAssertNotNil(first)
         upload.fail(Dropped())
-        try await write(Array(bytes[(2 << 20)...]), into: upload, pieces: [65536])
+        try await Self.write(Array(bytes[(2 << 20)...]), into: upload, pieces: [65536])
         XCTAssertNil(upload.failed, "the writer never sees the upload's error")
-        let (_, error) = await Self.read(upload)
+        let (_, error) = await Self.read(upload.makeStream())
         XCTAssertTrue(error is Dropped, "\(String(describing: error))")
         XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/blob"))), bytes)
     }
@@ -111,8 +111,8 @@ final class FileFollowingUploadTests: XCTestCase {
     func testAbandonRemovesTheFileAndFailsTheBody() async throws {
         let directory = try scratch()
         let upload = try upload(at: directory + "/blob")
-        try await write(Array(Self.payload[..<100_000]), into: upload, pieces: [4096], closing: false)
-        async let body = Self.read(upload)
+        try await Self.write(Array(Self.payload[..<100_000]), into: upload, pieces: [4096], closing: false)
+        async let body = Self.read(upload.makeStream())
         try await Task.sleep(for: .milliseconds(50))
         upload.abandon()
         upload.abandon()
@@ -120,5 +120,22 @@ final class FileFollowingUploadTests: XCTestCase {
         XCTAssertTrue(parts.isEmpty, "less than a part was written")
         XCTAssertTrue(error is CancellationError, "\(String(describing: error))")
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/blob"))
+    }
+}
+
+/// `StreamedBlobUpload` in-process: writes of any size are gathered into whole 1 MiB parts
+/// (the last may be shorter), byte for byte, while the body is read.
+final class StreamedBlobUploadTests: XCTestCase {
+    func testWritesAreGatheredIntoWholeParts() async throws {
+        let bytes = Array(FileFollowingUploadTests.payload[..<(5 * 1024 * 1024 + 99)])
+        for pieces in [[512], [3, 1 << 20, 70_000], [6 << 20]] {
+            let upload = StreamedBlobUpload(name: "test")
+            async let body = FileFollowingUploadTests.read(upload.makeStream())
+            try await FileFollowingUploadTests.write(bytes, into: upload, pieces: pieces)
+            let (parts, error) = await body
+            XCTAssertNil(error, "\(pieces)")
+            XCTAssertEqual(parts.map(\.count), [1 << 20, 1 << 20, 1 << 20, 1 << 20, 1 << 20, 99], "\(pieces)")
+            XCTAssertEqual(parts.reduce(into: [UInt8]()) { $0 += $1 }, bytes, "\(pieces)")
+        }
     }
 }
