@@ -76,10 +76,13 @@ extension RegistryClient {
     /// blob as body (`application/octet-stream`; the transport sets Content-Length from the
     /// body's known length). Monolithic on purpose:
     /// Artifact Registry refuses chunked uploads. The registry checks the digest itself,
-    /// so wrong bytes are never stored under it.
+    /// so wrong bytes are never stored under it. Returns true when the answer named the
+    /// digest it stored (`Docker-Content-Digest`) and it is `digest`: the registry then holds
+    /// exactly these bytes, and a `HEAD` to check their size would tell nothing new.
+    @discardableResult
     public func finishUpload(_ session: UploadSession, digest: Digest, body: RequestBody,
                              to repository: RegistryRepository,
-                             onProgress: (@Sendable (Int) -> Void)? = nil) async throws {
+                             onProgress: (@Sendable (Int) -> Void)? = nil) async throws -> Bool {
         let request = RegistryRequest(method: .PUT, registry: repository.registry,
                                       target: Self.uploadURL(session.location, digest: digest),
                                       headers: [("Content-Type", "application/octet-stream")],
@@ -90,10 +93,12 @@ extension RegistryClient {
                                      what: "push blob \(digest)")
         }
         _ = try? await response.body.collect(upTo: 1 << 20)
-        if let header = response.headers.first(name: "Docker-Content-Digest"),
-           let stored = try? Digest(parsing: header), stored.algorithm == digest.algorithm, stored != digest {
+        guard let header = response.headers.first(name: "Docker-Content-Digest"),
+              let stored = try? Digest(parsing: header), stored.algorithm == digest.algorithm else { return false }
+        guard stored == digest else {
             throw repository.error(.digestMismatch, "push blob \(digest): the registry stored \(stored)")
         }
+        return true
     }
 
     /// Uploads a blob while `produce` writes it into the sink it is given — for a layer whose
