@@ -126,7 +126,7 @@ let package = Package(
         ]),
         .testTarget(name: "RegistryTests", dependencies: [
             // GoogleAuth's tests live here too: they share the fake HTTP of the auth tests.
-            "TestSupport", "Registry", "ImageModel", "ImageStore", "HTTPTransport", "GoogleAuth", "ProcessWaiting",
+            "TestSupport", "Registry", "ImageModel", "ImageStore", "Layers", "HTTPTransport", "GoogleAuth", "ProcessWaiting",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),

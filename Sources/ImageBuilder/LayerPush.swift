@@ -8,15 +8,18 @@ public protocol LayerUploader: Sendable {
     /// Whether to try a streamed upload: false once the destination refused one, so later
     /// layers go to a file and up in one request without a failed attempt each.
     var streams: Bool { get }
-    /// Uploads the bytes `write` puts into the sink it is given, as they come. With
-    /// `awaitingRegistry`, returns once the registry holds them under the layer's digest;
+    /// Uploads the bytes `write` puts into the sink it is given, as they come. With `file`,
+    /// that sink also writes them to `file` (created or truncated), completely even when the
+    /// upload fails, and the upload reads them back from there behind the writer, so the
+    /// writer never waits on the network. With `awaitingRegistry`, returns once the registry
+    /// holds them under the layer's digest;
     /// without, as soon as `write` has returned (every byte handed to the upload), leaving the
     /// registry's closing answer — the end of the stream, the `PUT ?digest=` — to finish
     /// beside the build's own tail, awaited by the push after the build, which uploads the
     /// layer again from the store if the stream failed there. A refused or broken upload
     /// noticed before returning throws `LayerUploadFailed`; errors of `write` itself come out
     /// as they are.
-    func uploadStreamed(awaitingRegistry: Bool,
+    func uploadStreamed(awaitingRegistry: Bool, file: String?,
                         _ write: @escaping @Sendable (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer
     /// Uploads a finished layer file in one request (the fallback).
     func upload(file: String, layer: WrittenLayer) async throws
@@ -50,13 +53,13 @@ public struct LayerPush: Sendable {
     }
 
     /// Writes `items` with `writer` and uploads the layer: streamed (and, with `keepFile`,
-    /// tee'd into `file` at the same time), else — when the registry refuses the stream or
+    /// written to `file` at the same time, the upload reading it back), else — when the registry refuses the stream or
     /// has refused one before — into `file` first and up in one request. Without `keepFile`
     /// the file of a fallback is removed once uploaded, so nothing of the layer stays on disk.
     /// `recording`: the sources' digests from the same read (a folded COPY, see `FoldedContent`);
     /// a write that is done again after a refused stream records them afresh.
     ///
-    /// With `keepInStore` the layer is done here once the tee'd file is complete: the stream's
+    /// With `keepInStore` the layer is done here once its file is complete: the stream's
     /// end and the registry's answer go on beside the build's own tail (the store ingest, the
     /// cache records, the file-digest index), which would otherwise wait for them — the layer
     /// is in the store, so the push after the build can still send it if the stream fails
@@ -68,8 +71,8 @@ public struct LayerPush: Sendable {
         if uploader.streams {
             let teed = Locked<WrittenLayer?>(nil)
             do {
-                return try await uploader.uploadStreamed(awaitingRegistry: !(keepInStore && keepFile)) { upload in
-                    let sink: any BlobSink = keepFile ? TeeBlobSink(primary: try FileBlobSink(path: file), secondary: upload) : upload
+                return try await uploader.uploadStreamed(awaitingRegistry: !(keepInStore && keepFile),
+                                                         file: keepFile ? file : nil) { sink in
                     let written = try await writer.write(items, to: sink, recording: recording)
                     if keepFile { teed.withLock { $0 = written } }
                     return written

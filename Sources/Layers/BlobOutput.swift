@@ -1,16 +1,17 @@
 import Foundation
 import ImageModel
 
-/// The front of a layer blob's output: 1 MiB of buffering (few `write(2)`s, whole chunks for
-/// an upload), a running SHA-256 and byte count of the bytes handed to the sink — so the
-/// digest is always of what was actually written. Used by one thread at a time.
+/// The front of a layer blob's output: 1 MiB of buffering (few `write(2)`s) unless the sink
+/// gathers parts itself (`BlobSink.buffersWrites`: an upload's buffers, filled straight from
+/// the compressor's output), a running SHA-256 and byte count of the bytes handed to the
+/// sink — so the digest is always of what was actually written. Used by one thread at a time.
 final class BlobOutput {
     let sink: any BlobSink
     private(set) var hash = SHA256Stream()
     private(set) var count: Int64 = 0
     private let hashing: Bool
     private let buffer: UnsafeMutableRawPointer
-    private let capacity = 1 << 20
+    private let capacity: Int
     private var used = 0
 
     /// How errors name the output (the sink's path or upload).
@@ -20,7 +21,9 @@ final class BlobOutput {
     init(sink: any BlobSink, hashing: Bool) {
         self.sink = sink
         self.hashing = hashing
-        buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        // Zero capacity: every write goes straight through (see the type's doc).
+        capacity = sink.buffersWrites ? 0 : 1 << 20
+        buffer = UnsafeMutableRawPointer.allocate(byteCount: max(capacity, 1), alignment: 64)
     }
 
     deinit {

@@ -39,9 +39,9 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
 
     var streams: Bool { lock.withLock { !refused } }
 
-    func uploadStreamed(awaitingRegistry: Bool,
+    func uploadStreamed(awaitingRegistry: Bool, file: String?,
                         _ write: @escaping @Sendable (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer {
-        if awaitingRegistry { return try await stream(write) }
+        if awaitingRegistry { return try await stream(file: file, write) }
         // The stream runs as a task of its own that outlives this call: the layer is handed
         // back when `write` returns, and `finishUploads` (before the push after the build)
         // awaits the registry's answer. A failure after the hand-off only leaves the layer
@@ -49,7 +49,7 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
         let handoff = WrittenLayerHandoff()
         let task = Task {
             do {
-                _ = try await stream { sink in
+                _ = try await stream(file: file) { sink in
                     let written = try await write(sink)
                     handoff.deliver(.success(written))
                     return written
@@ -69,9 +69,11 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
         for task in running { await task.value }
     }
 
-    private func stream(_ write: (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer {
+    private func stream(file: String?, _ write: (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer {
         do {
-            let written = try await client.uploadStreamed(to: repository, producing: write, digest: { ($0.digest, $0.size) })
+            let kept = try file.map { (sink: try FileBlobSink(path: $0) as any BlobSink, path: $0) }
+            let written = try await client.uploadStreamed(to: repository, keeping: kept, producing: write,
+                                                          digest: { ($0.digest, $0.size) })
             lock.withLock {
                 streamed += 1
                 sentDigests.insert(written.digest)

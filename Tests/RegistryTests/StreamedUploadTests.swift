@@ -1,5 +1,6 @@
 import Foundation
 import ImageModel
+import Layers
 @testable import Registry
 import XCTest
 
@@ -52,22 +53,35 @@ final class StreamedUploadTests: XCTestCase {
         return (0..<count).map { _ in state = state &* 1_664_525 &+ 1_013_904_223; return UInt8(truncatingIfNeeded: state >> 24) }
     }
 
-    /// The blob arrives whole under its digest, on the CNCF registry and the AR-style one.
+    /// A file the blob is kept in too (`build --push -t`), in a scratch directory.
+    func keptFile() throws -> (sink: any BlobSink, path: String) {
+        let path = NSTemporaryDirectory() + "streamed-upload-kept-" + UUID().uuidString
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return (try FileBlobSink(path: path), path)
+    }
+
+    /// The blob arrives whole under its digest, on the CNCF registry and the AR-style one,
+    /// sent from memory or read back from the file it is kept in.
     func testStreamedUploadReachesTheRegistry() async throws {
-        for (name, basic) in [("SWIFTDOCK_TEST_REGISTRY_OPEN", false), ("SWIFTDOCK_TEST_REGISTRY_TOKEN_AR", true)] {
+        let cases = [("SWIFTDOCK_TEST_REGISTRY_OPEN", false), ("SWIFTDOCK_TEST_REGISTRY_TOKEN_AR", true)]
+            .flatMap { registry in [false, true].map { (registry.0, registry.1, $0) } }
+        for (name, basic, keeping) in cases {
             let registry = try fixture(name)
             let client = try client(for: registry, basic: basic)
             let repository = RegistryRepository(registry: registry, name: "swiftdock/streamed-\(UUID().uuidString.prefix(8).lowercased())")
-            let bytes = Self.payload(9 * 1024 * 1024 + 4321, seed: 3)
+            let bytes = Self.payload(9 * 1024 * 1024 + 4321, seed: keeping ? 4 : 3)
+            let label = "\(name)\(keeping ? ", file kept" : "")"
             do {
-                let result = try await client.uploadStreamed(to: repository, producing: { try await produce(bytes, into: $0) },
-                                                             digest: { $0 })
-                XCTAssertEqual(result.digest, SHA256Stream.digest(of: bytes), name)
+                let kept = keeping ? try keptFile() : nil
+                let result = try await client.uploadStreamed(to: repository, keeping: kept,
+                                                             producing: { try await produce(bytes, into: $0) }, digest: { $0 })
+                if let kept { XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: kept.path))), bytes, label) }
+                XCTAssertEqual(result.digest, SHA256Stream.digest(of: bytes), label)
                 let size = try await client.blobSize(result.digest, in: repository)
-                XCTAssertEqual(size, Int64(bytes.count), name)
+                XCTAssertEqual(size, Int64(bytes.count), label)
                 let (response, _) = try await client.openBlob(result.digest, in: repository)
                 let body = try await response.body.collect(upTo: 64 << 20)
-                XCTAssertEqual(Array(buffer: body), bytes, name)
+                XCTAssertEqual(Array(buffer: body), bytes, label)
             } catch {
                 await client.shutdown()
                 throw error
@@ -90,6 +104,17 @@ final class StreamedUploadTests: XCTestCase {
         } catch let error as RegistryError {
             XCTAssertEqual(error.status, 411, "\(error)")
         }
+        // Kept in a file: the refusal does not stop the writer; the file is complete for the
+        // one-request upload that follows.
+        let kept = try keptFile()
+        do {
+            _ = try await client.uploadStreamed(to: repository, keeping: kept, producing: { try await produce(bytes, into: $0) },
+                                                digest: { $0 })
+            XCTFail("expected the registry to refuse the streamed body")
+        } catch let error as RegistryError {
+            XCTAssertEqual(error.status, 411, "\(error)")
+        }
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: kept.path))), bytes)
         let size = try await client.blobSize(SHA256Stream.digest(of: bytes), in: repository)
         XCTAssertNil(size)
     }
@@ -101,13 +126,20 @@ final class StreamedUploadTests: XCTestCase {
         defer { Task { await client.shutdown() } }
         let repository = RegistryRepository(registry: registry, name: "swiftdock/streamed-abandoned")
         let bytes = Self.payload(6 * 1024 * 1024, seed: 9)
-        do {
-            _ = try await client.uploadStreamed(to: repository, producing: { try await produce(bytes, into: $0, failAt: 2 << 20) },
-                                                digest: { $0 })
-            XCTFail("expected the producer's error")
-        } catch is RegistryError {
-            XCTFail("the producer's error was replaced by the upload's")
-        } catch {}
+        for keeping in [false, true] {
+            let kept = keeping ? try keptFile() : nil
+            do {
+                _ = try await client.uploadStreamed(to: repository, keeping: kept,
+                                                    producing: { try await produce(bytes, into: $0, failAt: 2 << 20) }, digest: { $0 })
+                XCTFail("expected the producer's error")
+            } catch is RegistryError {
+                XCTFail("the producer's error was replaced by the upload's")
+            } catch {}
+            if let kept {
+                // The producer failed: the sink is abandoned, and the partial file goes with it.
+                XCTAssertFalse(FileManager.default.fileExists(atPath: kept.path), "partial file left")
+            }
+        }
         let size = try await client.blobSize(SHA256Stream.digest(of: bytes), in: repository)
         XCTAssertNil(size)
     }

@@ -20,4 +20,13 @@ public protocol BlobSink: AnyObject, Sendable {
     func abandon()
     /// How errors name where the bytes went (a path, an upload).
     var name: String { get }
+    /// True when the sink gathers small writes into parts of its own (an upload filling the
+    /// request's buffers): the writer then hands it every write as it comes instead of
+    /// copying it into a buffer first, so each byte is copied once on its way out.
+    var buffersWrites: Bool { get }
+}
+
+extension BlobSink {
+    /// A file or a plain sink wants few, large writes: the writer buffers for it.
+    public var buffersWrites: Bool { false }
 }

@@ -76,10 +76,13 @@ extension RegistryClient {
     /// blob as body (`application/octet-stream`; the transport sets Content-Length from the
     /// body's known length). Monolithic on purpose:
     /// Artifact Registry refuses chunked uploads. The registry checks the digest itself,
-    /// so wrong bytes are never stored under it.
+    /// so wrong bytes are never stored under it. Returns true when the answer named the
+    /// digest it stored (`Docker-Content-Digest`) and it is `digest`: the registry then holds
+    /// exactly these bytes, and a `HEAD` to check their size would tell nothing new.
+    @discardableResult
     public func finishUpload(_ session: UploadSession, digest: Digest, body: RequestBody,
                              to repository: RegistryRepository,
-                             onProgress: (@Sendable (Int) -> Void)? = nil) async throws {
+                             onProgress: (@Sendable (Int) -> Void)? = nil) async throws -> Bool {
         let request = RegistryRequest(method: .PUT, registry: repository.registry,
                                       target: Self.uploadURL(session.location, digest: digest),
                                       headers: [("Content-Type", "application/octet-stream")],
@@ -90,10 +93,12 @@ extension RegistryClient {
                                      what: "push blob \(digest)")
         }
         _ = try? await response.body.collect(upTo: 1 << 20)
-        if let header = response.headers.first(name: "Docker-Content-Digest"),
-           let stored = try? Digest(parsing: header), stored.algorithm == digest.algorithm, stored != digest {
+        guard let header = response.headers.first(name: "Docker-Content-Digest"),
+              let stored = try? Digest(parsing: header), stored.algorithm == digest.algorithm else { return false }
+        guard stored == digest else {
             throw repository.error(.digestMismatch, "push blob \(digest): the registry stored \(stored)")
         }
+        return true
     }
 
     /// Uploads a blob while `produce` writes it into the sink it is given — for a layer whose
@@ -122,13 +127,31 @@ extension RegistryClient {
     /// enforces these and is tested with it. A registry that refuses the stream anyway fails
     /// here, and the caller falls back to a file and `finishUpload` (one monolithic PUT).
     ///
+    /// With `keeping` (a sink that creates the file at `path`: the blob is kept there too, as
+    /// `build --push -t` keeps its layers), the sink `produce` gets writes that file and the
+    /// request reads it back behind the producer (`FileFollowingUpload`): the producer never
+    /// waits on the network and never sees the upload's failure — the file is completed, and
+    /// this then throws the upload's `RegistryError`, so the caller can send the file in one
+    /// request. Without, the bytes go through a small memory channel (`StreamedBlobUpload`)
+    /// that holds the producer back while the registry lags.
+    ///
     /// Errors `produce` throws are rethrown as they are (the upload is abandoned); a refused
     /// or broken upload throws `RegistryError`. The registry checks the digest itself.
     public func uploadStreamed<T>(to repository: RegistryRepository,
+                                  keeping file: (sink: any BlobSink, path: String)? = nil,
                                   producing produce: (any BlobSink) async throws -> T,
                                   digest: (T) -> (digest: Digest, size: Int64)) async throws -> T {
-        let sink = StreamedBlobUpload(name: "upload to \(repository.registry)/\(repository.name)")
-        let channel = sink.channel
+        let channel: any StreamedUploadSource
+        if let file {
+            do {
+                channel = try FileFollowingUpload(file: file.sink, path: file.path)
+            } catch {
+                file.sink.abandon()
+                throw error
+            }
+        } else {
+            channel = StreamedBlobUpload(name: "upload to \(repository.registry)/\(repository.name)")
+        }
         // The session is opened beside the producer, not before it: compression starts at
         // once and fills the channel while the POST (and a token request, the first time)
         // is under way — a round trip or two that a real network would otherwise add per layer.
@@ -139,13 +162,13 @@ extension RegistryClient {
                 }
                 return try await sendStream(channel, session: session, to: repository)
             } catch {
-                channel.fail(error)  // wakes a producer blocked on a full channel
+                channel.fail(error)  // ends the body; wakes a producer blocked on a full channel
                 throw error
             }
         }()
         let result: T
         do {
-            result = try await produce(sink)
+            result = try await produce(channel)
         } catch {
             // The upload failed first (refused, connection lost): the producer only saw its
             // error through the sink, so the upload's error is the one to report.
@@ -153,7 +176,7 @@ extension RegistryClient {
                 _ = try? await patched
                 throw uploadError
             }
-            sink.abandon()
+            channel.abandon()
             _ = try? await patched
             throw error
         }
@@ -168,7 +191,7 @@ extension RegistryClient {
 
     /// The streamed `PATCH`: the channel's chunks as a body of unknown length. Returns the
     /// session to finish (the answer's `Location`) and the byte count its `Range` confirms.
-    private func sendStream(_ channel: BlockingByteChannel, session: UploadSession,
+    private func sendStream(_ channel: any StreamedUploadSource, session: UploadSession,
                             to repository: RegistryRepository) async throws -> (UploadSession, Int64?) {
         let request = RegistryRequest(method: .PATCH, registry: repository.registry, target: session.location,
                                       headers: [("Content-Type", "application/octet-stream")],

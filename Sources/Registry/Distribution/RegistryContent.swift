@@ -13,6 +13,9 @@ public struct RegistryContent: ContentSource, ContentDestination {
     /// Upload sessions a mount request opened instead of mounting (202), kept for the upload
     /// that follows so a registry that never mounts (Artifact Registry) costs no extra POST.
     private let mountSessions = Locked([Digest: UploadSession]())
+    /// Blobs `put` here whose upload the registry answered naming the same digest: their size
+    /// is known without asking (the pusher's check after each put costs no `HEAD` for them).
+    private let confirmed = Locked([Digest: Int64]())
 
     public init(client: RegistryClient, repository: RegistryRepository) {
         self.client = client
@@ -46,7 +49,8 @@ public struct RegistryContent: ContentSource, ContentDestination {
     // MARK: ContentDestination
 
     public func blobSize(_ descriptor: Descriptor) async throws -> Int64? {
-        try await client.blobSize(descriptor.digest, in: repository)
+        if let size = confirmed.withLock({ $0[descriptor.digest] }) { return size }
+        return try await client.blobSize(descriptor.digest, in: repository)
     }
 
     /// A cross-repository mount (`POST …/uploads/?mount=&from=`) from a repository of this
@@ -82,9 +86,12 @@ public struct RegistryContent: ContentSource, ContentDestination {
         }
         let body = ByteBufferChunks(chunks)
         do {
-            try await client.finishUpload(session, digest: descriptor.digest,
-                                          body: .stream(length: descriptor.size, makeStream: { body.makeStream() }),
-                                          to: repository)
+            if try await client.finishUpload(session, digest: descriptor.digest,
+                                             body: .stream(length: descriptor.size, makeStream: { body.makeStream() }),
+                                             to: repository) {
+                // The length was sent as Content-Length and the registry hashed what it got.
+                confirmed.withLock { $0[descriptor.digest] = descriptor.size }
+            }
         } catch let error as RegistryError {
             // The body ended with the source's own failure (wrong bytes, an unreadable file):
             // that, not "cannot reach the registry", is what happened.
