@@ -78,6 +78,8 @@ final class BuildSession {
     var resolvedDownloads: [(url: String, digest: Digest)] = []
     /// The `--ssh` agents' sockets (and the agents started for key files).
     var sshForwarding: SSHForwarding?
+    /// A COPY planned and written beside the RUN before it, until its step adopts it (`EarlyCopy`).
+    var earlyCopy: EarlyCopy?
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {

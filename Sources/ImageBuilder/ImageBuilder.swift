@@ -53,7 +53,13 @@ public struct ImageBuilder {
             let result = try await LayerWriteQueue.withLayerWrites { writes in
                 session.layerWrites = writes
                 defer { session.layerWrites = nil }
-                return try await run(session)
+                do {
+                    return try await run(session)
+                } catch {
+                    // Its layer write waits for items: failed before the queue waits for it.
+                    await session.dropEarlyCopy()
+                    throw error
+                }
             }
             await session.flushCacheRecords()
             await session.saveFileDigestsAfterUnlinking()
@@ -113,7 +119,8 @@ public struct ImageBuilder {
                 try await executor.execute(trigger)
             }
             executor.state.config.config.onBuild = nil
-            for instruction in stage.instructions {
+            for (position, instruction) in stage.instructions.enumerated() {
+                executor.nextInstruction = stage.instructions.dropFirst(position + 1).first
                 try await executor.execute(instruction)
             }
             step = executor.stepNumber
