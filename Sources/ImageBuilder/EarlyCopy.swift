@@ -18,7 +18,7 @@ import Layers
 /// meeting any error at its own line.
 final class EarlyCopy: @unchecked Sendable {
     // @unchecked: `planner` and `outcome` belong to the planning thread until it has ended
-    // (`ended`, under `lock`); after that only to the one step that waits for it.
+    // (`planning`); after that only to the one step that waits for it.
     /// The COPY as parsed (its location tells the step it was made for).
     let instruction: Instruction
     let stream = LayerItemStream()
@@ -28,22 +28,17 @@ final class EarlyCopy: @unchecked Sendable {
     let path: String
     private var planner: CopyPlanner
     private var outcome: Result<[LayerItem], any Error> = .failure(CancellationError())
-    private let lock = NSLock()
-    private var ended = false
-    private var waiter: CheckedContinuation<Void, Never>?
+    private var planning: ThreadWork?
 
     /// Starts planning `planner` (its view the stage's before the RUN) into a new layer
-    /// write that `queue` submits: on a thread of its own, not a task's, so the walk's
-    /// system calls never hold one of the few threads the build's tasks run on.
+    /// write that `queue` submits, on a thread of its own (`ThreadWork`).
     init(instruction: Instruction, planner: CopyPlanner,
          queue: (LayerItemStream, SourceFileDigests) throws -> (PendingLayerWrite, path: String)) rethrows {
         self.instruction = instruction
         self.planner = planner
         self.planner.viewReads = ViewReads()
         (write, path) = try queue(stream, recording)
-        let thread = Thread { [self] in plan() }
-        thread.name = "swiftdock-early-copy"
-        thread.start()
+        planning = ThreadWork { [self] in plan() }
     }
 
     private func plan() {
@@ -56,26 +51,10 @@ final class EarlyCopy: @unchecked Sendable {
         // The plan's answers are noted; the view itself is not needed any more, and holding
         // it would make the RUN's change to the stage's view copy it.
         planner.view = FilesystemView()
-        lock.lock()
-        ended = true
-        let waiting = waiter
-        waiter = nil
-        lock.unlock()
-        waiting?.resume()
     }
 
-    /// Waits for the planning thread to end.
     private func planningEnded() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            lock.lock()
-            if ended {
-                lock.unlock()
-                continuation.resume()
-            } else {
-                waiter = continuation
-                lock.unlock()
-            }
-        }
+        await planning?.ended()
     }
 
     /// The early plan's items and planner, when `planner` — the step's own, over the view

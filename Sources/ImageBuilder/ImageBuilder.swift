@@ -104,6 +104,7 @@ public struct ImageBuilder {
             executor.state.runsCommands = session.options.runMode == .exec && stage.instructions.contains {
                 if case .run = $0.kind { return true } else { return false }
             }
+            executor.prepareFirstRun(of: stage)
             if index == order.last, let push = options.layerPush {
                 executor.layerPush = push
                 push.uploader.sendBaseLayers(executor.state.layers.compactMap {
