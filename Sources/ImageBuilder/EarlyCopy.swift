@@ -23,22 +23,29 @@ final class EarlyCopy: @unchecked Sendable {
     let instruction: Instruction
     let stream = LayerItemStream()
     let recording = SourceFileDigests()
-    let write: PendingLayerWrite
-    /// The layer's temp file (the build's, removed with its other temp files).
-    let path: String
+    /// The layer's write and temp file (the build's, removed with its other temp files), once
+    /// queued (`startWriting`).
+    private(set) var written: (write: PendingLayerWrite, path: String)?
     private var planner: CopyPlanner
     private var outcome: Result<[LayerItem], any Error> = .failure(CancellationError())
     private var planning: ThreadWork?
 
-    /// Starts planning `planner` (its view the stage's before the RUN) into a new layer
-    /// write that `queue` submits, on a thread of its own (`ThreadWork`).
-    init(instruction: Instruction, planner: CopyPlanner,
-         queue: (LayerItemStream, SourceFileDigests) throws -> (PendingLayerWrite, path: String)) rethrows {
+    /// Starts planning `planner` (its view the stage's before the RUN) into `stream`, on a
+    /// thread of its own (`ThreadWork`); the layer write starts with `startWriting`.
+    init(instruction: Instruction, planner: CopyPlanner) {
         self.instruction = instruction
         self.planner = planner
         self.planner.viewReads = ViewReads()
-        (write, path) = try queue(stream, recording)
         planning = ThreadWork { [self] in plan() }
+    }
+
+    /// Queues the layer's write (`queue` submits it), once. The RUN does this once its root
+    /// file system is ready, not when the plan starts: unpacking a base ends with a flush of
+    /// the file system (`ImageStore.rootfs`), which would otherwise also wait for every
+    /// compressed byte this write had put into the page cache by then.
+    func startWriting(_ queue: (LayerItemStream, SourceFileDigests) throws -> (PendingLayerWrite, path: String)) rethrows {
+        guard written == nil else { return }
+        written = try queue(stream, recording)
     }
 
     private func plan() {

@@ -33,8 +33,17 @@ extension StageExecutor {
               let context = try? session.context() else { return }
         let planner = CopyPlanner(instruction: copy, isAdd: false, source: .init(directory: context, owners: nil),
                                   workdir: state.workdir, view: state.view, owner: owner, chmod: chmod, now: session.nowSeconds)
-        session.earlyCopy = try? EarlyCopy(instruction: next, planner: planner) { stream, recording in
-            try queueLayerWrite(stream, recording: recording)
+        session.earlyCopy = EarlyCopy(instruction: next, planner: planner)
+    }
+
+    /// Queues the early COPY's layer write (see `EarlyCopy.startWriting`); one that cannot
+    /// be queued is dropped (the COPY's step then plans for itself).
+    func startEarlyCopyWrite() async {
+        guard let early = session.earlyCopy else { return }
+        do {
+            try early.startWriting { stream, recording in try queueLayerWrite(stream, recording: recording) }
+        } catch {
+            await session.dropEarlyCopy()
         }
     }
 
@@ -46,8 +55,15 @@ extension StageExecutor {
         session.earlyCopy = nil
         guard case (let items, var earlyPlanner)? = await early.planned(matching: planner) else { return false }
         planner.view = FilesystemView()
+        do {
+            try early.startWriting { stream, recording in try queueLayerWrite(stream, recording: recording) }
+        } catch {
+            early.stream.fail(error)
+            throw error
+        }
+        guard let (task, path) = early.written else { throw BuildError("internal error: an early COPY's layer was not queued") }
         try await finishStreamedCopy(items, planner: &earlyPlanner, stream: early.stream, recording: early.recording,
-                                     task: early.write, path: early.path, createdBy: createdBy)
+                                     task: task, path: path, createdBy: createdBy)
         return true
     }
 

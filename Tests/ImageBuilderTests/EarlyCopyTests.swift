@@ -81,9 +81,7 @@ final class EarlyCopyTests: XCTestCase {
             var sequential = planner(after)
             let expected = try sequential.plan()
             var beforeRun = planner(before)
-            let early = try EarlyCopy(instruction: Self.instruction, planner: planner(before)) { _, _ in
-                (PendingLayerWrite(), path: "/nonexistent")
-            }
+            let early = EarlyCopy(instruction: Self.instruction, planner: planner(before))
             let adopted = await early.planned(matching: planner(after))
             XCTAssertEqual(adopted != nil, c.stands, c.name)
             // A plan the view could not have told apart must stand: dropping is for plans that differ.
@@ -120,9 +118,7 @@ final class EarlyCopyTests: XCTestCase {
             ("a mode change", try planner(chmod: "600"), false),
         ]
         for step in steps {
-            let early = try EarlyCopy(instruction: Self.instruction, planner: try planner()) { _, _ in
-                (PendingLayerWrite(), path: "/nonexistent")
-            }
+            let early = EarlyCopy(instruction: Self.instruction, planner: try planner())
             let adopted = await early.planned(matching: step.planner)
             XCTAssertEqual(adopted != nil, step.stands, step.name)
             if adopted == nil { XCTAssertTrue(early.stream.hasEnded, step.name) }
