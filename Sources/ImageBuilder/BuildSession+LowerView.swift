@@ -87,8 +87,17 @@ extension BuildSession {
         let blob: LayerBlob
         switch state.layers[entry.layer] {
         case .stored(let descriptor, _, let blobPath):
+            // A stored layer never changes: each RUN of a stage reads the base's /etc/passwd
+            // and /etc/group, and each read streams the whole layer (issue 13).
+            let cacheKey = descriptor.digest.description + "\u{0}" + resolved
+            if let cached = storedLayerFiles[cacheKey] { return cached }
             try await ensureLocal([descriptor.digest], of: "image \(state.imageDescription)")
-            blob = LayerBlob(path: blobPath, digest: descriptor.digest)
+            let stage = state
+            let bytes = try verifying(stage) {
+                try LayerUnpacker.readFile(resolved, fromBlobs: [LayerBlob(path: blobPath, digest: descriptor.digest)])
+            }
+            storedLayerFiles[cacheKey] = bytes
+            return bytes
         case .pending(let task, let blobPath):
             _ = try await task.value
             blob = LayerBlob(path: blobPath, digest: nil)

@@ -82,6 +82,12 @@ final class BuildSession {
     var resolvedDownloads: [(url: String, digest: Digest)] = []
     /// The `--ssh` agents' sockets (and the agents started for key files).
     var sshForwarding: SSHForwarding?
+    /// A COPY planned and written beside the RUN before it, until its step adopts it (`EarlyCopy`).
+    var earlyCopy: EarlyCopy?
+    /// What stages' first RUNs wait for, started with the stage (`prepareFirstRun`).
+    var runPreparations: [ThreadWork] = []
+    /// Files read from stored layers by `lowerFile`, by layer digest and path.
+    var storedLayerFiles: [String: [UInt8]?] = [:]
 
     init(options: BuildOptions, store: ImageStore, source: ImageSource?, events: @escaping @Sendable (BuildEvent) -> Void,
          dockerfile: Dockerfile, contextRoot: String, dockerfilePath: String) {
@@ -267,6 +273,7 @@ final class BuildSession {
     /// Removes every temp file and directory this build made (on success after ingesting),
     /// once a background removal of materialised layers has ended.
     func cleanUp() async {
+        for preparation in runPreparations { await preparation.ended() }
         await materialisedRemoval?.wait()
         materialisedRemoval = nil
         for path in temporaryPaths {

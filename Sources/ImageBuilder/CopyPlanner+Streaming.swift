@@ -27,7 +27,9 @@ extension CopyPlanner {
 
         init(stream: LayerItemStream) { self.stream = stream }
 
-        mutating func publish(_ items: [LayerEntry]) {
+        mutating func publish(_ items: [LayerEntry]) throws {
+            // Failed by the one who waits for it (a dropped early plan): the walk stops here.
+            if stream.hasEnded { throw CancellationError() }
             guard items.count > published else { return }
             var chunk: [LayerItem] = []
             if !sentParents {

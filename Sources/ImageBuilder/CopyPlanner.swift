@@ -32,6 +32,8 @@ struct CopyPlanner {
 
     /// Files already downloaded for `ADD <URL>` sources, by URL.
     var downloads: [String: ContextEntry] = [:]
+    /// When set, every answer the plan takes from `view` is noted there (`EarlyCopy`).
+    var viewReads: ViewReads?
 
     /// The entries in the order they were first planned (a later entry for the same path takes
     /// its place), with the source's `lstat` for files from the build context, and where each
@@ -72,7 +74,7 @@ struct CopyPlanner {
         // Symlinks on the destination (the last component included, dangling or not) are
         // followed inside the image's root, never outside it: BuildKit's fs.RootPath. (buildah
         // replaces a dangling final symlink instead; BuildKit is the reference.)
-        guard let destPath = view.resolve(cleanLayerPath(dest)) else {
+        guard let destPath = resolveInView(cleanLayerPath(dest)) else {
             throw BuildError("\(instruction.destination): too many levels of symbolic links")
         }
 
@@ -92,10 +94,10 @@ struct CopyPlanner {
         }
         let totalSources = instruction.sources.count
         let manyMatches = matched.reduce(0) { $0 + $1.1.count } + instruction.heredocs.count > 1
-        if (totalSources > 1 || manyMatches) && !endsAsDirectory && !view.isDirectory(destPath) {
+        if (totalSources > 1 || manyMatches) && !endsAsDirectory && !isDirectoryInView(destPath) {
             throw BuildError("When using \(keyword) with more than one source file, the destination must be a directory and end with a /")
         }
-        let destIsDirectory = endsAsDirectory || totalSources > 1 || manyMatches || view.isDirectory(destPath)
+        let destIsDirectory = endsAsDirectory || totalSources > 1 || manyMatches || isDirectoryInView(destPath)
         let excludes = instruction.excludes.isEmpty ? nil : try PatternMatcher(patterns: instruction.excludes)
         var streaming = stream.map { StreamedItems(stream: $0) }
         if streaming != nil, !streams(matched, excludes: excludes) { streaming = nil }
@@ -121,14 +123,14 @@ struct CopyPlanner {
                     ensureDirectory(base)
                     if streaming != nil {
                         streaming!.predictedParents = missingParents(of: base)
-                        streaming!.publish(items)
+                        try streaming!.publish(items)
                         // A copy: the walk reads it while the closure changes `self`.
                         let directory = source.directory
                         try directory.walk(entry, excluding: instruction.excludes) { children in
                             for child in children {
                                 try addEntry(child, at: target(of: child.relativePath, below: entry.relativePath, at: base))
                             }
-                            streaming!.publish(items)
+                            try streaming!.publish(items)
                         }
                         break
                     }
@@ -245,7 +247,7 @@ struct CopyPlanner {
     /// never with the source directory's mode (BuildKit's MkdirAll of the destination: a 0750
     /// `/out/sub` copied to `/o2` gives a 0755 `/o2`). An existing one is left as it is.
     private mutating func ensureDirectory(_ path: String) {
-        guard !path.isEmpty, !view.exists(path), itemIndex[PathKey(path)] == nil else { return }
+        guard !path.isEmpty, itemIndex[PathKey(path)] == nil, !existsInView(path) else { return }
         let o = owner ?? Owner(uid: 0, gid: 0)
         add(LayerEntry(path: path, kind: .directory, mode: 0o755, uid: o.uid, gid: o.gid, mtimeSeconds: now))
     }
@@ -270,7 +272,7 @@ struct CopyPlanner {
             while let current = next {
                 let key = PathKey(current)
                 if itemIndex[key] != nil || !seen.insert(key).inserted { return }
-                if !view.exists(current) { needed.append(current) }
+                if !existsInView(current) { needed.append(current) }
                 next = parentPath(current)
             }
         }

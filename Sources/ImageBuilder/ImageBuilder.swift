@@ -53,7 +53,13 @@ public struct ImageBuilder {
             let result = try await LayerWriteQueue.withLayerWrites { writes in
                 session.layerWrites = writes
                 defer { session.layerWrites = nil }
-                return try await run(session)
+                do {
+                    return try await run(session)
+                } catch {
+                    // Its layer write waits for items: failed before the queue waits for it.
+                    await session.dropEarlyCopy()
+                    throw error
+                }
             }
             await session.flushCacheRecords()
             await session.finishFileIndex()
@@ -98,6 +104,7 @@ public struct ImageBuilder {
             executor.state.runsCommands = session.options.runMode == .exec && stage.instructions.contains {
                 if case .run = $0.kind { return true } else { return false }
             }
+            executor.prepareFirstRun(of: stage)
             if index == order.last, let push = options.layerPush {
                 executor.layerPush = push
                 push.uploader.sendBaseLayers(executor.state.layers.compactMap {
@@ -113,7 +120,8 @@ public struct ImageBuilder {
                 try await executor.execute(trigger)
             }
             executor.state.config.config.onBuild = nil
-            for instruction in stage.instructions {
+            for (position, instruction) in stage.instructions.enumerated() {
+                executor.nextInstruction = stage.instructions.dropFirst(position + 1).first
                 try await executor.execute(instruction)
             }
             step = executor.stepNumber

@@ -45,6 +45,7 @@ extension StageExecutor {
             session.emit(.note("\(fallback): RUN steps copy the root file system and compare it afterwards"))
         }
         let lowers = try await session.lowerDirectories(for: &state)
+        await startEarlyCopyWrite()
         // Secrets in the environment and SSH_AUTH_SOCK are for this RUN's process only: neither
         // the image's Env nor the history (created_by) ever holds them, as in BuildKit.
         let request = ProcessModel.Request(

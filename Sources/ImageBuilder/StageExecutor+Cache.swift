@@ -12,9 +12,10 @@ import Sandbox
 /// other instruction is re-applied (it only edits the config) and takes the stored history
 /// entries' `created`, so a rebuild from cache yields the same image byte for byte.
 extension StageExecutor {
-    /// The key of `instruction` before any step-specific content is added.
-    func baseStepKey(_ instruction: Instruction, expanded: Instruction) -> StepCacheKey {
-        var key = StepCacheKey(parent: state.cacheKey)
+    /// The key of `instruction` before any step-specific content is added; `parent`: the
+    /// previous step's key when it is not the stage's yet (an early COPY's, see `EarlyCopy`).
+    func baseStepKey(_ instruction: Instruction, expanded: Instruction, parent: StepCacheKey.Reference? = nil) -> StepCacheKey {
+        var key = StepCacheKey(parent: parent ?? state.cacheKey)
         key.add("instruction", instruction.original)
         key.add("expanded", String(reflecting: expanded.kind))
         key.add("escape", String(escape))

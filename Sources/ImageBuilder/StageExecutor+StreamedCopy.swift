@@ -25,6 +25,15 @@ extension StageExecutor {
             stream.fail(error)
             throw error
         }
+        try await finishStreamedCopy(items, planner: &planner, stream: stream, recording: recording, task: task, path: path,
+                                     createdBy: createdBy)
+    }
+
+    /// The step's part once `planner` has made `items` into `stream`, whose write is `task`
+    /// (here, or early beside the RUN before: `EarlyCopy`).
+    mutating func finishStreamedCopy(_ items: [LayerItem], planner: inout CopyPlanner, stream: LayerItemStream,
+                                     recording: SourceFileDigests, task: PendingLayerWrite, path: String,
+                                     createdBy: String) async throws {
         planner.view = FilesystemView()
         guard planner.streamedInOrder, !items.isEmpty, FoldedContent.canFold(items) else {
             stream.fail(BuildError("internal error: a streamed COPY was planned again"))

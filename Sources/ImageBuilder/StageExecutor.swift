@@ -25,6 +25,8 @@ struct StageExecutor {
     var layerPush: LayerPush?
     /// Whether those layers are also written to files (see `LayerPush.keepInStore`).
     var keepsLayerFiles = true
+    /// The instruction after the one executing (a RUN may start it early, see `EarlyCopy`).
+    var nextInstruction: Instruction?
 
     /// Runs one instruction; `instruction` is as parsed, expanded here with the values in force.
     mutating func execute(_ instruction: Instruction) async throws {
@@ -55,8 +57,11 @@ struct StageExecutor {
             try await apply(expanded)
             finishStep(historyBefore: historyBefore, layersBefore: layersBefore)
         } catch {
+            await session.dropEarlyCopy()
             throw BuildError.wrap(error, at: instruction.location, instruction: instruction.keyword)
         }
+        // Only a RUN's early start of the next instruction lives on past its step.
+        await session.dropEarlyCopy(unlessFor: nextInstruction)
     }
 
     /// Steps that look at or add to the file system: they need the base layers' view first
@@ -185,6 +190,7 @@ struct StageExecutor {
                 return
             }
             try await session.loadBaseView(&state)
+            startEarlyCopy(after: instruction)
             try await executeRun(run, plan: plan, instruction: instruction, createdBy: createdBy)
         case .record:
             session.emit(.warning("\(instruction.location): RUN not executed (--run=record): \(instruction.original)"))
@@ -254,6 +260,7 @@ struct StageExecutor {
         let createdBy = ([keyword] + (copy.from.map { ["--from=\($0)"] } ?? []) + copy.sources + [copy.destination])
             .joined(separator: " ") + " # buildkit"
         if !isAdd, session.lookupCertainToMiss(prefix: stepKey) {
+            if try await adoptEarlyCopy(for: instruction, planner: &planner, createdBy: createdBy) { return }
             return try await addStreamedCopy(&planner, createdBy: createdBy)
         }
         let items = try planner.plan()

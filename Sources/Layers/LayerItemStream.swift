@@ -54,6 +54,14 @@ public final class LayerItemStream: @unchecked Sendable {
         return false
     }
 
+    /// Whether the stream ended (`finish` or `fail`): a planner still appending to a failed
+    /// stream can stop (an early COPY that was dropped, see `EarlyCopy`).
+    public var hasEnded: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return end != nil
+    }
+
     private func close(_ outcome: Result<Void, any Error>) {
         condition.lock()
         if end == nil {
