@@ -83,7 +83,7 @@ measure() {
     [ "$d2" = "$d3" ] || { echo "build --push ($d2) and type=registry ($d3) pushed different images" >&2; exit 1; }
     [ "$d1" = "$d2" ] || { echo "build+push ($d1) and build --push ($d2) pushed different images" >&2; exit 1; }
     sum=$(echo "$b + $p" | bc -l)
-    printf '%-4s %7.1fs %7.1fs %7.1fs %11.1fs %6.2f %13.1fs %6.2f %8.2f\n' "$run" "$b" "$p" "$sum" "$bp" \
+    printf '%-4s %7.2fs %7.2fs %7.2fs %11.2fs %6.3f %13.2fs %6.3f %8.2f\n' "$run" "$b" "$p" "$sum" "$bp" \
       "$(ratio "$bp" "$sum")" "$o" "$(ratio "$o" "$sum")" "$(ratio "$o" "$b")"
     echo "     cpu (user+sys): build ${bc}s, push ${pc}s, build --push ${bpc}s ($(ratio "$bpc" "($bc + $pc)" | cut -c1-4) of build + push), type=registry ${oc}s ($(ratio "$oc" "$bc" | cut -c1-4) of build); load $(cut -d' ' -f1-3 /proc/loadavg)"
   done
