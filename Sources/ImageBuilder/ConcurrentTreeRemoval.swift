@@ -18,33 +18,41 @@ import Glibc
 enum ConcurrentTreeRemoval {
     static func remove(_ roots: [String], threads: Int = 4) {
         var levels: [[String]] = []
-        for root in roots { list(root, depth: 0, into: &levels) }
+        for root in roots { list(in: AT_FDCWD, root, path: root, depth: 0, into: &levels) }
         for level in levels.reversed() { removeDirectories(level, threads: threads) }
     }
 
-    /// Unlinks everything under `directory` that is not a directory, and files the
-    /// directories (itself included) by depth.
-    private static func list(_ directory: String, depth: Int, into levels: inout [[String]]) {
+    /// Unlinks everything under the directory `name` (in the open directory `parent`) that is
+    /// not a directory, and files the directories (itself included) by depth as `path`.
+    /// Walked by descriptor, each directory opened `O_NOFOLLOW` in its open parent: a
+    /// directory swapped for a symlink while the tree is walked is never followed, so nothing
+    /// outside the tree is unlinked (and no path is joined per file).
+    private static func list(in parent: Int32, _ name: String, path: String, depth: Int, into levels: inout [[String]]) {
         while levels.count <= depth { levels.append([]) }
-        levels[depth].append(directory)
-        guard let stream = PathBytes.withCString(directory, { opendir($0) }) else { return }
+        levels[depth].append(path)
+        let fd = PathBytes.withCString(name) { openat(parent, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+        guard fd >= 0 else { return }
+        guard let stream = fdopendir(fd) else { close(fd); return }
         defer { closedir(stream) }
+        let directory = dirfd(stream)
         while let entry = readdir(stream) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
+            let isDirectory: Bool? = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { entryName in
+                    if strcmp(entryName, ".") == 0 || strcmp(entryName, "..") == 0 { return nil }
+                    var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
+                    if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
+                        var st = stat()
+                        isDirectory = fstatat(directory, entryName, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+                    }
+                    if !isDirectory { _ = unlinkat(directory, entryName, 0) }
+                    return isDirectory
+                }
+            }
+            guard isDirectory == true else { continue }
+            let child = withUnsafePointer(to: entry.pointee.d_name) {
                 $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { PathBytes.string(cString: $0) }
             }
-            if name == "." || name == ".." { continue }
-            let path = directory + "/" + name
-            var isDirectory = entry.pointee.d_type == UInt8(DT_DIR)
-            if entry.pointee.d_type == UInt8(DT_UNKNOWN) {
-                var st = stat()
-                isDirectory = PathBytes.withCString(path, { lstat($0, &st) }) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
-            }
-            if isDirectory {
-                list(path, depth: depth + 1, into: &levels)
-            } else {
-                _ = PathBytes.withCString(path) { unlink($0) }
-            }
+            list(in: directory, child, path: path + "/" + child, depth: depth + 1, into: &levels)
         }
     }
 

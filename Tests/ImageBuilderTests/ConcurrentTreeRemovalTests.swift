@@ -39,6 +39,20 @@ final class ConcurrentTreeRemovalTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: base), ["outside"])
     }
 
+    /// A root (or any directory on the way) that is a symlink by the time it is walked is not
+    /// followed: the directory it points at keeps its files.
+    func testARootThatIsASymlinkIsNotFollowed() throws {
+        let base = NSTemporaryDirectory() + "tree-removal-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try FileManager.default.createDirectory(atPath: base + "/target/sub", withIntermediateDirectories: true)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: base + "/target/file"))
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: base + "/target/sub/file"))
+        try FileManager.default.createSymbolicLink(atPath: base + "/root", withDestinationPath: base + "/target")
+        ConcurrentTreeRemoval.remove([base + "/root"])
+        XCTAssertEqual(try String(contentsOfFile: base + "/target/file", encoding: .utf8), "keep")
+        XCTAssertEqual(try String(contentsOfFile: base + "/target/sub/file", encoding: .utf8), "keep")
+    }
+
     func testMissingRootsAreNoError() {
         ConcurrentTreeRemoval.remove([NSTemporaryDirectory() + "no-such-tree-\(UUID().uuidString)"])
     }
