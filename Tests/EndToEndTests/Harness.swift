@@ -38,10 +38,10 @@ enum Harness {
         return result.stdout
     }
 
+    /// A new directory `$TMPDIR/swiftdock-<name>-XXXXXXXX`, removed when the test ends
+    /// (TestSupport's `makeTemporaryDirectory`).
     static func makeTemporaryDirectory(_ name: String = "e2e") throws -> String {
-        let path = NSTemporaryDirectory() + "swiftdock-\(name)-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try TestSupport.makeTemporaryDirectory("swiftdock-\(name)")
     }
 
     static func write(_ text: String, to path: String) throws {
