@@ -42,13 +42,16 @@ let package = Package(
         .target(name: "DockerfileSyntax", dependencies: ["GoQuoting"]),
         // Waiting for child processes without Foundation's polling `waitUntilExit()`.
         .target(name: "ProcessWaiting"),
+        // Blocking work on an OS thread of its own, awaited from async code (`DedicatedThread`):
+        // the one way Layers, ImageStore, Sandbox and ImageBuilder keep the cooperative pool free.
+        .target(name: "BlockingWork"),
         // Go's text/template subset `inspect --format` takes (docker's habits).
         .target(name: "GoTemplate", dependencies: ["GoQuoting"]),
         // File names as the kernel has them (any bytes) carried losslessly in a String.
         .target(name: "PathEncoding"),
         .target(name: "BuildContext", dependencies: ["PathEncoding"]),
-        .target(name: "Layers", dependencies: ["ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
-        .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
+        .target(name: "Layers", dependencies: ["BlockingWork", "ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
+        .target(name: "ImageStore", dependencies: ["BlockingWork", "ImageModel", "Layers", "CArchive", "CLinux"]),
         // What an image contains (SBOM): package databases parsed, an SPDX document written.
         .target(name: "Attestation", dependencies: ["ImageModel", "Layers"]),
         // The one HTTP stack: AsyncHTTPClient, TLS roots, retries with backoff, redirects, and
@@ -77,9 +80,9 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"]),
         // The process model (argv, env, user, workdir from an image's config) lives here too, so
         // RUN and `swiftdock run` share it; ImageModel for `ContainerConfig`.
-        .target(name: "Sandbox", dependencies: ["CSandbox", "ImageModel"]),
+        .target(name: "Sandbox", dependencies: ["BlockingWork", "CSandbox", "ImageModel"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "GoQuoting", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
+            "BlockingWork", "ImageModel", "DockerfileSyntax", "GoQuoting", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
@@ -133,6 +136,7 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn", "ProcessWaiting"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel", "ProcessWaiting"]),
         .testTarget(name: "ProcessWaitingTests", dependencies: ["ProcessWaiting"]),
+        .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
         // The CLI's own rules (exit codes by error kind), tested without running the binary.
         .testTarget(name: "swiftdockTests", dependencies: ["swiftdock", "Sandbox", "ImageModel"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
