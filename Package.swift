@@ -134,7 +134,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn", "ProcessWaiting"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel", "ProcessWaiting"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel", "ProcessWaiting", "TestSupport"]),
         .testTarget(name: "ProcessWaitingTests", dependencies: ["ProcessWaiting"]),
         .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
         // The CLI's own rules (exit codes by error kind), tested without running the binary.
