@@ -109,16 +109,19 @@ let package = Package(
 
         // Helpers shared by the test targets (running real tools and collecting their output).
         .target(name: "TestSupport", dependencies: ["ProcessWaiting"], path: "Tests/TestSupport"),
+        // `makeTemporaryDirectory`: scratch directories every test target makes, removed when their
+        // test ends (XCTest's observer; apart from TestSupport, which registry-fixtures links).
+        .target(name: "TemporaryDirectories", dependencies: ["TestSupport"], path: "Tests/TemporaryDirectories"),
 
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
         .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
         .testTarget(name: "GoQuotingTests", dependencies: ["GoQuoting"]),
         .testTarget(name: "PathEncodingTests", dependencies: ["PathEncoding"]),
-        .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
-        .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers", "ProcessWaiting"]),
-        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox", "ProcessWaiting", "TestSupport"]),
+        .testTarget(name: "BuildContextTests", dependencies: ["TemporaryDirectories", "BuildContext", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["TemporaryDirectories", "TestSupport", "Layers", "ImageModel", "CArchive"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["TemporaryDirectories", "TestSupport", "ImageStore", "ImageModel", "Layers", "ProcessWaiting"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["TemporaryDirectories", "ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox", "ProcessWaiting", "TestSupport"]),
         .testTarget(name: "HTTPTransportTests", dependencies: [
             "HTTPTransport",
             // The error types the transport classifies (TransientErrorsTests).
@@ -128,20 +131,20 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "RegistryTests", dependencies: [
-            // GoogleAuth's tests live here too: they share the fake HTTP of the auth tests.
+            "TemporaryDirectories", // GoogleAuth's tests live here too: they share the fake HTTP of the auth tests.
             "TestSupport", "Registry", "ImageModel", "ImageStore", "Layers", "HTTPTransport", "GoogleAuth", "ProcessWaiting",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn", "ProcessWaiting"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel", "ProcessWaiting", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TemporaryDirectories", "TestSupport", "ImageModel", "GoogleAPIStandIn", "ProcessWaiting"]),
+        .testTarget(name: "SandboxTests", dependencies: ["TemporaryDirectories", "Sandbox", "ImageModel", "ProcessWaiting"]),
         .testTarget(name: "ProcessWaitingTests", dependencies: ["ProcessWaiting"]),
         .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
         // The CLI's own rules (exit codes by error kind), tested without running the binary.
         .testTarget(name: "swiftdockTests", dependencies: ["swiftdock", "Sandbox", "ImageModel"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "ImageModel", "TestSupport"]),
-        .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "GoogleAuth", "ImageModel", "GoogleAPIStandIn"]),
+        .testTarget(name: "VertexTests", dependencies: ["TemporaryDirectories", "TestSupport", "Vertex", "GoogleAuth", "ImageModel", "GoogleAPIStandIn"]),
 
         // In-process loopback stand-in of the Google APIs `swiftdock vertex` calls (OAuth2 token,
         // Vertex AI CustomJobs, Workbench instances, Cloud Scheduler), every request body checked
@@ -159,7 +162,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Tests/GoogleAPIStandIn"),
         .testTarget(name: "GoogleAPIStandInTests", dependencies: [
-            "GoogleAPIStandIn", "TestSupport",
+            "TemporaryDirectories", "GoogleAPIStandIn", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,8 +1,8 @@
 import Foundation
-import TestSupport
+import TemporaryDirectories
 
 /// A throw-away directory tree for file-system tests, removed when the test ends
-/// (TestSupport's `makeTemporaryDirectory`).
+/// (`TemporaryDirectories.makeTemporaryDirectory`).
 final class TempTree {
     let root: String
 

@@ -1,4 +1,5 @@
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import XCTest
 
@@ -39,9 +40,9 @@ enum Harness {
     }
 
     /// A new directory `$TMPDIR/swiftdock-<name>-XXXXXXXX`, removed when the test ends
-    /// (TestSupport's `makeTemporaryDirectory`).
+    /// (`TemporaryDirectories.makeTemporaryDirectory`).
     static func makeTemporaryDirectory(_ name: String = "e2e") throws -> String {
-        try TestSupport.makeTemporaryDirectory("swiftdock-\(name)")
+        try TemporaryDirectories.makeTemporaryDirectory("swiftdock-\(name)")
     }
 
     static func write(_ text: String, to path: String) throws {

@@ -1,7 +1,7 @@
 import Foundation
 import ImageModel
 import ImageStore
-import TestSupport
+import TemporaryDirectories
 import XCTest
 @testable import ImageBuilder
 

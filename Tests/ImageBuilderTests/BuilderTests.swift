@@ -3,7 +3,7 @@ import DockerfileSyntax
 import Foundation
 import Layers
 import Sandbox
-import TestSupport
+import TemporaryDirectories
 import XCTest
 @testable import ImageBuilder
 

@@ -1,4 +1,5 @@
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import ImageModel
 @testable import ImageStore
@@ -40,7 +41,7 @@ func sha256sum(_ path: String) throws -> Digest {
     return try Digest(sha256Hex: String(output.prefix(64)))
 }
 
-/// A fresh, empty scratch directory removed when the test ends (TestSupport's `makeTemporaryDirectory`).
+/// A fresh, empty scratch directory removed when the test ends (`TemporaryDirectories.makeTemporaryDirectory`).
 func makeScratchDirectory(_ test: XCTestCase) throws -> String {
     try makeTemporaryDirectory("swiftdock-store-tests")
 }

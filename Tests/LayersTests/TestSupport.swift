@@ -1,10 +1,11 @@
 import CArchive
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import XCTest
 @testable import Layers
 
-/// Scratch directory removed when the test ends (TestSupport's `makeTemporaryDirectory`: a
+/// Scratch directory removed when the test ends (`TemporaryDirectories.makeTemporaryDirectory`: a
 /// deinit would come only when XCTest lets go of the test case, at the end of the run or never).
 /// Immutable, so tasks may share it.
 final class Scratch: Sendable {

@@ -1,7 +1,7 @@
 import Foundation
 import NIOHTTP1
 import HTTPTransport
-import TestSupport
+import TemporaryDirectories
 import XCTest
 @testable import Registry
 
@@ -63,9 +63,9 @@ final class TestClock: @unchecked Sendable {
     func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
 }
 
-/// A temporary directory removed at the end of the test (TestSupport's `makeTemporaryDirectory`).
+/// A temporary directory removed at the end of the test (`TemporaryDirectories.makeTemporaryDirectory`).
 func makeTemporaryDirectory(_ test: XCTestCase) throws -> String {
-    try TestSupport.makeTemporaryDirectory("swiftdock-auth")
+    try TemporaryDirectories.makeTemporaryDirectory("swiftdock-auth")
 }
 
 func writeFile(_ path: String, _ text: String, mode: Int = 0o644) throws {

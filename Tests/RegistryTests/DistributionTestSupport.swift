@@ -1,4 +1,5 @@
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import ImageModel
 import ImageStore
@@ -38,7 +39,7 @@ struct DistributionTestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A fresh scratch directory, removed when the test ends (TestSupport's `makeTemporaryDirectory`).
+/// A fresh scratch directory, removed when the test ends (`TemporaryDirectories.makeTemporaryDirectory`).
 func scratchDirectory(_ test: XCTestCase) throws -> String {
     try makeTemporaryDirectory("swiftdock-distribution")
 }

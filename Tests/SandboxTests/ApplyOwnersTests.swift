@@ -1,6 +1,6 @@
 import Foundation
 import Sandbox
-import TestSupport
+import TemporaryDirectories
 import XCTest
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 #if canImport(Glibc)
@@ -9,6 +10,9 @@ import Glibc
 /// that is removed, with everything below it, when the test that made it has finished — its
 /// teardown included. Made outside any test (a class's `setUp()`), it is removed when that
 /// class's tests have finished (after its class `tearDown()`).
+///
+/// A target of its own (not in TestSupport): it needs XCTest, and TestSupport is also linked into
+/// the registry-fixtures executable, which must not carry XCTest.
 ///
 /// Why one helper: tests made 24,000 directories in /tmp a day (a store per end-to-end test,
 /// a context, an output layout…) and removed few; a CI runner with a small disk fills up.
