@@ -43,8 +43,9 @@ let package = Package(
         // Waiting for child processes without Foundation's polling `waitUntilExit()`.
         .target(name: "ProcessWaiting"),
         // Blocking work on an OS thread of its own, awaited from async code (`DedicatedThread`):
-        // the one way Layers, ImageStore, Sandbox and ImageBuilder keep the cooperative pool free.
-        .target(name: "BlockingWork"),
+        // the one way Layers, ImageStore, Sandbox and ImageBuilder keep the cooperative pool free
+        // (CLinux to name the thread).
+        .target(name: "BlockingWork", dependencies: ["CLinux"]),
         // Go's text/template subset `inspect --format` takes (docker's habits).
         .target(name: "GoTemplate", dependencies: ["GoQuoting"]),
         // File names as the kernel has them (any bytes) carried losslessly in a String.

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Synchronization
 
@@ -27,9 +28,10 @@ public final class DedicatedThread<Success: Sendable, Failure: Error>: Sendable 
     /// (Foundation's default when nil; a body that recurses once per directory level wants more).
     private init(name: String?, stackSize: Int?, body: @escaping @Sendable () -> Result<Success, Failure>) {
         let thread = Thread { [self] in
-            // Named from inside: on Linux a name given before `start()` never reaches the OS
-            // thread, which keeps its creator's (a pool thread's) name in ps, perf and gdb.
-            if let name { Thread.current.name = name }
+            // Named from inside, by the OS thread itself: Foundation's `Thread.name` reaches the
+            // OS thread only when set after `start()` has recorded it, a race; otherwise the thread
+            // keeps its creator's (a pool thread's) name in ps, perf and gdb.
+            if let name { _ = swiftdock_name_this_thread(name) }
             let outcome = body()
             let waiters: [Waiter] = state.withLock { state in
                 guard case .running(let waiters) = state else { return [] }
