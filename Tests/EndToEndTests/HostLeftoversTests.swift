@@ -49,4 +49,25 @@ final class HostLeftoversTests: XCTestCase {
             XCTAssertEqual(try entries(home), [], "\(step.what) left these in HOME")
         }
     }
+
+    /// The same for an unprivileged user (nobody, switched to from root as RunStepTests does): its
+    /// sandbox probe's overlay leaves mode-000 directories that only a chmod lets it remove.
+    func testAnUnprivilegedBuildWithRunLeavesNothingInTmpdir() throws {
+        guard getuid() == 0 else { throw XCTSkip("runs the unprivileged case by switching from root") }
+        let ids = try Harness.run("/bin/sh", ["-c", "id -u nobody && id -g nobody"]).stdout.split(separator: "\n").map(String.init)
+        guard ids.count == 2 else { throw XCTSkip("no user nobody") }
+        let tmp = try Harness.makeTemporaryDirectory("leftovers-unpriv-tmp")
+        let home = try Harness.makeTemporaryDirectory("leftovers-unpriv-home")
+        let context = try Harness.makeTemporaryDirectory("leftovers-unpriv-context")
+        try Harness.write("FROM scratch\nCOPY rootfs/ /\nRUN echo ran > /ran.txt\n", to: context + "/Dockerfile")
+        try Harness.sh("cp -a '\(Harness.packageRoot.path)/Fixtures/base/rootfs' '\(context)/rootfs'")
+        try Harness.sh("chown -R \(ids[0]):\(ids[1]) '\(tmp)' '\(home)' '\(context)'")
+        let binary = Harness.binary
+        try Harness.sh("d='\(binary)'; chmod o+rx \"$d\"; while [ \"$d\" != / ]; do d=$(dirname \"$d\"); chmod o+x \"$d\" 2>/dev/null || true; done")
+        let build = try Harness.run("/usr/bin/setpriv", ["--reuid=\(ids[0])", "--regid=\(ids[1])", "--clear-groups", "env",
+                                                         "HOME=\(home)", "TMPDIR=\(tmp)", "SWIFTDOCK_HOME=\(home)/store",
+                                                         binary, "build", "-q", "-t", "leftovers-unprivileged", context])
+        XCTAssertEqual(build.status, 0, build.stderr)
+        XCTAssertEqual(try entries(tmp), [], "an unprivileged build left these in TMPDIR")
+    }
 }
