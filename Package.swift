@@ -42,13 +42,17 @@ let package = Package(
         .target(name: "DockerfileSyntax", dependencies: ["GoQuoting"]),
         // Waiting for child processes without Foundation's polling `waitUntilExit()`.
         .target(name: "ProcessWaiting"),
+        // Blocking work on an OS thread of its own, awaited from async code (`DedicatedThread`):
+        // the one way Layers, ImageStore, Sandbox and ImageBuilder keep the cooperative pool free
+        // (CLinux to name the thread).
+        .target(name: "BlockingWork", dependencies: ["CLinux"]),
         // Go's text/template subset `inspect --format` takes (docker's habits).
         .target(name: "GoTemplate", dependencies: ["GoQuoting"]),
         // File names as the kernel has them (any bytes) carried losslessly in a String.
         .target(name: "PathEncoding"),
         .target(name: "BuildContext", dependencies: ["PathEncoding"]),
-        .target(name: "Layers", dependencies: ["ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
-        .target(name: "ImageStore", dependencies: ["ImageModel", "Layers", "CArchive", "CLinux"]),
+        .target(name: "Layers", dependencies: ["BlockingWork", "ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
+        .target(name: "ImageStore", dependencies: ["BlockingWork", "ImageModel", "Layers", "CArchive", "CLinux"]),
         // What an image contains (SBOM): package databases parsed, an SPDX document written.
         .target(name: "Attestation", dependencies: ["ImageModel", "Layers"]),
         // The one HTTP stack: AsyncHTTPClient, TLS roots, retries with backoff, redirects, and
@@ -77,9 +81,9 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"]),
         // The process model (argv, env, user, workdir from an image's config) lives here too, so
         // RUN and `swiftdock run` share it; ImageModel for `ContainerConfig`.
-        .target(name: "Sandbox", dependencies: ["CSandbox", "ImageModel"]),
+        .target(name: "Sandbox", dependencies: ["BlockingWork", "CSandbox", "ImageModel"]),
         .target(name: "ImageBuilder", dependencies: [
-            "ImageModel", "DockerfileSyntax", "GoQuoting", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
+            "BlockingWork", "ImageModel", "DockerfileSyntax", "GoQuoting", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
@@ -106,16 +110,19 @@ let package = Package(
 
         // Helpers shared by the test targets (running real tools and collecting their output).
         .target(name: "TestSupport", dependencies: ["ProcessWaiting"], path: "Tests/TestSupport"),
+        // `makeTemporaryDirectory`: scratch directories every test target makes, removed when their
+        // test ends (XCTest's observer; apart from TestSupport, which registry-fixtures links).
+        .target(name: "TemporaryDirectories", dependencies: ["TestSupport"], path: "Tests/TemporaryDirectories"),
 
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
         .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
         .testTarget(name: "GoQuotingTests", dependencies: ["GoQuoting"]),
         .testTarget(name: "PathEncodingTests", dependencies: ["PathEncoding"]),
-        .testTarget(name: "BuildContextTests", dependencies: ["BuildContext", "TestSupport"]),
-        .testTarget(name: "LayersTests", dependencies: ["TestSupport", "Layers", "ImageModel", "CArchive"]),
-        .testTarget(name: "ImageStoreTests", dependencies: ["TestSupport", "ImageStore", "ImageModel", "Layers", "ProcessWaiting"]),
-        .testTarget(name: "ImageBuilderTests", dependencies: ["ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox", "ProcessWaiting", "TestSupport"]),
+        .testTarget(name: "BuildContextTests", dependencies: ["TemporaryDirectories", "BuildContext", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["TemporaryDirectories", "TestSupport", "Layers", "ImageModel", "CArchive"]),
+        .testTarget(name: "ImageStoreTests", dependencies: ["TemporaryDirectories", "TestSupport", "ImageStore", "ImageModel", "Layers", "ProcessWaiting"]),
+        .testTarget(name: "ImageBuilderTests", dependencies: ["TemporaryDirectories", "ImageBuilder", "ImageStore", "ImageModel", "Registry", "Sandbox", "ProcessWaiting", "TestSupport"]),
         .testTarget(name: "HTTPTransportTests", dependencies: [
             "HTTPTransport",
             // The error types the transport classifies (TransientErrorsTests).
@@ -125,19 +132,20 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "RegistryTests", dependencies: [
-            // GoogleAuth's tests live here too: they share the fake HTTP of the auth tests.
+            "TemporaryDirectories", // GoogleAuth's tests live here too: they share the fake HTTP of the auth tests.
             "TestSupport", "Registry", "ImageModel", "ImageStore", "Layers", "HTTPTransport", "GoogleAuth", "ProcessWaiting",
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "ImageModel", "GoogleAPIStandIn", "ProcessWaiting"]),
-        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "ImageModel", "ProcessWaiting"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TemporaryDirectories", "TestSupport", "ImageModel", "GoogleAPIStandIn", "ProcessWaiting"]),
+        .testTarget(name: "SandboxTests", dependencies: ["TemporaryDirectories", "Sandbox", "ImageModel", "ProcessWaiting"]),
         .testTarget(name: "ProcessWaitingTests", dependencies: ["ProcessWaiting"]),
+        .testTarget(name: "BlockingWorkTests", dependencies: ["BlockingWork"]),
         // The CLI's own rules (exit codes by error kind), tested without running the binary.
         .testTarget(name: "swiftdockTests", dependencies: ["swiftdock", "Sandbox", "ImageModel"]),
         .testTarget(name: "AttestationTests", dependencies: ["Attestation", "Layers", "TestSupport"]),
         .testTarget(name: "SigningTests", dependencies: ["Signing", "ImageModel", "TestSupport"]),
-        .testTarget(name: "VertexTests", dependencies: ["TestSupport", "Vertex", "GoogleAuth", "ImageModel", "GoogleAPIStandIn"]),
+        .testTarget(name: "VertexTests", dependencies: ["TemporaryDirectories", "TestSupport", "Vertex", "GoogleAuth", "ImageModel", "GoogleAPIStandIn"]),
 
         // In-process loopback stand-in of the Google APIs `swiftdock vertex` calls (OAuth2 token,
         // Vertex AI CustomJobs, Workbench instances, Cloud Scheduler), every request body checked
@@ -155,7 +163,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Tests/GoogleAPIStandIn"),
         .testTarget(name: "GoogleAPIStandInTests", dependencies: [
-            "GoogleAPIStandIn", "TestSupport",
+            "TemporaryDirectories", "GoogleAPIStandIn", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,6 +3,28 @@
 # built swiftdock binary with skopeo and umoci as independent readers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Everything this run puts in TMPDIR — the tests' own directories, what the tools they run
+# leave (swiftc's driver leaves a TemporaryDirectory.XXXXXX behind on every call) —
+# goes into one directory of its own, removed on exit (also after Ctrl-C);
+# SWIFTDOCK_KEEP_TMPDIR=1 keeps it for a look afterwards. Mode 1777, as /tmp: the rootless
+# tests switch to unprivileged users (swiftdock-ci, nobody) that must reach their own
+# directories in it.
+RUN_TMP=$(mktemp -d /tmp/swiftdock-test-run.XXXXXX)
+chmod 1777 "$RUN_TMP"
+REG_STATE=
+cleanup() {
+  if [ -n "$REG_STATE" ]; then
+    bash scripts/registries.sh stop "$REG_STATE" || true
+    if [ "${SWIFTDOCK_KEEP_REGISTRIES:-0}" = 1 ]; then echo "test: registry state kept in $REG_STATE" >&2
+    else rm -rf "$REG_STATE"; fi
+  fi
+  if [ "${SWIFTDOCK_KEEP_TMPDIR:-0}" = 1 ]; then echo "test: temporary files kept in $RUN_TMP" >&2
+  else rm -rf --one-file-system "$RUN_TMP"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+export TMPDIR=$RUN_TMP
 bash scripts/setup.sh
 swift build --build-tests 2>&1 | tail -n 3
 export SWIFTDOCK_BIN=$(swift build --show-bin-path)/swiftdock
@@ -33,14 +55,6 @@ fi
 # Their state (keys, htpasswd, registry data) lives in REG_STATE and is removed on exit, also
 # after Ctrl-C; SWIFTDOCK_KEEP_REGISTRIES=1 keeps it for a look afterwards.
 REG_STATE=$(mktemp -d /tmp/swiftdock-registries.XXXXXX)
-cleanup() {
-  bash scripts/registries.sh stop "$REG_STATE" || true
-  if [ "${SWIFTDOCK_KEEP_REGISTRIES:-0}" = 1 ]; then echo "test: registry state kept in $REG_STATE" >&2
-  else rm -rf "$REG_STATE"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 bash scripts/registries.sh start "$REG_STATE"
 set -a; . "$REG_STATE/env"; set +a
 # An unprivileged user for the rootless RUN tests (created once, kept; root only; the README's

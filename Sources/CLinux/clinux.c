@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
 #include <sys/xattr.h>
@@ -33,6 +35,13 @@ ssize_t swiftdock_copy_file_range(int in, int out, size_t length) { return copy_
 int swiftdock_ficlone(int out, int in) { return ioctl(out, FICLONE, in); }
 
 int swiftdock_syncfs(int fd) { return syncfs(fd); }
+
+int swiftdock_name_this_thread(const char *name) {
+    char cut[16];
+    strncpy(cut, name, sizeof cut - 1);
+    cut[sizeof cut - 1] = 0;
+    return pthread_setname_np(pthread_self(), cut);
+}
 
 int swiftdock_tune_allocator(void) {
     return mallopt(M_TOP_PAD, 64 << 20) == 1 && mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 // The directory holding `path` (relative to the open directory `root`), reached through real
@@ -44,10 +45,34 @@ static int open_parent(int root, const char *path, char *buf, size_t buflen, con
     return fd;
 }
 
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452   // the same number on every architecture (Linux 6.6); glibc 2.36 lacks it
+#endif
+
+// Gives the file `fd` (an O_PATH descriptor, never a symlink) the mode `mode`, through that
+// descriptor: fchmodat2(fd, "", AT_EMPTY_PATH) where the kernel has it (6.6+), else chmod of
+// /proc/self/fd/N, which names the open file itself and never a path that could have changed
+// since it was opened. (fchmod refuses O_PATH descriptors; an open for real would open a FIFO
+// or a device.) -1 with errno.
+static int chmod_descriptor(int fd, mode_t mode) {
+    if (syscall(__NR_fchmodat2, fd, "", mode, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) == 0) return 0;
+    // ENOSYS: an older kernel; EPERM: an outer sandbox's seccomp policy that does not know it.
+    if (errno != ENOSYS && errno != EPERM) return -1;
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    return chmod(proc, mode);
+}
+
 // Gives each listed path its owner, then its mode (chown clears setuid/setgid, and an
 // unprivileged unpack added u+rw(x) for its own use, which would now be the new owner's). A
 // path that is not in the tree as a plain path (missing, or below a symlink) is skipped, and
 // so is an id this namespace does not map (the file stays the real user's).
+//
+// Every change acts on the entry that was looked at: it is opened O_PATH|O_NOFOLLOW once, and
+// its type, owner and mode are read and changed through that descriptor. Checked by path and
+// changed by path, a RUN's own process could swap a symlink in between and the chmod would
+// land on whatever it points at, outside the tree. A symlink is chowned (itself) and never
+// given a mode.
 void csb_apply_owners(struct spec *s) {
     int root = open(s->rootdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0) DIE("sandbox: open %s: %s", s->rootdir, ERR);
@@ -60,16 +85,19 @@ void csb_apply_owners(struct spec *s) {
             if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP || errno == EINVAL) continue;
             DIE("sandbox: open the directory of %s/%s: %s", s->rootdir, o->path, ERR);
         }
-        struct stat st;
-        if (fstatat(dir, last, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-            if (errno == ENOENT) { close(dir); continue; }
-            DIE("sandbox: stat %s/%s: %s", s->rootdir, o->path, ERR);
-        }
-        if (fchownat(dir, last, o->uid, o->gid, AT_SYMLINK_NOFOLLOW) < 0 && errno != EINVAL)
-            DIE("sandbox: chown %s/%s to %u:%u: %s", s->rootdir, o->path, o->uid, o->gid, ERR);
-        if (!S_ISLNK(st.st_mode) && fchmodat(dir, last, o->mode & 07777, 0) < 0)
-            DIE("sandbox: chmod %s/%s: %s", s->rootdir, o->path, ERR);
+        int fd = openat(dir, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         close(dir);
+        if (fd < 0) {
+            if (errno == ENOENT) continue;
+            DIE("sandbox: open %s/%s: %s", s->rootdir, o->path, ERR);
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0) DIE("sandbox: stat %s/%s: %s", s->rootdir, o->path, ERR);
+        if (fchownat(fd, "", o->uid, o->gid, AT_EMPTY_PATH) < 0 && errno != EINVAL)
+            DIE("sandbox: chown %s/%s to %u:%u: %s", s->rootdir, o->path, o->uid, o->gid, ERR);
+        if (!S_ISLNK(st.st_mode) && chmod_descriptor(fd, o->mode & 07777) < 0)
+            DIE("sandbox: chmod %s/%s: %s", s->rootdir, o->path, ERR);
+        close(fd);
     }
     close(root);
 }

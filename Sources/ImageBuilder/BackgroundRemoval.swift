@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Layers
 
@@ -10,64 +11,28 @@ import Layers
 /// The hard links to context files go first, one by one through the `LinkJournal` (a stat
 /// before and after each unlink); `unlinkedLinks()` returns as soon as they are gone, so the
 /// file index can be restamped and saved while the rest of the trees is still being removed.
-final class BackgroundRemoval: @unchecked Sendable {
-    // @unchecked: everything below is read and written under `lock`.
-    private let lock = NSLock()
-    private var outcomes: [LinkJournal.Outcome]?
-    private var finished = false
-    private var linkWaiters: [CheckedContinuation<[LinkJournal.Outcome], Never>] = []
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+final class BackgroundRemoval: Sendable {
+    /// The links' unlinking; it returns what each unlink saw and the removal of the trees,
+    /// which it starts on a thread of its own once the links are gone.
+    private let unlinking: DedicatedThread<(outcomes: [LinkJournal.Outcome], trees: DedicatedThread<Void, Never>), Never>
 
     /// Starts unlinking `journal`'s links, then removing `paths` (best effort, as
     /// `BuildSession.cleanUp` removes temp files).
     init(_ paths: [String], journal: LinkJournal) {
-        let thread = Thread { [self] in
-            let unlinked = journal.unlinkAll()
-            lock.lock()
-            outcomes = unlinked
-            let waitingForLinks = linkWaiters
-            linkWaiters.removeAll()
-            lock.unlock()
-            for waiter in waitingForLinks { waiter.resume(returning: unlinked) }
-
-            ConcurrentTreeRemoval.remove(paths)
-            lock.lock()
-            finished = true
-            let waiting = waiters
-            waiters.removeAll()
-            lock.unlock()
-            for waiter in waiting { waiter.resume() }
+        unlinking = DedicatedThread(stackSize: 1 << 20) {
+            let outcomes = journal.unlinkAll()
+            return (outcomes, DedicatedThread(stackSize: 1 << 20) { ConcurrentTreeRemoval.remove(paths) })
         }
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     /// Returns once every journaled link is unlinked, with what each unlink saw.
     func unlinkedLinks() async -> [LinkJournal.Outcome] {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if let outcomes {
-                lock.unlock()
-                continuation.resume(returning: outcomes)
-            } else {
-                linkWaiters.append(continuation)
-                lock.unlock()
-            }
-        }
+        await unlinking.value.outcomes
     }
 
     /// Returns once every path is removed.
     func wait() async {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if finished {
-                lock.unlock()
-                continuation.resume()
-            } else {
-                waiters.append(continuation)
-                lock.unlock()
-            }
-        }
+        await unlinking.value.trees.value
     }
 }
 

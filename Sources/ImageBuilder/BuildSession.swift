@@ -1,3 +1,4 @@
+import BlockingWork
 import BuildContext
 import DockerfileSyntax
 import Foundation
@@ -85,7 +86,7 @@ final class BuildSession {
     /// A COPY planned and written beside the RUN before it, until its step adopts it (`EarlyCopy`).
     var earlyCopy: EarlyCopy?
     /// What stages' first RUNs wait for, started with the stage (`prepareFirstRun`).
-    var runPreparations: [ThreadWork] = []
+    var runPreparations: [DedicatedThread<Void, Never>] = []
     /// Files read from stored layers by `lowerFile`, by layer digest and path.
     var storedLayerFiles: [String: [UInt8]?] = [:]
 
@@ -273,7 +274,7 @@ final class BuildSession {
     /// Removes every temp file and directory this build made (on success after ingesting),
     /// once a background removal of materialised layers has ended.
     func cleanUp() async {
-        for preparation in runPreparations { await preparation.ended() }
+        for preparation in runPreparations { await preparation.value }
         await materialisedRemoval?.wait()
         materialisedRemoval = nil
         for path in temporaryPaths {

@@ -1,3 +1,4 @@
+import BlockingWork
 import DockerfileSyntax
 import Foundation
 import Layers
@@ -28,15 +29,16 @@ final class EarlyCopy: @unchecked Sendable {
     private(set) var written: (write: PendingLayerWrite, path: String)?
     private var planner: CopyPlanner
     private var outcome: Result<[LayerItem], any Error> = .failure(CancellationError())
-    private var planning: ThreadWork?
+    private var planning: DedicatedThread<Void, Never>?
 
     /// Starts planning `planner` (its view the stage's before the RUN) into `stream`, on a
-    /// thread of its own (`ThreadWork`); the layer write starts with `startWriting`.
+    /// thread of its own (`DedicatedThread`; a plan walks the context, recursing once per
+    /// directory level, hence the 8 MiB stack); the layer write starts with `startWriting`.
     init(instruction: Instruction, planner: CopyPlanner) {
         self.instruction = instruction
         self.planner = planner
         self.planner.viewReads = ViewReads()
-        planning = ThreadWork { [self] in plan() }
+        planning = DedicatedThread(stackSize: 8 << 20) { [self] in plan() }
     }
 
     /// Queues the layer's write (`queue` submits it), once. The RUN does this once its root
@@ -61,7 +63,7 @@ final class EarlyCopy: @unchecked Sendable {
     }
 
     private func planningEnded() async {
-        await planning?.ended()
+        await planning?.value
     }
 
     /// The early plan's items and planner, when `planner` — the step's own, over the view

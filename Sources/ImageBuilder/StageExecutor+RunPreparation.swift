@@ -1,3 +1,4 @@
+import BlockingWork
 import DockerfileSyntax
 import Foundation
 import ImageModel
@@ -7,7 +8,7 @@ import Sandbox
 /// stage (issue 13): in a cold build the sandbox probe (`Sandbox.support()`: a helper process,
 /// once per build) and unpacking the base's root file system into the store's cache
 /// (`ImageStore.rootfs`) ran one after the other inside that RUN, one core idle. Now they run
-/// on a thread of their own (`ThreadWork`) beside the base's view being read and the COPY
+/// on a thread of their own (`DedicatedThread`) beside the base's view being read and the COPY
 /// after the RUN being planned early (`EarlyCopy`); the RUN's own calls find the probe done
 /// and the root in the cache, or wait for them (the probe is a once-initialised value, the
 /// root is built under its cache entry's lock).
@@ -36,7 +37,7 @@ extension StageExecutor {
         guard key.isKnown, cacheDisabled
             || (session.store.stepCacheRecord(key: key.value) == nil && session.importedRecord(key: key.value) == nil) else { return }
         let (store, base) = (session.store, layers)
-        session.runPreparations.append(ThreadWork {
+        session.runPreparations.append(DedicatedThread(stackSize: 8 << 20) {
             let support = Sandbox.support()
             guard support.available else { return }
             // As `lowerDirectories` asks for it: owners on disk for overlay.

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import ImageModel
 import Layers
@@ -92,11 +93,7 @@ extension ImageStore {
         }
         let (readEnd, writeEnd) = (ends[0], ends[1])
         let name = "layer \(blob)"
-        let reading = Task<[LayerHeaders.Header], Error> {
-            try await withCheckedThrowingContinuation { continuation in
-                Thread { continuation.resume(with: Result { try LayerHeaders.read(stream: readEnd, name: name) }) }.start()
-            }
-        }
+        let reading = DedicatedThread { try LayerHeaders.read(stream: readEnd, name: name) }
         var streamError: Error?
         var readerListens = true
         do {

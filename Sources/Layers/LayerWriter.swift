@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import ImageModel
 
@@ -71,13 +72,7 @@ public struct LayerWriter: Sendable {
     /// first chunk and waits for the next (see `LayerItemStream`); when the stream fails, the
     /// write throws its error and the sink is abandoned.
     public func write(_ items: LayerItemStream, to sink: any BlobSink, recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<WrittenLayer, Error>) in
-            let thread = Thread {
-                continuation.resume(with: Result { try self.writeBlocking(items, to: sink, recording: recording) })
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
+        try await DedicatedThread.run(stackSize: 1 << 20) { try self.writeBlocking(items, to: sink, recording: recording) }
     }
 
     /// The synchronous form of `write(_:to:)`, running on the caller's thread.

@@ -1,3 +1,4 @@
+import BlockingWork
 import CSandbox
 import Foundation
 
@@ -12,14 +13,7 @@ public enum Sandbox {
     public static func run(_ spec: SandboxSpec) async throws -> Int32 {
         let process = SandboxProcess()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Int32, Error>) in
-                let thread = Thread {
-                    do { cont.resume(returning: try runBlocking(spec, probe: false, process: process)) }
-                    catch { cont.resume(throwing: error) }
-                }
-                thread.name = "swiftdock-sandbox"
-                thread.start()
-            }
+            try await DedicatedThread.run(name: "swiftdock-sandbox") { try runBlocking(spec, probe: false, process: process) }
         } onCancel: {
             process.kill()
         }

@@ -70,7 +70,10 @@ extension Sandbox {
             return SandboxSupport(available: false, reason: "cannot create a probe directory in \(base): \(String(cString: strerror(errno))); \(way)")
         }
         defer {
-            chmod("\(dir)/work/work", 0o700)  // overlay leaves it mode 000; unprivileged removal needs to list it
+            // overlay leaves its work directory mode 000, and with `volatile` incompat/ and
+            // incompat/volatile/ in it too: an unprivileged removal must be able to list them
+            // (it left the probe's directory behind in TMPDIR).
+            for sub in ["work/work", "work/work/incompat", "work/work/incompat/volatile"] { chmod("\(dir)/\(sub)", 0o700) }
             try? FileManager.default.removeItem(atPath: dir)
         }
         for sub in ["lower", "upper", "work"] { mkdir("\(dir)/\(sub)", 0o755) }

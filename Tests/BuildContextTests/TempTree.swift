@@ -1,15 +1,13 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import TemporaryDirectories
 
-/// A throw-away directory tree for file-system tests.
+/// A throw-away directory tree for file-system tests, removed when the test ends
+/// (`TemporaryDirectories.makeTemporaryDirectory`).
 final class TempTree {
     let root: String
 
     init() throws {
-        let base = FileManager.default.temporaryDirectory.path + "/bctx-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        let base = try makeTemporaryDirectory("bctx")
         root = URL(fileURLWithPath: base).resolvingSymlinksInPath().path
     }
 
@@ -35,17 +33,5 @@ final class TempTree {
 
     func symlink(_ path: String, to target: String) throws {
         try FileManager.default.createSymbolicLink(atPath: root + "/" + path, withDestinationPath: target)
-    }
-
-    deinit {
-        // Restore permissions changed by tests so cleanup succeeds.
-        if let e = FileManager.default.enumerator(atPath: root) {
-            // Never through a symlink: tests point some outside the tree (at /tmp itself).
-            while let p = e.nextObject() as? String {
-                var st = stat()
-                if lstat(root + "/" + p, &st) == 0, (st.st_mode & S_IFMT) != S_IFLNK { chmod(root + "/" + p, 0o755) }
-            }
-        }
-        try? FileManager.default.removeItem(atPath: root)
     }
 }

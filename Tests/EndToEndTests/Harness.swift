@@ -1,4 +1,5 @@
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import XCTest
 
@@ -38,10 +39,10 @@ enum Harness {
         return result.stdout
     }
 
+    /// A new directory `$TMPDIR/swiftdock-<name>-XXXXXXXX`, removed when the test ends
+    /// (`TemporaryDirectories.makeTemporaryDirectory`).
     static func makeTemporaryDirectory(_ name: String = "e2e") throws -> String {
-        let path = NSTemporaryDirectory() + "swiftdock-\(name)-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try TemporaryDirectories.makeTemporaryDirectory("swiftdock-\(name)")
     }
 
     static func write(_ text: String, to path: String) throws {

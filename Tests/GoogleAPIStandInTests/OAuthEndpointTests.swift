@@ -1,6 +1,7 @@
 import _CryptoExtras
 import Foundation
 import GoogleAPIStandIn
+import TemporaryDirectories
 import XCTest
 
 final class OAuthEndpointTests: StandInTestCase {
@@ -22,10 +23,7 @@ final class OAuthEndpointTests: StandInTestCase {
     }
 
     private func temporaryDirectory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("standin-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        return dir
+        try makeTemporaryDirectory("standin")
     }
 
     func testKeyFilesCarryTheRealTokenURIAndTheGeneratedKey() throws {

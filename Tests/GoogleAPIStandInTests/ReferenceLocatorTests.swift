@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GoogleAPIStandIn
 import NIOCore
+import TemporaryDirectories
 import XCTest
 
 final class ReferenceLocatorTests: XCTestCase {
@@ -36,8 +37,7 @@ final class ReferenceLocatorTests: XCTestCase {
         let flat = try GCPReference.locate(environment: [GCPReference.environmentVariable: vendored.path])
         XCTAssertEqual(flat, GCPReference(origin: .environment, validator: vendored.appendingPathComponent("gcp_validate.py"),
                                           documents: vendored))
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("gcp-ref-\(UUID().uuidString)")
-        addTeardownBlock { try? FileManager.default.removeItem(at: root) }
+        let root = URL(fileURLWithPath: try makeTemporaryDirectory("gcp-ref"))
         try FileManager.default.createDirectory(at: root.appendingPathComponent("tools"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("reference/gcp"), withIntermediateDirectories: true)
         for name in files {

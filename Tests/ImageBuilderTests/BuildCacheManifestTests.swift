@@ -1,6 +1,7 @@
 import Foundation
 import ImageModel
 import ImageStore
+import TemporaryDirectories
 import XCTest
 @testable import ImageBuilder
 
@@ -10,7 +11,7 @@ final class BuildCacheManifestTests: XCTestCase {
     var store: ImageStore!
 
     override func setUpWithError() throws {
-        store = try ImageStore(root: NSTemporaryDirectory() + "cachemanifest-\(UUID().uuidString.prefix(8))")
+        store = try ImageStore(root: makeTemporaryDirectory("cachemanifest"))
     }
 
     private func key(_ n: Int) -> String { String(repeating: String(n % 10), count: 64) }

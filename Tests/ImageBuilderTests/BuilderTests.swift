@@ -3,6 +3,7 @@ import DockerfileSyntax
 import Foundation
 import Layers
 import Sandbox
+import TemporaryDirectories
 import XCTest
 @testable import ImageBuilder
 
@@ -95,7 +96,7 @@ final class CopyPlannerTests: XCTestCase {
     var root: String!
 
     override func setUpWithError() throws {
-        root = NSTemporaryDirectory() + "copyplanner-\(UUID().uuidString.prefix(8))"
+        root = try makeTemporaryDirectory("copyplanner")
         let fm = FileManager.default
         try fm.createDirectory(atPath: root + "/dir/sub", withIntermediateDirectories: true)
         try "a".write(toFile: root + "/a.txt", atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import ImageModel
 @testable import ImageStore
@@ -40,12 +41,9 @@ func sha256sum(_ path: String) throws -> Digest {
     return try Digest(sha256Hex: String(output.prefix(64)))
 }
 
-/// A fresh, empty scratch directory removed when the test ends.
+/// A fresh, empty scratch directory removed when the test ends (`TemporaryDirectories.makeTemporaryDirectory`).
 func makeScratchDirectory(_ test: XCTestCase) throws -> String {
-    let path = NSTemporaryDirectory() + "swiftdock-store-tests-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
+    try makeTemporaryDirectory("swiftdock-store-tests")
 }
 
 /// A layer built with the system tar: gzip blob digest and diff ID of the uncompressed tar.

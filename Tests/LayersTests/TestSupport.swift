@@ -1,17 +1,18 @@
 import CArchive
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import XCTest
 @testable import Layers
 
-/// Scratch directory removed at deinit. Immutable, so tasks may share it.
+/// Scratch directory removed when the test ends (`TemporaryDirectories.makeTemporaryDirectory`: a
+/// deinit would come only when XCTest lets go of the test case, at the end of the run or never).
+/// Immutable, so tasks may share it.
 final class Scratch: Sendable {
     let path: String
     init() {
-        path = NSTemporaryDirectory() + "layers-test-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        path = try! makeTemporaryDirectory("layers-test")
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
     func file(_ name: String) -> String { path + "/" + name }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import HTTPTransport
+import TemporaryDirectories
 import XCTest
 @testable import Registry
 
@@ -62,12 +63,9 @@ final class TestClock: @unchecked Sendable {
     func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
 }
 
-/// A temporary directory removed at the end of the test.
+/// A temporary directory removed at the end of the test (`TemporaryDirectories.makeTemporaryDirectory`).
 func makeTemporaryDirectory(_ test: XCTestCase) throws -> String {
-    let path = NSTemporaryDirectory() + "swiftdock-auth-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
+    try TemporaryDirectories.makeTemporaryDirectory("swiftdock-auth")
 }
 
 func writeFile(_ path: String, _ text: String, mode: Int = 0o644) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import ImageModel
 import ImageStore
@@ -38,12 +39,9 @@ struct DistributionTestFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A fresh scratch directory, removed when the test ends.
+/// A fresh scratch directory, removed when the test ends (`TemporaryDirectories.makeTemporaryDirectory`).
 func scratchDirectory(_ test: XCTestCase) throws -> String {
-    let path = NSTemporaryDirectory() + "swiftdock-distribution-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
+    try makeTemporaryDirectory("swiftdock-distribution")
 }
 
 /// A `docker-registry` (distribution 2.x) on a free loopback port, with its storage in a

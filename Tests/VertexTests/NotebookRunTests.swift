@@ -1,4 +1,5 @@
 import Foundation
+import TemporaryDirectories
 import TestSupport
 import Vertex
 import XCTest
@@ -9,7 +10,7 @@ final class NotebookRunTests: XCTestCase {
     var root = ""
 
     override func setUpWithError() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("notebook-run-\(UUID().uuidString)").path
+        root = try makeTemporaryDirectory("notebook-run")
         for dir in ["bin", "gcs", "Sourcecode"] {
             try FileManager.default.createDirectory(atPath: "\(root)/\(dir)", withIntermediateDirectories: true)
         }
@@ -20,10 +21,6 @@ final class NotebookRunTests: XCTestCase {
         for file in ["input.csv", "main.ipynb"] {
             try FileManager.default.setAttributes([.modificationDate: past], ofItemAtPath: "\(root)/Sourcecode/\(file)")
         }
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: root)
     }
 
     /// A fake program that records how it was called and writes what a notebook would.

@@ -19,6 +19,10 @@ int swiftdock_ficlone(int out, int in);
 
 int swiftdock_syncfs(int fd);
 
+/// pthread_setname_np(3) of the calling thread, the name cut to the kernel's 15 bytes: what ps,
+/// top, perf and gdb show for it. 0, or an error number.
+int swiftdock_name_this_thread(const char *name);
+
 /// O_NOATIME (open(2): reading does not update the file's atime; only for the file's owner or
 /// root, else EPERM), a _GNU_SOURCE flag.
 int swiftdock_o_noatime(void);
