@@ -7,8 +7,9 @@ import Glibc
 
 /// Everything the sandbox probe's answer depends on, so a cached answer (`SandboxProbeCache`)
 /// is only ever used where the probe would say the same: this boot, this kernel, this user and
-/// id map, the requested isolation, the file system the probe mounts its overlay on, the
-/// kernel's user-namespace switches as they are now, and this swiftdock executable (a newer one
+/// id map, the namespaces and seccomp mode it runs in, the requested isolation, the file system
+/// the probe mounts its overlay on, the kernel's user-namespace switches as they are now, and
+/// this swiftdock executable (a newer one
 /// may probe differently). Any field that cannot be read makes no key at all: then nothing is
 /// cached and the probe runs, as it did before the cache existed.
 struct SandboxProbeKey: Sendable, Hashable {
@@ -50,8 +51,13 @@ struct SandboxProbeKey: Sendable, Hashable {
         // namespace limit); "-" where this kernel has no such file.
         let switches = ["/proc/sys/kernel/unprivileged_userns_clone", "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
                         "/proc/sys/user/max_user_namespaces"].map { readLine($0) ?? "-" }.joined(separator: ",")
+        // The namespaces and seccomp mode this process runs in: a container on the same kernel
+        // (same boot id) may forbid what the host allows.
+        guard let userNS = link("/proc/self/ns/user"), let mountNS = link("/proc/self/ns/mnt") else { return nil }
+        let seccomp = status("Seccomp") ?? "-"
         return SandboxProbeKey([
             ("boot", boot),
+            ("namespaces", "\(userNS) \(mountNS) seccomp \(seccomp)"),
             ("kernel", "\(release) \(version)"),
             ("user", "uid \(getuid()) euid \(geteuid()) gid \(getgid())"),
             ("idmap", describe(idMap)),
@@ -81,6 +87,21 @@ struct SandboxProbeKey: Sendable, Hashable {
         guard n >= 0 else { return nil }
         let line = buffer[..<n].prefix { $0 != UInt8(ascii: "\n") }
         return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Where the symlink `path` points (a namespace's `user:[4026531837]`); nil when unreadable.
+    private static func link(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The value of the `name:` line of /proc/self/status; nil when missing.
+    private static func status(_ name: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        return text.split(separator: "\n").first { $0.hasPrefix(name + ":") }
+            .map { $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces) }
     }
 
     /// A value as one line of the file (no newline can make a field look like another).

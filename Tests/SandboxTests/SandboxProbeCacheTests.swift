@@ -163,7 +163,7 @@ final class SandboxProbeCacheTests: XCTestCase {
     /// An answer kept for one key is a miss for a key that differs in any one field.
     func testEveryFieldOfTheKeyCounts() throws {
         let current = try XCTUnwrap(SandboxProbeKey.current(requested: "", probeBase: scratch, idMap: .current))
-        XCTAssertEqual(current.fields.map(\.name), ["boot", "kernel", "user", "idmap", "requested", "probe-fs", "userns", "executable"])
+        XCTAssertEqual(current.fields.map(\.name), ["boot", "namespaces", "kernel", "user", "idmap", "requested", "probe-fs", "userns", "executable"])
         XCTAssertEqual(SandboxProbeKey.current(requested: "AUTO", probeBase: scratch, idMap: .current), current)
         XCTAssertNil(SandboxProbeKey.current(requested: "", probeBase: scratch + "/missing", idMap: .current),
                      "no key where the probe's file system cannot be read")
