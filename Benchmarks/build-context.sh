@@ -9,7 +9,7 @@ bash scripts/setup.sh --bench
 TREE=${1:-/tmp/swiftdock-bench-tree}
 RUNS=${2:-3}
 [ -d "$TREE" ] || Benchmarks/make-tree.sh "$TREE"
-swift build -c release --product swiftdock 2>&1 | tail -1
+swift build -c release --static-swift-stdlib --product swiftdock 2>&1 | tail -1
 BIN=$(swift build -c release --show-bin-path)/swiftdock
 HOME_DIR=$(mktemp -d)
 DOCKERFILE=$(mktemp)

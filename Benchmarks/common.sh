@@ -2,12 +2,16 @@
 
 # BIN: the swiftdock to measure. SWIFTDOCK_BENCH_BIN names an existing binary (a debug binary
 # only checks that a script works; its numbers are not the ones to report); else a fresh
-# release build.
+# release build. Every release build here links the Swift runtime and Foundation statically
+# (`--static-swift-stdlib`): the dynamic loader's symbol binding for their 16 shared libraries
+# was half of each process start (12 -> 6 ms of CPU for the sandbox helper's exec, 15 -> 10 ms
+# for `swiftdock --version`; issue 13). All scripts use the same flags so the release build
+# directory is not rebuilt from scratch when switching between them.
 bench_binary() {
   if [ -n "${SWIFTDOCK_BENCH_BIN:-}" ]; then
     BIN=$SWIFTDOCK_BENCH_BIN
   else
-    swift build -c release --product swiftdock 2>&1 | tail -1
+    swift build -c release --static-swift-stdlib --product swiftdock 2>&1 | tail -1
     BIN=$(swift build -c release --show-bin-path)/swiftdock
   fi
 }

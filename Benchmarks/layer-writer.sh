@@ -12,7 +12,7 @@ TREE=${1:-/tmp/swiftdock-bench-tree}
 RUNS=${2:-3}
 N=$(nproc)
 [ -d "$TREE" ] || Benchmarks/make-tree.sh "$TREE"
-swift build -c release --product layer-bench 2>&1 | tail -1
+swift build -c release --static-swift-stdlib --product layer-bench 2>&1 | tail -1
 BENCH=.build/release/layer-bench
 PARENT=$(dirname "$TREE"); BASE=$(basename "$TREE")
 tar -C "$PARENT" -cf - "$BASE" >/dev/null   # warm the cache (untimed)

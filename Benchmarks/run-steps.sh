@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --bench
 RUNS=${1:-3}
 command -v buildah >/dev/null || { echo "needs buildah (apt-get install buildah)" >&2; exit 2; }
-swift build -c release --product swiftdock 2>&1 | tail -1
+swift build -c release --static-swift-stdlib --product swiftdock 2>&1 | tail -1
 BIN=$(swift build -c release --show-bin-path)/swiftdock
 WORK=/tmp/swiftdock-bench-run-$$; mkdir -p "$WORK"
 trap 'buildah --root "$WORK/buildah" --runroot "$WORK/buildah-run" --storage-driver vfs rm -a >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT

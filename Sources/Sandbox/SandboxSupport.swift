@@ -13,7 +13,7 @@ public enum SandboxIsolation: String, Sendable {
     case copy
 }
 
-public struct SandboxSupport: Sendable {
+public struct SandboxSupport: Sendable, Equatable {
     public var available: Bool
     /// One line: what is missing and the way out.
     public var reason: String?
@@ -38,9 +38,23 @@ extension Sandbox {
     /// `overlay` or `copy`.
     public static let isolationVariable = "SWIFTDOCK_RUN_ISOLATION"
 
-    private static let probed: SandboxSupport = choose(
-        requested: ProcessInfo.processInfo.environment[isolationVariable] ?? "",
-        probe: { probeOnce($0, way: "build with --run=record to record RUN steps without executing them") })
+    /// Asked once per process, and answered from the per-boot cache when it can be
+    /// (`SandboxProbeCache`): a build on a fresh store then spawns no probe.
+    private static let probed: SandboxSupport = {
+        let requested = ProcessInfo.processInfo.environment[isolationVariable] ?? ""
+        let key = SandboxProbeKey.current(requested: requested, probeBase: probeBase, idMap: .current)
+        return SandboxProbeCache.standard().support(key: key) { uncachedSupport(requested: requested) }
+    }()
+
+    /// What the probe says now, without the cache.
+    static func uncachedSupport(requested: String) -> SandboxSupport {
+        choose(requested: requested, probe: { probeOnce($0, way: "build with --run=record to record RUN steps without executing them") })
+    }
+
+    /// Where the probe makes its directories: `$TMPDIR`, else /tmp.
+    static var probeBase: String {
+        (ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/tmp"
+    }
 
     /// The isolation for a `SWIFTDOCK_RUN_ISOLATION` value, given how each one probes: `auto`
     /// takes overlay, falling back to copying only when overlay itself was refused (not when
@@ -64,7 +78,7 @@ extension Sandbox {
 
     /// Runs the helper up to the point where the root is mounted.
     private static func probeOnce(_ isolation: SandboxIsolation, way: String) -> SandboxSupport {
-        let base = (ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 }) ?? "/tmp"
+        let base = probeBase
         var template = Array("\(base)/swiftdock-sandbox-probe.XXXXXX".utf8CString)
         guard let dir = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
             return SandboxSupport(available: false, reason: "cannot create a probe directory in \(base): \(String(cString: strerror(errno))); \(way)")

@@ -349,6 +349,9 @@ final class SandboxTests: XCTestCase {
         var env = ProcessInfo.processInfo.environment
         env[Self.unprivilegedFlag] = Self.scratch
         env["HOME"] = "/tmp"
+        // The sandbox probe's per-boot answer (SandboxProbeCache) in the scratch directory, not
+        // in a /tmp/swiftdock-runtime-65534 left behind.
+        env["XDG_RUNTIME_DIR"] = Self.scratch
         p.environment = env
         let out = Pipe()
         p.standardOutput = out

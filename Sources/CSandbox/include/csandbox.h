@@ -19,6 +19,10 @@ int csb_pipe(int fds[2]);
 /// Waits for `pid` (retrying on EINTR). Returns the exit status, 128+N for signal N, or -errno.
 int csb_wait(int pid);
 
+/// The file system `path` is on: its type (statfs's f_type, a magic number) and id (f_fsid).
+/// Returns 0, or -1 with errno.
+int csb_file_system(const char *path, unsigned long long *type, unsigned long long *id);
+
 /// How `csb_open_in_root` resolves: openat2(RESOLVE_IN_ROOT) falling back to the userspace walk
 /// where the kernel lacks it (`AUTO`), only the kernel, or only the userspace walk (tests).
 #define CSB_RESOLVE_AUTO 0
