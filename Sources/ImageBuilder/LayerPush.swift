@@ -52,7 +52,8 @@ public struct ImageDocuments: Sendable {
     public var manifestBytes: [UInt8]
 
     /// `config` and `manifest` as canonical JSON, described with their media types.
-    init(config: ImageConfiguration, configMediaType: String, manifest: (Descriptor) -> ImageManifest, manifestMediaType: String) throws {
+    public init(config: ImageConfiguration, configMediaType: String, manifest: (Descriptor) -> ImageManifest,
+                manifestMediaType: String) throws {
         configBytes = Array(try CanonicalJSON.encode(config))
         self.config = Descriptor(mediaType: configMediaType, digest: SHA256Stream.digest(of: configBytes), size: Int64(configBytes.count))
         manifestBytes = Array(try CanonicalJSON.encode(manifest(self.config)))
