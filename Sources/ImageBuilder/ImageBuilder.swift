@@ -270,8 +270,15 @@ public struct ImageBuilder {
         }
     }
 
-    /// Waits for the final stage's layers, moves them into the store, writes config and
-    /// manifest, and only then tags.
+    /// Waits for the final stage's layers, makes config and manifest, moves the layers into
+    /// the store, writes config and manifest there, and only then tags.
+    ///
+    /// `build --push` hands config and manifest to the uploader as soon as the layers' digests
+    /// are known (`LayerUploader.sendImage`), before any of that store work: the config goes
+    /// up beside the layers' closing answers, the manifest once they are confirmed — beside
+    /// the fsync of the layers' files, not after it. With an SBOM or provenance (which may
+    /// still fail the build, and read the layers from the store) they are handed over once
+    /// those are written.
     private func commit(_ final: StageState, session: BuildSession) async throws -> BuildResult {
         let format = session.options.format
         var config = final.config
@@ -280,36 +287,45 @@ public struct ImageBuilder {
         config.created = session.options.sourceDateEpoch == nil ? final.lastStepCreated ?? session.created : session.created
         var descriptors: [Descriptor] = []
         var diffIDs: [Digest] = []
-        var streamedOnly: [Digest] = []
+        var written: [(layer: WrittenLayer, path: String, uploaded: Bool)] = []
         for layer in final.layers {
             switch layer {
             case .stored(let descriptor, let diffID, _):
                 descriptors.append(descriptor)
                 diffIDs.append(diffID)
             case .pending(let task, let path):
-                let written = try await task.value
-                // A layer `build --push` uploaded goes into the store only when the user wants a
-                // store entry; with `--output type=registry` its file (if any) is a temp file.
-                if !task.uploads || session.options.layerPush?.keepInStore ?? true {
-                    try store.ingest(temporaryFile: path, digest: written.digest)
-                } else if !store.hasBlob(written.digest) {
-                    streamedOnly.append(written.digest)
-                }
-                session.emit(.layerWritten(digest: written.digest, size: written.size, uncompressedSize: written.uncompressedSize))
-                descriptors.append(Descriptor(mediaType: session.options.newLayerMediaType, digest: written.digest, size: written.size))
-                diffIDs.append(written.diffID)
+                let layer = try await task.value
+                written.append((layer, path, task.uploads))
+                session.emit(.layerWritten(digest: layer.digest, size: layer.size, uncompressedSize: layer.uncompressedSize))
+                descriptors.append(Descriptor(mediaType: session.options.newLayerMediaType, digest: layer.digest, size: layer.size))
+                diffIDs.append(layer.diffID)
             }
         }
         config.rootfs = RootFS(diffIDs: diffIDs)
-        let configDescriptor = try store.writeJSON(config, mediaType: format.configMediaType)
         // Docker's schema 2 has no annotations; OCI manifests name their base as buildah's do.
         let annotations = final.base.flatMap { base in
             format == .oci ? [ImageManifest.baseNameAnnotation: base.name.description,
                               ImageManifest.baseDigestAnnotation: base.digest.description] : nil
         }
-        let manifest = ImageManifest(mediaType: format.manifestMediaType, config: configDescriptor, layers: descriptors,
-                                     annotations: annotations)
-        let manifestDescriptor = try store.writeJSON(manifest, mediaType: format.manifestMediaType)
+        let documents = try ImageDocuments(config: config, configMediaType: format.configMediaType, manifest: {
+            ImageManifest(mediaType: format.manifestMediaType, config: $0, layers: descriptors, annotations: annotations)
+        }, manifestMediaType: format.manifestMediaType)
+        let attested = session.options.sbom || session.options.provenance != nil
+        if !attested { session.options.layerPush?.uploader.sendImage(documents) }
+        var streamedOnly: [Digest] = []
+        for (layer, path, uploaded) in written {
+            // A layer `build --push` uploaded goes into the store only when the user wants a
+            // store entry; with `--output type=registry` its file (if any) is a temp file.
+            if !uploaded || session.options.layerPush?.keepInStore ?? true {
+                try store.ingest(temporaryFile: path, digest: layer.digest)
+            } else if !store.hasBlob(layer.digest) {
+                streamedOnly.append(layer.digest)
+            }
+        }
+        try store.writeBlob(documents.configBytes)
+        try store.writeBlob(documents.manifestBytes)
+        let configDescriptor = documents.config
+        let manifestDescriptor = documents.manifest
         // Before tagging: a build whose SBOM cannot be written leaves no tag behind.
         var final = final
         let sbom = session.options.sbom
@@ -317,6 +333,7 @@ public struct ImageBuilder {
         let provenance = try session.options.provenance.map {
             try session.writeProvenance(mode: $0, manifest: manifestDescriptor, platform: config.platform)
         }
+        if attested { session.options.layerPush?.uploader.sendImage(documents) }
         for tag in session.options.tags {
             try store.tag(tag, manifest: manifestDescriptor)
         }

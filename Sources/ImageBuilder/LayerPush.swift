@@ -28,6 +28,38 @@ public protocol LayerUploader: Sendable {
     /// build, so the push after the build finds them settled instead of starting on them
     /// then. Returns at once; a failure there is left for that push to meet and report.
     func sendBaseLayers(_ layers: [Descriptor])
+    /// The image is made — its config and manifest, once every new layer's digest is known,
+    /// before the store writes them: the uploader sends the config at once (it needs only the
+    /// diff IDs, so it goes up beside the layers' closing answers) and puts the manifest as
+    /// soon as every blob it names is confirmed at the destination, beside the build's own
+    /// commit (the layers' ingest into the store, the tag, the cache records, the file index).
+    /// Returns at once. A blob not confirmed there (a stream that failed) leaves the manifest
+    /// to the push after the build, which sends that blob first and reports any error.
+    func sendImage(_ image: ImageDocuments)
+}
+
+extension LayerUploader {
+    /// An uploader that leaves config and manifest to the push after the build.
+    public func sendImage(_ image: ImageDocuments) {}
+}
+
+/// An image's config and manifest as the build made them: the bytes the store then keeps
+/// and the registry gets, with their descriptors.
+public struct ImageDocuments: Sendable {
+    public var config: Descriptor
+    public var configBytes: [UInt8]
+    public var manifest: Descriptor
+    public var manifestBytes: [UInt8]
+
+    /// `config` and `manifest` as canonical JSON, described with their media types.
+    public init(config: ImageConfiguration, configMediaType: String, manifest: (Descriptor) -> ImageManifest,
+                manifestMediaType: String) throws {
+        configBytes = Array(try CanonicalJSON.encode(config))
+        self.config = Descriptor(mediaType: configMediaType, digest: SHA256Stream.digest(of: configBytes), size: Int64(configBytes.count))
+        manifestBytes = Array(try CanonicalJSON.encode(manifest(self.config)))
+        self.manifest = Descriptor(mediaType: manifestMediaType, digest: SHA256Stream.digest(of: manifestBytes),
+                                   size: Int64(manifestBytes.count))
+    }
 }
 
 /// A streamed layer upload failed for a reason of the upload's own (refused, connection

@@ -172,7 +172,7 @@ struct BuildCommand: AsyncParsableCommand {
         // `build --push`: the final stage's new layers stream into the first destination while
         // they are written; the other destinations mount or copy them from there.
         let uploader = pushTargets.first.map { target in
-            RegistryLayerUploader(client: client, repository: RegistryRepository(target), store: imageStore, jobs: jobs) {
+            RegistryLayerUploader(client: client, target: target, store: imageStore, jobs: jobs) {
                 printError("WARNING: \($0)")
             }
         }
@@ -238,8 +238,9 @@ struct BuildCommand: AsyncParsableCommand {
                 let renderer = ProgressRenderer(quiet: quiet, pulling: false)
                 do {
                     var pusher = ImagePusher(jobs: jobs, onEvent: renderer.observer)
-                    // The first destination got the new layers, and its base layers, during the build.
-                    if index == 0, let uploader { pusher.settled = await uploader.settled() }
+                    // The first destination got the new layers, its base layers and the config
+                    // during the build, and the manifest too once they were all confirmed.
+                    if index == 0, let uploader { (pusher.settled, pusher.placedManifest) = await uploader.settled() }
                     let pushed = try await pusher.push(result.manifest, from: imageStore, to: tag, client: client)
                     renderer.finish()
                     recordPush(pushed, as: tag, in: imageStore)

@@ -9,11 +9,15 @@ import Registry
 /// layer is written (`RegistryClient.uploadStreamed`). After a streamed upload fails — a
 /// registry or front end that refuses bodies of unknown length — the rest of the build
 /// uploads each layer from its file in one monolithic PUT, and says so once. The final
-/// stage's base layers are brought over (HEAD, mount, or copy) beside the build.
+/// stage's base layers are brought over (HEAD, mount, or copy) beside the build; the config
+/// goes up as soon as the build has made it, and the manifest as soon as every blob it names
+/// is confirmed, beside the build's own commit.
 final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
-    // @unchecked: `refused`, `streamed`, `sentDigests`, `baseTask` and `tails` are read and
-    // written under `lock`; the rest is immutable.
+    // @unchecked: `refused`, `streamed`, `sentDigests`, `baseTask`, `tails` and `imageTask`
+    // are read and written under `lock`; the rest is immutable.
     let client: RegistryClient
+    /// The push target whose repository gets the layers; its tag names the manifest.
+    let target: Reference
     let repository: RegistryRepository
     let store: ImageStore
     let jobs: Int
@@ -24,11 +28,21 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
     private var sentDigests: Set<Digest> = []
     private var baseTask: Task<[Digest: BlobPushOutcome], Never>?
     private var tails: [Task<Void, Never>] = []
+    /// `sendImage`'s work: the config's outcome, and whether the manifest was put.
+    private var imageTask: Task<SentImage, Never>?
 
-    init(client: RegistryClient, repository: RegistryRepository, store: ImageStore, jobs: Int,
+    /// What `sendImage` did: the config's outcome (nil when it failed), and the manifest
+    /// when it was put.
+    private struct SentImage: Sendable {
+        var config: (digest: Digest, outcome: BlobPushOutcome)?
+        var placedManifest: Digest?
+    }
+
+    init(client: RegistryClient, target: Reference, store: ImageStore, jobs: Int,
          warn: @escaping @Sendable (String) -> Void) {
         self.client = client
-        self.repository = repository
+        self.target = target
+        repository = RegistryRepository(target)
         self.store = store
         self.jobs = max(1, jobs)
         self.warn = warn
@@ -63,10 +77,10 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
     }
 
     /// Waits for the streamed uploads whose registry answer was left to finish beside the
-    /// build (`awaitingRegistry: false`).
+    /// build (`awaitingRegistry: false`). Ended ones stay listed (awaiting them again costs
+    /// nothing), so every caller waits for all of them.
     func finishUploads() async {
-        let running = lock.withLock { defer { tails.removeAll() }; return tails }
-        for task in running { await task.value }
+        for task in lock.withLock({ tails }) { await task.value }
     }
 
     private func stream(file: String?, _ write: (any BlobSink) async throws -> WrittenLayer) async throws -> WrittenLayer {
@@ -127,24 +141,67 @@ final class RegistryLayerUploader: LayerUploader, @unchecked Sendable {
         }
     }
 
+    /// The config goes up now, from the bytes the build made (as `push` sends a blob: HEAD,
+    /// then POST and PUT), beside the layers' closing answers; then, once the layers' streams
+    /// and the base layers' work have ended, the manifest — only when every blob it names is
+    /// confirmed here (`ImagePusher.putManifestIfSettled`). Anything that fails is left to
+    /// the push after the build, which tries it again and reports it.
+    func sendImage(_ image: ImageDocuments) {
+        let pusher = ImagePusher(jobs: jobs)
+        let destination = RegistryContent(client: client, repository: repository)
+        let target = self.target
+        let task = Task { [self] () -> SentImage in
+            let source = MemoryContent(blobs: [image.config.digest: image.configBytes])
+            var sent = SentImage()
+            if let outcome = try? await pusher.pushBlob(image.config, isLayer: false, from: source, to: destination) {
+                sent.config = (image.config.digest, outcome)
+            }
+            var settling = pusher
+            settling.settled = await settledBlobs()
+            if let config = sent.config { settling.settled[config.digest] = config.outcome }
+            guard !Task.isCancelled, let tag = try? ImagePusher.tag(pushing: image.manifest, to: target) else { return sent }
+            if (try? await settling.putManifestIfSettled(image.manifestBytes, as: image.manifest, to: destination, tag: tag)) == true {
+                sent.placedManifest = image.manifest.digest
+            }
+            return sent
+        }
+        lock.withLock {
+            imageTask?.cancel()
+            imageTask = task
+        }
+    }
+
     /// Streamed layer uploads that reached the registry.
     var streamedCount: Int { lock.withLock { streamed } }
 
-    /// What the build already did for the push to `repository`, once the base layers' work
-    /// has ended: each layer it uploaded (`Pushed`, streamed or from a file) and each base
-    /// layer brought over beside it — for `ImagePusher.settled`.
-    func settled() async -> [Digest: BlobPushOutcome] {
+    /// What the build already did for the push to `repository`, once its work has ended:
+    /// each layer it uploaded (`Pushed`, streamed or from a file), each base layer brought
+    /// over beside it and the config — for `ImagePusher.settled` — and the manifest when it
+    /// was put (`ImagePusher.placedManifest`).
+    func settled() async -> (blobs: [Digest: BlobPushOutcome], placedManifest: Digest?) {
+        let image = await lock.withLock({ imageTask })?.value
+        var outcomes = await settledBlobs()
+        if let config = image?.config { outcomes[config.digest] = config.outcome }
+        return (outcomes, image?.placedManifest)
+    }
+
+    /// The layers' and the base layers' outcomes, once their work has ended.
+    private func settledBlobs() async -> [Digest: BlobPushOutcome] {
         await finishUploads()
         var outcomes = await lock.withLock({ baseTask })?.value ?? [:]
         for digest in lock.withLock({ sentDigests }) { outcomes[digest] = .pushed(attempts: 1) }
         return outcomes
     }
 
-    /// Stops the base layers' work and the streams still finishing (the build failed) and
-    /// waits for them to end, so nothing still uses the client when it shuts down.
+    /// Stops the base layers' work, the streams still finishing and the config and manifest
+    /// not yet sent (the build failed) and waits for them to end, so nothing still uses the
+    /// client when it shuts down.
     func cancelBaseLayers() async {
-        for task in lock.withLock({ tails }) { task.cancel() }
+        let (running, image) = lock.withLock { (tails, imageTask) }
+        for task in running { task.cancel() }
+        image?.cancel()
         await finishUploads()
+        _ = await image?.value
         guard let task = lock.withLock({ baseTask }) else { return }
         task.cancel()
         _ = await task.value

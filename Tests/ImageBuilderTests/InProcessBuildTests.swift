@@ -53,10 +53,19 @@ final class InProcessBuildTests: XCTestCase {
 
     /// `build --push`: the uploader hears of the final stage's base layers as soon as its
     /// FROM is resolved — once, and not of the first stage's — so it can bring them over
-    /// beside the build; the final stage's two new layers are streamed to it.
+    /// beside the build; the final stage's two new layers are streamed to it; config and
+    /// manifest are handed to it once, before the store holds them or the new layers (the
+    /// store's work, fsyncs included, goes on beside their upload), with the bytes the store
+    /// then keeps.
     func testBuildPushHandsTheFinalBaseToTheUploaderBesideTheBuild() async throws {
         let (base, source, store) = try prepare(corrupt: false)
         let uploader = FakeUploader()
+        let storedWhenSent = Locked<[Bool]>([])
+        uploader.onImage = { image in
+            let manifest = try? CanonicalJSON.decode(ImageManifest.self, from: Data(image.manifestBytes))
+            let digests = [image.manifest.digest, image.config.digest] + (manifest?.layers.dropFirst().map(\.digest) ?? [])
+            storedWhenSent.withLock { $0 = digests.map(store.hasBlob) }
+        }
         let result = try await build(try Reference(parsing: "inprocess.example/pushed:1"), store: store, source: source,
                                      push: LayerPush(uploader: uploader, keepInStore: true))
         XCTAssertEqual(uploader.baseLayers, [[base.layer]])
@@ -65,6 +74,11 @@ final class InProcessBuildTests: XCTestCase {
         XCTAssertEqual(uploader.streamed.count, 2)
         // Two writes run at once, so in either order.
         XCTAssertEqual(Set(uploader.streamed.map(SHA256Stream.digest(of:))), Set(image.manifest.layers.dropFirst().map(\.digest)))
+        XCTAssertEqual(uploader.images.map(\.manifest), [result.manifest])
+        XCTAssertEqual(uploader.images.map(\.config), [result.config])
+        XCTAssertEqual(uploader.images.first?.manifestBytes, try store.readBlob(result.manifest.digest))
+        XCTAssertEqual(uploader.images.first?.configBytes, try store.readBlob(result.config.digest))
+        XCTAssertEqual(storedWhenSent.withLock { $0 }, [false, false, false, false], "handed over before the store work")
     }
 
     /// Wrong bytes are caught on both ways a base layer is read: streamed for its headers

@@ -72,6 +72,15 @@ final class FakeUploader: LayerUploader, @unchecked Sendable {
     private(set) var baseLayers: [[Descriptor]] = []
     func sendBaseLayers(_ layers: [Descriptor]) { lock.withLock { baseLayers.append(layers) } }
 
+    /// Called with what `sendImage` is handed, when it is handed it (a test looks at the
+    /// store at that moment); set before the build.
+    var onImage: (@Sendable (ImageDocuments) -> Void)?
+    private(set) var images: [ImageDocuments] = []
+    func sendImage(_ image: ImageDocuments) {
+        lock.withLock { images.append(image) }
+        onImage?(image)
+    }
+
     /// Held shut until `open`: what a registry's slow closing answer looks like.
     final class Gate: @unchecked Sendable {
         private let lock = NSLock()

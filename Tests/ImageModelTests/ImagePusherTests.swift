@@ -132,6 +132,42 @@ final class ImagePusherTests: XCTestCase {
         }
     }
 
+    /// `build --push` puts its manifest as soon as every blob it names is settled, beside the
+    /// build's commit: never while one is not (a stream that failed, a config not confirmed),
+    /// never with bytes that are not the descriptor's, and the push after the build then
+    /// reports the image without putting the manifest again.
+    func testManifestIsPutEarlyOnlyWhenEveryBlobIsSettled() async throws {
+        let image = TestImage()
+        let source = MemorySource(blobs: image.blobs(corruptLayer: false), origins: [:])
+        var wrongSize = image.manifest
+        wrongSize.size += 1
+        let cases: [(name: String, settled: [Digest], descriptor: Descriptor, put: Bool?)] = [
+            ("every blob settled", [image.layer.digest, image.config.digest], image.manifest, true),
+            ("the layer's stream failed", [image.config.digest], image.manifest, false),
+            ("the config is not confirmed", [image.layer.digest], image.manifest, false),
+            ("nothing settled", [], image.manifest, false),
+            ("bytes that are not the descriptor's", [image.layer.digest, image.config.digest], wrongSize, nil),
+        ]
+        for c in cases {
+            let destination = MemoryDestination(misbehaviour: [], mountable: [:])
+            var pusher = ImagePusher(backoff: .zero)
+            pusher.settled = Dictionary(uniqueKeysWithValues: c.settled.map { ($0, BlobPushOutcome.pushed(attempts: 1)) })
+            for digest in c.settled { destination.preload(digest, image.blobs(corruptLayer: false)[digest] ?? []) }
+            let put = try? await pusher.putManifestIfSettled(image.manifestBytes, as: c.descriptor, to: destination, tag: "v1")
+            XCTAssertEqual(put, c.put, c.name)
+            XCTAssertEqual(destination.manifestOrder, c.put == true ? [image.manifest.digest] : [], c.name)
+            guard c.put != nil else { continue }
+            // The push after the build: whatever was not settled goes now, the manifest once.
+            pusher.placedManifest = c.put == true ? image.manifest.digest : nil
+            let pushed = try await pusher.push(image.manifest, from: source, to: destination, tag: "v1")
+            XCTAssertEqual(pushed.digest, image.manifest.digest, c.name)
+            XCTAssertEqual(destination.manifestOrder, [image.manifest.digest], c.name)
+            XCTAssertEqual(destination.tags, ["v1": image.manifest.digest], c.name)
+            XCTAssertEqual(destination.stored[image.layer.digest], image.layerBytes, c.name)
+            XCTAssertEqual(destination.stored[image.config.digest], image.configBytes, c.name)
+        }
+    }
+
     /// An index of two platforms sharing a layer: every blob once, each child manifest put (by
     /// digest) before the index, which goes last under its tag.
     func testIndexPutsSharedBlobsOnceAndChildrenBeforeTheIndex() async throws {
@@ -212,27 +248,8 @@ struct TestImage {
     }
 }
 
-struct MemorySource: ContentSource {
-    let blobs: [Digest: [UInt8]]
-    let origins: [Digest: [String]]
-
-    func read(_ descriptor: Descriptor) async throws -> [UInt8] {
-        guard let bytes = blobs[descriptor.digest] else { throw ContentError.notFound(descriptor.digest) }
-        return bytes
-    }
-
-    func open(_ descriptor: Descriptor) async throws -> ContentChunks {
-        let bytes = try await read(descriptor)
-        return ContentChunks { continuation in
-            for start in stride(from: 0, to: bytes.count, by: 1 << 20) {
-                continuation.yield(Array(bytes[start..<min(start + (1 << 20), bytes.count)]))
-            }
-            continuation.finish()
-        }
-    }
-
-    func mountOrigins(of descriptor: Descriptor) async throws -> [String] { origins[descriptor.digest] ?? [] }
-}
+/// The tests' source: `MemoryContent` (blobs in memory, mount origins given).
+typealias MemorySource = MemoryContent
 
 /// Commits a blob only when its stream ended cleanly, as a registry finishes an upload only
 /// when the body arrived whole. `@unchecked Sendable` is safe: the mutable state is reached

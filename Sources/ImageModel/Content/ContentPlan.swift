@@ -43,6 +43,12 @@ struct ContentPlan {
             throw ContentError.tooLarge(descriptor.digest, size: descriptor.size, limit: Int64(Self.maxManifestSize))
         }
         let bytes = try await source.read(descriptor)
+        try checkedBytes(bytes, of: descriptor)
+        return bytes
+    }
+
+    /// Keeps a manifest's `bytes` once they match `descriptor` (size, and digest for sha256).
+    mutating func checkedBytes(_ bytes: [UInt8], of descriptor: Descriptor) throws {
         guard Int64(bytes.count) == descriptor.size else {
             throw ContentError.sizeMismatch(descriptor.digest, expected: descriptor.size, actual: Int64(bytes.count))
         }
@@ -51,7 +57,6 @@ struct ContentPlan {
             throw ContentError.digestMismatch(descriptor.digest, actual: actual)
         }
         self.bytes[descriptor.digest] = bytes
-        return bytes
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ bytes: [UInt8], _ descriptor: Descriptor) throws -> T {

@@ -63,6 +63,11 @@ public struct ImagePusher: Sendable {
     /// `Pushed`, as docker reports a layer its own push sent, not `Layer already exists` — and
     /// not asked for again.
     public var settled: [Digest: BlobPushOutcome] = [:]
+    /// The top manifest, when this command already put it at the destination under the same
+    /// tag (`build --push` puts it as soon as every blob it names is settled, beside the
+    /// build's own commit: `putManifestIfSettled`). `push` then reports the image without
+    /// putting it again.
+    public var placedManifest: Digest?
 
     public init(jobs: Int = 4, attempts: Int = 3, backoff: Duration = .seconds(1), onEvent: TransferObserver? = nil) {
         self.attempts = max(1, attempts)
@@ -88,7 +93,7 @@ public struct ImagePusher: Sendable {
             try await destination.putManifest(plan.bytes[child.digest] ?? [], as: child, tag: nil)
         }
         let bytes = plan.bytes[image.digest] ?? []
-        let subject = try await destination.putManifest(bytes, as: image, tag: tag)
+        let subject = placedManifest == image.digest ? nil : try await destination.putManifest(bytes, as: image, tag: tag)
         return PushResult(tag: tag, digest: image.digest, size: Int64(bytes.count), mediaType: image.mediaType,
                           blobs: outcomes.withLock { $0 }, indexedSubject: subject)
     }
@@ -136,6 +141,23 @@ public struct ImagePusher: Sendable {
                 try await Task.sleep(for: backoff * attempt)
             }
         }
+    }
+
+    /// Puts the manifest `bytes` (of `image`, checked against it) at `destination` under `tag`
+    /// only when its config and every layer it names are in `settled` — confirmed there by
+    /// this command — so a reader never sees it before its blobs; nothing else is read, asked
+    /// or sent. False (nothing sent) when one is not: the push that follows sends that blob
+    /// first. For an image manifest only (an index names manifests, not settled blobs).
+    public func putManifestIfSettled(_ bytes: [UInt8], as image: Descriptor, to destination: ContentDestination,
+                                     tag: String?) async throws -> Bool {
+        guard MediaType.isManifest(image.mediaType) else { return false }
+        var plan = ContentPlan()
+        try plan.checkedBytes(bytes, of: image)
+        let manifest = try ContentPlan.decode(ImageManifest.self, bytes, image)
+        let named = [manifest.config] + manifest.layers.filter { ($0.urls ?? []).isEmpty }
+        guard named.allSatisfy({ settled[$0.digest] != nil }) else { return false }
+        try await destination.putManifest(bytes, as: image, tag: tag)
+        return true
     }
 
     /// True when some error in the chain says another try can help.
