@@ -51,23 +51,27 @@ final class HostLeftoversTests: XCTestCase {
     }
 
     /// The same for an unprivileged user (nobody, switched to from root as RunStepTests does): its
-    /// sandbox probe's overlay leaves mode-000 directories that only a chmod lets it remove.
+    /// sandbox probe's overlay leaves mode-000 directories that only a chmod lets it remove. What
+    /// it keeps on purpose is the probe's answer for this boot, in its runtime directory
+    /// (`SandboxProbeCache`: `$XDG_RUNTIME_DIR/swiftdock`, as podman keeps its runroot there).
     func testAnUnprivilegedBuildWithRunLeavesNothingInTmpdir() throws {
         guard getuid() == 0 else { throw XCTSkip("runs the unprivileged case by switching from root") }
         let ids = try Harness.run("/bin/sh", ["-c", "id -u nobody && id -g nobody"]).stdout.split(separator: "\n").map(String.init)
         guard ids.count == 2 else { throw XCTSkip("no user nobody") }
         let tmp = try Harness.makeTemporaryDirectory("leftovers-unpriv-tmp")
         let home = try Harness.makeTemporaryDirectory("leftovers-unpriv-home")
+        let runtime = try Harness.makeTemporaryDirectory("leftovers-unpriv-runtime")
         let context = try Harness.makeTemporaryDirectory("leftovers-unpriv-context")
         try Harness.write("FROM scratch\nCOPY rootfs/ /\nRUN echo ran > /ran.txt\n", to: context + "/Dockerfile")
         try Harness.sh("cp -a '\(Harness.packageRoot.path)/Fixtures/base/rootfs' '\(context)/rootfs'")
-        try Harness.sh("chown -R \(ids[0]):\(ids[1]) '\(tmp)' '\(home)' '\(context)'")
+        try Harness.sh("chown -R \(ids[0]):\(ids[1]) '\(tmp)' '\(home)' '\(runtime)' '\(context)'; chmod 700 '\(runtime)'")
         let binary = Harness.binary
         try Harness.sh("d='\(binary)'; chmod o+rx \"$d\"; while [ \"$d\" != / ]; do d=$(dirname \"$d\"); chmod o+x \"$d\" 2>/dev/null || true; done")
         let build = try Harness.run("/usr/bin/setpriv", ["--reuid=\(ids[0])", "--regid=\(ids[1])", "--clear-groups", "env",
-                                                         "HOME=\(home)", "TMPDIR=\(tmp)", "SWIFTDOCK_HOME=\(home)/store",
+                                                         "HOME=\(home)", "TMPDIR=\(tmp)", "XDG_RUNTIME_DIR=\(runtime)", "SWIFTDOCK_HOME=\(home)/store",
                                                          binary, "build", "-q", "-t", "leftovers-unprivileged", context])
         XCTAssertEqual(build.status, 0, build.stderr)
         XCTAssertEqual(try entries(tmp), [], "an unprivileged build left these in TMPDIR")
+        XCTAssertEqual(try entries(runtime), ["swiftdock"], "the runtime directory should hold only the probe's answer")
     }
 }
