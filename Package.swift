@@ -35,8 +35,11 @@ let package = Package(
         // Linux calls Swift's Glibc module lacks: xattrs, copy_file_range, FICLONE, syncfs.
         .target(name: "CLinux"),
 
+        // All of a buffer written to a file descriptor, reads retried on EINTR and filled to the
+        // end: the loops every module that calls read(2)/write(2) needs, written once (Glibc only).
+        .target(name: "FileDescriptorIO"),
         // CCrypto: SHA-256 (OpenSSL's EVP) beside `Digest`, the one place content is hashed.
-        .target(name: "ImageModel", dependencies: ["CCrypto", "PathEncoding"]),
+        .target(name: "ImageModel", dependencies: ["CCrypto", "FileDescriptorIO", "PathEncoding"]),
         // Go's `%q` and JSON string quoting, which BuildKit's errors and `inspect --format` print.
         .target(name: "GoQuoting"),
         .target(name: "DockerfileSyntax", dependencies: ["GoQuoting"]),
@@ -51,10 +54,10 @@ let package = Package(
         // File names as the kernel has them (any bytes) carried losslessly in a String.
         .target(name: "PathEncoding"),
         .target(name: "BuildContext", dependencies: ["PathEncoding"]),
-        .target(name: "Layers", dependencies: ["BlockingWork", "ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
-        .target(name: "ImageStore", dependencies: ["BlockingWork", "ImageModel", "Layers", "CArchive", "CLinux"]),
+        .target(name: "Layers", dependencies: ["BlockingWork", "FileDescriptorIO", "ImageModel", "PathEncoding", "CZlib", "CCrypto", "CArchive", "CISAL", "CLinux"]),
+        .target(name: "ImageStore", dependencies: ["BlockingWork", "FileDescriptorIO", "ImageModel", "Layers", "CArchive", "CLinux"]),
         // What an image contains (SBOM): package databases parsed, an SPDX document written.
-        .target(name: "Attestation", dependencies: ["ImageModel", "Layers"]),
+        .target(name: "Attestation", dependencies: ["FileDescriptorIO", "ImageModel", "Layers"]),
         // The one HTTP stack: AsyncHTTPClient, TLS roots, retries with backoff, redirects, and
         // credentials that reach only their own origin. Registry and Vertex both stand on it.
         .target(name: "HTTPTransport", dependencies: [
@@ -71,7 +74,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),
         .target(name: "Registry", dependencies: [
-            "ImageModel", "ImageStore", "HTTPTransport", "GoogleAuth",
+            "FileDescriptorIO", "ImageModel", "ImageStore", "HTTPTransport", "GoogleAuth",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -81,9 +84,9 @@ let package = Package(
         .target(name: "CSandbox", dependencies: ["CSeccomp"]),
         // The process model (argv, env, user, workdir from an image's config) lives here too, so
         // RUN and `swiftdock run` share it; ImageModel for `ContainerConfig`.
-        .target(name: "Sandbox", dependencies: ["BlockingWork", "CSandbox", "ImageModel"]),
+        .target(name: "Sandbox", dependencies: ["BlockingWork", "CSandbox", "FileDescriptorIO", "ImageModel"]),
         .target(name: "ImageBuilder", dependencies: [
-            "BlockingWork", "ImageModel", "DockerfileSyntax", "GoQuoting", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
+            "BlockingWork", "FileDescriptorIO", "ImageModel", "DockerfileSyntax", "GoQuoting", "BuildContext", "Layers", "ImageStore", "Sandbox", "Attestation", "PathEncoding", "ProcessWaiting",
         ]),
         // `swiftdock vertex`: Vertex AI CustomJobs, Workbench instances, Cloud Scheduler.
         .target(name: "Vertex", dependencies: [
@@ -114,6 +117,7 @@ let package = Package(
         // test ends (XCTest's observer; apart from TestSupport, which registry-fixtures links).
         .target(name: "TemporaryDirectories", dependencies: ["TestSupport"], path: "Tests/TemporaryDirectories"),
 
+        .testTarget(name: "FileDescriptorIOTests", dependencies: ["FileDescriptorIO"]),
         .testTarget(name: "ImageModelTests", dependencies: ["ImageModel"]),
         .testTarget(name: "DockerfileSyntaxTests", dependencies: ["DockerfileSyntax", "TestSupport"]),
         .testTarget(name: "GoTemplateTests", dependencies: ["GoTemplate"]),
