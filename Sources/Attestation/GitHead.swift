@@ -1,3 +1,4 @@
+import FileDescriptorIO
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -149,12 +150,12 @@ public struct GitHead: Sendable, Equatable {
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { throw Failure(reason: "\(path): not a regular file") }
         guard Int(info.st_size) <= limit else { throw Failure(reason: "\(path): larger than \(limit) bytes") }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var total = 0
-        while total < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            total += n
+        let total = bytes.withUnsafeMutableBytes { buffer in
+            do throws(FileDescriptorIOError) {
+                return try FileDescriptorIO.readFully(fd, into: buffer)
+            } catch {
+                return error.transferred  // a failed read ends the text where it failed
+            }
         }
         guard let text = String(validating: bytes[0..<total], as: UTF8.self) else { throw Failure(reason: "\(path): not UTF-8") }
         return text

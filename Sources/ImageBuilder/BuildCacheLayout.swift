@@ -1,3 +1,4 @@
+import FileDescriptorIO
 import Foundation
 import ImageModel
 import ImageStore
@@ -138,20 +139,20 @@ public struct BuildCacheLayout: Sendable {
         let temporary = path + ".tmp-" + UUID().uuidString
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw BuildError("\(path): cannot write: \(String(cString: strerror(errno)))") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            written += n
+        var failure: String?
+        bytes.withUnsafeBytes { buffer in
+            do throws(FileDescriptorIOError) {
+                try FileDescriptorIO.writeAll(fd, buffer)
+            } catch {
+                failure = error.reason
+            }
         }
-        let synced = written == bytes.count && (!durably || fsync(fd) == 0)
-        let reason = String(cString: strerror(errno))
+        if failure == nil, durably, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
         close(fd)
-        guard synced, rename(temporary, path) == 0 else {
-            let reason = synced ? String(cString: strerror(errno)) : reason
+        if failure == nil, rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
             unlink(temporary)
-            throw BuildError("\(path): cannot write: \(reason)")
+            throw BuildError("\(path): cannot write: \(failure)")
         }
     }
 

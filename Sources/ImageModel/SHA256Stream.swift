@@ -1,4 +1,5 @@
 import CCrypto
+import FileDescriptorIO
 import PathEncoding
 #if canImport(Glibc)
 import Glibc
@@ -57,10 +58,11 @@ public struct SHA256Stream: @unchecked Sendable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(4096, min(1 << 20, expected + 1)), alignment: 64)
         defer { buffer.deallocate() }
         while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ContentReadError(path: path, reason: String(cString: strerror(errno)))
+            let n: Int
+            do throws(FileDescriptorIOError) {
+                n = try FileDescriptorIO.read(fd, into: buffer)
+            } catch {
+                throw ContentReadError(path: path, reason: error.reason)
             }
             if n == 0 { break }
             size += Int64(n)

@@ -1,4 +1,5 @@
 import Layers
+import FileDescriptorIO
 import Foundation
 import ImageModel
 #if canImport(Glibc)
@@ -73,23 +74,28 @@ enum FileSystem {
 
     /// Writes all of `bytes` to `fd`.
     static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ioError(path, "write failed")
-            }
-            offset += n
+        do throws(FileDescriptorIOError) {
+            try FileDescriptorIO.writeAll(fd, bytes)
+        } catch {
+            throw ioError(path, "write failed", error.code)
         }
     }
 
     /// Reads up to `count` bytes; an empty result means end of file.
     static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
-        while true {
-            let n = Glibc.read(fd, buffer.baseAddress!, buffer.count)
-            if n >= 0 { return n }
-            if errno != EINTR { throw ioError(path, "read failed") }
+        do throws(FileDescriptorIOError) {
+            return try FileDescriptorIO.read(fd, into: buffer)
+        } catch {
+            throw ioError(path, "read failed", error.code)
+        }
+    }
+
+    /// Reads until `buffer` is full or the file ends; fewer bytes than asked only at the end.
+    static func readFully(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        do throws(FileDescriptorIOError) {
+            return try FileDescriptorIO.readFully(fd, into: buffer)
+        } catch {
+            throw ioError(path, "read failed", error.code)
         }
     }
 
@@ -133,11 +139,8 @@ enum FileSystem {
         let expected = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : 0
         var ended = false
         var result = try [UInt8](unsafeUninitializedCapacity: expected + 1) { buffer, count in
-            while count < buffer.count {
-                let n = try read(fd, into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[count...])), path: path)
-                if n == 0 { ended = true; return }
-                count += n
-            }
+            count = try readFully(fd, into: UnsafeMutableRawBufferPointer(buffer), path: path)
+            ended = count < buffer.count
         }
         if ended { return result }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)

@@ -1,4 +1,5 @@
 import BlockingWork
+import FileDescriptorIO
 import Foundation
 import ImageModel
 import Layers
@@ -115,16 +116,7 @@ extension ImageStore {
     /// Writes all of `bytes` to the socket `fd`; false when the other end is closed.
     private static func send(_ bytes: [UInt8], to fd: Int32) -> Bool {
         bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += n
-            }
-            return true
+            (try? FileDescriptorIO.sendAll(fd, buffer, flags: Int32(MSG_NOSIGNAL))) != nil
         }
     }
 

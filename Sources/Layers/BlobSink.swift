@@ -1,3 +1,4 @@
+import FileDescriptorIO
 import Foundation
 import ImageModel
 
@@ -22,15 +23,10 @@ public final class FileBlobSink: BlobSink, @unchecked Sendable {
     public var name: String { path }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard let base = bytes.baseAddress else { return }
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, base + done, bytes.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LayerError.writeFailed(path: path, reason: LayerError.errnoText())
-            }
-            done += n
+        do throws(FileDescriptorIOError) {
+            try FileDescriptorIO.writeAll(fd, bytes)
+        } catch {
+            throw LayerError.writeFailed(path: path, reason: error.reason)
         }
     }
 

@@ -1,4 +1,5 @@
 import CLinux
+import FileDescriptorIO
 import PathEncoding
 import Foundation
 #if canImport(Glibc)
@@ -31,17 +32,16 @@ public enum FileCopy {
         }
         if copied >= size { return }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw TreeIO.unreadable(source, LayerError.errnoText()) }
-            if n == 0 { return }
-            var done = 0
-            while done < n {
-                let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + done, n - done) }
-                if w < 0 && errno == EINTR { continue }
-                if w < 0 { throw LayerError.writeFailed(path: destination, reason: LayerError.errnoText()) }
-                done += w
+        try buffer.withUnsafeMutableBytes { buffer in
+            while true {
+                let n: Int
+                do throws(FileDescriptorIOError) { n = try FileDescriptorIO.read(input, into: buffer) } catch { throw TreeIO.unreadable(source, error.reason) }
+                if n == 0 { return }
+                do throws(FileDescriptorIOError) {
+                    try FileDescriptorIO.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+                } catch {
+                    throw LayerError.writeFailed(path: destination, reason: error.reason)
+                }
             }
         }
     }
@@ -98,14 +98,12 @@ public enum FileCopy {
 
     /// Reads until `buffer` is full or the file ends.
     private static func readFull(_ fd: Int32, _ buffer: inout [UInt8], path: String) throws -> Int {
-        var total = 0
-        while total < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + total, $0.count - total) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw TreeIO.unreadable(path, LayerError.errnoText()) }
-            if n == 0 { break }
-            total += n
+        try buffer.withUnsafeMutableBytes { buffer in
+            do throws(FileDescriptorIOError) {
+                return try FileDescriptorIO.readFully(fd, into: buffer)
+            } catch {
+                throw TreeIO.unreadable(path, error.reason)
+            }
         }
-        return total
     }
 }

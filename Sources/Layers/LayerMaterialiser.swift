@@ -1,3 +1,4 @@
+import FileDescriptorIO
 import Foundation
 import PathEncoding
 #if canImport(Glibc)
@@ -116,12 +117,10 @@ public enum LayerMaterialiser {
                 guard fd >= 0 else { throw failed(full) }
                 defer { close(fd) }
                 try bytes.withUnsafeBytes { buffer in
-                    var done = 0
-                    while done < buffer.count {
-                        let n = Glibc.write(fd, buffer.baseAddress! + done, buffer.count - done)
-                        if n < 0 && errno == EINTR { continue }
-                        guard n > 0 else { throw failed(full) }
-                        done += n
+                    do throws(FileDescriptorIOError) {
+                        try FileDescriptorIO.writeAll(fd, buffer)
+                    } catch {
+                        throw LayerError.writeFailed(path: full, reason: error.reason)
                     }
                 }
                 made[key] = .file

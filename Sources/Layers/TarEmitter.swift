@@ -1,5 +1,6 @@
 import CArchive
 import CLinux
+import FileDescriptorIO
 import Foundation
 import ImageModel
 import PathEncoding
@@ -216,10 +217,11 @@ final class TarEmitter {
             let region = stream.writableRegion().flatMap { $0.count > 0 ? $0 : nil }
             let target = region?.baseAddress ?? readBuffer
             let want = Int(min(Int64(region?.count ?? Self.readBufferSize), size - done))
-            let n = read(fd, target, want)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw LayerError.unreadable(path: path, reason: LayerError.errnoText())
+            let n: Int
+            do throws(FileDescriptorIOError) {
+                n = try FileDescriptorIO.read(fd, into: UnsafeMutableRawBufferPointer(start: target, count: want))
+            } catch {
+                throw LayerError.unreadable(path: path, reason: error.reason)
             }
             if n == 0 { throw LayerError.sizeChanged(path: path, expected: size, actual: done) }
             hash?.update(UnsafeRawBufferPointer(start: target, count: n))

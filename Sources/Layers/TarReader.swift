@@ -1,4 +1,5 @@
 import CArchive
+import FileDescriptorIO
 import Foundation
 import ImageModel
 import PathEncoding
@@ -186,17 +187,16 @@ private final class BlobInput {
 
     /// libarchive's read callback: the next block, 0 at the end, -1 on error.
     func read(into out: UnsafeMutablePointer<UnsafeRawPointer?>) -> Int {
-        while true {
-            let n = Glibc.read(fd, buffer, 1 << 20)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 {
-                readFailure = LayerError.errnoText()
-                return -1
-            }
-            if expected != nil && n > 0 { hash.update(UnsafeRawBufferPointer(start: buffer, count: n)) }
-            out.pointee = UnsafeRawPointer(buffer)
-            return n
+        let n: Int
+        do throws(FileDescriptorIOError) {
+            n = try FileDescriptorIO.read(fd, into: UnsafeMutableRawBufferPointer(start: buffer, count: 1 << 20))
+        } catch {
+            readFailure = error.reason
+            return -1
         }
+        if expected != nil && n > 0 { hash.update(UnsafeRawBufferPointer(start: buffer, count: n)) }
+        out.pointee = UnsafeRawPointer(buffer)
+        return n
     }
 
     /// Hashes what libarchive did not read and compares with the expected digest.

@@ -1,4 +1,5 @@
 import CSandbox
+import FileDescriptorIO
 import Foundation
 
 #if canImport(Glibc)
@@ -44,9 +45,13 @@ public enum MountSource {
             var out: [UInt8] = []
             var buf = [UInt8](repeating: 0, count: 65536)
             while true {
-                let n = buf.withUnsafeMutableBytes { read(readable, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n < 0 { throw SandboxError("read \(path) in \(root): \(String(cString: strerror(errno)))") }
+                let n = try buf.withUnsafeMutableBytes { buffer in
+                    do throws(FileDescriptorIOError) {
+                        return try FileDescriptorIO.read(readable, into: buffer)
+                    } catch {
+                        throw SandboxError("read \(path) in \(root): \(error.reason)")
+                    }
+                }
                 if n == 0 { return out }
                 out += buf[0..<n]
             }

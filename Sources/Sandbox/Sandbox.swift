@@ -1,5 +1,6 @@
 import BlockingWork
 import CSandbox
+import FileDescriptorIO
 import Foundation
 
 #if canImport(Glibc)
@@ -161,9 +162,9 @@ public enum Sandbox {
             let t = Thread {
                 var buf = [UInt8](repeating: 0, count: 65536)
                 while true {
-                    let n = buf.withUnsafeMutableBytes { read(r.fd, $0.baseAddress, $0.count) }
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { break }
+                    // A failed read ends the output as the end of the file does.
+                    let n = buf.withUnsafeMutableBytes { (try? FileDescriptorIO.read(r.fd, into: $0)) ?? 0 }
+                    if n == 0 { break }
                     deliver.lock()
                     deliverTo?(r.isError, Array(buf[0..<n]))
                     deliver.unlock()
@@ -182,9 +183,8 @@ public enum Sandbox {
         var buf = [UInt8](repeating: 0, count: 4096)
         _ = fcntl(errfd, F_SETFL, O_NONBLOCK)
         while true {
-            let n = buf.withUnsafeMutableBytes { read(errfd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
+            let n = buf.withUnsafeMutableBytes { (try? FileDescriptorIO.read(errfd, into: $0)) ?? 0 }  // EAGAIN: all read
+            if n == 0 { break }
             message += buf[0..<n]
         }
         close(errfd)

@@ -1,3 +1,4 @@
+import FileDescriptorIO
 import Foundation
 import ImageModel
 
@@ -81,12 +82,12 @@ struct SandboxProbeCache: Sendable {
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_uid == geteuid(), st.st_mode & 0o077 == 0,
               st.st_size <= Self.maximumSize else { return nil }
         var bytes = [UInt8](repeating: 0, count: Self.maximumSize + 1)
-        var count = 0
-        while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            count += n
+        let count = bytes.withUnsafeMutableBytes { buffer in
+            do throws(FileDescriptorIOError) {
+                return try FileDescriptorIO.readFully(fd, into: buffer)
+            } catch {
+                return error.transferred  // a failed read ends the file where it failed (its sum then fails)
+            }
         }
         guard count <= Self.maximumSize else { return nil }
         return Self.parse(Array(bytes[..<count]), key: key)
@@ -136,15 +137,9 @@ struct SandboxProbeCache: Sendable {
         let temporary = "\(Self.fileName).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
         let fd = openat(dir, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            written += n
-        }
+        let written = bytes.withUnsafeBytes { (try? FileDescriptorIO.writeAll(fd, $0)) != nil }
         // The mode is exactly 0600 whatever the umask (the reader insists on no group/other bits).
-        let complete = written == bytes.count && fchmod(fd, 0o600) == 0
+        let complete = written && fchmod(fd, 0o600) == 0
         close(fd)
         if !complete || renameat(dir, temporary, dir, Self.fileName) != 0 { unlinkat(dir, temporary, 0) }
     }

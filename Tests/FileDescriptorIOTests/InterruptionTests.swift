@@ -30,19 +30,7 @@ final class InterruptionTests: XCTestCase {
 
     func testWriteAllCarriesOnThroughSignals() throws {
         // The harness: a bare write(2) on the full pipe is interrupted.
-        do {
-            let (readEnd, writeEnd) = try makePipe()
-            defer { close(readEnd); close(writeEnd) }
-            _ = try fill(writeEnd)
-            let run = underSignals(signals: 5, unblock: {}) { () -> (Int, Int32) in
-                var byte: UInt8 = 1
-                let n = Glibc.write(writeEnd, &byte, 1)
-                return (n, errno)
-            }
-            XCTAssertEqual(run.result?.0, -1)
-            XCTAssertEqual(run.result?.1, EINTR)
-            XCTAssertTrue(run.finishedEarly)
-        }
+        try assertInterrupted(filled: true) { fd, byte in Glibc.write(fd.write, byte, 1) }
         // writeAll in the same place: every signal lands while it waits, and all bytes arrive.
         let (readEnd, writeEnd) = try makePipe()
         defer { close(readEnd); close(writeEnd) }
@@ -70,18 +58,7 @@ final class InterruptionTests: XCTestCase {
 
     func testReadsCarryOnThroughSignals() throws {
         // The harness: a bare read(2) on the empty pipe is interrupted.
-        do {
-            let (readEnd, writeEnd) = try makePipe()
-            defer { close(readEnd); close(writeEnd) }
-            let run = underSignals(signals: 5, unblock: {}) { () -> (Int, Int32) in
-                var byte: UInt8 = 0
-                let n = Glibc.read(readEnd, &byte, 1)
-                return (n, errno)
-            }
-            XCTAssertEqual(run.result?.0, -1)
-            XCTAssertEqual(run.result?.1, EINTR)
-            XCTAssertTrue(run.finishedEarly)
-        }
+        try assertInterrupted(filled: false) { fd, byte in Glibc.read(fd.read, byte, 1) }
         let rows: [(name: String, expected: Int, call: @Sendable (Int32, UnsafeMutableRawBufferPointer) throws(FileDescriptorIOError) -> Int)] = [
             ("read", 1000, { fd, buffer throws(FileDescriptorIOError) in try FileDescriptorIO.read(fd, into: buffer) }),
             ("readFully", 3000, { fd, buffer throws(FileDescriptorIOError) in try FileDescriptorIO.readFully(fd, into: buffer) }),
@@ -111,6 +88,23 @@ final class InterruptionTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(run.delivered, 5, row.name)
             XCTAssertEqual(try run.result?.get(), Array(payload[..<row.expected]), row.name)
         }
+    }
+
+    /// A bare one-byte `call` on a pipe (full when `filled`, else empty) is cut short by the
+    /// first signal with `EINTR`: the harness does interrupt a blocked call.
+    private func assertInterrupted(filled: Bool, _ call: @escaping @Sendable ((read: Int32, write: Int32), UnsafeMutableRawPointer) -> Int,
+                                   file: StaticString = #filePath, line: UInt = #line) throws {
+        let fds = try makePipe()
+        defer { close(fds.read); close(fds.write) }
+        if filled { _ = try fill(fds.write) }
+        let run = underSignals(signals: 5, unblock: {}) { () -> (Int, Int32) in
+            var byte: UInt8 = 1
+            let n = call(fds, &byte)
+            return (n, errno)
+        }
+        XCTAssertEqual(run.result?.0, -1, file: file, line: line)
+        XCTAssertEqual(run.result?.1, EINTR, file: file, line: line)
+        XCTAssertTrue(run.finishedEarly, file: file, line: line)
     }
 
     /// Runs `operation` on a thread of its own and, once it is under way, sends that thread

@@ -1,3 +1,4 @@
+import FileDescriptorIO
 import Foundation
 import HTTPTransport
 import ImageModel
@@ -105,15 +106,14 @@ final class FileFollowingUpload: StreamedUploadSource, @unchecked Sendable {
         let count = Int(min(available - offset, Int64(maximumPart)))
         var buffer = ByteBufferAllocator().buffer(capacity: count)
         try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { target in
-            var done = 0
-            while done < count {
-                let n = pread(readFD, target.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    throw TransportError.unreadableFile(path: path, reason: n < 0 ? String(cString: strerror(errno))
-                                                            : "the file is shorter than was written to it")
-                }
-                done += n
+            let done: Int
+            do throws(FileDescriptorIOError) {
+                done = try FileDescriptorIO.preadFully(readFD, into: UnsafeMutableRawBufferPointer(rebasing: target[..<count]), at: offset)
+            } catch {
+                throw TransportError.unreadableFile(path: path, reason: error.reason)
+            }
+            guard done == count else {
+                throw TransportError.unreadableFile(path: path, reason: "the file is shorter than was written to it")
             }
             return done
         }

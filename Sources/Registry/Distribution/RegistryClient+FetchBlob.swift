@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FileDescriptorIO
 import Foundation
 import HTTPTransport
 import ImageModel
@@ -79,14 +80,10 @@ extension RegistryClient {
             defer { close(fd) }
             while let chunk = try await stream.next() {
                 try chunk.withUnsafeReadableBytes { buffer in
-                    var offset = 0
-                    while offset < buffer.count {
-                        let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                        if n < 0 {
-                            if errno == EINTR { continue }
-                            throw StoreError.io(path: temporary, reason: "cannot write: \(String(cString: strerror(errno)))")
-                        }
-                        offset += n
+                    do throws(FileDescriptorIOError) {
+                        try FileDescriptorIO.writeAll(fd, buffer)
+                    } catch {
+                        throw StoreError.io(path: temporary, reason: "cannot write: \(error.reason)")
                     }
                 }
             }
