@@ -72,7 +72,9 @@ public struct LayerWriter: Sendable {
     /// first chunk and waits for the next (see `LayerItemStream`); when the stream fails, the
     /// write throws its error and the sink is abandoned.
     public func write(_ items: LayerItemStream, to sink: any BlobSink, recording: SourceFileDigests? = nil) async throws -> WrittenLayer {
-        try await DedicatedThread.run(stackSize: 1 << 20) { try self.writeBlocking(items, to: sink, recording: recording) }
+        // Named, so a profile or `perf sched` tells the tar thread (the critical path of a cold
+        // COPY) from the pool threads whose name it would otherwise keep.
+        try await DedicatedThread.run(name: "swiftdock-layer", stackSize: 1 << 20) { try self.writeBlocking(items, to: sink, recording: recording) }
     }
 
     /// The synchronous form of `write(_:to:)`, running on the caller's thread.
