@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -49,3 +50,8 @@ int swiftdock_tune_allocator(void) {
 }
 
 int swiftdock_o_noatime(void) { return O_NOATIME; }
+
+long swiftdock_read_cached(int fd, void *buffer, unsigned long count) {
+    struct iovec vector = { .iov_base = buffer, .iov_len = count };
+    return preadv2(fd, &vector, 1, -1, RWF_NOWAIT);
+}

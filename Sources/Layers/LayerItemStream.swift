@@ -89,9 +89,17 @@ public final class LayerItemStream: @unchecked Sendable {
     /// Calls `body` with every item in order, waiting for items still to come; throws the
     /// stream's error if it fails.
     func forEach(_ body: (LayerItem) throws -> Void) throws {
+        try forEachChunk { items in
+            for item in items { try body(item) }
+        }
+    }
+
+    /// Calls `body` with every chunk of items as it was appended, in order, waiting for chunks
+    /// still to come; throws the stream's error if it fails.
+    func forEachChunk(_ body: ([LayerItem]) throws -> Void) throws {
         var index = 0
         while let items = try chunk(index) {
-            for item in items { try body(item) }
+            try body(items)
             index += 1
         }
     }

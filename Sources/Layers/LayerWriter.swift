@@ -103,7 +103,14 @@ public struct LayerWriter: Sendable {
             let emitter = try TarEmitter(stream: stream, sourceDateEpoch: sourceDateEpoch, outputPath: blobSink.name)
             recording?.begin()
             emitter.recording = recording
-            try items.forEach { try emitter.emit($0) }
+            // Started only once reads miss the page cache (see `SourceReadAhead`).
+            let readAhead = SourceReadAhead()
+            emitter.readAhead = readAhead
+            defer { readAhead.stop() }
+            try items.forEachChunk { chunk in
+                readAhead.add(chunk)
+                for item in chunk { try emitter.emit(item) }
+            }
             try emitter.finish()
             try sink.finish()
             try output.close()

@@ -45,6 +45,12 @@ final class TarEmitter {
     private var rawWritten: Int64 = 0
     /// When set, every source file copied is hashed on the way and recorded here.
     var recording: SourceFileDigests?
+    /// Told when a source file was not in the page cache, and how far the reads have come
+    /// (see `SourceReadAhead`); nil: no read-ahead.
+    var readAhead: SourceReadAhead?
+    /// Whether a first read may still ask with `RWF_NOWAIT` (a file system that refuses it
+    /// once is not asked again).
+    private var asksWithoutWaiting = true
 
     init(stream: LayerStream, sourceDateEpoch: Int64?, outputPath: String) throws {
         self.stream = stream
@@ -217,11 +223,26 @@ final class TarEmitter {
             let region = stream.writableRegion().flatMap { $0.count > 0 ? $0 : nil }
             let target = region?.baseAddress ?? readBuffer
             let want = Int(min(Int64(region?.count ?? Self.readBufferSize), size - done))
-            let n: Int
-            do throws(FileDescriptorIOError) {
-                n = try FileDescriptorIO.read(fd, into: UnsafeMutableRawBufferPointer(start: target, count: want))
-            } catch {
-                throw LayerError.unreadable(path: path, reason: error.reason)
+            var n = -1
+            if done == 0, readAhead != nil, asksWithoutWaiting {
+                // The first read asks only for what the page cache holds: EAGAIN says the file
+                // is not there (the read-ahead's cue); else it is this file's first read.
+                let got = swiftdock_read_cached(fd, target, UInt(want))
+                if got >= 0 {
+                    n = Int(got)
+                    readAhead?.firstRead(cached: true)
+                } else if errno == EAGAIN {
+                    readAhead?.firstRead(cached: false)
+                } else if errno != EINTR {
+                    asksWithoutWaiting = false
+                }
+            }
+            if n < 0 {
+                do throws(FileDescriptorIOError) {
+                    n = try FileDescriptorIO.read(fd, into: UnsafeMutableRawBufferPointer(start: target, count: want))
+                } catch {
+                    throw LayerError.unreadable(path: path, reason: error.reason)
+                }
             }
             if n == 0 { throw LayerError.sizeChanged(path: path, expected: size, actual: done) }
             hash?.update(UnsafeRawBufferPointer(start: target, count: n))
@@ -231,6 +252,7 @@ final class TarEmitter {
         if let recording, let hash {
             recording.append(.init(path: path, digest: hash.finalize(), before: .init(status)))
         }
+        readAhead?.passed(size)
     }
 
     /// Whether `O_NOATIME` is still worth trying: the kernel refuses it (EPERM) for a file

@@ -27,6 +27,11 @@ int swiftdock_name_this_thread(const char *name);
 /// root, else EPERM), a _GNU_SOURCE flag.
 int swiftdock_o_noatime(void);
 
+/// One read(2) at the file's offset that takes only what the page cache already holds
+/// (preadv2 with RWF_NOWAIT, Linux 4.14+): -1 with errno EAGAIN when the data is not there.
+/// Needs _GNU_SOURCE, which the Swift Glibc module does not define.
+long swiftdock_read_cached(int fd, void *buffer, unsigned long count);
+
 /// glibc's allocator set for a short-lived process that builds large tables (mallopt(3)):
 /// each heap grows 64 MiB beyond a request (M_TOP_PAD) instead of 128 KiB, so threads'
 /// arenas are not widened by hundreds of mprotect calls; blocks up to 32 MiB come from the
